@@ -1,0 +1,339 @@
+// Package answer turns a question into a short answer with numbered
+// citations: retrieved passages → the sentences that answer (template
+// answers, the default) or an LLM answer whose citations are checked against
+// the passages it was given.
+package answer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/footnote-bot/footnote/corpus"
+	"github.com/footnote-bot/footnote/prompts"
+	"github.com/footnote-bot/footnote/retrieval"
+)
+
+// Model is what LLM answers need from a language model. onDelta, when not
+// nil, receives the text generated so far as it streams in.
+type Model interface {
+	Complete(ctx context.Context, system, user string, onDelta func(soFar string)) (string, error)
+}
+
+// Request is one question.
+type Request struct {
+	Question string
+	// Context is the earlier question of a follow-up (reply chain or thread).
+	Context string
+	// Docs limits retrieval to these document IDs.
+	Docs []string
+	// OnDelta receives the LLM answer as it streams (LLM backend only).
+	OnDelta func(soFar string)
+}
+
+// Citation is one numbered source of an answer.
+type Citation struct {
+	N         int     `json:"n"`
+	PassageID string  `json:"passage_id"`
+	DocID     string  `json:"doc_id"`
+	Title     string  `json:"title"`
+	Section   string  `json:"section"`
+	Paragraph int     `json:"paragraph"`
+	URL       string  `json:"url"`
+	Text      string  `json:"text"`
+	Score     float64 `json:"score"`
+}
+
+// Answer is footnote's reply to a question.
+type Answer struct {
+	Question  string     `json:"question"`
+	Text      string     `json:"answer"`
+	Abstained bool       `json:"abstained"`
+	Backend   string     `json:"backend"` // "template" or "llm"
+	Citations []Citation `json:"citations"`
+	// Notice explains a fallback (e.g. the LLM was down).
+	Notice string `json:"notice,omitempty"`
+	// Dropped counts LLM citations removed because they named no passage
+	// given to the model.
+	Dropped int `json:"dropped_citations,omitempty"`
+}
+
+// Backends.
+const (
+	BackendTemplate = "template"
+	BackendLLM      = "llm"
+)
+
+// Limits on questions.
+const (
+	MaxQuestionRunes = 6000
+)
+
+// Errors for questions that cannot be asked.
+var (
+	ErrEmptyQuestion   = errors.New("the question is empty")
+	ErrQuestionTooLong = fmt.Errorf("the question is longer than %d characters", MaxQuestionRunes)
+)
+
+// Options configure a Service.
+type Options struct {
+	// TopK passages are considered (default 5).
+	TopK int
+	// MinCoverage is the abstention threshold (see Coverage); default
+	// DefaultMinCoverage.
+	MinCoverage float64
+	// Model, when not nil, answers from the passages; nil means template
+	// answers only.
+	Model Model
+	// LLMTimeout bounds one LLM answer (default 20s).
+	LLMTimeout time.Duration
+	// ContextChars is the budget of passage text in an LLM prompt.
+	ContextChars int
+	Logger       *slog.Logger
+}
+
+// DefaultMinCoverage is the abstention threshold: the best passage must
+// contain query terms carrying at least this share of the question's IDF
+// mass. Calibrated on shared/eval/seed-qa-dev.jsonl (see README).
+const DefaultMinCoverage = 1.0 / 3
+
+// Service answers questions from the index it is given.
+type Service struct {
+	index   func() *retrieval.Index
+	prompts *prompts.Set
+	opt     Options
+	log     *slog.Logger
+}
+
+// New returns a Service reading the current index from index (called once
+// per question, so a reload takes effect for the next question).
+func New(index func() *retrieval.Index, p *prompts.Set, opt Options) *Service {
+	if opt.TopK <= 0 {
+		opt.TopK = 5
+	}
+	if opt.MinCoverage <= 0 {
+		opt.MinCoverage = DefaultMinCoverage
+	}
+	if opt.LLMTimeout <= 0 {
+		opt.LLMTimeout = 20 * time.Second
+	}
+	if opt.ContextChars <= 0 {
+		opt.ContextChars = 12000
+	}
+	log := opt.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Service{index: index, prompts: p, opt: opt, log: log}
+}
+
+// zeroWidth are invisible characters that would split or hide words.
+var zeroWidth = strings.NewReplacer("\u200b", "", "\u200c", "", "\u200d", "", "\u2060", "", "\ufeff", "", "\u00ad", "")
+
+// CleanQuestion makes a question safe to process: invalid UTF-8 replaced,
+// zero-width characters and control characters removed, white space
+// collapsed. It fails on an empty or over-long question.
+func CleanQuestion(q string) (string, error) {
+	q = strings.ToValidUTF8(q, "\uFFFD")
+	q = zeroWidth.Replace(q)
+	q = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) && !unicode.IsSpace(r) {
+			return -1
+		}
+		return r
+	}, q)
+	q = strings.Join(strings.Fields(q), " ")
+	if q == "" {
+		return "", ErrEmptyQuestion
+	}
+	if utf8.RuneCountInString(q) > MaxQuestionRunes {
+		return "", ErrQuestionTooLong
+	}
+	return q, nil
+}
+
+// questionWords are dropped from questions before retrieval: they say what
+// kind of answer is wanted, not what it is about.
+var questionWords = map[string]bool{
+	"what": true, "which": true, "who": true, "whom": true, "whose": true, "when": true, "where": true,
+	"why": true, "how": true, "do": true, "does": true, "did": true, "can": true, "could": true,
+	"would": true, "should": true, "shall": true, "may": true, "might": true, "must": true, "tell": true,
+	"me": true, "i": true, "my": true, "we": true, "our": true, "you": true, "your": true, "about": true,
+	"say": true, "says": true, "said": true, "article": true, "articles": true, "has": true, "have": true,
+	"had": true, "been": true, "being": true, "were": true, "am": true, "any": true, "some": true,
+	"please": true, "know": true, "explain": true, "describe": true, "mean": true, "means": true,
+	// Framing verbs: "Which companies are described as …", "What is mentioned about …".
+	"described": true, "mention": true, "mentioned": true, "mentions": true, "discuss": true, "discussed": true,
+	"stated": true, "noted": true, "listed": true,
+}
+
+// QueryTerms analyses a question for retrieval, without question words.
+func QueryTerms(question string) []retrieval.QueryTerm {
+	var sb strings.Builder
+	for _, t := range retrieval.Tokenize(question) {
+		if questionWords[t.Text] {
+			continue
+		}
+		sb.WriteString(t.Text)
+		sb.WriteByte(' ')
+	}
+	return retrieval.ParseQuery(sb.String())
+}
+
+// Coverage is the share of the query's IDF mass (terms the index lacks
+// count at the highest IDF) that a hit's matched terms carry, in [0, 1].
+func Coverage(ix *retrieval.Index, q []retrieval.QueryTerm, matched []string) float64 {
+	has := map[string]bool{}
+	for _, m := range matched {
+		has[m] = true
+	}
+	total, got := 0.0, 0.0
+	for _, t := range q {
+		idf, _ := ix.IDF(t.Term)
+		total += idf * t.Weight
+		if has[t.Term] {
+			got += idf * t.Weight
+		}
+	}
+	if total == 0 {
+		return 0
+	}
+	return got / total
+}
+
+// Answer answers one question. Errors are only for questions that cannot be
+// asked (empty, too long) and for a broken prompt template; every other
+// problem (no match, LLM down) still produces an Answer.
+func (s *Service) Answer(ctx context.Context, req Request) (Answer, error) {
+	q, err := CleanQuestion(req.Question)
+	if err != nil {
+		return Answer{}, err
+	}
+	ix := s.index()
+	a, hits, err := s.templateAnswer(ix, q, req)
+	if err != nil || a.Abstained || s.opt.Model == nil {
+		return a, err
+	}
+	if len(hits) == 0 {
+		// Whole-article answers come from metadata, not passages to
+		// summarise: they need no model.
+		return a, nil
+	}
+	la, reason := s.llmAnswer(ctx, q, req, hits)
+	if reason == "" {
+		return la, nil
+	}
+	s.log.Warn("LLM answer failed; using the template answer", "reason", reason)
+	notice, nerr := s.prompts.Render(prompts.FallbackNotice, prompts.NoticeData{Reason: reason})
+	if nerr != nil {
+		return a, nerr
+	}
+	a.Notice = notice
+	a.Dropped = la.Dropped
+	return a, nil
+}
+
+// citations numbers passages in the order given.
+func citations(ps []scoredPassage) []Citation {
+	out := make([]Citation, len(ps))
+	for i, p := range ps {
+		out[i] = Citation{N: i + 1, PassageID: p.ID, DocID: p.DocID, Title: p.Title, Section: p.Section,
+			Paragraph: p.Paragraph, URL: FragmentURL(p.URL, p.Text), Text: p.Quote(), Score: p.score}
+	}
+	return out
+}
+
+type scoredPassage struct {
+	corpus.Passage
+	score float64
+}
+
+// FragmentURL adds a text fragment (#:~:text=start,end) to an http(s) URL so
+// a browser scrolls to the passage. Other URLs come back unchanged.
+func FragmentURL(raw, text string) string {
+	if raw == "" {
+		return ""
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Fragment != "" {
+		return raw
+	}
+	words := strings.Fields(text)
+	if len(words) == 0 {
+		return raw
+	}
+	var frag string
+	if len(words) <= 8 {
+		frag = fragmentEscape(strings.Join(words, " "))
+	} else {
+		frag = fragmentEscape(strings.Join(words[:4], " ")) + "," + fragmentEscape(strings.Join(words[len(words)-4:], " "))
+	}
+	return raw + "#:~:text=" + frag
+}
+
+// fragmentEscape percent-encodes text for a text directive, including the
+// characters the directive itself uses (',', '-', '&').
+func fragmentEscape(s string) string {
+	e := url.PathEscape(s)
+	return strings.NewReplacer(",", "%2C", "-", "%2D", "&", "%26").Replace(e)
+}
+
+// citationRe finds citation markers: [1], [2, 3], [2][3].
+var citationRe = regexp.MustCompile(`\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\]`)
+
+// CheckCitations keeps only citation numbers between 1 and n, renumbers the
+// kept ones in order of first use, and reports the old numbers in that order
+// and how many markers were dropped.
+func CheckCitations(text string, n int) (out string, order []int, dropped int) {
+	newNum := map[int]int{}
+	out = citationRe.ReplaceAllStringFunc(text, func(m string) string {
+		var kept []string
+		for _, f := range strings.Split(m[1:len(m)-1], ",") {
+			var v int
+			fmt.Sscanf(strings.TrimSpace(f), "%d", &v)
+			if v < 1 || v > n {
+				dropped++
+				continue
+			}
+			if _, ok := newNum[v]; !ok {
+				order = append(order, v)
+				newNum[v] = len(order)
+			}
+			kept = append(kept, fmt.Sprintf("[%d]", newNum[v]))
+		}
+		return strings.Join(kept, "")
+	})
+	// Tidy the space a dropped marker leaves before punctuation.
+	out = regexp.MustCompile(` +([.,;:!?])`).ReplaceAllString(out, "$1")
+	out = regexp.MustCompile(`  +`).ReplaceAllString(out, " ")
+	return strings.TrimSpace(out), order, dropped
+}
+
+// sortCitedFirst orders passages: those in used (by first use), then the rest.
+func sortCitedFirst(ps []scoredPassage, used []int) []scoredPassage {
+	out := make([]scoredPassage, 0, len(ps))
+	taken := map[int]bool{}
+	for _, u := range used {
+		out = append(out, ps[u])
+		taken[u] = true
+	}
+	rest := make([]int, 0, len(ps))
+	for i := range ps {
+		if !taken[i] {
+			rest = append(rest, i)
+		}
+	}
+	sort.SliceStable(rest, func(a, b int) bool { return ps[rest[a]].score > ps[rest[b]].score })
+	for _, i := range rest {
+		out = append(out, ps[i])
+	}
+	return out
+}

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"strings"
+
+	"github.com/footnote-bot/footnote/answer"
+	"github.com/footnote-bot/footnote/config"
+	"github.com/footnote-bot/footnote/llm"
+	"github.com/footnote-bot/footnote/prompts"
+	"github.com/footnote-bot/footnote/retrieval"
+)
+
+func buildService(cfg config.Config, live *retrieval.Live, e env) (*answer.Service, error) {
+	p, err := prompts.Load(cfg.PromptsDir)
+	if err != nil {
+		return nil, err
+	}
+	log := newLogger(cfg, e.stderr)
+	opt := answer.Options{TopK: cfg.TopK, LLMTimeout: cfg.LLMTimeout, ContextChars: cfg.LLMContextChars, Logger: log}
+	if cfg.LLMEnabled() {
+		// Assign only when configured: a nil *llm.Client in a Model would be
+		// a non-nil interface.
+		opt.Model = llm.New(llm.Config{BaseURL: cfg.LLMBaseURL, Model: cfg.LLMModel, APIKey: cfg.LLMAPIKey.Reveal(),
+			MaxTokens: cfg.LLMMaxTokens, Temperature: cfg.LLMTemperature})
+	}
+	return answer.New(live.Load, p, opt), nil
+}
+
+func cmdAsk(ctx context.Context, e env, args []string) error {
+	fs := flag.NewFlagSet("ask", flag.ContinueOnError)
+	asJSON := fs.Bool("json", false, "print the answer as one JSON object")
+	quotes := fs.Bool("quotes", false, "print the quoted passages under the sources")
+	cfg, pos, err := setup(e, fs, args)
+	if err != nil {
+		return err
+	}
+	question := strings.Join(pos, " ")
+	if strings.TrimSpace(question) == "" {
+		return usagef("ask: give a question, e.g. footnote ask \"What is footnote?\"")
+	}
+	ix, err := loadIndex(ctx, cfg, newLogger(cfg, e.stderr), e.stderr)
+	if err != nil {
+		return err
+	}
+	svc, err := buildService(cfg, retrieval.NewLive(ix), e)
+	if err != nil {
+		return err
+	}
+	a, err := svc.Answer(ctx, answer.Request{Question: question})
+	if err != nil {
+		if errors.Is(err, answer.ErrEmptyQuestion) {
+			return usagef("ask: %v", err)
+		}
+		return fmt.Errorf("ask: %w", err)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		return enc.Encode(a)
+	}
+	fmt.Fprintln(e.stdout, a.Text)
+	if a.Notice != "" {
+		fmt.Fprintf(e.stdout, "\n(%s)\n", a.Notice)
+	}
+	if len(a.Citations) > 0 {
+		fmt.Fprintln(e.stdout, "\nSources:")
+	}
+	for _, c := range a.Citations {
+		where := fmt.Sprintf("%q", c.Title)
+		if c.Section != "" {
+			where += " › " + c.Section
+		}
+		where += fmt.Sprintf(", paragraph %d", c.Paragraph)
+		if c.URL != "" {
+			where += " — " + c.URL
+		}
+		fmt.Fprintf(e.stdout, "[%d] %s\n", c.N, where)
+		if *quotes {
+			for _, l := range strings.Split(c.Text, "\n") {
+				fmt.Fprintf(e.stdout, "    > %s\n", l)
+			}
+		}
+	}
+	return nil
+}

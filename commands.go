@@ -1,0 +1,360 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+
+	"github.com/footnote-bot/footnote/config"
+	"github.com/footnote-bot/footnote/corpus"
+	"github.com/footnote-bot/footnote/guide"
+	"github.com/footnote-bot/footnote/ireval"
+	"github.com/footnote-bot/footnote/retrieval"
+)
+
+// Set at build time with -ldflags "-X main.version=... -X main.commit=...".
+var (
+	version = "dev"
+	commit  = ""
+)
+
+// parseInterspersed parses flags that may come before or after positional
+// arguments ("ask 'question' --json"). Everything after "--" is positional.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		dashdash := -1
+		for i, a := range args {
+			if a == "--" {
+				dashdash = i
+				break
+			}
+		}
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		if dashdash >= 0 && len(args)-dashdash-1 == len(rest) {
+			return append(pos, rest...), nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+// setup parses a command's flags into the configuration.
+func setup(e env, fs *flag.FlagSet, args []string) (config.Config, []string, error) {
+	fs.SetOutput(e.stderr)
+	file, apply := config.Flags(fs)
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return config.Config{}, nil, err
+		}
+		return config.Config{}, nil, usagef("%s: %v", fs.Name(), err)
+	}
+	if *file == "" {
+		*file = e.getenv("FOOTNOTE_CONFIG")
+	}
+	cfg, err := config.Load(*file, e.getenv, apply)
+	if err != nil {
+		return cfg, nil, fmt.Errorf("configuration: %w", err)
+	}
+	return cfg, pos, nil
+}
+
+func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: lvl}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// loadIndex opens the configured index file, or builds an index from the
+// configured corpus, or from the built-in guide when neither is set.
+func loadIndex(ctx context.Context, cfg config.Config, log *slog.Logger, progress io.Writer) (*retrieval.Index, error) {
+	if cfg.IndexFile != "" {
+		if len(cfg.Corpus) > 0 {
+			log.Warn("both an index file and a corpus given; using the index file", "index", cfg.IndexFile)
+		}
+		ix, err := retrieval.Open(cfg.IndexFile)
+		if err != nil {
+			return nil, err
+		}
+		log.Debug("index opened", "file", cfg.IndexFile, "passages", ix.Len())
+		return ix, nil
+	}
+	res, err := loadCorpus(ctx, cfg.Corpus, log, progress)
+	if err != nil {
+		return nil, err
+	}
+	return retrieval.Build(res.Documents, retrieval.DefaultParams())
+}
+
+func loadCorpus(ctx context.Context, paths []string, log *slog.Logger, progress io.Writer) (corpus.Result, error) {
+	var opt corpus.Options
+	var bar *progressbar.ProgressBar
+	if f, ok := progress.(*os.File); ok && term.IsTerminal(int(f.Fd())) && len(paths) > 0 {
+		if total := totalSize(paths); total > 8<<20 {
+			bar = progressbar.NewOptions64(total, progressbar.OptionSetWriter(f), progressbar.OptionShowBytes(true),
+				progressbar.OptionSetDescription("reading articles"), progressbar.OptionClearOnFinish(), progressbar.OptionThrottle(100*time.Millisecond))
+			opt.Progress = func(n int64) { _ = bar.Set64(n) }
+		}
+	}
+	var res corpus.Result
+	var err error
+	if len(paths) == 0 {
+		res, err = corpus.LoadFS(ctx, guide.FS, guide.Root, opt)
+	} else {
+		res, err = corpus.LoadPaths(ctx, paths, opt)
+	}
+	if bar != nil {
+		_ = bar.Finish()
+	}
+	for _, s := range res.Skipped {
+		log.Warn("skipped article file", "file", s.Path, "reason", s.Reason)
+	}
+	if err != nil {
+		return res, err
+	}
+	if len(res.Documents) == 0 {
+		return res, fmt.Errorf("no articles loaded from %s (%s)", describePaths(paths), res.Summary())
+	}
+	log.Debug("articles loaded", "summary", res.Summary())
+	return res, nil
+}
+
+func describePaths(paths []string) string {
+	if len(paths) == 0 {
+		return "the built-in guide"
+	}
+	return strings.Join(paths, ", ")
+}
+
+func totalSize(paths []string) int64 {
+	var n int64
+	for _, p := range paths {
+		_ = filepath.WalkDir(p, func(_ string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				if info, err := d.Info(); err == nil {
+					n += info.Size()
+				}
+			}
+			return nil
+		})
+	}
+	return n
+}
+
+func cmdIndex(ctx context.Context, e env, args []string) error {
+	fs := flag.NewFlagSet("index", flag.ContinueOnError)
+	out := fs.String("out", "", "index file to write")
+	cfg, pos, err := setup(e, fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("index: unexpected argument %q", pos[0])
+	}
+	if *out == "" {
+		return usagef("index: --out FILE is required")
+	}
+	log := newLogger(cfg, e.stderr)
+	start := time.Now()
+	res, err := loadCorpus(ctx, cfg.Corpus, log, e.stderr)
+	if err != nil {
+		return err
+	}
+	ix, err := retrieval.Build(res.Documents, retrieval.DefaultParams())
+	if err != nil {
+		return err
+	}
+	if err := ix.Save(*out); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "indexed %s into %s in %s\n", res.Summary(), *out, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+func cmdSearch(ctx context.Context, e env, args []string) error {
+	fs := flag.NewFlagSet("search", flag.ContinueOnError)
+	k := fs.Int("k", 10, "results to print")
+	asJSON := fs.Bool("json", false, "print JSON")
+	queries := fs.String("queries", "", "batch: BEIR queries.jsonl or TSV (qid<TAB>text)")
+	trec := fs.Bool("trec", false, "batch: print a TREC run (qid Q0 docid rank score footnote), ranking documents")
+	article := fs.String("article", "", "only passages of this document ID")
+	cfg, pos, err := setup(e, fs, args)
+	if err != nil {
+		return err
+	}
+	if *k < 1 {
+		return usagef("search: --k must be at least 1")
+	}
+	log := newLogger(cfg, e.stderr)
+	if *queries != "" {
+		if len(pos) > 0 {
+			return usagef("search: give either --queries or a query, not both")
+		}
+		qs, err := ireval.ReadQueries(*queries)
+		if err != nil {
+			return err
+		}
+		ix, err := loadIndex(ctx, cfg, log, e.stderr)
+		if err != nil {
+			return err
+		}
+		w := bufWriter(e.stdout)
+		for _, q := range qs {
+			for i, h := range ix.SearchDocs(q.Text, *k, retrieval.Options{}) {
+				fmt.Fprintf(w, "%s Q0 %s %d %.6f footnote\n", q.ID, h.DocID, i+1, h.Score)
+			}
+		}
+		return w.Flush()
+	}
+	if *trec {
+		return usagef("search: --trec needs --queries FILE")
+	}
+	query := strings.TrimSpace(strings.Join(pos, " "))
+	if query == "" {
+		return usagef("search: give a query")
+	}
+	ix, err := loadIndex(ctx, cfg, log, e.stderr)
+	if err != nil {
+		return err
+	}
+	var opt retrieval.Options
+	if *article != "" {
+		if _, ok := ix.Doc(*article); !ok {
+			return fmt.Errorf("search: no article with ID %q", *article)
+		}
+		opt.Docs = []string{*article}
+	}
+	hits := ix.Search(query, *k, opt)
+	if *asJSON {
+		type jsonHit struct {
+			Rank      int     `json:"rank"`
+			PassageID string  `json:"passage_id"`
+			DocID     string  `json:"doc_id"`
+			Title     string  `json:"title"`
+			Section   string  `json:"section,omitempty"`
+			Paragraph int     `json:"paragraph"`
+			URL       string  `json:"url,omitempty"`
+			Score     float64 `json:"score"`
+			Snippet   string  `json:"snippet"`
+			Text      string  `json:"text"`
+		}
+		out := make([]jsonHit, 0, len(hits))
+		for i, h := range hits {
+			p := h.Passage
+			out = append(out, jsonHit{Rank: i + 1, PassageID: p.ID, DocID: p.DocID, Title: p.Title, Section: p.Section,
+				Paragraph: p.Paragraph, URL: p.URL, Score: h.Score, Snippet: retrieval.Snippet(p.Text, h.Matched, 240, [2]string{"**", "**"}), Text: p.Quote()})
+		}
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	}
+	if len(hits) == 0 {
+		fmt.Fprintf(e.stdout, "No passage matches %q.\n", query)
+		return nil
+	}
+	for i, h := range hits {
+		p := h.Passage
+		where := p.Title
+		if p.Section != "" {
+			where += " › " + p.Section
+		}
+		fmt.Fprintf(e.stdout, "%d. [%s] %s, paragraph %d (score %.2f)\n   %s\n", i+1, p.ID, where, p.Paragraph, h.Score,
+			retrieval.Snippet(p.Text, h.Matched, 240, [2]string{"**", "**"}))
+	}
+	return nil
+}
+
+func cmdEval(ctx context.Context, e env, args []string) error {
+	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
+	queries := fs.String("queries", "", "BEIR queries.jsonl or TSV")
+	qrelsPath := fs.String("qrels", "", "qrels TSV")
+	asJSON := fs.Bool("json", false, "print JSON")
+	cfg, pos, err := setup(e, fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 || *queries == "" || *qrelsPath == "" {
+		return usagef("eval: usage: footnote eval --corpus PATH --queries FILE --qrels FILE")
+	}
+	qs, err := ireval.ReadQueries(*queries)
+	if err != nil {
+		return err
+	}
+	qrels, err := ireval.ReadQrels(*qrelsPath)
+	if err != nil {
+		return err
+	}
+	ix, err := loadIndex(ctx, cfg, newLogger(cfg, e.stderr), e.stderr)
+	if err != nil {
+		return err
+	}
+	run := map[string][]string{}
+	for _, q := range qs {
+		if _, judged := qrels[q.ID]; !judged {
+			continue
+		}
+		for _, h := range ix.SearchDocs(q.Text, 100, retrieval.Options{}) {
+			run[q.ID] = append(run[q.ID], h.DocID)
+		}
+	}
+	s := ireval.Evaluate(run, qrels)
+	if *asJSON {
+		return json.NewEncoder(e.stdout).Encode(s)
+	}
+	fmt.Fprintf(e.stdout, "queries     %d\nnDCG@10     %.4f\nRecall@100  %.4f\nMRR@10      %.4f\n", s.Queries, s.NDCG10, s.Recall100, s.MRR10)
+	return nil
+}
+
+func cmdConfig(_ context.Context, e env, args []string) error {
+	fs := flag.NewFlagSet("config", flag.ContinueOnError)
+	cfg, pos, err := setup(e, fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("config: unexpected argument %q", pos[0])
+	}
+	_, err = io.WriteString(e.stdout, cfg.Dump())
+	return err
+}
+
+func cmdVersion(e env) error {
+	rev, goVersion := commit, runtime.Version()
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range info.Settings {
+			if s.Key == "vcs.revision" && rev == "" {
+				rev = s.Value
+			}
+		}
+	}
+	if rev == "" {
+		rev = "unknown"
+	}
+	fmt.Fprintf(e.stdout, "footnote %s (commit %s, %s)\n", version, rev, goVersion)
+	return nil
+}

@@ -1,0 +1,512 @@
+// Package config holds footnote's settings: one Config struct with defaults,
+// read from an optional YAML file, then environment variables, then flags
+// (flags beat env beat file beat defaults), validated in one place and
+// printable with secrets redacted.
+//
+// Every setting is one row of the table returned by Settings: its file key,
+// environment variables, flag, default and help text. The README's settings
+// table is generated from the same rows (see TestREADMEListsEverySetting).
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Secret is a string that never prints: fmt, slog and the config dump all
+// show "[redacted]" (or "" when unset). Reveal returns the value.
+type Secret string
+
+// Reveal returns the secret's value.
+func (s Secret) Reveal() string { return string(s) }
+
+func (s Secret) String() string {
+	if s == "" {
+		return ""
+	}
+	return "[redacted]"
+}
+
+// GoString keeps %#v from printing the value.
+func (s Secret) GoString() string { return strconv.Quote(s.String()) }
+
+// LogValue keeps slog from printing the value.
+func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
+// MarshalText keeps encoders from printing the value.
+func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// Guild holds per-guild settings (config file only).
+type Guild struct {
+	// AllowedChannels, when non-empty, limits questions to these channel IDs.
+	AllowedChannels []string `yaml:"allowed_channels"`
+	// Cooldown overrides the per-user cooldown in this guild.
+	Cooldown time.Duration `yaml:"cooldown"`
+	// AdminRoles are role IDs allowed to run admin commands, besides
+	// members with the Manage Server permission.
+	AdminRoles []string `yaml:"admin_roles"`
+}
+
+// Config is every setting footnote has.
+type Config struct {
+	Corpus     []string
+	IndexFile  string
+	TopK       int
+	PromptsDir string
+	LogLevel   string
+	LogFormat  string
+	HTTPAddr   string
+	DataDir    string
+
+	LLMBaseURL      string
+	LLMModel        string
+	LLMAPIKey       Secret
+	LLMTimeout      time.Duration
+	LLMMaxTokens    int
+	LLMTemperature  float64
+	LLMContextChars int
+
+	DiscordToken     Secret
+	DiscordAPIURL    string
+	DiscordGuildID   string
+	MessageContent   bool
+	ShardID          int
+	ShardCount       int
+	Cooldown         time.Duration
+	GuildConcurrency int
+	AdminRole        string
+	ShutdownTimeout  time.Duration
+
+	Guilds map[string]Guild
+}
+
+// Default returns the defaults.
+func Default() Config {
+	return Config{
+		TopK:             5,
+		LogLevel:         "info",
+		LogFormat:        "text",
+		DataDir:          "footnote-data",
+		LLMTimeout:       20 * time.Second,
+		LLMMaxTokens:     400,
+		LLMTemperature:   0.2,
+		LLMContextChars:  12000,
+		DiscordAPIURL:    "https://discord.com/api/v10",
+		ShardCount:       1,
+		Cooldown:         5 * time.Second,
+		GuildConcurrency: 4,
+		ShutdownTimeout:  15 * time.Second,
+	}
+}
+
+// Setting describes one setting.
+type Setting struct {
+	Key    string   // config file key and flag name (with '-' for '_')
+	Env    []string // environment variables, first wins
+	Help   string
+	Secret bool
+	NoFlag bool // secrets are never flags: they would show in ps
+	set    func(*Config, string) error
+	get    func(*Config) string
+}
+
+// Flag is the setting's command-line flag name.
+func (s Setting) Flag() string { return strings.ReplaceAll(s.Key, "_", "-") }
+
+// Settings lists every setting, in the order documentation shows them.
+func Settings() []Setting { return settings }
+
+var settings = []Setting{
+	{Key: "corpus", Env: []string{"FOOTNOTE_CORPUS"}, Help: "article files or folders (repeat the flag; in env, separate with ':' or ','); empty = built-in user guide",
+		set: func(c *Config, v string) error { c.Corpus = append(c.Corpus, splitList(v)...); return nil },
+		get: func(c *Config) string { return strings.Join(c.Corpus, ",") }},
+	{Key: "index", Env: []string{"FOOTNOTE_INDEX"}, Help: "prebuilt index file (from 'footnote index') used instead of --corpus",
+		set: str(func(c *Config) *string { return &c.IndexFile }), get: func(c *Config) string { return c.IndexFile }},
+	{Key: "top_k", Env: []string{"FOOTNOTE_TOP_K"}, Help: "passages considered for an answer (1-20)",
+		set: integer(func(c *Config) *int { return &c.TopK }), get: func(c *Config) string { return strconv.Itoa(c.TopK) }},
+	{Key: "prompts_dir", Env: []string{"FOOTNOTE_PROMPTS_DIR"}, Help: "folder of *.tmpl files overriding the built-in answer wording",
+		set: str(func(c *Config) *string { return &c.PromptsDir }), get: func(c *Config) string { return c.PromptsDir }},
+	{Key: "log_level", Env: []string{"FOOTNOTE_LOG_LEVEL"}, Help: "debug, info, warn or error",
+		set: str(func(c *Config) *string { return &c.LogLevel }), get: func(c *Config) string { return c.LogLevel }},
+	{Key: "log_format", Env: []string{"FOOTNOTE_LOG_FORMAT"}, Help: "text or json",
+		set: str(func(c *Config) *string { return &c.LogFormat }), get: func(c *Config) string { return c.LogFormat }},
+	{Key: "http_addr", Env: []string{"FOOTNOTE_HTTP_ADDR"}, Help: "address for /healthz, /readyz and /metrics (e.g. :9090); empty = off",
+		set: str(func(c *Config) *string { return &c.HTTPAddr }), get: func(c *Config) string { return c.HTTPAddr }},
+	{Key: "data_dir", Env: []string{"FOOTNOTE_DATA_DIR"}, Help: "folder for footnote's own files",
+		set: str(func(c *Config) *string { return &c.DataDir }), get: func(c *Config) string { return c.DataDir }},
+	{Key: "llm_base_url", Env: []string{"FOOTNOTE_LLM_BASE_URL"}, Help: "OpenAI-compatible API base URL (e.g. http://localhost:11434/v1); empty = template answers",
+		set: str(func(c *Config) *string { return &c.LLMBaseURL }), get: func(c *Config) string { return c.LLMBaseURL }},
+	{Key: "llm_model", Env: []string{"FOOTNOTE_LLM_MODEL"}, Help: "model name sent to the LLM server",
+		set: str(func(c *Config) *string { return &c.LLMModel }), get: func(c *Config) string { return c.LLMModel }},
+	{Key: "llm_api_key", Env: []string{"FOOTNOTE_LLM_API_KEY", "OPENAI_API_KEY"}, Secret: true, NoFlag: true, Help: "API key for the LLM server (secret)",
+		set: func(c *Config, v string) error { c.LLMAPIKey = Secret(v); return nil }, get: func(c *Config) string { return c.LLMAPIKey.String() }},
+	{Key: "llm_timeout", Env: []string{"FOOTNOTE_LLM_TIMEOUT"}, Help: "longest wait for an LLM answer before the template answer is used",
+		set: duration(func(c *Config) *time.Duration { return &c.LLMTimeout }), get: func(c *Config) string { return c.LLMTimeout.String() }},
+	{Key: "llm_max_tokens", Env: []string{"FOOTNOTE_LLM_MAX_TOKENS"}, Help: "most tokens an LLM answer may use",
+		set: integer(func(c *Config) *int { return &c.LLMMaxTokens }), get: func(c *Config) string { return strconv.Itoa(c.LLMMaxTokens) }},
+	{Key: "llm_temperature", Env: []string{"FOOTNOTE_LLM_TEMPERATURE"}, Help: "sampling temperature (0-2)",
+		set: func(c *Config, v string) error {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil {
+				return fmt.Errorf("want a number, got %q", v)
+			}
+			c.LLMTemperature = f
+			return nil
+		}, get: func(c *Config) string { return strconv.FormatFloat(c.LLMTemperature, 'g', -1, 64) }},
+	{Key: "llm_context_chars", Env: []string{"FOOTNOTE_LLM_CONTEXT_CHARS"}, Help: "budget of passage text put in one LLM prompt, in characters",
+		set: integer(func(c *Config) *int { return &c.LLMContextChars }), get: func(c *Config) string { return strconv.Itoa(c.LLMContextChars) }},
+	{Key: "discord_token", Env: []string{"DISCORD_TOKEN", "FOOTNOTE_DISCORD_TOKEN"}, Secret: true, NoFlag: true, Help: "bot token from the Discord developer portal (secret)",
+		set: func(c *Config, v string) error { c.DiscordToken = Secret(v); return nil }, get: func(c *Config) string { return c.DiscordToken.String() }},
+	{Key: "discord_api_url", Env: []string{"FOOTNOTE_DISCORD_API_URL"}, Help: "base URL of Discord's API, for REST proxies and tests",
+		set: str(func(c *Config) *string { return &c.DiscordAPIURL }), get: func(c *Config) string { return c.DiscordAPIURL }},
+	{Key: "discord_guild_id", Env: []string{"FOOTNOTE_DISCORD_GUILD_ID"}, Help: "register commands in this guild only (instant, for development); empty = global",
+		set: str(func(c *Config) *string { return &c.DiscordGuildID }), get: func(c *Config) string { return c.DiscordGuildID }},
+	{Key: "message_content", Env: []string{"FOOTNOTE_MESSAGE_CONTENT"}, Help: "answer mentions and replies (needs the privileged MESSAGE_CONTENT intent)",
+		set: boolean(func(c *Config) *bool { return &c.MessageContent }), get: func(c *Config) string { return strconv.FormatBool(c.MessageContent) }},
+	{Key: "shard_id", Env: []string{"FOOTNOTE_SHARD_ID"}, Help: "gateway shard this process runs",
+		set: integer(func(c *Config) *int { return &c.ShardID }), get: func(c *Config) string { return strconv.Itoa(c.ShardID) }},
+	{Key: "shard_count", Env: []string{"FOOTNOTE_SHARD_COUNT"}, Help: "total gateway shards",
+		set: integer(func(c *Config) *int { return &c.ShardCount }), get: func(c *Config) string { return strconv.Itoa(c.ShardCount) }},
+	{Key: "cooldown", Env: []string{"FOOTNOTE_COOLDOWN"}, Help: "per-user wait between questions (0 = none)",
+		set: duration(func(c *Config) *time.Duration { return &c.Cooldown }), get: func(c *Config) string { return c.Cooldown.String() }},
+	{Key: "guild_concurrency", Env: []string{"FOOTNOTE_GUILD_CONCURRENCY"}, Help: "questions answered at once per guild",
+		set: integer(func(c *Config) *int { return &c.GuildConcurrency }), get: func(c *Config) string { return strconv.Itoa(c.GuildConcurrency) }},
+	{Key: "admin_role", Env: []string{"FOOTNOTE_ADMIN_ROLE"}, Help: "role ID allowed to run admin commands (besides Manage Server)",
+		set: str(func(c *Config) *string { return &c.AdminRole }), get: func(c *Config) string { return c.AdminRole }},
+	{Key: "shutdown_timeout", Env: []string{"FOOTNOTE_SHUTDOWN_TIMEOUT"}, Help: "how long shutdown waits for answers in flight",
+		set: duration(func(c *Config) *time.Duration { return &c.ShutdownTimeout }), get: func(c *Config) string { return c.ShutdownTimeout.String() }},
+}
+
+func str(f func(*Config) *string) func(*Config, string) error {
+	return func(c *Config, v string) error { *f(c) = strings.TrimSpace(v); return nil }
+}
+
+func integer(f func(*Config) *int) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil {
+			return fmt.Errorf("want a whole number, got %q", v)
+		}
+		*f(c) = n
+		return nil
+	}
+}
+
+func duration(f func(*Config) *time.Duration) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		d, err := time.ParseDuration(strings.TrimSpace(v))
+		if err != nil {
+			return fmt.Errorf("want a duration such as 5s or 1m30s, got %q", v)
+		}
+		*f(c) = d
+		return nil
+	}
+}
+
+func boolean(f func(*Config) *bool) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		b, err := strconv.ParseBool(strings.TrimSpace(v))
+		if err != nil {
+			return fmt.Errorf("want true or false, got %q", v)
+		}
+		*f(c) = b
+		return nil
+	}
+}
+
+func splitList(v string) []string {
+	var out []string
+	for _, p := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == os.PathListSeparator }) {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Flags registers every non-secret setting on fs and returns a function
+// that applies the flags the user set (and only those) to a Config.
+// It also registers --config for the file.
+func Flags(fs *flag.FlagSet) (configFile *string, apply func(*Config) error) {
+	vals := map[string]*multi{}
+	for _, s := range settings {
+		if s.NoFlag {
+			continue
+		}
+		m := &multi{}
+		vals[s.Key] = m
+		fs.Var(m, s.Flag(), s.Help)
+	}
+	configFile = fs.String("config", "", "YAML config file")
+	apply = func(c *Config) error {
+		for _, s := range settings {
+			m, ok := vals[s.Key]
+			if !ok || !m.set {
+				continue
+			}
+			if s.Key == "corpus" {
+				c.Corpus = nil
+			}
+			for _, v := range m.vals {
+				if err := s.set(c, v); err != nil {
+					return fmt.Errorf("flag --%s: %w", s.Flag(), err)
+				}
+			}
+		}
+		return nil
+	}
+	return configFile, apply
+}
+
+// multi is a flag that may repeat.
+type multi struct {
+	vals []string
+	set  bool
+}
+
+func (m *multi) String() string { return strings.Join(m.vals, ",") }
+func (m *multi) Set(v string) error {
+	m.vals = append(m.vals, v)
+	m.set = true
+	return nil
+}
+
+// Load builds the configuration: defaults, then the file (if path is not
+// empty), then the environment, then flags (applyFlags may be nil).
+func Load(path string, getenv func(string) string, applyFlags func(*Config) error) (Config, error) {
+	c := Default()
+	if path != "" {
+		if err := c.loadFile(path); err != nil {
+			return c, err
+		}
+	}
+	for _, s := range settings {
+		for _, name := range s.Env {
+			v := getenv(name)
+			if v == "" {
+				continue
+			}
+			if s.Key == "corpus" {
+				c.Corpus = nil
+			}
+			if err := s.set(&c, v); err != nil {
+				return c, fmt.Errorf("%s: %w", name, err)
+			}
+			break
+		}
+	}
+	if applyFlags != nil {
+		if err := applyFlags(&c); err != nil {
+			return c, err
+		}
+	}
+	return c, c.Validate()
+}
+
+func (c *Config) loadFile(path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("config file: %w", err)
+	}
+	var raw map[string]yaml.Node
+	if err := yaml.Unmarshal(data, &raw); err != nil {
+		return fmt.Errorf("config file %s: %w", path, err)
+	}
+	byKey := map[string]Setting{}
+	for _, s := range settings {
+		byKey[s.Key] = s
+	}
+	keys := make([]string, 0, len(raw))
+	for k := range raw {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		node := raw[k]
+		if k == "guilds" {
+			var g map[string]Guild
+			if err := decodeStrict(&node, &g); err != nil {
+				return fmt.Errorf("config file %s: guilds: %w", path, err)
+			}
+			c.Guilds = g
+			continue
+		}
+		s, ok := byKey[k]
+		if !ok {
+			return fmt.Errorf("config file %s: unknown setting %q (see 'footnote config' for the list)", path, k)
+		}
+		var vals []string
+		if node.Kind == yaml.SequenceNode {
+			if err := node.Decode(&vals); err != nil {
+				return fmt.Errorf("config file %s: %s: %w", path, k, err)
+			}
+		} else {
+			vals = []string{node.Value}
+		}
+		if k == "corpus" {
+			c.Corpus = nil
+		}
+		for _, v := range vals {
+			if err := s.set(c, v); err != nil {
+				return fmt.Errorf("config file %s: %s: %w", path, k, err)
+			}
+		}
+	}
+	if len(c.Corpus) > 0 {
+		// Relative corpus paths are relative to the config file.
+		for i, p := range c.Corpus {
+			if !filepath.IsAbs(p) {
+				c.Corpus[i] = filepath.Join(filepath.Dir(path), p)
+			}
+		}
+	}
+	return nil
+}
+
+// decodeStrict decodes a YAML node, refusing unknown keys.
+func decodeStrict(n *yaml.Node, v any) error {
+	out, err := yaml.Marshal(n)
+	if err != nil {
+		return err
+	}
+	dec := yaml.NewDecoder(strings.NewReader(string(out)))
+	dec.KnownFields(true)
+	return dec.Decode(v)
+}
+
+var snowflake = regexp.MustCompile(`^[0-9]{1,20}$`)
+
+// Validate checks every setting, naming the setting and what it allows.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, a ...any) {
+		errs = append(errs, fmt.Errorf("setting %s: %s", key, fmt.Sprintf(format, a...)))
+	}
+	if c.TopK < 1 || c.TopK > 20 {
+		bad("top_k", "%d is out of range (1-20)", c.TopK)
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log_level", "%q is not one of debug, info, warn, error", c.LogLevel)
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		bad("log_format", "%q is not one of text, json", c.LogFormat)
+	}
+	if c.LLMModel != "" && c.LLMBaseURL == "" {
+		bad("llm_model", "set without llm_base_url (set FOOTNOTE_LLM_BASE_URL, e.g. https://api.openai.com/v1)")
+	}
+	if c.LLMBaseURL != "" {
+		if u, err := url.Parse(c.LLMBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("llm_base_url", "%q is not an http(s) URL", c.LLMBaseURL)
+		}
+		if c.LLMModel == "" {
+			bad("llm_model", "required when llm_base_url is set")
+		}
+	}
+	if c.LLMTimeout <= 0 {
+		bad("llm_timeout", "must be positive, got %s", c.LLMTimeout)
+	}
+	if c.LLMMaxTokens < 1 {
+		bad("llm_max_tokens", "must be at least 1, got %d", c.LLMMaxTokens)
+	}
+	if c.LLMTemperature < 0 || c.LLMTemperature > 2 {
+		bad("llm_temperature", "%g is out of range (0-2)", c.LLMTemperature)
+	}
+	if c.LLMContextChars < 500 {
+		bad("llm_context_chars", "must be at least 500, got %d", c.LLMContextChars)
+	}
+	if u, err := url.Parse(c.DiscordAPIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		bad("discord_api_url", "%q is not an http(s) URL", c.DiscordAPIURL)
+	}
+	if c.DiscordGuildID != "" && !snowflake.MatchString(c.DiscordGuildID) {
+		bad("discord_guild_id", "%q is not a Discord ID (digits)", c.DiscordGuildID)
+	}
+	if c.ShardCount < 1 {
+		bad("shard_count", "must be at least 1, got %d", c.ShardCount)
+	}
+	if c.ShardID < 0 || c.ShardID >= c.ShardCount {
+		bad("shard_id", "%d is out of range (0 to shard_count-1 = %d)", c.ShardID, c.ShardCount-1)
+	}
+	if c.Cooldown < 0 {
+		bad("cooldown", "must not be negative, got %s", c.Cooldown)
+	}
+	if c.GuildConcurrency < 1 {
+		bad("guild_concurrency", "must be at least 1, got %d", c.GuildConcurrency)
+	}
+	if c.AdminRole != "" && !snowflake.MatchString(c.AdminRole) {
+		bad("admin_role", "%q is not a Discord role ID (digits)", c.AdminRole)
+	}
+	if c.ShutdownTimeout <= 0 {
+		bad("shutdown_timeout", "must be positive, got %s", c.ShutdownTimeout)
+	}
+	for id, g := range c.Guilds {
+		if !snowflake.MatchString(id) {
+			bad("guilds", "key %q is not a Discord guild ID (digits)", id)
+		}
+		for _, ch := range g.AllowedChannels {
+			if !snowflake.MatchString(ch) {
+				bad("guilds."+id+".allowed_channels", "%q is not a channel ID", ch)
+			}
+		}
+		for _, r := range g.AdminRoles {
+			if !snowflake.MatchString(r) {
+				bad("guilds."+id+".admin_roles", "%q is not a role ID", r)
+			}
+		}
+		if g.Cooldown < 0 {
+			bad("guilds."+id+".cooldown", "must not be negative")
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Dump writes the effective configuration, one "key = value" a line, with
+// secrets redacted.
+func (c Config) Dump() string {
+	var sb strings.Builder
+	for _, s := range settings {
+		fmt.Fprintf(&sb, "%-18s = %s\n", s.Key, s.get(&c))
+	}
+	ids := make([]string, 0, len(c.Guilds))
+	for id := range c.Guilds {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		g := c.Guilds[id]
+		fmt.Fprintf(&sb, "guilds.%s         = allowed_channels=%v cooldown=%s admin_roles=%v\n", id, g.AllowedChannels, g.Cooldown, g.AdminRoles)
+	}
+	return sb.String()
+}
+
+// Default returns the default of a setting as text (for documentation).
+func (s Setting) Default() string {
+	c := Default()
+	return s.get(&c)
+}
+
+// LLMEnabled reports whether an LLM backend is configured.
+func (c Config) LLMEnabled() bool { return c.LLMBaseURL != "" }
+
+// CooldownFor returns the cooldown in a guild.
+func (c Config) CooldownFor(guild string) time.Duration {
+	if g, ok := c.Guilds[guild]; ok && g.Cooldown > 0 {
+		return g.Cooldown
+	}
+	return c.Cooldown
+}

@@ -1,0 +1,380 @@
+// Package corpus turns article files into documents and paragraph-sized
+// passages ready for indexing and quoting.
+//
+// Formats, chosen by file extension:
+//
+//   - Markdown (.md, .markdown): optional YAML front matter (title, url,
+//     author, date); ATX headings (#) start sections.
+//   - Plain text (.txt, .text): blank lines separate paragraphs; front matter
+//     or the first heading-like line is the title; short lines without end
+//     punctuation are headings. Page chrome that precedes the title is dropped
+//     and a closing author bio is kept in a section of its own.
+//   - HTML (.html, .htm): main content extracted with go-readability; the
+//     <title>, canonical URL and headings are kept.
+//   - JSON lines (.jsonl) in the BEIR layout: one document per line with
+//     "_id" (or "id"), "title", "text" and an optional "url".
+//
+// Every passage carries a stable ID (document ID, '#', paragraph number and,
+// for a long paragraph split on sentence boundaries, '.' and the part), the
+// exact original text for quoting, and the heading it sits under. A bad file
+// never stops a load: it is reported in Result.Skipped with the reason.
+package corpus
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"unicode/utf8"
+)
+
+// Document is one article.
+type Document struct {
+	ID       string   `json:"id"`
+	Title    string   `json:"title"`
+	URL      string   `json:"url,omitempty"`
+	Author   string   `json:"author,omitempty"`
+	Date     string   `json:"date,omitempty"`
+	Source   string   `json:"source,omitempty"` // file it came from
+	Sections []string `json:"sections,omitempty"`
+	Passages []Passage
+}
+
+// Passage is a paragraph-sized piece of a document.
+type Passage struct {
+	ID        string `json:"id"`
+	DocID     string `json:"doc_id"`
+	Title     string `json:"title"`
+	Section   string `json:"section,omitempty"`
+	Heading   string `json:"heading,omitempty"` // set on the first passage under a heading
+	Paragraph int    `json:"paragraph"`         // 1-based paragraph number in the document
+	URL       string `json:"url,omitempty"`
+	Text      string `json:"text"` // the paragraph text exactly as written
+}
+
+// Quote is the passage as it is quoted and cited: the heading it opens, if
+// any, then its text.
+func (p Passage) Quote() string {
+	if p.Heading == "" {
+		return p.Text
+	}
+	return p.Heading + "\n\n" + p.Text
+}
+
+// Skip names a file that was not loaded and why.
+type Skip struct {
+	Path   string
+	Reason string
+}
+
+// Result is the outcome of a load.
+type Result struct {
+	Documents []Document
+	Skipped   []Skip
+}
+
+// Passages counts the passages of all documents.
+func (r Result) Passages() int {
+	n := 0
+	for _, d := range r.Documents {
+		n += len(d.Passages)
+	}
+	return n
+}
+
+// Summary is a one-line account of the load.
+func (r Result) Summary() string {
+	return fmt.Sprintf("%d documents, %d passages, %d skipped", len(r.Documents), r.Passages(), len(r.Skipped))
+}
+
+// Options bound a load.
+type Options struct {
+	// MaxFileBytes skips larger files. Zero means DefaultMaxFileBytes.
+	MaxFileBytes int64
+	// MaxPassageWords splits longer paragraphs on sentence boundaries.
+	// Zero means DefaultMaxPassageWords.
+	MaxPassageWords int
+	// Progress, when set, is called after each file with the number of
+	// bytes read so far.
+	Progress func(bytesRead int64)
+}
+
+// Defaults for Options.
+const (
+	DefaultMaxFileBytes    = 64 << 20
+	DefaultMaxPassageWords = 300
+)
+
+func (o Options) withDefaults() Options {
+	if o.MaxFileBytes <= 0 {
+		o.MaxFileBytes = DefaultMaxFileBytes
+	}
+	if o.MaxPassageWords <= 0 {
+		o.MaxPassageWords = DefaultMaxPassageWords
+	}
+	return o
+}
+
+// ErrUnsupported marks a file whose extension no loader handles.
+var ErrUnsupported = errors.New("unsupported file type")
+
+// Supported reports whether name has an extension a loader handles.
+func Supported(name string) bool {
+	switch strings.ToLower(path.Ext(name)) {
+	case ".md", ".markdown", ".txt", ".text", ".html", ".htm", ".jsonl":
+		return true
+	}
+	return false
+}
+
+// LoadPaths loads every supported file under each path (files or folders,
+// folders walked recursively). Document IDs are file paths relative to the
+// folder given, without extension; a file given directly is named by its base
+// name. Only a path that does not exist at all is an error.
+func LoadPaths(ctx context.Context, paths []string, opt Options) (Result, error) {
+	var res Result
+	seen := map[string]string{}
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			return res, fmt.Errorf("corpus %s: %w", p, err)
+		}
+		var fsys fs.FS
+		root := "."
+		if st.IsDir() {
+			fsys = os.DirFS(p)
+		} else {
+			fsys = os.DirFS(filepath.Dir(p))
+			root = filepath.Base(p)
+		}
+		r, err := load(ctx, fsys, root, p, opt, seen)
+		res.Documents = append(res.Documents, r.Documents...)
+		res.Skipped = append(res.Skipped, r.Skipped...)
+		if err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+// LoadFS loads every supported file under root in fsys (e.g. an embedded
+// folder).
+func LoadFS(ctx context.Context, fsys fs.FS, root string, opt Options) (Result, error) {
+	return load(ctx, fsys, root, root, opt, map[string]string{})
+}
+
+func load(ctx context.Context, fsys fs.FS, root, display string, opt Options, seen map[string]string) (Result, error) {
+	opt = opt.withDefaults()
+	var res Result
+	var files []string
+	err := fs.WalkDir(fsys, root, func(name string, d fs.DirEntry, err error) error {
+		if err != nil {
+			res.Skipped = append(res.Skipped, Skip{Path: joinDisplay(display, root, name), Reason: err.Error()})
+			if d != nil && d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() {
+			if name != root && strings.HasPrefix(d.Name(), ".") {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if name == root || Supported(name) {
+			files = append(files, name)
+		}
+		return nil
+	})
+	if err != nil {
+		return res, fmt.Errorf("walk %s: %w", display, err)
+	}
+	sort.Strings(files)
+	var read int64
+	for _, name := range files {
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		shown := joinDisplay(display, root, name)
+		docs, n, err := loadFile(fsys, root, name, shown, opt)
+		read += n
+		if opt.Progress != nil {
+			opt.Progress(read)
+		}
+		if err != nil {
+			res.Skipped = append(res.Skipped, Skip{Path: shown, Reason: err.Error()})
+			continue
+		}
+		for _, d := range docs {
+			if prev, dup := seen[d.ID]; dup {
+				res.Skipped = append(res.Skipped, Skip{Path: shown, Reason: fmt.Sprintf("duplicate document ID %q (already loaded from %s)", d.ID, prev)})
+				continue
+			}
+			if len(d.Passages) == 0 {
+				res.Skipped = append(res.Skipped, Skip{Path: shown, Reason: fmt.Sprintf("document %q has no text", d.ID)})
+				continue
+			}
+			seen[d.ID] = shown
+			res.Documents = append(res.Documents, d)
+		}
+	}
+	return res, nil
+}
+
+func joinDisplay(display, root, name string) string {
+	if name == root {
+		return display
+	}
+	if root == "." {
+		return filepath.Join(display, filepath.FromSlash(name))
+	}
+	return filepath.Join(display, filepath.FromSlash(strings.TrimPrefix(name, root+"/")))
+}
+
+func loadFile(fsys fs.FS, root, name, shown string, opt Options) ([]Document, int64, error) {
+	if !Supported(name) {
+		return nil, 0, fmt.Errorf("%w %q (want .md, .txt, .html or .jsonl)", ErrUnsupported, path.Ext(name))
+	}
+	st, err := fs.Stat(fsys, name)
+	if err != nil {
+		return nil, 0, err
+	}
+	if st.Size() > opt.MaxFileBytes {
+		return nil, 0, fmt.Errorf("file is %d bytes, over the %d-byte limit", st.Size(), opt.MaxFileBytes)
+	}
+	data, err := fs.ReadFile(fsys, name)
+	if err != nil {
+		return nil, 0, err
+	}
+	n := int64(len(data))
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, n, errors.New("file is empty")
+	}
+	ext := strings.ToLower(path.Ext(name))
+	if ext != ".html" && ext != ".htm" {
+		// HTML declares its own charset; everything else must be UTF-8 text.
+		if bytes.IndexByte(data, 0) >= 0 {
+			return nil, n, errors.New("binary file (contains NUL bytes)")
+		}
+		if !utf8.Valid(data) {
+			return nil, n, errors.New("not valid UTF-8 text")
+		}
+	} else if bytes.IndexByte(data, 0) >= 0 {
+		return nil, n, errors.New("binary file (contains NUL bytes)")
+	}
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	rel := name
+	if root != "." && name != root {
+		rel = strings.TrimPrefix(name, root+"/")
+	}
+	id := strings.TrimSuffix(rel, path.Ext(rel))
+	b := builder{maxWords: opt.MaxPassageWords}
+	switch ext {
+	case ".md", ".markdown":
+		d, err := parseMarkdown(id, string(data), &b)
+		if err != nil {
+			return nil, n, err
+		}
+		d.Source = shown
+		return []Document{d}, n, nil
+	case ".txt", ".text":
+		d, err := parsePlain(id, string(data), &b)
+		if err != nil {
+			return nil, n, err
+		}
+		d.Source = shown
+		return []Document{d}, n, nil
+	case ".html", ".htm":
+		d, err := parseHTML(id, data, &b)
+		if err != nil {
+			return nil, n, err
+		}
+		d.Source = shown
+		return []Document{d}, n, nil
+	case ".jsonl":
+		docs, err := parseJSONL(data, &b)
+		if err != nil {
+			return nil, n, err
+		}
+		for i := range docs {
+			docs[i].Source = shown
+		}
+		return docs, n, nil
+	}
+	return nil, n, ErrUnsupported
+}
+
+// builder accumulates a document's passages.
+type builder struct {
+	maxWords int
+}
+
+// block is one paragraph or heading of source text.
+type block struct {
+	text    string
+	heading bool
+}
+
+// assemble turns blocks into a document's sections and passages.
+func (b *builder) assemble(d *Document, blocks []block) {
+	section, pending := "", ""
+	para := 0
+	for _, bl := range blocks {
+		if bl.heading {
+			section = bl.text
+			pending = bl.text
+			d.Sections = append(d.Sections, bl.text)
+			continue
+		}
+		para++
+		parts := splitLong(bl.text, b.maxWords)
+		for i, part := range parts {
+			id := fmt.Sprintf("%s#%d", d.ID, para)
+			if len(parts) > 1 {
+				id = fmt.Sprintf("%s#%d.%d", d.ID, para, i+1)
+			}
+			p := Passage{ID: id, DocID: d.ID, Title: d.Title, Section: section, Paragraph: para, URL: d.URL, Text: part}
+			if pending != "" {
+				p.Heading = pending
+				pending = ""
+			}
+			d.Passages = append(d.Passages, p)
+		}
+	}
+}
+
+// splitLong splits text into runs of whole sentences of at most maxWords
+// words each (a single longer sentence stays whole).
+func splitLong(text string, maxWords int) []string {
+	if wordCount(text) <= maxWords {
+		return []string{text}
+	}
+	var out []string
+	var cur strings.Builder
+	words := 0
+	for _, s := range SplitSentences(text) {
+		w := wordCount(s)
+		if words > 0 && words+w > maxWords {
+			out = append(out, cur.String())
+			cur.Reset()
+			words = 0
+		}
+		if cur.Len() > 0 {
+			cur.WriteByte(' ')
+		}
+		cur.WriteString(s)
+		words += w
+	}
+	if cur.Len() > 0 {
+		out = append(out, cur.String())
+	}
+	return out
+}
+
+func wordCount(s string) int { return len(strings.Fields(s)) }

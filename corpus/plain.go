@@ -1,0 +1,180 @@
+package corpus
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"gopkg.in/yaml.v3"
+)
+
+// frontMatter is the metadata block at the top of a Markdown or text file.
+type frontMatter struct {
+	Title  string `yaml:"title"`
+	URL    string `yaml:"url"`
+	Author string `yaml:"author"`
+	Date   string `yaml:"date"`
+}
+
+// splitFrontMatter separates a leading "---" YAML block from the body.
+func splitFrontMatter(text string) (frontMatter, string, error) {
+	var fm frontMatter
+	t := strings.ReplaceAll(text, "\r\n", "\n")
+	if !strings.HasPrefix(t, "---\n") {
+		return fm, t, nil
+	}
+	rest := t[4:]
+	end := strings.Index(rest, "\n---")
+	if end < 0 {
+		return fm, t, fmt.Errorf("front matter opened with --- is never closed")
+	}
+	raw := rest[:end]
+	body := rest[end+4:]
+	if i := strings.IndexByte(body, '\n'); i >= 0 {
+		body = body[i+1:]
+	} else {
+		body = ""
+	}
+	// Decode loosely: a date may be a YAML timestamp, other keys are ignored.
+	var m map[string]any
+	if err := yaml.Unmarshal([]byte(raw), &m); err != nil {
+		return fm, t, fmt.Errorf("front matter: %w", err)
+	}
+	str := func(k string) string {
+		if v, ok := m[k]; ok && v != nil {
+			return strings.TrimSpace(fmt.Sprint(v))
+		}
+		return ""
+	}
+	fm = frontMatter{Title: str("title"), URL: str("url"), Author: str("author"), Date: str("date")}
+	if len(fm.Date) > 10 && strings.HasSuffix(fm.Date, "00:00:00 +0000 UTC") {
+		fm.Date = fm.Date[:10]
+	}
+	return fm, body, nil
+}
+
+// paragraphs splits text on blank lines, trimming each paragraph.
+func paragraphs(text string) []string {
+	var out []string
+	for _, p := range regexp.MustCompile(`\n[ \t]*\n`).Split(text, -1) {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// isHeadingLine reports whether a one-line paragraph reads as a heading:
+// short, and not ending like a sentence (a question mark is allowed).
+func isHeadingLine(s string) bool {
+	if strings.ContainsRune(s, '\n') || utf8.RuneCountInString(s) > 100 || wordCount(s) > 12 {
+		return false
+	}
+	r, _ := utf8.DecodeLastRuneInString(s)
+	switch r {
+	case '.', ',', ';', ':', '!', '…', '"', '”', ')':
+		return false
+	}
+	return letterCount(s) > 0
+}
+
+func letterCount(s string) int {
+	n := 0
+	for _, r := range s {
+		if unicode.IsLetter(r) {
+			n++
+		}
+	}
+	return n
+}
+
+// isChrome reports whether a one-line paragraph is page debris too short to
+// mean anything on its own ("mm", "|", "»").
+func isChrome(s string) bool {
+	return !strings.ContainsRune(s, '\n') && letterCount(s) < 3
+}
+
+// bioPattern matches a closing author bio: "Jane Doe is the founder of …".
+var bioPattern = regexp.MustCompile(`^((?:\p{Lu}[\p{L}'’.-]*\s){1,3}?\p{Lu}[\p{L}'’-]+)\s(?:is|was|has been|writes|covers)\s`)
+
+// bioRole words mark a paragraph as describing a person's work.
+var bioRole = regexp.MustCompile(`(?i)\b(founder|co-?founder|author|writer|journalist|editor|ceo|cto|director|professor|researcher|engineer|contributor|columnist|analyst|reporter|scientist|lecturer)\b`)
+
+func isBio(p string) bool { return bioPattern.MatchString(p) && bioRole.MatchString(p) }
+
+// AuthorSection is the section name given to a closing author bio.
+const AuthorSection = "About the author"
+
+// parsePlain reads a plain-text article.
+func parsePlain(id, text string, b *builder) (Document, error) {
+	fm, body, err := splitFrontMatter(text)
+	if err != nil {
+		return Document{}, err
+	}
+	d := Document{ID: id, Title: fm.Title, URL: fm.URL, Author: fm.Author, Date: fm.Date}
+	paras := paragraphs(body)
+	var blocks []block
+	// Leading heading-like lines before the first paragraph: the longest is
+	// the title (unless front matter gave one), the rest is page chrome.
+	lead := 0
+	for lead < len(paras) && (isHeadingLine(paras[lead]) || isChrome(paras[lead])) {
+		lead++
+	}
+	if d.Title == "" {
+		best := ""
+		for _, p := range paras[:lead] {
+			if !isChrome(p) && wordCount(p) > wordCount(best) {
+				best = p
+			}
+		}
+		if best == "" && len(paras) > 0 {
+			best = firstLine(paras[0])
+		}
+		d.Title = best
+	} else if lead > 0 && lead < len(paras) {
+		// With a front-matter title, a single heading just before the body is
+		// still a heading.
+		last := paras[lead-1]
+		if !isChrome(last) && last != d.Title {
+			blocks = append(blocks, block{text: last, heading: true})
+		}
+	}
+	rest := paras[lead:]
+	for i, p := range rest {
+		switch {
+		case isChrome(p):
+		case isHeadingLine(p):
+			blocks = append(blocks, block{text: p, heading: true})
+		case i == len(rest)-1 && isBio(p):
+			if d.Author == "" {
+				d.Author = strings.TrimSpace(bioPattern.FindStringSubmatch(p)[1])
+			}
+			blocks = append(blocks, block{text: AuthorSection, heading: true}, block{text: p})
+		default:
+			blocks = append(blocks, block{text: p})
+		}
+	}
+	if d.Title == "" {
+		d.Title = id
+	}
+	b.assemble(&d, blocks)
+	// The synthetic author heading is not part of the article's text.
+	for i := range d.Passages {
+		if d.Passages[i].Heading == AuthorSection {
+			d.Passages[i].Heading = ""
+		}
+	}
+	return d, nil
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	if utf8.RuneCountInString(s) > 100 {
+		s = string([]rune(s)[:100]) + "…"
+	}
+	return strings.TrimSpace(s)
+}

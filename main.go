@@ -1,0 +1,97 @@
+// Command footnote answers questions about a set of articles, in Discord or
+// on the command line, and shows exactly where each answer comes from.
+//
+//	footnote ask [--corpus PATH]... [--index FILE] [--json] QUESTION
+//	footnote search [--corpus PATH]... [--index FILE] [--k N] [--json] QUERY
+//	footnote search --corpus PATH --queries FILE --trec [--k 100]
+//	footnote eval --corpus PATH --queries FILE --qrels FILE
+//	footnote index --corpus PATH --out FILE
+//	footnote serve [--corpus PATH]... [--index FILE]
+//	footnote config | version
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
+	stop()
+	if err != nil {
+		var u usageError
+		if errors.As(err, &u) {
+			fmt.Fprintln(os.Stderr, "footnote:", err)
+			os.Exit(2)
+		}
+		fmt.Fprintln(os.Stderr, "footnote:", err)
+		os.Exit(1)
+	}
+}
+
+// usageError is a mistake in the command line.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, a ...any) error { return usageError{fmt.Sprintf(format, a...)} }
+
+const usage = `footnote answers questions about a set of articles and cites its sources.
+
+Usage:
+  footnote ask [--corpus PATH]... [--index FILE] [--json] QUESTION
+  footnote search [--corpus PATH]... [--index FILE] [--k N] [--json] QUERY
+  footnote search --corpus PATH --queries FILE --trec [--k 100]
+  footnote eval --corpus PATH --queries FILE --qrels FILE
+  footnote index --corpus PATH --out FILE
+  footnote serve [--corpus PATH]... [--index FILE]
+  footnote config      print the effective configuration, secrets redacted
+  footnote version
+
+Without --corpus or --index, footnote uses its built-in user guide.
+Run 'footnote COMMAND -h' for a command's flags.
+`
+
+// env is the process environment as run sees it.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	getenv         func(string) string
+}
+
+// run is the whole program: main only adds the signal context and exit code.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) error {
+	e := env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return usagef("no command given")
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "ask":
+		return cmdAsk(ctx, e, rest)
+	case "search":
+		return cmdSearch(ctx, e, rest)
+	case "eval":
+		return cmdEval(ctx, e, rest)
+	case "index":
+		return cmdIndex(ctx, e, rest)
+	case "serve":
+		return cmdServe(ctx, e, rest)
+	case "config":
+		return cmdConfig(ctx, e, rest)
+	case "version", "--version":
+		return cmdVersion(e)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return usagef("unknown command %q", cmd)
+}

@@ -1,0 +1,152 @@
+package retrieval
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/kljensen/snowball/english"
+	"golang.org/x/text/runes"
+	"golang.org/x/text/transform"
+	"golang.org/x/text/unicode/norm"
+)
+
+// AnalyzerVersion changes whenever analysis changes, so an index built by an
+// older analyzer is refused as stale rather than silently mismatched.
+const AnalyzerVersion = "fold-stop33-porter2-v1"
+
+// Token is a word of the original text with its byte offsets.
+type Token struct {
+	Text       string // folded (lower case, no diacritics, no apostrophes)
+	Start, End int    // byte offsets into the original text
+}
+
+// isApostrophe covers the straight, curly and modifier apostrophes.
+func isApostrophe(r rune) bool {
+	return r == '\'' || r == '’' || r == 'ʼ' || r == '‘' || r == '`'
+}
+
+func isWordRune(r rune) bool {
+	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r)
+}
+
+// Tokenize splits text into words: runs of letters and digits, joined across
+// an apostrophe between two letters ("don’t", "Altman's"). Each word is
+// folded: lower-cased, diacritics removed, a possessive "'s" dropped and
+// remaining apostrophes removed.
+func Tokenize(text string) []Token {
+	var out []Token
+	i := 0
+	for i < len(text) {
+		r, size := utf8.DecodeRuneInString(text[i:])
+		if !isWordRune(r) {
+			i += size
+			continue
+		}
+		start := i
+		i += size
+		for i < len(text) {
+			r, size = utf8.DecodeRuneInString(text[i:])
+			if isWordRune(r) {
+				i += size
+				continue
+			}
+			if isApostrophe(r) && i+size < len(text) {
+				nr, _ := utf8.DecodeRuneInString(text[i+size:])
+				if unicode.IsLetter(nr) {
+					i += size
+					continue
+				}
+			}
+			break
+		}
+		if f := fold(text[start:i]); f != "" {
+			out = append(out, Token{Text: f, Start: start, End: i})
+		}
+	}
+	return out
+}
+
+var diacritics = runes.Remove(runes.In(unicode.Mn))
+
+// fold lower-cases a word, strips diacritics and apostrophes, and drops a
+// possessive ending.
+func fold(w string) string {
+	ascii := true
+	for i := 0; i < len(w); i++ {
+		if w[i] >= utf8.RuneSelf {
+			ascii = false
+			break
+		}
+	}
+	if !ascii {
+		t := transform.Chain(norm.NFD, diacritics, norm.NFC)
+		if s, _, err := transform.String(t, w); err == nil {
+			w = s
+		}
+		w = strings.Map(func(r rune) rune {
+			if isApostrophe(r) {
+				return '\''
+			}
+			return unicode.ToLower(r)
+		}, w)
+	} else {
+		w = strings.ToLower(w)
+	}
+	w = strings.TrimSuffix(w, "'s")
+	if strings.IndexByte(w, '\'') >= 0 {
+		w = strings.ReplaceAll(w, "'", "")
+	}
+	return w
+}
+
+// stopWords is Lucene's English stop set (the one Anserini's reference BM25
+// uses). Question words are left in: IDF weighs them down where they are
+// common, and they carry meaning in "who"/"when" questions.
+var stopWords = map[string]bool{
+	"a": true, "an": true, "and": true, "are": true, "as": true, "at": true, "be": true, "but": true,
+	"by": true, "for": true, "if": true, "in": true, "into": true, "is": true, "it": true, "no": true,
+	"not": true, "of": true, "on": true, "or": true, "such": true, "that": true, "the": true,
+	"their": true, "then": true, "there": true, "these": true, "they": true, "this": true, "to": true,
+	"was": true, "will": true, "with": true,
+}
+
+// IsStopWord reports whether a folded word is dropped from the index.
+func IsStopWord(w string) bool { return stopWords[w] }
+
+// Stem reduces a folded word to its Snowball English (Porter2) stem.
+func Stem(w string) string { return english.Stem(w, true) }
+
+// Analyze turns text into index terms: tokenize and fold, drop stop words,
+// stem.
+func Analyze(text string) []string {
+	toks := Tokenize(text)
+	out := make([]string, 0, len(toks))
+	for _, t := range toks {
+		if stopWords[t.Text] {
+			continue
+		}
+		out = append(out, Stem(t.Text))
+	}
+	return out
+}
+
+// stemCache memoises stems while building an index (single goroutine).
+type stemCache map[string]string
+
+func (c stemCache) analyze(text string, out []string) []string {
+	for _, t := range Tokenize(text) {
+		if stopWords[t.Text] {
+			continue
+		}
+		s, ok := c[t.Text]
+		if !ok {
+			s = Stem(t.Text)
+			if len(c) < 1<<20 {
+				c[t.Text] = s
+			}
+		}
+		out = append(out, s)
+	}
+	return out
+}

@@ -1,0 +1,164 @@
+package retrieval
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/gob"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/footnote-bot/footnote/corpus"
+)
+
+// Index file format (version 1):
+//
+//	offset  size  field
+//	0       8     magic "FOOTNOTE"
+//	8       4     format version, uint32 big-endian
+//	12      8     payload length in bytes, uint64 big-endian
+//	20      32    SHA-256 of the payload
+//	52      n     payload: a gob-encoded fileIndex
+//
+// The payload records the analyzer version; a file written by another
+// format or analyzer version is refused as stale, one whose length or
+// checksum does not match as corrupt. Files are written to a temporary file
+// in the same folder, synced and renamed over the target, so a crash leaves
+// either the old file or the new one, never half of one.
+const (
+	fileMagic   = "FOOTNOTE"
+	fileVersion = 1
+	headerSize  = 8 + 4 + 8 + 32
+)
+
+// ErrStale and ErrCorrupt classify index files that cannot be used.
+var (
+	ErrStale   = errors.New("stale index file")
+	ErrCorrupt = errors.New("corrupt index file")
+)
+
+type fileIndex struct {
+	Analyzer string
+	Params   Params
+	Passages []corpus.Passage
+	DocOf    []uint32
+	Docs     []DocInfo
+	Terms    []string // term i owns Lists[i]
+	Lists    []postings
+	Lens     []uint32
+}
+
+// WriteTo encodes the index in the file format.
+func (ix *Index) WriteTo(w io.Writer) (int64, error) {
+	terms := make([]string, len(ix.lists))
+	for t, id := range ix.terms {
+		terms[id] = t
+	}
+	var payload bytes.Buffer
+	fi := fileIndex{Analyzer: AnalyzerVersion, Params: ix.params, Passages: ix.passages, DocOf: ix.docOf,
+		Docs: ix.docs, Terms: terms, Lists: ix.lists, Lens: ix.lens}
+	if err := gob.NewEncoder(&payload).Encode(&fi); err != nil {
+		return 0, fmt.Errorf("encode index: %w", err)
+	}
+	var hdr [headerSize]byte
+	copy(hdr[:8], fileMagic)
+	binary.BigEndian.PutUint32(hdr[8:12], fileVersion)
+	binary.BigEndian.PutUint64(hdr[12:20], uint64(payload.Len()))
+	sum := sha256.Sum256(payload.Bytes())
+	copy(hdr[20:], sum[:])
+	n, err := w.Write(hdr[:])
+	if err != nil {
+		return int64(n), err
+	}
+	m, err := w.Write(payload.Bytes())
+	return int64(n + m), err
+}
+
+// Save writes the index to path atomically.
+func (ix *Index) Save(path string) error {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("save index %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name()) // no-op after the rename
+	if _, err := ix.WriteTo(tmp); err != nil {
+		tmp.Close()
+		return fmt.Errorf("save index %s: %w", path, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("save index %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("save index %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("save index %s: %w", path, err)
+	}
+	return nil
+}
+
+// Open reads an index file written by Save.
+func Open(path string) (*Index, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("open index: %w", err)
+	}
+	ix, err := Decode(data)
+	if err != nil {
+		return nil, fmt.Errorf("index %s: %w", path, err)
+	}
+	return ix, nil
+}
+
+// Decode reads an index from the bytes of an index file.
+func Decode(data []byte) (*Index, error) {
+	if len(data) < headerSize || string(data[:8]) != fileMagic {
+		return nil, fmt.Errorf("%w: not a footnote index (bad magic)", ErrCorrupt)
+	}
+	if v := binary.BigEndian.Uint32(data[8:12]); v != fileVersion {
+		return nil, fmt.Errorf("%w: format version %d, this footnote reads version %d; rebuild it with 'footnote index'", ErrStale, v, fileVersion)
+	}
+	n := binary.BigEndian.Uint64(data[12:20])
+	payload := data[headerSize:]
+	if uint64(len(payload)) != n {
+		return nil, fmt.Errorf("%w: payload is %d bytes, header says %d (truncated?)", ErrCorrupt, len(payload), n)
+	}
+	if sum := sha256.Sum256(payload); !bytes.Equal(sum[:], data[20:52]) {
+		return nil, fmt.Errorf("%w: checksum mismatch", ErrCorrupt)
+	}
+	var fi fileIndex
+	if err := gob.NewDecoder(bytes.NewReader(payload)).Decode(&fi); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
+	if fi.Analyzer != AnalyzerVersion {
+		return nil, fmt.Errorf("%w: built with analyzer %q, this footnote uses %q; rebuild it with 'footnote index'", ErrStale, fi.Analyzer, AnalyzerVersion)
+	}
+	if len(fi.Terms) != len(fi.Lists) || len(fi.DocOf) != len(fi.Passages) || len(fi.Lens) != len(fi.Passages) {
+		return nil, fmt.Errorf("%w: inconsistent tables", ErrCorrupt)
+	}
+	ix := &Index{params: fi.Params, passages: fi.Passages, docOf: fi.DocOf, docs: fi.Docs, lists: fi.Lists,
+		lens: fi.Lens, terms: make(map[string]uint32, len(fi.Terms))}
+	for i, t := range fi.Terms {
+		ix.terms[t] = uint32(i)
+		if len(fi.Lists[i].Docs) != len(fi.Lists[i].TFs) {
+			return nil, fmt.Errorf("%w: postings of %q", ErrCorrupt, t)
+		}
+		for _, d := range fi.Lists[i].Docs {
+			if int(d) >= len(fi.Passages) {
+				return nil, fmt.Errorf("%w: posting past the last passage", ErrCorrupt)
+			}
+		}
+	}
+	for _, d := range fi.DocOf {
+		if int(d) >= len(fi.Docs) {
+			return nil, fmt.Errorf("%w: passage of an unknown document", ErrCorrupt)
+		}
+	}
+	ix.finish()
+	return ix, nil
+}
