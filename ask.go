@@ -89,3 +89,40 @@ func cmdAsk(ctx context.Context, e env, args []string) error {
 	}
 	return nil
 }
+
+func cmdQA(ctx context.Context, e env, args []string) error {
+	fs := flag.NewFlagSet("qa", flag.ContinueOnError)
+	questions := fs.String("questions", "", "JSON-lines question set ({question, gold} or {question, abstain: true})")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	cfg, pos, err := setup(e, fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 || *questions == "" {
+		return usagef("qa: usage: footnote qa [--corpus PATH]... --questions FILE")
+	}
+	items, err := answer.ReadQA(*questions)
+	if err != nil {
+		return err
+	}
+	ix, err := loadIndex(ctx, cfg, newLogger(cfg, e.stderr), e.stderr)
+	if err != nil {
+		return err
+	}
+	svc, err := buildService(cfg, retrieval.NewLive(ix), e)
+	if err != nil {
+		return err
+	}
+	r, err := answer.EvaluateQA(ctx, svc, items)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return json.NewEncoder(e.stdout).Encode(r)
+	}
+	fmt.Fprintln(e.stdout, r)
+	for _, f := range r.Failures {
+		fmt.Fprintln(e.stdout, "  -", f)
+	}
+	return nil
+}

@@ -6,6 +6,7 @@
 //	footnote search --corpus PATH --queries FILE --trec [--k 100]
 //	footnote eval --corpus PATH --queries FILE --qrels FILE
 //	footnote index --corpus PATH --out FILE
+//	footnote qa [--corpus PATH]... --questions FILE
 //	footnote serve [--corpus PATH]... [--index FILE]
 //	footnote config | version
 package main
@@ -50,6 +51,7 @@ Usage:
   footnote search --corpus PATH --queries FILE --trec [--k 100]
   footnote eval --corpus PATH --queries FILE --qrels FILE
   footnote index --corpus PATH --out FILE
+  footnote qa [--corpus PATH]... --questions FILE
   footnote serve [--corpus PATH]... [--index FILE]
   footnote config      print the effective configuration, secrets redacted
   footnote version
@@ -82,6 +84,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdEval(ctx, e, rest)
 	case "index":
 		return cmdIndex(ctx, e, rest)
+	case "qa":
+		return cmdQA(ctx, e, rest)
 	case "serve":
 		return cmdServe(ctx, e, rest)
 	case "config":

@@ -167,18 +167,22 @@ var questionWords = map[string]bool{
 	"why": true, "how": true, "do": true, "does": true, "did": true, "can": true, "could": true,
 	"would": true, "should": true, "shall": true, "may": true, "might": true, "must": true, "tell": true,
 	"me": true, "i": true, "my": true, "we": true, "our": true, "you": true, "your": true, "about": true,
-	"say": true, "says": true, "said": true, "article": true, "articles": true, "has": true, "have": true,
+	"say": true, "says": true, "said": true, "has": true, "have": true,
 	"had": true, "been": true, "being": true, "were": true, "am": true, "any": true, "some": true,
 	"please": true, "know": true, "explain": true, "describe": true, "mean": true, "means": true,
 	// Framing verbs: "Which companies are described as …", "What is mentioned about …".
-	"described": true, "mention": true, "mentioned": true, "mentions": true, "discuss": true, "discussed": true,
+	"described": true, "mentioned": true, "discuss": true, "discussed": true,
 	"stated": true, "noted": true, "listed": true,
 }
+
+// theArticle is how questions refer to the text itself ("what does the
+// article say"); it is not what they are about.
+var theArticle = regexp.MustCompile(`(?i)\b(the|this|that)\s+(article|text|guide|piece|post|document|page)\b`)
 
 // QueryTerms analyses a question for retrieval, without question words.
 func QueryTerms(question string) []retrieval.QueryTerm {
 	var sb strings.Builder
-	for _, t := range retrieval.Tokenize(question) {
+	for _, t := range retrieval.Tokenize(theArticle.ReplaceAllString(question, " ")) {
 		if questionWords[t.Text] {
 			continue
 		}
@@ -226,6 +230,11 @@ func (s *Service) Answer(ctx context.Context, req Request) (Answer, error) {
 		// Whole-article answers come from metadata, not passages to
 		// summarise: they need no model.
 		return a, nil
+	}
+	// The model sees the passages the template answer could cite: the top
+	// TopK, not the wider pool sentences were drawn from.
+	if len(hits) > s.opt.TopK {
+		hits = hits[:s.opt.TopK]
 	}
 	la, reason := s.llmAnswer(ctx, q, req, hits)
 	if reason == "" {

@@ -58,7 +58,8 @@ func (s *Service) templateAnswer(ix *retrieval.Index, q string, req Request) (An
 	if a, ok, err := s.metaAnswer(ix, q, folded, req); ok || err != nil {
 		return a, nil, err
 	}
-	terms := QueryTerms(q)
+	own := QueryTerms(q)
+	terms := append([]retrieval.QueryTerm(nil), own...)
 	if req.Context != "" {
 		// A follow-up keeps the earlier question's terms at half weight.
 		for _, t := range QueryTerms(req.Context) {
@@ -76,8 +77,16 @@ func (s *Service) templateAnswer(ix *retrieval.Index, q string, req Request) (An
 	}
 	// Sentences are drawn from twice the passages the answer may cite, so a
 	// defining sentence in a passage ranked just below the cut is found.
-	hits := ix.SearchTerms(terms, 2*s.opt.TopK, retrieval.Options{Docs: req.Docs})
-	if len(hits) == 0 || Coverage(ix, terms, hits[0].Matched) < s.opt.MinCoverage {
+	// A definition question ("What is X?") looks further, since X may be
+	// named in many passages and defined in one.
+	pool := 2 * s.opt.TopK
+	if definitionRe.MatchString(q) {
+		pool = 10 * s.opt.TopK
+	}
+	hits := ix.SearchTerms(terms, pool, retrieval.Options{Docs: req.Docs})
+	// Abstention looks at the question's own terms: an earlier question
+	// steers ranking but cannot make an unrelated question answerable.
+	if len(hits) == 0 || Coverage(ix, own, hits[0].Matched) < s.opt.MinCoverage {
 		a, err := s.abstain(ix, q)
 		return a, nil, err
 	}
@@ -151,6 +160,12 @@ func pickSentences(ix *retrieval.Index, question string, q []retrieval.QueryTerm
 	top := hits[0].Score
 	var all []sentence
 	for hi, h := range hits {
+		// A sentence inherits half the weight of query terms its section
+		// heading carries ("Using your own articles" › "Point footnote at …").
+		heading := map[string]bool{}
+		for _, t := range retrieval.Analyze(h.Passage.Section) {
+			heading[t] = true
+		}
 		for pos, st := range corpus.SplitSentences(h.Passage.Text) {
 			terms := map[string]bool{}
 			mass := 0.0
@@ -162,6 +177,11 @@ func pickSentences(ix *retrieval.Index, question string, q []retrieval.QueryTerm
 			}
 			if mass == 0 {
 				continue
+			}
+			for t := range heading {
+				if w, ok := want[t]; ok && !terms[t] {
+					mass += w / 2
+				}
 			}
 			score := mass/total + 0.5*h.Score/top
 			if subject != "" && defines(st, subject) {

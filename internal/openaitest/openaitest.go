@@ -1,0 +1,233 @@
+// Package openaitest is an in-process OpenAI-compatible server for tests:
+// /v1/chat/completions with and without "stream": true (server-sent events
+// as the API sends them), scripted per request, with every request and
+// response validated against OpenAI's OpenAPI spec from ../shared/specs.
+package openaitest
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/footnote-bot/footnote/internal/apispec"
+	"github.com/footnote-bot/footnote/internal/sharedtest"
+)
+
+// Reply scripts one response.
+type Reply struct {
+	Status     int           // 0 = 200
+	Content    string        // the answer text
+	Chunks     []string      // for streams: content split like this (default: by word)
+	Delay      time.Duration // before answering
+	ChunkDelay time.Duration // between stream chunks
+	Malformed  bool          // stream: send a broken JSON chunk midway
+	Truncated  bool          // stream: stop without [DONE]
+	Endless    bool          // stream: never stop sending chunks
+	RetryAfter int           // seconds, with 429
+	Garbage    bool          // non-stream: 200 with a body that is not JSON
+}
+
+// Request is a recorded chat request.
+type Request struct {
+	Model    string `json:"model"`
+	Stream   bool   `json:"stream"`
+	Messages []struct {
+		Role    string `json:"role"`
+		Content string `json:"content"`
+	} `json:"messages"`
+	MaxTokens   int     `json:"max_tokens"`
+	Temperature float64 `json:"temperature"`
+	Auth        string  `json:"-"`
+}
+
+// Server is the fake.
+type Server struct {
+	*httptest.Server
+	spec   *apispec.Spec
+	script func(Request) Reply
+
+	mu       sync.Mutex
+	requests []Request
+	problems []string
+}
+
+// New starts a server whose replies come from script. It skips the test when
+// ../shared/specs is absent.
+func New(t testing.TB, script func(Request) Reply) *Server {
+	t.Helper()
+	spec, err := apispec.Load(sharedtest.Path(t, "specs", "openai-openapi.json"), "/v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{spec: spec, script: script}
+	s.Server = httptest.NewServer(http.HandlerFunc(s.handle))
+	t.Cleanup(func() {
+		s.CloseClientConnections()
+		s.Close()
+		for _, p := range s.Problems() {
+			t.Errorf("openaitest: %s", p)
+		}
+	})
+	return s
+}
+
+// BaseURL is the URL to configure as the API base.
+func (s *Server) BaseURL() string { return s.URL + "/v1" }
+
+// Requests returns the chat requests received so far.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Request(nil), s.requests...)
+}
+
+// Problems lists spec violations seen so far.
+func (s *Server) Problems() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.problems...)
+}
+
+func (s *Server) problem(format string, a ...any) {
+	s.mu.Lock()
+	s.problems = append(s.problems, fmt.Sprintf(format, a...))
+	s.mu.Unlock()
+}
+
+func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	in, err := s.spec.ValidateRequest(r, body)
+	if err != nil {
+		s.problem("%v", err)
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	if r.URL.Path != "/v1/chat/completions" {
+		s.problem("unexpected path %s", r.URL.Path)
+		http.NotFound(w, r)
+		return
+	}
+	var req Request
+	if err := json.Unmarshal(body, &req); err != nil {
+		s.problem("request body: %v", err)
+	}
+	req.Auth = r.Header.Get("Authorization")
+	s.mu.Lock()
+	s.requests = append(s.requests, req)
+	s.mu.Unlock()
+	rep := s.script(req)
+	if rep.Delay > 0 {
+		select {
+		case <-time.After(rep.Delay):
+		case <-r.Context().Done():
+			return
+		}
+	}
+	if rep.Status != 0 && rep.Status != http.StatusOK {
+		s.writeError(w, in, rep)
+		return
+	}
+	if !req.Stream {
+		s.writeJSON(w, in, req, rep)
+		return
+	}
+	s.writeStream(w, r, req, rep)
+}
+
+func (s *Server) writeError(w http.ResponseWriter, in any, rep Reply) {
+	body, _ := json.Marshal(map[string]any{"error": map[string]any{
+		"message": http.StatusText(rep.Status), "type": "server_error", "param": nil, "code": nil}})
+	w.Header().Set("Content-Type", "application/json")
+	if rep.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(rep.RetryAfter))
+	}
+	w.WriteHeader(rep.Status)
+	w.Write(body)
+}
+
+func (s *Server) writeJSON(w http.ResponseWriter, in interface{}, req Request, rep Reply) {
+	w.Header().Set("Content-Type", "application/json")
+	if rep.Garbage {
+		w.Write([]byte("<html>bad gateway</html>"))
+		return
+	}
+	body, _ := json.Marshal(map[string]any{
+		"id": "chatcmpl-test", "object": "chat.completion", "created": time.Now().Unix(), "model": req.Model,
+		"choices": []any{map[string]any{"index": 0, "finish_reason": "stop", "logprobs": nil,
+			"message": map[string]any{"role": "assistant", "content": rep.Content, "refusal": nil}}},
+		"usage": map[string]any{"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
+	})
+	if err := s.spec.ValidateSchema("CreateChatCompletionResponse", body); err != nil {
+		s.problem("fake's own response: %v", err)
+	}
+	w.Write(body)
+}
+
+func (s *Server) chunk(req Request, delta map[string]any, finish any) []byte {
+	b, _ := json.Marshal(map[string]any{
+		"id": "chatcmpl-test", "object": "chat.completion.chunk", "created": time.Now().Unix(), "model": req.Model,
+		"choices": []any{map[string]any{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": nil}},
+	})
+	if err := s.spec.ValidateSchema("CreateChatCompletionStreamResponse", b); err != nil {
+		s.problem("fake's own stream chunk: %v", err)
+	}
+	return b
+}
+
+func (s *Server) writeStream(w http.ResponseWriter, r *http.Request, req Request, rep Reply) {
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	fl, _ := w.(http.Flusher)
+	send := func(data []byte) bool {
+		if _, err := fmt.Fprintf(w, "data: %s\n\n", data); err != nil {
+			return false
+		}
+		if fl != nil {
+			fl.Flush()
+		}
+		if rep.ChunkDelay > 0 {
+			select {
+			case <-time.After(rep.ChunkDelay):
+			case <-r.Context().Done():
+				return false
+			}
+		}
+		return r.Context().Err() == nil
+	}
+	chunks := rep.Chunks
+	if chunks == nil {
+		for i, word := range strings.SplitAfter(rep.Content, " ") {
+			_ = i
+			chunks = append(chunks, word)
+		}
+	}
+	if !send(s.chunk(req, map[string]any{"role": "assistant", "content": ""}, nil)) {
+		return
+	}
+	for i, c := range chunks {
+		if rep.Malformed && i == len(chunks)/2 {
+			send([]byte(`{"id": "chatcmpl-test", "choices": [{"delta": {"content": "bro`))
+			return
+		}
+		if !send(s.chunk(req, map[string]any{"content": c}, nil)) {
+			return
+		}
+	}
+	for rep.Endless {
+		if !send(s.chunk(req, map[string]any{"content": "and on "}, nil)) {
+			return
+		}
+	}
+	if rep.Truncated {
+		return
+	}
+	send(s.chunk(req, map[string]any{}, "stop"))
+	send([]byte("[DONE]"))
+}

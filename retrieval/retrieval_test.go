@@ -1,0 +1,379 @@
+package retrieval
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/footnote-bot/footnote/corpus"
+)
+
+func TestAnalyze(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []string
+	}{
+		{"The cats are running", []string{"cat", "run"}},
+		{"Altman’s company", []string{"altman", "compani"}},
+		{"Altman's company", []string{"altman", "compani"}},
+		{"don’t DON'T dont", []string{"dont", "dont", "dont"}},
+		{"CAFÉ naïve Zürich", []string{"cafe", "naiv", "zurich"}},
+		{"eye-wateringly expensive", []string{"eye", "water", "expens"}},
+		{"o.capital io.net", []string{"o", "capit", "io", "net"}},
+		{"‘em 40x GPT-4", []string{"em", "40x", "gpt", "4"}},
+		{"the of and to", []string{}},
+		{"日本語 text", []string{"日本語", "text"}},
+		{"", []string{}},
+	}
+	for _, tt := range tests {
+		got := Analyze(tt.in)
+		if strings.Join(got, " ") != strings.Join(tt.want, " ") {
+			t.Errorf("Analyze(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestTokenizeOffsets(t *testing.T) {
+	text := "Über’s café, naïvely"
+	for _, tok := range Tokenize(text) {
+		if fold(text[tok.Start:tok.End]) != tok.Text {
+			t.Errorf("token %q does not match its offsets %q", tok.Text, text[tok.Start:tok.End])
+		}
+	}
+}
+
+func doc(id string, texts ...string) corpus.Document {
+	d := corpus.Document{ID: id}
+	for i, tx := range texts {
+		d.Passages = append(d.Passages, corpus.Passage{ID: fmt.Sprintf("%s#%d", id, i+1), DocID: id, Paragraph: i + 1, Text: tx})
+	}
+	return d
+}
+
+// TestBM25HandComputed pins the formula in the package doc to numbers
+// worked out by hand. Corpus: p0 "cat cat dog" (length 3), p1 "dog bird"
+// (2), p2 "fish" (1); N = 3, avglen = 2, k1 = 1.2, b = 0.75.
+//
+//	idf(cat) = ln(1 + (3−1+0.5)/(1+0.5)) = ln(2.6667) = 0.980829
+//	idf(dog) = ln(1 + (3−2+0.5)/(2+0.5)) = ln(1.6)    = 0.470004
+//	norm(p0) = 1.2·(0.25 + 0.75·3/2) = 1.65;  norm(p1) = 1.2
+//	cat in p0: 0.980829 · 2·2.2/(2+1.65) = 1.182370
+//	dog in p0: 0.470004 · 1·2.2/(1+1.65) = 0.390192
+//	dog in p1: 0.470004 · 1·2.2/(1+1.2)  = 0.470004
+func TestBM25HandComputed(t *testing.T) {
+	ix, err := Build([]corpus.Document{doc("a", "cat cat dog", "dog bird", "fish")}, Params{K1: 1.2, B: 0.75})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		query string
+		ids   []string
+		want  []float64
+	}{
+		{"cat", []string{"a#1"}, []float64{1.182370}},
+		{"dog", []string{"a#2", "a#1"}, []float64{0.470004, 0.390192}},
+		{"cat dog", []string{"a#1", "a#2"}, []float64{1.572561, 0.470004}},
+		{"cat cat", []string{"a#1"}, []float64{2 * 1.182370}}, // query term frequency counts
+		{"unicorn", nil, nil},
+	}
+	for _, tt := range tests {
+		hits := ix.Search(tt.query, 10, Options{})
+		if len(hits) != len(tt.ids) {
+			t.Fatalf("Search(%q) = %d hits, want %d", tt.query, len(hits), len(tt.ids))
+		}
+		for i, h := range hits {
+			if h.Passage.ID != tt.ids[i] || math.Abs(h.Score-tt.want[i]) > 1e-5 {
+				t.Errorf("Search(%q)[%d] = %s %.6f, want %s %.6f", tt.query, i, h.Passage.ID, h.Score, tt.ids[i], tt.want[i])
+			}
+		}
+	}
+}
+
+func TestTitleAndSectionWeights(t *testing.T) {
+	d1 := doc("plants", "Water them weekly.")
+	d1.Title = "Growing tomatoes"
+	d2 := doc("misc", "Tomatoes are mentioned here once among many other words that dilute it.")
+	d2.Passages[0].Section = "Other"
+	ix, err := Build([]corpus.Document{d1, d2}, DefaultParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	hits := ix.Search("tomato", 2, Options{})
+	if len(hits) != 2 || hits[0].Passage.DocID != "plants" {
+		t.Fatalf("title match should rank first: %+v", hits)
+	}
+}
+
+func TestRankingToyCorpus(t *testing.T) {
+	ix, err := Build([]corpus.Document{
+		doc("pets", "Dogs need daily walks and fresh water.", "Cats sleep most of the day."),
+		doc("cars", "Electric cars need charging stations.", "Walks to the charging station are short."),
+	}, DefaultParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		query string
+		first string
+	}{
+		{"How long do cats sleep?", "pets#2"},
+		{"charging electric cars", "cars#1"},
+		{"dog walks", "pets#1"},
+	}
+	for _, tt := range tests {
+		hits := ix.Search(tt.query, 3, Options{})
+		if len(hits) == 0 || hits[0].Passage.ID != tt.first {
+			t.Errorf("Search(%q) first = %v, want %s", tt.query, hits, tt.first)
+		}
+	}
+	// Filter by document.
+	hits := ix.Search("walks", 5, Options{Docs: []string{"cars"}})
+	if len(hits) != 1 || hits[0].Passage.ID != "cars#2" {
+		t.Errorf("filtered search = %+v", hits)
+	}
+	if hits := ix.Search("walks", 5, Options{Docs: []string{"nope"}}); len(hits) != 0 {
+		t.Errorf("filter on unknown doc = %+v", hits)
+	}
+	docs := ix.SearchDocs("charging walks", 5, Options{})
+	if len(docs) != 2 || docs[0].DocID != "cars" {
+		t.Errorf("SearchDocs = %+v", docs)
+	}
+}
+
+// bruteForce scores every passage exhaustively.
+func bruteForce(ix *Index, q []QueryTerm, k int) []scored {
+	scores := map[uint32]float64{}
+	for _, qt := range q {
+		id, ok := ix.terms[qt.Term]
+		if !ok {
+			continue
+		}
+		l := ix.lists[id]
+		for i, d := range l.Docs {
+			tf := float64(l.TFs[i])
+			scores[d] += qt.Weight * ix.idf[id] * tf * (ix.params.K1 + 1) / (tf + float64(ix.norm[d]))
+		}
+	}
+	var all []scored
+	for d, s := range scores {
+		all = append(all, scored{doc: d, score: s})
+	}
+	sort.Slice(all, func(i, j int) bool { return better(all[i], all[j]) })
+	if len(all) > k {
+		all = all[:k]
+	}
+	return all
+}
+
+// synthetic makes n passages over a Zipf-distributed vocabulary.
+func synthetic(n int, seed uint64) []corpus.Document {
+	r := rand.New(rand.NewPCG(seed, 1))
+	z := rand.NewZipf(r, 1.1, 1, 499)
+	var docs []corpus.Document
+	for i := 0; i < n; i += 10 {
+		d := corpus.Document{ID: fmt.Sprintf("d%d", i)}
+		for j := 0; j < 10 && i+j < n; j++ {
+			var sb strings.Builder
+			for w := 0; w < 5+r.IntN(40); w++ {
+				fmt.Fprintf(&sb, "w%d ", z.Uint64())
+			}
+			d.Passages = append(d.Passages, corpus.Passage{ID: fmt.Sprintf("d%d#%d", i, j+1), DocID: d.ID, Text: sb.String()})
+		}
+		docs = append(docs, d)
+	}
+	return docs
+}
+
+func TestMaxScoreMatchesExhaustive(t *testing.T) {
+	ix, err := Build(synthetic(3000, 7), DefaultParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	for i := 0; i < 300; i++ {
+		var q []QueryTerm
+		for j := 0; j < 1+r.IntN(6); j++ {
+			q = append(q, QueryTerm{Term: fmt.Sprintf("w%d", r.IntN(300)), Weight: float64(1 + r.IntN(2))})
+		}
+		k := 1 + r.IntN(20)
+		got := ix.SearchTerms(q, k, Options{})
+		want := bruteForce(ix, q, k)
+		if len(got) != len(want) {
+			t.Fatalf("query %v k=%d: %d hits, want %d", q, k, len(got), len(want))
+		}
+		for j := range got {
+			if got[j].Passage.ID != ix.passages[want[j].doc].ID || math.Abs(got[j].Score-want[j].score) > 1e-9 {
+				t.Fatalf("query %v k=%d rank %d: %s %.6f, want %s %.6f", q, k, j, got[j].Passage.ID, got[j].Score, ix.passages[want[j].doc].ID, want[j].score)
+			}
+		}
+	}
+}
+
+func TestSnippet(t *testing.T) {
+	text := "Intro words here. " + strings.Repeat("filler ", 60) + "The quick brown fox jumps over the lazy dog. " + strings.Repeat("tail ", 60)
+	got := Snippet(text, Analyze("fox dog"), 80, [2]string{"**", "**"})
+	if !strings.Contains(got, "**fox**") || !strings.Contains(got, "**dog**") {
+		t.Errorf("snippet misses matches: %q", got)
+	}
+	if !strings.HasPrefix(got, "…") || !strings.HasSuffix(got, "…") {
+		t.Errorf("cut snippet should show ellipses: %q", got)
+	}
+	short := Snippet("Cats sleep.", Analyze("cats"), 80, [2]string{"[", "]"})
+	if short != "[Cats] sleep." {
+		t.Errorf("short snippet = %q", short)
+	}
+}
+
+func TestPersistRoundTrip(t *testing.T) {
+	ix, err := Build(synthetic(500, 1), DefaultParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "x.idx")
+	if err := ix.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	back, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"w1 w2", "w10", "w3 w40 w77"} {
+		a, b := ix.Search(q, 10, Options{}), back.Search(q, 10, Options{})
+		if fmt.Sprint(a) != fmt.Sprint(b) {
+			t.Errorf("search %q differs after round trip", q)
+		}
+	}
+	if back.Len() != ix.Len() || len(back.Docs()) != len(ix.Docs()) || back.Params() != ix.Params() {
+		t.Error("index shape differs after round trip")
+	}
+	entries, _ := os.ReadDir(filepath.Dir(path))
+	if len(entries) != 1 {
+		t.Errorf("temporary files left behind: %v", entries)
+	}
+}
+
+func TestPersistCorruptAndStale(t *testing.T) {
+	ix, err := Build(synthetic(50, 2), DefaultParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if _, err := ix.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	good := buf.Bytes()
+	mut := func(f func([]byte) []byte) []byte { return f(append([]byte(nil), good...)) }
+	tests := []struct {
+		name string
+		data []byte
+		want error
+		msg  string
+	}{
+		{"flipped byte", mut(func(b []byte) []byte { b[len(b)-10] ^= 0xff; return b }), ErrCorrupt, "checksum"},
+		{"truncated", good[:len(good)-100], ErrCorrupt, "truncated"},
+		{"not an index", []byte("hello world, this is not an index file at all......"), ErrCorrupt, "magic"},
+		{"empty", nil, ErrCorrupt, "magic"},
+		{"future version", mut(func(b []byte) []byte { binary.BigEndian.PutUint32(b[8:12], 99); return b }), ErrStale, "version 99"},
+	}
+	for _, tt := range tests {
+		_, err := Decode(tt.data)
+		if !errors.Is(err, tt.want) || !strings.Contains(err.Error(), tt.msg) {
+			t.Errorf("%s: err = %v, want %v mentioning %q", tt.name, err, tt.want, tt.msg)
+		}
+	}
+	// A file from another analyzer version is stale, and Open names the file.
+	path := filepath.Join(t.TempDir(), "old.idx")
+	os.WriteFile(path, mut(func(b []byte) []byte { return b }), 0o644)
+	if _, err := Open(path); err != nil {
+		t.Fatalf("good file: %v", err)
+	}
+	os.WriteFile(path, good[:60], 0o644)
+	if _, err := Open(path); err == nil || !strings.Contains(err.Error(), path) {
+		t.Errorf("Open error should name the file: %v", err)
+	}
+}
+
+func TestStaleAnalyzer(t *testing.T) {
+	ix, _ := Build(synthetic(20, 3), DefaultParams())
+	var buf bytes.Buffer
+	ix.WriteTo(&buf)
+	// Re-encode with another analyzer version by patching the string in the
+	// gob payload and fixing the checksum through a fresh write.
+	old := AnalyzerVersion
+	data := bytes.Replace(buf.Bytes(), []byte(old), []byte(strings.Repeat("x", len(old))), 1)
+	payload := data[headerSize:]
+	fixed := rewriteHeader(payload)
+	_, err := Decode(fixed)
+	if !errors.Is(err, ErrStale) || !strings.Contains(err.Error(), "analyzer") {
+		t.Errorf("err = %v, want stale analyzer", err)
+	}
+}
+
+func rewriteHeader(payload []byte) []byte {
+	var buf bytes.Buffer
+	hdr := make([]byte, headerSize)
+	copy(hdr, fileMagic)
+	binary.BigEndian.PutUint32(hdr[8:12], fileVersion)
+	binary.BigEndian.PutUint64(hdr[12:20], uint64(len(payload)))
+	sum := sha256Sum(payload)
+	copy(hdr[20:], sum[:])
+	buf.Write(hdr)
+	buf.Write(payload)
+	return buf.Bytes()
+}
+
+func TestConcurrentSearchAndSwap(t *testing.T) {
+	a, _ := Build(synthetic(400, 5), DefaultParams())
+	b, _ := Build(synthetic(400, 6), DefaultParams())
+	live := NewLive(a)
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for i := 0; i < 200; i++ {
+				ix := live.Load()
+				hits := ix.Search(fmt.Sprintf("w%d w%d", i%50, g), 5, Options{})
+				for _, h := range hits {
+					if _, ok := ix.Passage(h.Passage.ID); !ok {
+						t.Errorf("hit %s not in the index it came from", h.Passage.ID)
+						return
+					}
+				}
+			}
+		}(g)
+	}
+	for i := 0; i < 50; i++ {
+		if i%2 == 0 {
+			live.Store(b)
+		} else {
+			live.Store(a)
+		}
+	}
+	wg.Wait()
+}
+
+func TestBuildRejectsBadInput(t *testing.T) {
+	if _, err := Build(nil, Params{K1: 0, B: 0.5}); err == nil {
+		t.Error("k1 = 0 accepted")
+	}
+	if _, err := Build([]corpus.Document{doc("a", "x"), doc("a", "y")}, DefaultParams()); err == nil {
+		t.Error("duplicate document IDs accepted")
+	}
+	ix, err := Build(nil, DefaultParams())
+	if err != nil || len(ix.Search("anything", 5, Options{})) != 0 {
+		t.Errorf("empty index: %v", err)
+	}
+}
+
+func sha256Sum(b []byte) [32]byte { return sha256.Sum256(b) }
