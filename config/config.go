@@ -510,3 +510,21 @@ func (c Config) CooldownFor(guild string) time.Duration {
 	}
 	return c.Cooldown
 }
+
+// SettingsTable renders the settings as a Markdown table (for README).
+func SettingsTable() string {
+	var sb strings.Builder
+	sb.WriteString("| setting (file key) | environment | flag | default | meaning |\n|---|---|---|---|---|\n")
+	for _, s := range settings {
+		flagName := "--" + s.Flag()
+		if s.NoFlag {
+			flagName = "(none: secret)"
+		}
+		def := s.Default()
+		if def == "" {
+			def = "(empty)"
+		}
+		fmt.Fprintf(&sb, "| `%s` | `%s` | `%s` | `%s` | %s |\n", s.Key, strings.Join(s.Env, "`, `"), flagName, def, s.Help)
+	}
+	return sb.String()
+}

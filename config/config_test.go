@@ -1,0 +1,176 @@
+package config
+
+import (
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func writeFile(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "footnote.yaml")
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestPrecedence(t *testing.T) {
+	file := writeFile(t, "top_k: 3\ncooldown: 9s\nlog_level: warn\nllm_model: from-file\nllm_base_url: http://file\n")
+	env := envOf(map[string]string{"FOOTNOTE_TOP_K": "4", "FOOTNOTE_COOLDOWN": "7s"})
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	_, apply := Flags(fs)
+	if err := fs.Parse([]string{"--top-k", "6"}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(file, env, apply)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		got  any
+		want any
+	}{
+		{"flag beats env and file", c.TopK, 6},
+		{"env beats file", c.Cooldown, 7 * time.Second},
+		{"file beats default", c.LogLevel, "warn"},
+		{"default", c.GuildConcurrency, 4},
+	}
+	for _, tt := range tests {
+		if fmt.Sprint(tt.got) != fmt.Sprint(tt.want) {
+			t.Errorf("%s: got %v, want %v", tt.name, tt.got, tt.want)
+		}
+	}
+}
+
+func TestEnvAliases(t *testing.T) {
+	c, err := Load("", envOf(map[string]string{"DISCORD_TOKEN": "tok-a", "OPENAI_API_KEY": "sk-b", "FOOTNOTE_CORPUS": "a,b:c"}), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DiscordToken.Reveal() != "tok-a" || c.LLMAPIKey.Reveal() != "sk-b" || strings.Join(c.Corpus, "|") != "a|b|c" {
+		t.Errorf("c = %+v", c)
+	}
+	c, _ = Load("", envOf(map[string]string{"FOOTNOTE_LLM_API_KEY": "sk-own", "OPENAI_API_KEY": "sk-b", "FOOTNOTE_DISCORD_TOKEN": "tok-2"}), nil)
+	if c.LLMAPIKey.Reveal() != "sk-own" || c.DiscordToken.Reveal() != "tok-2" {
+		t.Errorf("FOOTNOTE_ names should win or stand in: %q %q", c.LLMAPIKey.Reveal(), c.DiscordToken.Reveal())
+	}
+}
+
+func TestValidationErrors(t *testing.T) {
+	tests := []struct {
+		env  map[string]string
+		file string
+		want string
+	}{
+		{map[string]string{"FOOTNOTE_COOLDOWN": "soon"}, "", "FOOTNOTE_COOLDOWN: want a duration"},
+		{map[string]string{"FOOTNOTE_TOP_K": "-1"}, "", "setting top_k: -1 is out of range (1-20)"},
+		{map[string]string{"FOOTNOTE_LLM_MODEL": "gpt"}, "", "setting llm_model: set without llm_base_url"},
+		{map[string]string{"FOOTNOTE_LLM_BASE_URL": "ftp://x", "FOOTNOTE_LLM_MODEL": "m"}, "", "setting llm_base_url"},
+		{map[string]string{"FOOTNOTE_LOG_LEVEL": "loud"}, "", "not one of debug, info, warn, error"},
+		{map[string]string{"FOOTNOTE_SHARD_ID": "2", "FOOTNOTE_SHARD_COUNT": "2"}, "", "setting shard_id: 2 is out of range"},
+		{map[string]string{"FOOTNOTE_MESSAGE_CONTENT": "maybe"}, "", "want true or false"},
+		{nil, "guilds:\n  \"123\":\n    allowed_channel: [\"1\"]\n", "field allowed_channel not found"},
+		{nil, "guilds:\n  general:\n    cooldown: 1s\n", `key "general" is not a Discord guild ID`},
+		{nil, "colour: blue\n", `unknown setting "colour"`},
+		{nil, "top_k: [1, 2\n", "config file"},
+	}
+	for _, tt := range tests {
+		path := ""
+		if tt.file != "" {
+			path = writeFile(t, tt.file)
+		}
+		_, err := Load(path, envOf(tt.env), nil)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("env %v file %q: err = %v, want it to contain %q", tt.env, tt.file, err, tt.want)
+		}
+	}
+}
+
+func TestGuildsFromFile(t *testing.T) {
+	c, err := Load(writeFile(t, "cooldown: 2s\nguilds:\n  \"111\":\n    allowed_channels: [\"222\"]\n    cooldown: 30s\n    admin_roles: [\"333\"]\n"), envOf(nil), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := c.Guilds["111"]
+	if len(g.AllowedChannels) != 1 || g.AllowedChannels[0] != "222" || g.AdminRoles[0] != "333" {
+		t.Errorf("guild = %+v", g)
+	}
+	if c.CooldownFor("111") != 30*time.Second || c.CooldownFor("999") != 2*time.Second {
+		t.Errorf("cooldowns %s %s", c.CooldownFor("111"), c.CooldownFor("999"))
+	}
+}
+
+func TestSecretsNeverPrint(t *testing.T) {
+	c, err := Load(writeFile(t, "llm_api_key: sk-file-secret\n"), envOf(map[string]string{"DISCORD_TOKEN": "discord-secret-token"}), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs strings.Builder
+	slog.New(slog.NewJSONHandler(&logs, nil)).Info("config", "token", c.DiscordToken, "cfg", c)
+	slog.New(slog.NewTextHandler(&logs, nil)).Info("config", "key", c.LLMAPIKey)
+	outputs := []string{c.Dump(), fmt.Sprintf("%v %+v %#v %s", c, c, c, c.DiscordToken), logs.String()}
+	for _, out := range outputs {
+		for _, secret := range []string{"sk-file-secret", "discord-secret-token"} {
+			if strings.Contains(out, secret) {
+				t.Errorf("secret %q printed in:\n%s", secret, out)
+			}
+		}
+	}
+	if !strings.Contains(c.Dump(), "discord_token      = [redacted]") {
+		t.Errorf("dump should show redacted secrets:\n%s", c.Dump())
+	}
+	// Secrets are not flags: they would show in ps.
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	Flags(fs)
+	if fs.Lookup("discord-token") != nil || fs.Lookup("llm-api-key") != nil {
+		t.Error("a secret is settable by flag")
+	}
+}
+
+func TestRepeatedCorpusFlag(t *testing.T) {
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	_, apply := Flags(fs)
+	fs.Parse([]string{"--corpus", "a", "--corpus", "b"})
+	c, err := Load("", envOf(map[string]string{"FOOTNOTE_CORPUS": "env"}), apply)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(c.Corpus, ",") != "a,b" {
+		t.Errorf("corpus = %v (flags replace env)", c.Corpus)
+	}
+}
+
+// TestREADMEListsEverySetting keeps README's settings table in step with
+// Settings(); run with -update-readme to regenerate it.
+func TestREADMEListsEverySetting(t *testing.T) {
+	data, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Skip("README.md not found")
+	}
+	table := SettingsTable()
+	start, end := "<!-- settings-table:start -->\n", "<!-- settings-table:end -->"
+	s := string(data)
+	i, j := strings.Index(s, start), strings.Index(s, end)
+	if i < 0 || j < i {
+		t.Fatal("README lacks the settings-table markers")
+	}
+	current := s[i+len(start) : j]
+	if *updateReadme {
+		os.WriteFile("../README.md", []byte(s[:i+len(start)]+table+s[j:]), 0o644)
+		return
+	}
+	if current != table {
+		t.Errorf("README settings table is stale; run: go test ./config -run README -update-readme")
+	}
+}
+
+var updateReadme = flag.Bool("update-readme", false, "rewrite README's settings table")

@@ -1,0 +1,198 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/footnote-bot/footnote/internal/sharedtest"
+)
+
+// runCLI runs the program in-process with its own args and environment.
+func runCLI(t *testing.T, env map[string]string, args ...string) (string, string, error) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	err := run(context.Background(), args, strings.NewReader(""), &out, &errb, func(k string) string { return env[k] })
+	return out.String(), errb.String(), err
+}
+
+func TestAskBuiltInGuide(t *testing.T) {
+	out, _, err := runCLI(t, nil, "ask", "What is footnote?")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "footnote is a Discord bot") || !strings.Contains(out, "[1]") || !strings.Contains(out, "Sources:") {
+		t.Errorf("output:\n%s", out)
+	}
+}
+
+func TestAskJSONShape(t *testing.T) {
+	out, _, err := runCLI(t, nil, "ask", "What is footnote?", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]any
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, out)
+	}
+	for _, k := range []string{"question", "answer", "abstained", "backend", "citations"} {
+		if _, ok := got[k]; !ok {
+			t.Errorf("missing %q in %s", k, out)
+		}
+	}
+	cites := got["citations"].([]any)
+	c := cites[0].(map[string]any)
+	for _, k := range []string{"n", "passage_id", "doc_id", "title", "section", "url", "text", "score"} {
+		if _, ok := c[k]; !ok {
+			t.Errorf("citation lacks %q", k)
+		}
+	}
+	if got["backend"] != "template" || got["abstained"] != false || c["n"].(float64) != 1 {
+		t.Errorf("got %v", got)
+	}
+}
+
+func TestAskEmptyQuestion(t *testing.T) {
+	for _, q := range []string{"", "   ", "\t\n"} {
+		_, _, err := runCLI(t, nil, "ask", q)
+		var u usageError
+		if !errors.As(err, &u) || !strings.Contains(err.Error(), "give a question") {
+			t.Errorf("ask %q: err = %v, want a usage error", q, err)
+		}
+	}
+}
+
+func TestAskAbstainsExitZero(t *testing.T) {
+	out, _, err := runCLI(t, nil, "ask", "--json", "How do I bake sourdough bread?")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, `"abstained": true`) {
+		t.Errorf("output:\n%s", out)
+	}
+}
+
+func TestIndexThenAskAndCorruptIndex(t *testing.T) {
+	dir := t.TempDir()
+	idx := filepath.Join(dir, "g.idx")
+	out, _, err := runCLI(t, nil, "index", "--corpus", "guide/articles", "--out", idx)
+	if err != nil || !strings.Contains(out, "4 documents") {
+		t.Fatalf("index: %v\n%s", err, out)
+	}
+	out, _, err = runCLI(t, nil, "ask", "--index", idx, "How do I reload the articles?")
+	if err != nil || !strings.Contains(out, "/reload") {
+		t.Fatalf("ask --index: %v\n%s", err, out)
+	}
+	data, _ := os.ReadFile(idx)
+	data[len(data)/2] ^= 0xff
+	os.WriteFile(idx, data, 0o644)
+	_, _, err = runCLI(t, nil, "search", "--index", idx, "reload")
+	if err == nil || !strings.Contains(err.Error(), idx) || !strings.Contains(err.Error(), "corrupt") {
+		t.Errorf("corrupt index: err = %v", err)
+	}
+}
+
+func TestSearchJSONAndArticleFilter(t *testing.T) {
+	out, _, err := runCLI(t, nil, "search", "--json", "--k", "2", "--article", "running-the-bot", "token")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hits []map[string]any
+	if err := json.Unmarshal([]byte(out), &hits); err != nil {
+		t.Fatal(err)
+	}
+	if len(hits) == 0 || len(hits) > 2 {
+		t.Fatalf("hits = %d", len(hits))
+	}
+	for _, h := range hits {
+		if h["doc_id"] != "running-the-bot" || !strings.Contains(h["snippet"].(string), "**token**") {
+			t.Errorf("hit = %v", h)
+		}
+	}
+	if _, _, err := runCLI(t, nil, "search", "--article", "nope", "token"); err == nil {
+		t.Error("unknown article accepted")
+	}
+}
+
+func TestTrecRunAndEval(t *testing.T) {
+	dir := t.TempDir()
+	corpus := filepath.Join(dir, "corpus.jsonl")
+	os.WriteFile(corpus, []byte(`{"_id":"a","title":"Cats","text":"Cats sleep a lot."}
+{"_id":"b","title":"Dogs","text":"Dogs walk daily. Dogs bark."}
+{"_id":"c","title":"Fish","text":"Fish swim."}
+`), 0o644)
+	queries := filepath.Join(dir, "q.tsv")
+	os.WriteFile(queries, []byte("q1\tsleeping cats\nq2\tdog walks\n"), 0o644)
+	qrels := filepath.Join(dir, "qrels.tsv")
+	os.WriteFile(qrels, []byte("query-id\tcorpus-id\tscore\nq1\ta\t1\nq2\tb\t2\nq2\tc\t1\n"), 0o644)
+	out, _, err := runCLI(t, nil, "search", "--corpus", corpus, "--queries", queries, "--trec", "--k", "100")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], "q1 Q0 a 1 ") || !strings.HasSuffix(lines[0], " footnote") || !strings.HasPrefix(lines[1], "q2 Q0 b 1 ") {
+		t.Errorf("TREC run:\n%s", out)
+	}
+	out, _, err = runCLI(t, nil, "eval", "--corpus", corpus, "--queries", queries, "--qrels", qrels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// q1: a at rank 1 → nDCG 1. q2: b (grade 2) at 1, c never retrieved →
+	// DCG 2, IDCG 2 + 1/log2(3) = 2.6309 → 0.7602. Mean 0.8801.
+	if !strings.Contains(out, "nDCG@10     0.8801") || !strings.Contains(out, "Recall@100  0.7500") || !strings.Contains(out, "MRR@10      1.0000") {
+		t.Errorf("eval:\n%s", out)
+	}
+}
+
+func TestSeedCorpusAsk(t *testing.T) {
+	dir := sharedtest.Path(t, "corpus")
+	out, _, err := runCLI(t, nil, "ask", "--corpus", dir, "Who leads Meta's new team?")
+	if err != nil || !strings.Contains(out, "Alexandr Wang") {
+		t.Errorf("%v\n%s", err, out)
+	}
+}
+
+func TestConfigCommandRedacts(t *testing.T) {
+	out, _, err := runCLI(t, map[string]string{"DISCORD_TOKEN": "very-secret-token", "OPENAI_API_KEY": "sk-123"}, "config")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out, "very-secret-token") || strings.Contains(out, "sk-123") || !strings.Contains(out, "[redacted]") {
+		t.Errorf("config output:\n%s", out)
+	}
+	_, _, err = runCLI(t, map[string]string{"FOOTNOTE_TOP_K": "0"}, "config")
+	if err == nil || !strings.Contains(err.Error(), "top_k") {
+		t.Errorf("bad setting: %v", err)
+	}
+}
+
+func TestVersionAndUsage(t *testing.T) {
+	out, _, err := runCLI(t, nil, "version")
+	if err != nil || !strings.HasPrefix(out, "footnote dev (commit ") || !strings.Contains(out, "go1.") {
+		t.Errorf("version: %v %q", err, out)
+	}
+	if _, _, err := runCLI(t, nil, "frobnicate"); err == nil {
+		t.Error("unknown command accepted")
+	}
+	if _, _, err := runCLI(t, nil); err == nil {
+		t.Error("no command accepted")
+	}
+}
+
+func TestBadCorpusFilesWarnButLoad(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "good.md"), []byte("# Good\n\nTomatoes need sun.\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "bad.txt"), []byte("\x00\x01binary"), 0o644)
+	out, errOut, err := runCLI(t, nil, "ask", "--corpus", dir, "What do tomatoes need?")
+	if err != nil || !strings.Contains(out, "Tomatoes need sun") {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if !strings.Contains(errOut, "bad.txt") || !strings.Contains(errOut, "binary") {
+		t.Errorf("warning should name the file and reason:\n%s", errOut)
+	}
+}
