@@ -40,6 +40,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 	"sync/atomic"
 
 	"github.com/footnote-bot/footnote/corpus"
@@ -90,7 +91,8 @@ type Index struct {
 	lens     []uint32
 	avgLen   float64
 	// derived at build and load time
-	idf  []float64
+	sorted []string // terms in order, for prefix completion
+	idf    []float64
 	ub   []float64 // per-term score upper bound (qtf 1)
 	norm []float32 // per-passage k1·(1 − b + b·len/avglen)
 }
@@ -193,6 +195,11 @@ func (ix *Index) finish() {
 		}
 		ix.ub[t] = ix.idf[t] * best
 	}
+	ix.sorted = make([]string, 0, len(ix.terms))
+	for t := range ix.terms {
+		ix.sorted = append(ix.sorted, t)
+	}
+	sort.Strings(ix.sorted)
 	if ix.byID == nil || len(ix.byID) != len(ix.passages) {
 		ix.byID = make(map[string]int, len(ix.passages))
 		for i, p := range ix.passages {
@@ -274,12 +281,25 @@ func (l *Live) Load() *Index { return l.p.Load() }
 // Store swaps in a new index.
 func (l *Live) Store(ix *Index) { l.p.Store(ix) }
 
-// sortedTerms lists the index's terms (for tests and debugging).
-func (ix *Index) sortedTerms() []string {
-	out := make([]string, 0, len(ix.terms))
-	for t := range ix.terms {
-		out = append(out, t)
+// TermsWithPrefix returns up to n index terms that begin with the folded
+// word prefix, most frequent first (for autocomplete).
+func (ix *Index) TermsWithPrefix(prefix string, n int) []string {
+	if prefix == "" || n <= 0 {
+		return nil
 	}
-	sort.Strings(out)
+	i := sort.SearchStrings(ix.sorted, prefix)
+	var out []string
+	for ; i < len(ix.sorted) && strings.HasPrefix(ix.sorted[i], prefix); i++ {
+		out = append(out, ix.sorted[i])
+		if len(out) >= 200 {
+			break
+		}
+	}
+	sort.SliceStable(out, func(a, b int) bool {
+		return len(ix.lists[ix.terms[out[a]]].Docs) > len(ix.lists[ix.terms[out[b]]].Docs)
+	})
+	if len(out) > n {
+		out = out[:n]
+	}
 	return out
 }

@@ -1,0 +1,295 @@
+// Package bot connects footnote to Discord with discordgo: slash commands,
+// mentions and replies, the "Find source" message command, buttons and
+// autocomplete, within Discord's limits (3-second acknowledgement, message
+// and embed sizes, rate limits, allowed mentions). Answers come from an
+// Answerer; the bot knows nothing of BM25 or LLMs.
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/footnote-bot/footnote/answer"
+	"github.com/footnote-bot/footnote/retrieval"
+)
+
+// Answerer answers questions.
+type Answerer interface {
+	Answer(ctx context.Context, req answer.Request) (answer.Answer, error)
+}
+
+// Observer is told what happens, for metrics. All methods must be safe for
+// concurrent use; a nil Observer is allowed.
+type Observer interface {
+	Question(command, outcome string, took time.Duration)
+	Vote(up bool)
+	Reconnect()
+	RateLimited(route string)
+}
+
+// Guild holds per-guild settings.
+type Guild struct {
+	AllowedChannels []string
+	Cooldown        time.Duration
+	AdminRoles      []string
+}
+
+// Options configure the bot.
+type Options struct {
+	Token            string
+	APIURL           string // base URL of Discord's REST API, e.g. https://discord.com/api/v10
+	GuildID          string // register commands in this guild only
+	RegisterCommands bool   // this process registers the commands (shard 0)
+	MessageContent   bool   // answer mentions and replies
+	ShardID          int
+	ShardCount       int
+	Cooldown         time.Duration
+	GuildConcurrency int
+	AdminRole        string
+	Guilds           map[string]Guild
+	ShutdownTimeout  time.Duration
+	// Streaming defers every /ask and edits the reply as the answer streams
+	// in (set when an LLM is configured).
+	Streaming bool
+	// AnswerBudget is how long a template answer may take before the bot
+	// defers the interaction (default 1.5s, well inside Discord's 3s).
+	AnswerBudget time.Duration
+	// EditInterval spaces streaming edits (default 1.2s: all edits of one
+	// interaction share a rate-limit bucket).
+	EditInterval time.Duration
+	// Reload re-reads the articles; nil disables /reload.
+	Reload     func(ctx context.Context) (string, error)
+	HTTPClient *http.Client // base client for REST (tests, proxies)
+	Logger     *slog.Logger
+	Observer   Observer
+}
+
+// Bot is a running Discord bot.
+type Bot struct {
+	opt      Options
+	answerer Answerer
+	index    func() *retrieval.Index
+	log      *slog.Logger
+	obs      Observer
+	s        *discordgo.Session
+
+	limits   *limits
+	recent   *recentAnswers
+	inflight sync.WaitGroup
+	closing  atomic.Bool
+	ready    atomic.Bool
+	appID    atomic.Value // string
+	botID    atomic.Value // string
+}
+
+// New creates a bot; Run connects it.
+func New(opt Options, a Answerer, index func() *retrieval.Index) (*Bot, error) {
+	if opt.Token == "" {
+		return nil, errors.New("bot: no Discord token (set DISCORD_TOKEN)")
+	}
+	if opt.APIURL == "" {
+		opt.APIURL = "https://discord.com/api/v10"
+	}
+	base, err := url.Parse(strings.TrimRight(opt.APIURL, "/"))
+	if err != nil || base.Host == "" {
+		return nil, fmt.Errorf("bot: bad Discord API URL %q", opt.APIURL)
+	}
+	if opt.ShardCount < 1 {
+		opt.ShardCount = 1
+	}
+	if opt.GuildConcurrency < 1 {
+		opt.GuildConcurrency = 4
+	}
+	if opt.ShutdownTimeout <= 0 {
+		opt.ShutdownTimeout = 15 * time.Second
+	}
+	if opt.AnswerBudget <= 0 {
+		opt.AnswerBudget = 1500 * time.Millisecond
+	}
+	if opt.EditInterval <= 0 {
+		opt.EditInterval = 1200 * time.Millisecond
+	}
+	log := opt.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	token := opt.Token
+	if !strings.HasPrefix(token, "Bot ") {
+		token = "Bot " + token
+	}
+	s, err := discordgo.New(token)
+	if err != nil {
+		return nil, fmt.Errorf("bot: %w", err)
+	}
+	baseClient := opt.HTTPClient
+	if baseClient == nil {
+		baseClient = &http.Client{Timeout: 20 * time.Second}
+	}
+	// discordgo's endpoints are fixed at https://discord.com/api/v9: send
+	// every REST call (gateway discovery included) to the configured base.
+	rt := baseClient.Transport
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	client := *baseClient
+	client.Transport = rewrite{base: base, next: rt}
+	s.Client = &client
+	s.ShouldRetryOnRateLimit = false // we retry ourselves, bounded and cancellable
+	s.ShouldReconnectOnError = true
+	s.ShardID, s.ShardCount = opt.ShardID, opt.ShardCount
+	s.Identify.Intents = discordgo.IntentsGuilds | discordgo.IntentsGuildMessages | discordgo.IntentsDirectMessages
+	if opt.MessageContent {
+		s.Identify.Intents |= discordgo.IntentsMessageContent
+	}
+	s.LogLevel = -1 // discordgo's own logger prints with log.Printf; we log through slog
+	b := &Bot{opt: opt, answerer: a, index: index, log: log, obs: opt.Observer, s: s,
+		limits: newLimits(opt), recent: newRecent(2048)}
+	b.appID.Store("")
+	b.botID.Store("")
+	s.AddHandler(b.onReady)
+	s.AddHandler(b.onResumed)
+	s.AddHandler(b.onDisconnect)
+	s.AddHandler(b.onInteraction)
+	s.AddHandler(b.onMessage)
+	return b, nil
+}
+
+// rewrite sends requests for Discord's built-in API URL to the configured
+// base, mapping /api/vN to the base path.
+type rewrite struct {
+	base *url.URL
+	next http.RoundTripper
+}
+
+func (r rewrite) RoundTrip(req *http.Request) (*http.Response, error) {
+	p := req.URL.Path
+	if strings.HasPrefix(p, "/api/") {
+		rest := strings.TrimPrefix(p, "/api/")
+		if i := strings.IndexByte(rest, '/'); i >= 0 && strings.HasPrefix(rest, "v") {
+			rest = rest[i:]
+		} else {
+			rest = "/" + rest
+		}
+		p = rest
+	}
+	u := *req.URL
+	u.Scheme, u.Host = r.base.Scheme, r.base.Host
+	u.Path = r.base.Path + p
+	u.RawPath = ""
+	out := req.Clone(req.Context())
+	out.URL = &u
+	out.Host = r.base.Host
+	return r.next.RoundTrip(out)
+}
+
+// Ready reports whether the gateway session is up.
+func (b *Bot) Ready() bool { return b.ready.Load() }
+
+// Run connects, registers commands, and serves until ctx is cancelled, then
+// shuts down gracefully: no new questions, answers in flight finished
+// (bounded by ShutdownTimeout), gateway closed.
+func (b *Bot) Run(ctx context.Context) error {
+	if err := b.s.Open(); err != nil {
+		return fmt.Errorf("bot: connect to Discord: %w", classifyOpenError(err))
+	}
+	b.log.Info("connected to Discord", "shard", b.opt.ShardID, "shards", b.opt.ShardCount)
+	<-ctx.Done()
+	b.closing.Store(true)
+	b.log.Info("shutting down: finishing answers in flight", "timeout", b.opt.ShutdownTimeout)
+	done := make(chan struct{})
+	go func() { b.inflight.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(b.opt.ShutdownTimeout):
+		b.log.Warn("shutdown timeout: some answers were not finished")
+	}
+	b.ready.Store(false)
+	return b.s.Close()
+}
+
+func classifyOpenError(err error) error {
+	var ce interface{ Error() string }
+	if errors.As(err, &ce) && strings.Contains(err.Error(), "4004") {
+		return fmt.Errorf("Discord rejected the token (4004 authentication failed): check DISCORD_TOKEN: %w", err)
+	}
+	return err
+}
+
+func (b *Bot) onReady(s *discordgo.Session, r *discordgo.Ready) {
+	if r.Application != nil {
+		b.appID.Store(r.Application.ID)
+	}
+	if r.User != nil {
+		b.botID.Store(r.User.ID)
+		if b.appID.Load().(string) == "" {
+			b.appID.Store(r.User.ID)
+		}
+	}
+	b.ready.Store(true)
+	b.log.Info("gateway ready", "session", r.SessionID, "guilds", len(r.Guilds))
+	if b.opt.RegisterCommands {
+		go func() {
+			if err := b.registerCommands(); err != nil {
+				b.log.Error("registering commands failed", "err", err)
+			}
+		}()
+	}
+}
+
+func (b *Bot) onResumed(*discordgo.Session, *discordgo.Resumed) {
+	b.ready.Store(true)
+	b.log.Info("gateway session resumed")
+	if b.obs != nil {
+		b.obs.Reconnect()
+	}
+}
+
+func (b *Bot) onDisconnect(*discordgo.Session, *discordgo.Disconnect) {
+	b.ready.Store(false)
+	b.log.Warn("gateway disconnected; reconnecting")
+}
+
+// registerCommands overwrites the command set in one call (idempotent).
+func (b *Bot) registerCommands() error {
+	app := b.appID.Load().(string)
+	payload, err := commandsPayload()
+	if err != nil {
+		return err
+	}
+	endpoint := discordgo.EndpointApplicationGlobalCommands(app)
+	if b.opt.GuildID != "" {
+		endpoint = discordgo.EndpointApplicationGuildCommands(app, b.opt.GuildID)
+	}
+	var cmds []json.RawMessage
+	err = b.retry(context.Background(), "register commands", func() error {
+		body, err := b.s.RequestWithBucketID("PUT", endpoint, payload, endpoint, b.reqOpts(context.Background())...)
+		if err != nil {
+			return err
+		}
+		return json.Unmarshal(body, &cmds)
+	})
+	if err != nil {
+		return fmt.Errorf("bulk overwrite of commands: %w", err)
+	}
+	scope := "globally"
+	if b.opt.GuildID != "" {
+		scope = "in guild " + b.opt.GuildID
+	}
+	b.log.Info("commands registered", "count", len(cmds), "scope", scope)
+	return nil
+}
+
+func (b *Bot) reqOpts(ctx context.Context) []discordgo.RequestOption {
+	return []discordgo.RequestOption{discordgo.WithContext(ctx), discordgo.WithRetryOnRatelimit(false)}
+}

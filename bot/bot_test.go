@@ -1,0 +1,591 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/footnote-bot/footnote/answer"
+	"github.com/footnote-bot/footnote/corpus"
+	"github.com/footnote-bot/footnote/guide"
+	"github.com/footnote-bot/footnote/internal/discordtest"
+	"github.com/footnote-bot/footnote/internal/openaitest"
+	"github.com/footnote-bot/footnote/llm"
+	"github.com/footnote-bot/footnote/prompts"
+	"github.com/footnote-bot/footnote/retrieval"
+)
+
+// counts is an Observer that counts what the bot reports.
+type counts struct {
+	mu        sync.Mutex
+	questions map[string]int
+	votes     int
+	reconnect int
+	limited   int
+}
+
+func (c *counts) Question(cmd, outcome string, _ time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.questions == nil {
+		c.questions = map[string]int{}
+	}
+	c.questions[cmd+"/"+outcome]++
+}
+func (c *counts) Vote(bool)          { c.mu.Lock(); c.votes++; c.mu.Unlock() }
+func (c *counts) Reconnect()         { c.mu.Lock(); c.reconnect++; c.mu.Unlock() }
+func (c *counts) RateLimited(string) { c.mu.Lock(); c.limited++; c.mu.Unlock() }
+func (c *counts) get(k string) int   { c.mu.Lock(); defer c.mu.Unlock(); return c.questions[k] }
+func (c *counts) getLimited() int    { c.mu.Lock(); defer c.mu.Unlock(); return c.limited }
+func (c *counts) getVotes() int      { c.mu.Lock(); defer c.mu.Unlock(); return c.votes }
+func (c *counts) getReconnects() int { c.mu.Lock(); defer c.mu.Unlock(); return c.reconnect }
+
+type harness struct {
+	t      *testing.T
+	d      *discordtest.Server
+	b      *Bot
+	obs    *counts
+	live   *retrieval.Live
+	cancel context.CancelFunc
+	done   chan error
+}
+
+type setup struct {
+	opt  Options
+	docs []corpus.Document
+	llm  *openaitest.Server
+	// reload, when set, replaces the index (or fails)
+	reload func(ctx context.Context) (string, error)
+}
+
+func guideDocs(t testing.TB) []corpus.Document {
+	res, err := corpus.LoadFS(context.Background(), guide.FS, guide.Root, corpus.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Documents
+}
+
+// start runs a real bot (discordgo inside) against the in-process Discord.
+func start(t *testing.T, s setup) *harness {
+	t.Helper()
+	d := discordtest.New(t, discordtest.Options{})
+	if s.docs == nil {
+		s.docs = guideDocs(t)
+	}
+	ix, err := retrieval.Build(s.docs, retrieval.DefaultParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := retrieval.NewLive(ix)
+	p, _ := prompts.Load("")
+	aopt := answer.Options{LLMTimeout: 5 * time.Second}
+	if s.llm != nil {
+		aopt.Model = llm.New(llm.Config{BaseURL: s.llm.BaseURL(), Model: "m"})
+		s.opt.Streaming = true
+	}
+	svc := answer.New(live.Load, p, aopt)
+	obs := &counts{}
+	opt := s.opt
+	opt.Token = discordtest.Token
+	opt.APIURL = d.APIURL()
+	opt.GuildID = discordtest.GuildID
+	opt.RegisterCommands = true
+	opt.Observer = obs
+	opt.Reload = s.reload
+	if opt.GuildConcurrency == 0 {
+		opt.GuildConcurrency = 4
+	}
+	if os.Getenv("FOOTNOTE_TEST_LOG") != "" {
+		opt.Logger = testLogger(t)
+	}
+	b, err := New(opt, svc, live.Load)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	h := &harness{t: t, d: d, b: b, obs: obs, live: live, cancel: cancel, done: make(chan error, 1)}
+	go func() { h.done <- b.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-h.done:
+		case <-time.After(10 * time.Second):
+			t.Error("bot did not shut down")
+		}
+	})
+	if !d.WaitIdentified(1, 5*time.Second) {
+		t.Fatal("bot never identified")
+	}
+	if _, ok := d.WaitCall(5*time.Second, func(c discordtest.Call) bool { return c.Method == "PUT" }); !ok {
+		t.Fatal("commands never registered")
+	}
+	return h
+}
+
+func fixture(t testing.TB, name string) map[string]any {
+	t.Helper()
+	data, err := os.ReadFile("testdata/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// interaction dispatches an INTERACTION_CREATE built from a fixture.
+func (h *harness) interaction(name string, mutate func(m map[string]any)) (id, token string) {
+	m := fixture(h.t, name)
+	id = discordtest.Snowflake()
+	token = "tok-" + id
+	m["id"], m["token"] = id, token
+	if mutate != nil {
+		mutate(m)
+	}
+	h.d.Dispatch("INTERACTION_CREATE", m)
+	return id, token
+}
+
+func (h *harness) ask(question string, mutate func(m map[string]any)) (id, token string) {
+	return h.interaction("interaction_ask.json", func(m map[string]any) {
+		m["data"].(map[string]any)["options"] = []any{map[string]any{"name": "question", "type": 3, "value": question}}
+		if mutate != nil {
+			mutate(m)
+		}
+	})
+}
+
+func setUser(m map[string]any, id string) {
+	m["member"].(map[string]any)["user"].(map[string]any)["id"] = id
+}
+
+// callback waits for the interaction's callback and decodes it.
+func (h *harness) callback(id, token string) map[string]any {
+	h.t.Helper()
+	c, ok := h.d.WaitCall(5*time.Second, func(c discordtest.Call) bool {
+		return c.Method == "POST" && c.Path == "/api/v10/interactions/"+id+"/"+token+"/callback"
+	})
+	if !ok {
+		h.t.Fatalf("no callback for interaction %s", id)
+	}
+	return c.JSON()
+}
+
+// edits returns the PATCHes of the interaction's original response.
+func (h *harness) edits(token string) []map[string]any {
+	var out []map[string]any
+	for _, c := range h.d.Calls() {
+		if c.Method == "PATCH" && strings.Contains(c.Path, "/"+token+"/messages/@original") && c.Status == 200 {
+			out = append(out, c.JSON())
+		}
+	}
+	return out
+}
+
+func (h *harness) waitEdit(token string, final bool) map[string]any {
+	h.t.Helper()
+	deadline := time.Now().Add(8 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, e := range h.edits(token) {
+			if !final || len(components(e)) > 0 || strings.Contains(fmt.Sprint(e), "Reload") {
+				return e
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	h.t.Fatalf("no edit of the original response for %s", token)
+	return nil
+}
+
+func data(cb map[string]any) map[string]any {
+	d, _ := cb["data"].(map[string]any)
+	return d
+}
+
+func embeds(m map[string]any) []map[string]any {
+	var out []map[string]any
+	es, _ := m["embeds"].([]any)
+	for _, e := range es {
+		out = append(out, e.(map[string]any))
+	}
+	return out
+}
+
+func components(m map[string]any) []any {
+	c, _ := m["components"].([]any)
+	return c
+}
+
+func customIDs(m map[string]any) []string {
+	var out []string
+	for _, row := range components(m) {
+		for _, c := range row.(map[string]any)["components"].([]any) {
+			if id, ok := c.(map[string]any)["custom_id"].(string); ok {
+				out = append(out, id)
+			}
+		}
+	}
+	return out
+}
+
+func assertNoPings(t *testing.T, m map[string]any) {
+	t.Helper()
+	am, ok := m["allowed_mentions"].(map[string]any)
+	if !ok {
+		t.Fatalf("no allowed_mentions in %v", m)
+	}
+	if parse, ok := am["parse"].([]any); !ok || len(parse) != 0 {
+		t.Errorf("allowed_mentions.parse = %v, want []", am["parse"])
+	}
+	for k, v := range am {
+		if k != "parse" && !(k == "replied_user" && v == false) {
+			t.Errorf("allowed_mentions has %s = %v; want nothing allowed", k, v)
+		}
+	}
+}
+
+var commandName = regexp.MustCompile(`^[-_\p{Ll}\p{N}]{1,32}$`)
+
+func TestRegistersCommandsInOneBulkOverwrite(t *testing.T) {
+	h := start(t, setup{})
+	puts := h.d.Bodies("PUT", "/applications/")
+	if len(puts) != 1 {
+		t.Fatalf("PUTs = %d, want one bulk overwrite", len(puts))
+	}
+	c := h.d.Calls()
+	for _, call := range c {
+		if call.Method == "PUT" && call.Path != "/api/v10/applications/"+discordtest.AppID+"/guilds/"+discordtest.GuildID+"/commands" {
+			t.Errorf("registered at %s, want the guild endpoint", call.Path)
+		}
+	}
+	var cmds []map[string]any
+	json.Unmarshal(puts[0], &cmds)
+	names := map[string]bool{}
+	for _, cmd := range cmds {
+		name := cmd["name"].(string)
+		names[name] = true
+		typ, _ := cmd["type"].(float64)
+		if (typ == 0 || typ == 1) && !commandName.MatchString(name) {
+			t.Errorf("slash command name %q breaks Discord's rule (lowercase, 1-32, no spaces)", name)
+		}
+	}
+	for _, want := range []string{"ask", "lookup", "cite", "sources", "help", "reload", "Find source"} {
+		if !names[want] {
+			t.Errorf("command %q not registered", want)
+		}
+	}
+	// Identify: no privileged intent unless message content is enabled.
+	intents := int(h.d.Identifies()[0]["intents"].(float64))
+	if intents&(1<<15) != 0 {
+		t.Errorf("MESSAGE_CONTENT intent requested while the setting is off: %b", intents)
+	}
+}
+
+func TestAskAnswersWithCitationsAndButtons(t *testing.T) {
+	h := start(t, setup{})
+	id, token := h.ask("How do I reload the articles?", nil)
+	cb := h.callback(id, token)
+	if cb["type"].(float64) != 4 {
+		t.Fatalf("callback type %v, want 4 (an answer ready in time needs no deferral)", cb["type"])
+	}
+	d := data(cb)
+	assertNoPings(t, d)
+	es := embeds(d)
+	if len(es) != 1 {
+		t.Fatalf("embeds = %v", es)
+	}
+	desc := es[0]["description"].(string)
+	if !strings.Contains(desc, "/reload") || !strings.Contains(desc, "[1]") {
+		t.Errorf("description = %q", desc)
+	}
+	fields := es[0]["fields"].([]any)
+	src := fields[0].(map[string]any)
+	if src["name"] != "Sources" || !strings.Contains(src["value"].(string), "`[1]` [Running the footnote bot › Admin commands, ¶4](https://") {
+		t.Errorf("sources field = %v", src)
+	}
+	ids := customIDs(d)
+	if len(ids) != 3 || ids[0] != "quotes:"+id || ids[1] != "vote:up:"+id || ids[2] != "vote:down:"+id {
+		t.Errorf("buttons = %v", ids)
+	}
+	if flags, _ := d["flags"].(float64); int(flags)&64 != 0 {
+		t.Error("public answer sent as ephemeral")
+	}
+	eventually(t, func() bool { return h.obs.get("ask/answered") == 1 }, "observer saw the answer")
+}
+
+func TestAskPrivateIsEphemeral(t *testing.T) {
+	h := start(t, setup{})
+	id, token := h.ask("What is footnote?", func(m map[string]any) {
+		opts := m["data"].(map[string]any)["options"].([]any)
+		m["data"].(map[string]any)["options"] = append(opts, map[string]any{"name": "private", "type": 5, "value": true})
+	})
+	d := data(h.callback(id, token))
+	if flags, _ := d["flags"].(float64); int(flags)&64 == 0 {
+		t.Errorf("private answer not ephemeral: %v", d)
+	}
+}
+
+func TestEveryoneInQuestionPingsNobody(t *testing.T) {
+	h := start(t, setup{})
+	q := "@everyone @here <@&1700000000000000001> <@1500000000000000009> what is footnote?"
+	id, token := h.ask(q, nil)
+	d := data(h.callback(id, token))
+	assertNoPings(t, d)
+	if !strings.Contains(embeds(d)[0]["description"].(string), "footnote is a Discord bot") {
+		t.Errorf("answer = %v", embeds(d)[0]["description"])
+	}
+}
+
+func TestAbstainsWithoutButtons(t *testing.T) {
+	h := start(t, setup{})
+	id, token := h.ask("How do I bake sourdough bread?", nil)
+	d := data(h.callback(id, token))
+	if !strings.Contains(embeds(d)[0]["description"].(string), "couldn't find") || len(customIDs(d)) != 0 {
+		t.Errorf("abstention = %v", d)
+	}
+	eventually(t, func() bool { return h.obs.get("ask/abstained") == 1 }, "observer saw the abstention")
+}
+
+func TestShowQuotesAndVotes(t *testing.T) {
+	h := start(t, setup{})
+	id, token := h.ask("How do I reload the articles?", nil)
+	h.callback(id, token)
+	qid, qtok := h.interaction("interaction_component.json", func(m map[string]any) {
+		m["data"].(map[string]any)["custom_id"] = "quotes:" + id
+	})
+	d := data(h.callback(qid, qtok))
+	if flags, _ := d["flags"].(float64); int(flags)&64 == 0 {
+		t.Error("quotes should be ephemeral")
+	}
+	es := embeds(d)
+	if len(es) == 0 || !strings.HasPrefix(es[0]["title"].(string), "[1] Running the footnote bot") ||
+		!strings.Contains(es[0]["description"].(string), "> Members with the Manage Server permission") {
+		t.Errorf("quotes = %v", es)
+	}
+	assertNoPings(t, d)
+	vid, vtok := h.interaction("interaction_component.json", func(m map[string]any) {
+		m["data"].(map[string]any)["custom_id"] = "vote:up:" + id
+	})
+	if d := data(h.callback(vid, vtok)); !strings.Contains(d["content"].(string), "Thanks") {
+		t.Errorf("vote reply = %v", d)
+	}
+	eventually(t, func() bool { return h.obs.getVotes() == 1 }, "observer saw the vote")
+	// An unknown answer's quotes are reported as expired, not an error.
+	xid, xtok := h.interaction("interaction_component.json", func(m map[string]any) {
+		m["data"].(map[string]any)["custom_id"] = "quotes:123"
+	})
+	if d := data(h.callback(xid, xtok)); !strings.Contains(d["content"].(string), "no longer available") {
+		t.Errorf("expired quotes reply = %v", d)
+	}
+}
+
+func TestLookupCiteSourcesHelp(t *testing.T) {
+	h := start(t, setup{})
+	id, tok := h.interaction("interaction_ask.json", func(m map[string]any) {
+		m["data"] = map[string]any{"id": "1", "name": "lookup", "type": 1, "options": []any{
+			map[string]any{"name": "query", "type": 3, "value": "token"},
+			map[string]any{"name": "article", "type": 3, "value": "running-the-bot"}}}
+	})
+	d := data(h.callback(id, tok))
+	e := embeds(d)[0]
+	if !strings.Contains(e["description"].(string), "**token**") || strings.Contains(e["description"].(string), "Asking footnote") {
+		t.Errorf("lookup = %v", e["description"])
+	}
+	id, tok = h.interaction("interaction_ask.json", func(m map[string]any) {
+		m["data"] = map[string]any{"id": "1", "name": "cite", "type": 1, "options": []any{
+			map[string]any{"name": "passage", "type": 3, "value": "running-the-bot#4"}}}
+	})
+	e = embeds(data(h.callback(id, tok)))[0]
+	if e["title"] != "Running the footnote bot" || !strings.Contains(e["description"].(string), "> Members with the Manage Server") {
+		t.Errorf("cite = %v", e)
+	}
+	id, tok = h.interaction("interaction_ask.json", func(m map[string]any) {
+		m["data"] = map[string]any{"id": "1", "name": "sources", "type": 1}
+	})
+	e = embeds(data(h.callback(id, tok)))[0]
+	if e["title"] != "Articles (4)" || !strings.Contains(e["description"].(string), "**Getting started with footnote**") {
+		t.Errorf("sources = %v", e)
+	}
+	id, tok = h.interaction("interaction_ask.json", func(m map[string]any) {
+		m["data"] = map[string]any{"id": "1", "name": "help", "type": 1}
+	})
+	if e = embeds(data(h.callback(id, tok)))[0]; !strings.Contains(e["description"].(string), "/ask question:") {
+		t.Errorf("help = %v", e)
+	}
+}
+
+func TestAutocomplete(t *testing.T) {
+	h := start(t, setup{})
+	id, tok := h.interaction("interaction_autocomplete.json", nil)
+	cb := h.callback(id, tok)
+	if cb["type"].(float64) != 8 {
+		t.Fatalf("type = %v, want 8", cb["type"])
+	}
+	choices := data(cb)["choices"].([]any)
+	if len(choices) == 0 || len(choices) > 25 {
+		t.Fatalf("choices = %d", len(choices))
+	}
+	for _, c := range choices {
+		c := c.(map[string]any)
+		if n := []rune(c["name"].(string)); len(n) > 100 || len(n) == 0 {
+			t.Errorf("choice name length %d", len(n))
+		}
+		if !strings.Contains(c["value"].(string), "#") {
+			t.Errorf("choice value %v is not a passage ID", c["value"])
+		}
+	}
+	id, tok = h.interaction("interaction_autocomplete.json", func(m map[string]any) {
+		m["data"] = map[string]any{"id": "2", "name": "lookup", "type": 1, "options": []any{
+			map[string]any{"name": "query", "type": 3, "value": "x"},
+			map[string]any{"name": "article", "type": 3, "value": "asking", "focused": true}}}
+	})
+	choices = data(h.callback(id, tok))["choices"].([]any)
+	if len(choices) != 1 || choices[0].(map[string]any)["value"] != "asking-questions" {
+		t.Errorf("article choices = %v", choices)
+	}
+}
+
+func TestSourcesPaging(t *testing.T) {
+	var docs []corpus.Document
+	for i := 0; i < 23; i++ {
+		id := fmt.Sprintf("doc-%02d", i)
+		docs = append(docs, corpus.Document{ID: id, Title: "Article " + id, Passages: []corpus.Passage{{ID: id + "#1", DocID: id, Paragraph: 1, Text: "Text of " + id}}})
+	}
+	h := start(t, setup{docs: docs})
+	id, tok := h.interaction("interaction_ask.json", func(m map[string]any) {
+		m["data"] = map[string]any{"id": "1", "name": "sources", "type": 1}
+	})
+	d := data(h.callback(id, tok))
+	if ids := customIDs(d); len(ids) != 2 || ids[1] != "sources:1" {
+		t.Fatalf("paging buttons = %v", ids)
+	}
+	pid, ptok := h.interaction("interaction_component.json", func(m map[string]any) {
+		m["data"].(map[string]any)["custom_id"] = "sources:2"
+	})
+	cb := h.callback(pid, ptok)
+	if cb["type"].(float64) != 7 {
+		t.Errorf("page turn type = %v, want 7 (update message)", cb["type"])
+	}
+	e := embeds(data(cb))[0]
+	if e["footer"].(map[string]any)["text"] != "Page 3 of 3" || !strings.Contains(e["description"].(string), "doc-22") {
+		t.Errorf("page 3 = %v", e)
+	}
+}
+
+func TestReloadPermissions(t *testing.T) {
+	var mu sync.Mutex
+	fail := false
+	h := start(t, setup{reload: func(ctx context.Context) (string, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if fail {
+			return "", errors.New("bad.md: not valid UTF-8 text")
+		}
+		return "4 documents, 20 passages, 0 skipped", nil
+	}})
+	reload := func(perms string, roles []any, dm bool) (string, string) {
+		if dm {
+			return h.interaction("interaction_dm.json", nil)
+		}
+		return h.interaction("interaction_ask.json", func(m map[string]any) {
+			m["data"] = map[string]any{"id": "1", "name": "reload", "type": 1}
+			m["member"].(map[string]any)["permissions"] = perms
+			m["member"].(map[string]any)["roles"] = roles
+		})
+	}
+	// No Manage Server: refused.
+	id, tok := reload("2048", []any{}, false)
+	if d := data(h.callback(id, tok)); !strings.Contains(d["content"].(string), "Only members with the Manage Server") {
+		t.Errorf("non-admin: %v", d)
+	}
+	// A DM: refused.
+	id, tok = reload("", nil, true)
+	if d := data(h.callback(id, tok)); !strings.Contains(d["content"].(string), "only work in a server") {
+		t.Errorf("DM: %v", d)
+	}
+	// Manage Server (1<<5): deferred, then the summary.
+	id, tok = reload("32", []any{}, false)
+	if cb := h.callback(id, tok); cb["type"].(float64) != 5 {
+		t.Errorf("admin reload not deferred: %v", cb)
+	}
+	if e := h.waitEdit(tok, true); !strings.Contains(e["content"].(string), "Reloaded: 4 documents") {
+		t.Errorf("reload edit = %v", e)
+	}
+	// A failed reload says nothing changed.
+	mu.Lock()
+	fail = true
+	mu.Unlock()
+	id, tok = reload("8", []any{}, false) // Administrator
+	h.callback(id, tok)
+	if e := h.waitEdit(tok, true); !strings.Contains(e["content"].(string), "nothing changed") || !strings.Contains(e["content"].(string), "bad.md") {
+		t.Errorf("failed reload edit = %v", e)
+	}
+}
+
+func TestCooldownAndAllowList(t *testing.T) {
+	h := start(t, setup{opt: Options{Cooldown: time.Minute, Guilds: map[string]Guild{
+		discordtest.GuildID: {AllowedChannels: []string{"1400000000000000001"}}}}})
+	id, tok := h.ask("What is footnote?", nil)
+	if d := data(h.callback(id, tok)); len(embeds(d)) == 0 {
+		t.Fatalf("first question not answered: %v", d)
+	}
+	id, tok = h.ask("What is a citation?", nil)
+	d := data(h.callback(id, tok))
+	if flags, _ := d["flags"].(float64); int(flags)&64 == 0 || !strings.Contains(d["content"].(string), "Please wait") {
+		t.Errorf("cooldown reply = %v", d)
+	}
+	// Another user is not held back by Alice's cooldown.
+	id, tok = h.ask("What is a citation?", func(m map[string]any) { setUser(m, "1500000000000000077") })
+	if d := data(h.callback(id, tok)); len(embeds(d)) == 0 {
+		t.Errorf("other user refused: %v", d)
+	}
+	// A channel outside the allow-list is refused.
+	id, tok = h.ask("What is footnote?", func(m map[string]any) {
+		setUser(m, "1500000000000000078")
+		m["channel_id"] = "1400000000000000002"
+	})
+	if d := data(h.callback(id, tok)); !strings.Contains(d["content"].(string), "does not answer in this channel") {
+		t.Errorf("allow-list reply = %v", d)
+	}
+	eventually(t, func() bool { return h.obs.get("ask/refused") == 2 }, "observer saw two refusals")
+}
+
+func TestFindSource(t *testing.T) {
+	h := start(t, setup{})
+	id, tok := h.interaction("interaction_find_source.json", nil)
+	d := data(h.callback(id, tok))
+	e := embeds(d)[0]
+	if e["title"] != "Passages that support this" || !strings.Contains(e["description"].(string), "How footnote answers and cites") {
+		t.Errorf("find source = %v", e)
+	}
+	assertNoPings(t, d)
+	id, tok = h.interaction("interaction_find_source.json", func(m map[string]any) {
+		msgs := m["data"].(map[string]any)["resolved"].(map[string]any)["messages"].(map[string]any)
+		msgs["1300000000000000555"].(map[string]any)["content"] = "Quantum chromodynamics explains footnote's colour charge"
+	})
+	if e := embeds(data(h.callback(id, tok)))[0]; !strings.HasPrefix(e["title"].(string), "No passage clearly supports this") {
+		t.Errorf("unsupported claim = %v", e["title"])
+	}
+}
+
+func eventually(t *testing.T, cond func() bool, what string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Errorf("timed out waiting: %s", what)
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

@@ -1,0 +1,548 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/footnote-bot/footnote/answer"
+	"github.com/footnote-bot/footnote/retrieval"
+)
+
+// Outcomes recorded per question.
+const (
+	outcomeAnswered  = "answered"
+	outcomeAbstained = "abstained"
+	outcomeRefused   = "refused"
+	outcomeError     = "error"
+)
+
+func userOf(i *discordgo.InteractionCreate) *discordgo.User {
+	if i.Member != nil && i.Member.User != nil {
+		return i.Member.User
+	}
+	return i.User
+}
+
+func (b *Bot) onInteraction(s *discordgo.Session, i *discordgo.InteractionCreate) {
+	if b.closing.Load() {
+		b.send(context.Background(), i.Interaction, ephemeral("footnote is restarting; please ask again in a minute."))
+		return
+	}
+	b.inflight.Add(1)
+	defer b.inflight.Done()
+	ctx := context.Background()
+	defer func() {
+		if r := recover(); r != nil {
+			b.log.Error("panic while handling an interaction", "interaction", i.ID, "panic", fmt.Sprint(r))
+			b.send(ctx, i.Interaction, ephemeral("Something went wrong on footnote's side; the error was logged."))
+		}
+	}()
+	switch i.Type {
+	case discordgo.InteractionApplicationCommand:
+		b.onCommand(ctx, i)
+	case discordgo.InteractionApplicationCommandAutocomplete:
+		b.onAutocomplete(ctx, i)
+	case discordgo.InteractionMessageComponent:
+		b.onComponent(ctx, i)
+	}
+}
+
+func (b *Bot) onCommand(ctx context.Context, i *discordgo.InteractionCreate) {
+	data := i.ApplicationCommandData()
+	opts := map[string]*discordgo.ApplicationCommandInteractionDataOption{}
+	for _, o := range data.Options {
+		opts[o.Name] = o
+	}
+	str := func(name string) string {
+		if o, ok := opts[name]; ok {
+			return o.StringValue()
+		}
+		return ""
+	}
+	if data.Name != cmdHelp && !b.limits.channelAllowed(i.GuildID, i.ChannelID) {
+		b.send(ctx, i.Interaction, ephemeral("footnote does not answer in this channel. Ask an admin which channels it serves."))
+		b.observe(data.Name, outcomeRefused, 0)
+		return
+	}
+	switch data.Name {
+	case cmdAsk:
+		private := false
+		if o, ok := opts["private"]; ok {
+			private = o.BoolValue()
+		}
+		b.ask(ctx, i, cmdAsk, str("question"), "", private)
+	case cmdLookup:
+		b.send(ctx, i.Interaction, b.lookup(str("query"), str("article")))
+	case cmdCite:
+		b.send(ctx, i.Interaction, b.cite(str("passage")))
+	case cmdSources:
+		b.send(ctx, i.Interaction, b.sources(0, false))
+	case cmdHelp:
+		b.send(ctx, i.Interaction, Reply{Embeds: []*discordgo.MessageEmbed{{Title: "footnote", Description: helpText, Color: colorInfo}}, Ephemeral: true})
+	case cmdReload:
+		b.reload(ctx, i)
+	case cmdFindSource:
+		b.findSource(ctx, i, data)
+	default:
+		b.send(ctx, i.Interaction, ephemeral("Unknown command."))
+	}
+}
+
+func (b *Bot) observe(command, outcome string, took time.Duration) {
+	if b.obs != nil {
+		b.obs.Question(command, outcome, took)
+	}
+}
+
+// ask answers a question from /ask. It acknowledges within Discord's three
+// seconds: a template answer that is ready within AnswerBudget is the
+// reply itself; otherwise (and always when streaming) the interaction is
+// deferred and the answer edited in.
+func (b *Bot) ask(ctx context.Context, i *discordgo.InteractionCreate, command, question, context_ string, private bool) {
+	start := time.Now()
+	user := userOf(i)
+	uid := ""
+	if user != nil {
+		uid = user.ID
+	}
+	question = stripMarkup(question)
+	if question == "" {
+		b.send(ctx, i.Interaction, ephemeral("Please type a question, e.g. `/ask question: What is this article about?`"))
+		return
+	}
+	release, wait, busy := b.limits.take(i.GuildID, uid)
+	if release == nil {
+		msg := fmt.Sprintf("You're asking quickly! Please wait %s before your next question.", wait.Round(time.Second))
+		if busy {
+			msg = "footnote is answering several questions in this server right now; please try again in a moment."
+		}
+		b.send(ctx, i.Interaction, ephemeral(msg))
+		b.observe(command, outcomeRefused, 0)
+		return
+	}
+	defer release()
+	key := i.ID
+	req := answer.Request{Question: question, Context: context_}
+	type result struct {
+		a   answer.Answer
+		err error
+	}
+	deferred := false
+	deferNow := func() bool {
+		if deferred {
+			return true
+		}
+		deferred = true
+		flags := discordgo.MessageFlags(0)
+		if private {
+			flags = discordgo.MessageFlagsEphemeral
+		}
+		err := b.callback(ctx, i.Interaction, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredChannelMessageWithSource,
+			Data: &discordgo.InteractionResponseData{Flags: flags, AllowedMentions: noMentions()}})
+		if err != nil {
+			b.log.Error("deferring the interaction failed", "interaction", i.ID, "err", err)
+			return false
+		}
+		return true
+	}
+	if b.opt.Streaming {
+		if !deferNow() {
+			b.observe(command, outcomeError, time.Since(start))
+			return
+		}
+		st := &streamer{b: b, i: i.Interaction, every: b.opt.EditInterval}
+		req.OnDelta = st.delta
+		defer st.stop()
+	}
+	done := make(chan result, 1)
+	go func() {
+		a, err := b.answerer.Answer(ctx, req)
+		done <- result{a, err}
+	}()
+	var res result
+	if deferred {
+		res = <-done
+	} else {
+		select {
+		case res = <-done:
+		case <-time.After(b.opt.AnswerBudget):
+			if !deferNow() {
+				b.observe(command, outcomeError, time.Since(start))
+				return
+			}
+			res = <-done
+		}
+	}
+	var reply Reply
+	outcome := outcomeAnswered
+	switch {
+	case errors.Is(res.err, answer.ErrEmptyQuestion):
+		reply, outcome = ephemeral("Please type a question."), outcomeRefused
+	case errors.Is(res.err, answer.ErrQuestionTooLong):
+		reply, outcome = ephemeral(fmt.Sprintf("That question is too long; please keep it under %d characters.", answer.MaxQuestionRunes)), outcomeRefused
+	case res.err != nil:
+		b.log.Error("answering failed", "interaction", i.ID, "question", question, "err", res.err)
+		reply, outcome = ephemeral("Sorry, footnote could not answer that because of an internal error; it was logged."), outcomeError
+	default:
+		if res.a.Abstained {
+			outcome = outcomeAbstained
+		}
+		b.recent.put(key, stored{question: question, answer: res.a})
+		reply = answerReply(res.a, key, private)
+	}
+	took := time.Since(start)
+	b.log.Info("question answered", "interaction", i.ID, "command", command, "latency", took,
+		"backend", res.a.Backend, "passages", len(res.a.Citations), "abstained", res.a.Abstained, "outcome", outcome)
+	if deferred {
+		if err := b.edit(ctx, i.Interaction, reply); err != nil {
+			b.log.Error("answer not delivered", "interaction", i.ID, "question", question, "answer", res.a.Text, "err", err)
+			outcome = outcomeError
+		}
+	} else {
+		b.send(ctx, i.Interaction, reply)
+	}
+	b.observe(command, outcome, took)
+}
+
+// streamer edits the deferred reply as an LLM answer streams in, no more
+// often than every; a delta that arrives while an edit is in flight is
+// skipped (the next one carries its text too).
+type streamer struct {
+	b       *Bot
+	i       *discordgo.Interaction
+	every   time.Duration
+	mu      sync.Mutex
+	last    time.Time
+	stopped bool
+}
+
+func (s *streamer) delta(soFar string) {
+	if !s.mu.TryLock() {
+		return
+	}
+	defer s.mu.Unlock()
+	if s.stopped || time.Since(s.last) < s.every {
+		return
+	}
+	s.last = time.Now()
+	text := truncate(soFar, maxDesc-2) + " …"
+	e := &discordgo.MessageEmbed{Description: text, Color: colorAnswer, Footer: &discordgo.MessageEmbedFooter{Text: "Writing…"}}
+	_ = s.b.edit(context.Background(), s.i, Reply{Embeds: []*discordgo.MessageEmbed{e}})
+}
+
+// stop waits for an edit in flight and prevents further ones.
+func (s *streamer) stop() {
+	s.mu.Lock()
+	s.stopped = true
+	s.mu.Unlock()
+}
+
+// lookup lists the passages best matching a query.
+func (b *Bot) lookup(query, article string) Reply {
+	ix := b.index()
+	q, err := answer.CleanQuestion(query)
+	if err != nil {
+		return ephemeral("Please type some words to look for.")
+	}
+	var opt retrieval.Options
+	if article != "" {
+		if _, ok := ix.Doc(article); !ok {
+			return ephemeral("No article with that ID; pick one from the list as you type.")
+		}
+		opt.Docs = []string{article}
+	}
+	hits := ix.Search(q, 5, opt)
+	if len(hits) == 0 {
+		return ephemeral(fmt.Sprintf("No passage matches “%s”. Try other words, or `/sources` to see the articles.", truncate(q, 200)))
+	}
+	var sb strings.Builder
+	for n, h := range hits {
+		p := h.Passage
+		line := sourceLine(n+1, p.Title, p.Section, p.Paragraph, answer.FragmentURL(p.URL, p.Text), p.ID)
+		snip := quoteBlock(retrieval.Snippet(p.Text, h.Matched, 300, [2]string{"**", "**"}))
+		entry := line + "\n" + snip + "\n"
+		if runes(sb.String())+runes(entry) > maxDesc {
+			break
+		}
+		sb.WriteString(entry)
+	}
+	e := &discordgo.MessageEmbed{Title: truncate("Passages matching “"+q+"”", maxTitle), Description: sb.String(), Color: colorInfo,
+		Footer: &discordgo.MessageEmbedFooter{Text: "Use /cite with a passage to quote it in full"}}
+	return Reply{Embeds: []*discordgo.MessageEmbed{e}}
+}
+
+// cite shows one passage.
+func (b *Bot) cite(id string) Reply {
+	ix := b.index()
+	p, ok := ix.Passage(strings.TrimSpace(id))
+	if !ok {
+		// Typed text instead of a chosen passage: take the best match.
+		if hits := ix.Search(id, 1, retrieval.Options{}); len(hits) > 0 {
+			p, ok = hits[0].Passage, true
+		}
+	}
+	if !ok {
+		return ephemeral("No such passage. Start typing words from it or an article title and pick from the list.")
+	}
+	return passageReply(p, answer.FragmentURL(p.URL, p.Text))
+}
+
+const sourcesPerPage = 10
+
+// sources lists the articles, a page at a time.
+func (b *Bot) sources(page int, update bool) Reply {
+	docs := b.index().Docs()
+	pages := (len(docs) + sourcesPerPage - 1) / sourcesPerPage
+	if pages == 0 {
+		return ephemeral("No articles are loaded.")
+	}
+	page = min(max(page, 0), pages-1)
+	var sb strings.Builder
+	for _, d := range docs[page*sourcesPerPage : min(len(docs), (page+1)*sourcesPerPage)] {
+		line := "**" + escapeMD(truncate(d.Title, 150)) + "**"
+		if d.Author != "" {
+			line += " — " + escapeMD(truncate(d.Author, 60))
+		}
+		line += fmt.Sprintf(" · %d passages · `%s`", d.Count, truncate(d.ID, 60))
+		if d.URL != "" && runes(d.URL) < 500 {
+			line += " · [link](" + d.URL + ")"
+		}
+		sb.WriteString(line + "\n")
+	}
+	e := &discordgo.MessageEmbed{Title: fmt.Sprintf("Articles (%d)", len(docs)), Description: truncate(sb.String(), maxDesc), Color: colorInfo,
+		Footer: &discordgo.MessageEmbedFooter{Text: fmt.Sprintf("Page %d of %d", page+1, pages)}}
+	r := Reply{Embeds: []*discordgo.MessageEmbed{e}, Update: update}
+	if pages > 1 {
+		r.Components = []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
+			discordgo.Button{Label: "Previous", Style: discordgo.SecondaryButton, CustomID: "sources:" + strconv.Itoa(page-1), Disabled: page == 0},
+			discordgo.Button{Label: "Next", Style: discordgo.SecondaryButton, CustomID: "sources:" + strconv.Itoa(page+1), Disabled: page == pages-1},
+		}}}
+	}
+	return r
+}
+
+// reload re-reads the articles (admins only).
+func (b *Bot) reload(ctx context.Context, i *discordgo.InteractionCreate) {
+	if !b.limits.isAdmin(i) {
+		msg := "Only members with the Manage Server permission (or the footnote admin role) can reload the articles."
+		if i.GuildID == "" {
+			msg = "Admin commands only work in a server, not in direct messages."
+		}
+		b.send(ctx, i.Interaction, ephemeral(msg))
+		b.observe(cmdReload, outcomeRefused, 0)
+		return
+	}
+	if b.opt.Reload == nil {
+		b.send(ctx, i.Interaction, ephemeral("Reloading is not available in this deployment."))
+		return
+	}
+	err := b.callback(ctx, i.Interaction, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredChannelMessageWithSource,
+		Data: &discordgo.InteractionResponseData{Flags: discordgo.MessageFlagsEphemeral, AllowedMentions: noMentions()}})
+	if err != nil {
+		b.log.Error("deferring /reload failed", "err", err)
+		return
+	}
+	summary, err := b.opt.Reload(ctx)
+	msg := "Reloaded: " + summary + "."
+	if err != nil {
+		b.log.Error("reload failed", "err", err)
+		msg = "Reload failed, so nothing changed and the previous articles are still being served: " + err.Error()
+	}
+	if err := b.edit(ctx, i.Interaction, Reply{Content: truncate(msg, maxContent)}); err != nil {
+		b.log.Error("reporting /reload failed", "err", err)
+	}
+}
+
+// supportThreshold is the coverage above which passages are said to
+// support a claim rather than merely come close to it.
+const supportThreshold = 0.6
+
+// findSource answers the "Find source" message command.
+func (b *Bot) findSource(ctx context.Context, i *discordgo.InteractionCreate, data discordgo.ApplicationCommandInteractionData) {
+	var msg *discordgo.Message
+	if data.Resolved != nil {
+		msg = data.Resolved.Messages[data.TargetID]
+	}
+	if msg == nil || strings.TrimSpace(msg.Content) == "" {
+		b.send(ctx, i.Interaction, ephemeral("That message has no text to find a source for."))
+		return
+	}
+	b.send(ctx, i.Interaction, b.sourcesFor(msg.Content, msg.ID))
+	b.observe(cmdFindSource, outcomeAnswered, 0)
+}
+
+// sourcesFor finds the passages that support a claim.
+func (b *Bot) sourcesFor(claim, key string) Reply {
+	ix := b.index()
+	text, err := answer.CleanQuestion(truncate(claim, answer.MaxQuestionRunes))
+	if err != nil {
+		return ephemeral("That message has no text to find a source for.")
+	}
+	terms := answer.QueryTerms(text)
+	hits := ix.SearchTerms(terms, 3, retrieval.Options{})
+	if len(hits) == 0 {
+		return Reply{Embeds: []*discordgo.MessageEmbed{{Description: "None of the articles say anything close to this message.", Color: colorAbstain}}}
+	}
+	cov := answer.Coverage(ix, terms, hits[0].Matched)
+	title := "Passages that support this"
+	if cov < supportThreshold {
+		title = "No passage clearly supports this; these come closest"
+	}
+	a := answer.Answer{Question: text, Backend: answer.BackendTemplate}
+	var sb strings.Builder
+	for n, h := range hits {
+		p := h.Passage
+		c := answer.Citation{N: n + 1, PassageID: p.ID, DocID: p.DocID, Title: p.Title, Section: p.Section, Paragraph: p.Paragraph,
+			URL: answer.FragmentURL(p.URL, p.Text), Text: p.Quote(), Score: h.Score}
+		a.Citations = append(a.Citations, c)
+		sb.WriteString(sourceLine(c.N, c.Title, c.Section, c.Paragraph, c.URL, c.PassageID) + "\n" +
+			quoteBlock(retrieval.Snippet(p.Text, h.Matched, 300, [2]string{"**", "**"})) + "\n")
+	}
+	b.recent.put(key, stored{question: text, answer: a})
+	e := &discordgo.MessageEmbed{Title: title, Description: truncate(sb.String(), maxDesc), Color: colorInfo}
+	r := Reply{Embeds: []*discordgo.MessageEmbed{e}}
+	r.Components = []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
+		discordgo.Button{Label: "Show quotes", Style: discordgo.SecondaryButton, CustomID: "quotes:" + key}}}}
+	return r
+}
+
+func (b *Bot) onComponent(ctx context.Context, i *discordgo.InteractionCreate) {
+	id := i.MessageComponentData().CustomID
+	kind, rest, _ := strings.Cut(id, ":")
+	switch kind {
+	case "quotes":
+		st, ok := b.recent.get(rest)
+		if !ok || len(st.answer.Citations) == 0 {
+			b.send(ctx, i.Interaction, ephemeral("Those quotes are no longer available; ask again to see them."))
+			return
+		}
+		b.send(ctx, i.Interaction, quoteReplies(st.answer.Citations))
+	case "vote":
+		dir, key, _ := strings.Cut(rest, ":")
+		up := dir == "up"
+		st, _ := b.recent.get(key)
+		b.log.Info("answer feedback", "interaction", i.ID, "answer", key, "up", up, "question", st.question)
+		if b.obs != nil {
+			b.obs.Vote(up)
+		}
+		b.send(ctx, i.Interaction, ephemeral("Thanks for the feedback!"))
+	case "sources":
+		page, err := strconv.Atoi(rest)
+		if err != nil {
+			page = 0
+		}
+		b.send(ctx, i.Interaction, b.sources(page, true))
+	default:
+		b.send(ctx, i.Interaction, ephemeral("That button is no longer in use."))
+	}
+}
+
+func (b *Bot) onAutocomplete(ctx context.Context, i *discordgo.InteractionCreate) {
+	data := i.ApplicationCommandData()
+	var focused *discordgo.ApplicationCommandInteractionDataOption
+	for _, o := range data.Options {
+		if o.Focused {
+			focused = o
+		}
+	}
+	var choices []*discordgo.ApplicationCommandOptionChoice
+	if focused != nil {
+		typed := strings.TrimSpace(focused.StringValue())
+		switch {
+		case data.Name == cmdLookup && focused.Name == "article":
+			choices = b.articleChoices(typed)
+		case data.Name == cmdCite && focused.Name == "passage":
+			choices = b.passageChoices(typed)
+		}
+	}
+	if choices == nil {
+		choices = []*discordgo.ApplicationCommandOptionChoice{}
+	}
+	// Sent raw: discordgo omits an empty choices list, which Discord requires.
+	endpoint := discordgo.EndpointInteractionResponse(i.ID, i.Token)
+	body := map[string]any{"type": discordgo.InteractionApplicationCommandAutocompleteResult, "data": map[string]any{"choices": choices}}
+	err := b.retry(ctx, "autocomplete", func() error {
+		_, err := b.s.RequestWithBucketID("POST", endpoint, body, endpoint, b.reqOpts(ctx)...)
+		return err
+	})
+	if err != nil {
+		b.log.Warn("autocomplete reply failed", "err", err)
+	}
+}
+
+func choice(name, value string) *discordgo.ApplicationCommandOptionChoice {
+	return &discordgo.ApplicationCommandOptionChoice{Name: truncate(strings.Join(strings.Fields(name), " "), maxChoiceText), Value: value}
+}
+
+// articleChoices offers articles whose title or ID contains the typed text.
+func (b *Bot) articleChoices(typed string) []*discordgo.ApplicationCommandOptionChoice {
+	t := strings.ToLower(typed)
+	var out []*discordgo.ApplicationCommandOptionChoice
+	for _, d := range b.index().Docs() {
+		if len(out) == maxChoices {
+			break
+		}
+		if runes(d.ID) > maxChoiceText {
+			continue // cannot be a choice value
+		}
+		if t == "" || strings.Contains(strings.ToLower(d.Title), t) || strings.Contains(strings.ToLower(d.ID), t) {
+			out = append(out, choice(d.Title, d.ID))
+		}
+	}
+	return out
+}
+
+// passageChoices offers passages: by ID prefix, then by article title, then
+// by a search for the typed words.
+func (b *Bot) passageChoices(typed string) []*discordgo.ApplicationCommandOptionChoice {
+	ix := b.index()
+	var out []*discordgo.ApplicationCommandOptionChoice
+	seen := map[string]bool{}
+	add := func(id, label string) {
+		if len(out) < maxChoices && !seen[id] && runes(id) <= maxChoiceText {
+			seen[id] = true
+			out = append(out, choice(label, id))
+		}
+	}
+	label := func(title, section string, paragraph int, text string) string {
+		return fmt.Sprintf("%s ¶%d: %s", truncate(title, 40), paragraph, text)
+	}
+	if typed == "" {
+		for i := 0; i < ix.Len() && len(out) < maxChoices; i++ {
+			p := ix.PassageAt(i)
+			add(p.ID, label(p.Title, p.Section, p.Paragraph, p.Text))
+		}
+		return out
+	}
+	if p, ok := ix.Passage(typed); ok {
+		add(p.ID, label(p.Title, p.Section, p.Paragraph, p.Text))
+	}
+	t := strings.ToLower(typed)
+	for _, d := range ix.Docs() {
+		if strings.Contains(strings.ToLower(d.Title), t) {
+			for _, p := range ix.DocPassages(d.ID) {
+				add(p.ID, label(p.Title, p.Section, p.Paragraph, p.Text))
+			}
+		}
+	}
+	// The last word is usually half typed: expand it to the index terms it
+	// begins.
+	terms := retrieval.ParseQuery(typed)
+	if toks := retrieval.Tokenize(typed); len(toks) > 0 {
+		for _, t := range ix.TermsWithPrefix(toks[len(toks)-1].Text, 5) {
+			terms = append(terms, retrieval.QueryTerm{Term: t, Weight: 0.5})
+		}
+	}
+	for _, h := range ix.SearchTerms(terms, maxChoices, retrieval.Options{}) {
+		p := h.Passage
+		add(p.ID, label(p.Title, p.Section, p.Paragraph, retrieval.Snippet(p.Text, h.Matched, 60, [2]string{"", ""})))
+	}
+	return out
+}

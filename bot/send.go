@@ -1,0 +1,133 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+)
+
+// tokenLifetime is how long an interaction token accepts edits and
+// follow-ups.
+const tokenLifetime = 15 * time.Minute
+
+// errTokenExpired means an answer came too late to deliver.
+var errTokenExpired = errors.New("interaction token expired (15 minutes)")
+
+// retry runs a REST call, waiting out 429s (bounded, cancellable: unlike
+// discordgo's own retry, which sleeps without limit and ignores the
+// context) and retrying 5xx with backoff.
+func (b *Bot) retry(ctx context.Context, route string, call func() error) error {
+	for attempt := 0; ; attempt++ {
+		err := call()
+		if err == nil {
+			return nil
+		}
+		var rl *discordgo.RateLimitError
+		var re *discordgo.RESTError
+		var wait time.Duration
+		switch {
+		case errors.As(err, &rl) && attempt < 5:
+			wait = rl.RetryAfter
+			if wait <= 0 {
+				wait = 500 * time.Millisecond
+			}
+			if wait > 30*time.Second {
+				return err
+			}
+			b.log.Warn("rate limited by Discord; waiting", "route", route, "retry_after", wait)
+			if b.obs != nil {
+				b.obs.RateLimited(route)
+			}
+		case errors.As(err, &re) && re.Response != nil && re.Response.StatusCode >= 500 && attempt < 3:
+			wait = time.Duration(200<<attempt) * time.Millisecond
+			b.log.Warn("Discord server error; retrying", "route", route, "status", re.Response.StatusCode)
+		default:
+			return err
+		}
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// callback sends an interaction response (acknowledgement).
+func (b *Bot) callback(ctx context.Context, i *discordgo.Interaction, resp *discordgo.InteractionResponse) error {
+	return b.retry(ctx, "interaction callback", func() error {
+		return b.s.InteractionRespond(i, resp, b.reqOpts(ctx)...)
+	})
+}
+
+// send replies to an interaction with r, then sends r.More as follow-ups.
+func (b *Bot) send(ctx context.Context, i *discordgo.Interaction, r Reply) {
+	typ := discordgo.InteractionResponseChannelMessageWithSource
+	if r.Update {
+		typ = discordgo.InteractionResponseUpdateMessage
+	}
+	var flags discordgo.MessageFlags
+	if r.Ephemeral {
+		flags = discordgo.MessageFlagsEphemeral
+	}
+	data := &discordgo.InteractionResponseData{Content: r.Content, Embeds: r.Embeds, Components: r.Components,
+		Flags: flags, AllowedMentions: noMentions()}
+	if r.Update {
+		data.Flags = 0
+	}
+	if err := b.callback(ctx, i, &discordgo.InteractionResponse{Type: typ, Data: data}); err != nil {
+		b.log.Error("reply not delivered", "interaction", i.ID, "err", err)
+		return
+	}
+	b.followUps(ctx, i, r.More)
+}
+
+func (b *Bot) followUps(ctx context.Context, i *discordgo.Interaction, more []Reply) {
+	for _, m := range more {
+		var flags discordgo.MessageFlags
+		if m.Ephemeral {
+			flags = discordgo.MessageFlagsEphemeral
+		}
+		params := &discordgo.WebhookParams{Content: m.Content, Embeds: m.Embeds, Components: m.Components, Flags: flags, AllowedMentions: noMentions()}
+		err := b.retry(ctx, "follow-up", func() error {
+			_, err := b.s.FollowupMessageCreate(i, true, params, b.reqOpts(ctx)...)
+			return err
+		})
+		if err != nil {
+			b.log.Error("follow-up not delivered", "interaction", i.ID, "err", err)
+			return
+		}
+	}
+}
+
+// edit replaces the deferred (or earlier) response with r.
+func (b *Bot) edit(ctx context.Context, i *discordgo.Interaction, r Reply) error {
+	if created, err := discordgo.SnowflakeTimestamp(i.ID); err == nil && time.Since(created) > tokenLifetime {
+		return errTokenExpired
+	}
+	content := r.Content
+	embeds := r.Embeds
+	if embeds == nil {
+		embeds = []*discordgo.MessageEmbed{}
+	}
+	components := r.Components
+	if components == nil {
+		components = []discordgo.MessageComponent{}
+	}
+	edit := &discordgo.WebhookEdit{Content: &content, Embeds: &embeds, Components: &components, AllowedMentions: noMentions()}
+	err := b.retry(ctx, "edit original response", func() error {
+		_, err := b.s.InteractionResponseEdit(i, edit, b.reqOpts(ctx)...)
+		return err
+	})
+	var re *discordgo.RESTError
+	if errors.As(err, &re) && re.Response != nil && (re.Response.StatusCode == http.StatusNotFound || re.Response.StatusCode == http.StatusUnauthorized) {
+		return errors.Join(errTokenExpired, err)
+	}
+	if err != nil {
+		return err
+	}
+	b.followUps(ctx, i, r.More)
+	return nil
+}
