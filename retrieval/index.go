@@ -93,8 +93,8 @@ type Index struct {
 	// derived at build and load time
 	sorted []string // terms in order, for prefix completion
 	idf    []float64
-	ub   []float64 // per-term score upper bound (qtf 1)
-	norm []float32 // per-passage k1·(1 − b + b·len/avglen)
+	ub     []float64 // per-term score upper bound (qtf 1)
+	norm   []float32 // per-passage k1·(1 − b + b·len/avglen)
 }
 
 // Build indexes the documents' passages.

@@ -434,7 +434,7 @@ func (s *Server) gateway(w http.ResponseWriter, r *http.Request) {
 			s.dispatch(c, "READY", map[string]any{
 				"v": 10, "user": User(BotID, "footnote", true), "session_id": s.currentSession(),
 				"resume_gateway_url": "ws" + strings.TrimPrefix(s.http.URL, "http") + "/gateway-ws",
-				"guilds": []any{map[string]any{"id": GuildID, "unavailable": true}}, "shard": d["shard"],
+				"guilds":             []any{map[string]any{"id": GuildID, "unavailable": true}}, "shard": d["shard"],
 				"application": map[string]any{"id": AppID, "flags": 0},
 			})
 		case 6: // resume
