@@ -257,6 +257,7 @@ func assertNoPings(t *testing.T, m map[string]any) {
 var commandName = regexp.MustCompile(`^[-_\p{Ll}\p{N}]{1,32}$`)
 
 func TestRegistersCommandsInOneBulkOverwrite(t *testing.T) {
+	t.Parallel()
 	h := start(t, setup{})
 	puts := h.d.Bodies("PUT", "/applications/")
 	if len(puts) != 1 {
@@ -292,6 +293,7 @@ func TestRegistersCommandsInOneBulkOverwrite(t *testing.T) {
 }
 
 func TestAskAnswersWithCitationsAndButtons(t *testing.T) {
+	t.Parallel()
 	h := start(t, setup{})
 	id, token := h.ask("How do I reload the articles?", nil)
 	cb := h.callback(id, token)
@@ -324,6 +326,7 @@ func TestAskAnswersWithCitationsAndButtons(t *testing.T) {
 }
 
 func TestAskPrivateIsEphemeral(t *testing.T) {
+	t.Parallel()
 	h := start(t, setup{})
 	id, token := h.ask("What is footnote?", func(m map[string]any) {
 		opts := m["data"].(map[string]any)["options"].([]any)
@@ -336,6 +339,7 @@ func TestAskPrivateIsEphemeral(t *testing.T) {
 }
 
 func TestEveryoneInQuestionPingsNobody(t *testing.T) {
+	t.Parallel()
 	h := start(t, setup{})
 	q := "@everyone @here <@&1700000000000000001> <@1500000000000000009> what is footnote?"
 	id, token := h.ask(q, nil)
@@ -347,6 +351,7 @@ func TestEveryoneInQuestionPingsNobody(t *testing.T) {
 }
 
 func TestAbstainsWithoutButtons(t *testing.T) {
+	t.Parallel()
 	h := start(t, setup{})
 	id, token := h.ask("How do I bake sourdough bread?", nil)
 	d := data(h.callback(id, token))
@@ -357,6 +362,7 @@ func TestAbstainsWithoutButtons(t *testing.T) {
 }
 
 func TestShowQuotesAndVotes(t *testing.T) {
+	t.Parallel()
 	h := start(t, setup{})
 	id, token := h.ask("How do I reload the articles?", nil)
 	h.callback(id, token)
@@ -390,6 +396,7 @@ func TestShowQuotesAndVotes(t *testing.T) {
 }
 
 func TestLookupCiteSourcesHelp(t *testing.T) {
+	t.Parallel()
 	h := start(t, setup{})
 	id, tok := h.interaction("interaction_ask.json", func(m map[string]any) {
 		m["data"] = map[string]any{"id": "1", "name": "lookup", "type": 1, "options": []any{
@@ -425,6 +432,7 @@ func TestLookupCiteSourcesHelp(t *testing.T) {
 }
 
 func TestAutocomplete(t *testing.T) {
+	t.Parallel()
 	h := start(t, setup{})
 	id, tok := h.interaction("interaction_autocomplete.json", nil)
 	cb := h.callback(id, tok)
@@ -456,6 +464,7 @@ func TestAutocomplete(t *testing.T) {
 }
 
 func TestSourcesPaging(t *testing.T) {
+	t.Parallel()
 	var docs []corpus.Document
 	for i := 0; i < 23; i++ {
 		id := fmt.Sprintf("doc-%02d", i)
@@ -483,6 +492,7 @@ func TestSourcesPaging(t *testing.T) {
 }
 
 func TestReloadPermissions(t *testing.T) {
+	t.Parallel()
 	var mu sync.Mutex
 	fail := false
 	h := start(t, setup{reload: func(ctx context.Context) (string, error) {
@@ -533,6 +543,7 @@ func TestReloadPermissions(t *testing.T) {
 }
 
 func TestCooldownAndAllowList(t *testing.T) {
+	t.Parallel()
 	h := start(t, setup{opt: Options{Cooldown: time.Minute, Guilds: map[string]Guild{
 		discordtest.GuildID: {AllowedChannels: []string{"1400000000000000001"}}}}})
 	id, tok := h.ask("What is footnote?", nil)
@@ -561,6 +572,7 @@ func TestCooldownAndAllowList(t *testing.T) {
 }
 
 func TestFindSource(t *testing.T) {
+	t.Parallel()
 	h := start(t, setup{})
 	id, tok := h.interaction("interaction_find_source.json", nil)
 	d := data(h.callback(id, tok))
@@ -587,5 +599,257 @@ func eventually(t *testing.T, cond func() bool, what string) {
 			return
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// messageCreate dispatches a MESSAGE_CREATE built from the fixture.
+func (h *harness) messageCreate(content string, mutate func(m map[string]any)) string {
+	m := fixture(h.t, "message_create.json")
+	id := discordtest.Snowflake()
+	m["id"] = id
+	m["content"] = content
+	if mutate != nil {
+		mutate(m)
+	}
+	h.d.Dispatch("MESSAGE_CREATE", m)
+	return id
+}
+
+// channelReply waits for the bot's reply to a message.
+func (h *harness) channelReply(msgID string) (discordtest.Call, map[string]any) {
+	h.t.Helper()
+	c, ok := h.d.WaitCall(5*time.Second, func(c discordtest.Call) bool {
+		if c.Method != "POST" || !strings.HasSuffix(c.Path, "/messages") || !strings.HasPrefix(c.Path, "/api/v10/channels/") {
+			return false
+		}
+		ref, _ := c.JSON()["message_reference"].(map[string]any)
+		return ref != nil && ref["message_id"] == msgID
+	})
+	if !ok {
+		h.t.Fatalf("no reply to message %s", msgID)
+	}
+	return c, c.JSON()
+}
+
+func TestMentionAndReplyFollowUp(t *testing.T) {
+	t.Parallel()
+	h := start(t, setup{opt: Options{MessageContent: true}})
+	intents := int(h.d.Identifies()[0]["intents"].(float64))
+	if intents&(1<<15) == 0 {
+		t.Errorf("MESSAGE_CONTENT intent not requested: %b", intents)
+	}
+	id := h.messageCreate("<@1100000000000000001> How do I invite the bot to Discord? @everyone", nil)
+	_, body := h.channelReply(id)
+	assertNoPings(t, body)
+	if !strings.Contains(embeds(body)[0]["description"].(string), "applications.commands") {
+		t.Errorf("mention answer = %v", embeds(body)[0]["description"])
+	}
+	// Reply to the bot's answer: a follow-up that needs the earlier question.
+	sent := h.lastCreatedMessageID()
+	rid := h.messageCreate("Which scopes does it need?", func(m map[string]any) {
+		m["mentions"] = []any{}
+		m["referenced_message"] = map[string]any{"id": sent, "channel_id": "1400000000000000001",
+			"author": discordtest.User(discordtest.BotID, "footnote", true), "content": "", "timestamp": "2026-11-26T00:00:00.000000+00:00",
+			"edited_timestamp": nil, "tts": false, "mention_everyone": false, "mentions": []any{}, "mention_roles": []any{},
+			"attachments": []any{}, "embeds": []any{}, "pinned": false, "type": 0, "flags": 0, "components": []any{}}
+		m["message_reference"] = map[string]any{"type": 0, "message_id": sent, "channel_id": "1400000000000000001", "guild_id": discordtest.GuildID}
+		m["type"] = 19
+	})
+	_, body = h.channelReply(rid)
+	if !strings.Contains(embeds(body)[0]["description"].(string), "applications.commands") {
+		t.Errorf("follow-up answer = %v", embeds(body)[0]["description"])
+	}
+	// A message that neither mentions nor replies to the bot is ignored.
+	before := len(h.d.Calls())
+	h.messageCreate("just chatting about the bot", func(m map[string]any) { m["mentions"] = []any{} })
+	time.Sleep(200 * time.Millisecond)
+	if len(h.d.Calls()) != before {
+		t.Error("bot answered a message not addressed to it")
+	}
+}
+
+func (h *harness) lastCreatedMessageID() string {
+	// The fake numbers messages in order; the bot's last channel message is
+	// the highest ID handed out for a channel POST. Ask the fake directly.
+	return h.d.LastMessageID()
+}
+
+func TestMentionsIgnoredWithoutMessageContent(t *testing.T) {
+	t.Parallel()
+	h := start(t, setup{})
+	h.messageCreate("<@1100000000000000001> How do I reload the articles?", nil)
+	time.Sleep(300 * time.Millisecond)
+	for _, c := range h.d.Calls() {
+		if strings.HasPrefix(c.Path, "/api/v10/channels/") {
+			t.Errorf("answered a mention with MESSAGE_CONTENT off: %s %s", c.Method, c.Path)
+		}
+	}
+}
+
+// slowLLM is a local OpenAI-compatible server whose answers take a while.
+func slowLLM(t *testing.T, delay time.Duration, chunkDelay time.Duration) *openaitest.Server {
+	return openaitest.New(t, func(openaitest.Request) openaitest.Reply {
+		return openaitest.Reply{Content: "Members with Manage Server can run /reload [1]. The old index keeps answering until the new one is ready [1].",
+			Delay: delay, ChunkDelay: chunkDelay}
+	})
+}
+
+func TestLLMAnswerIsDeferredAndStreamed(t *testing.T) {
+	t.Parallel()
+	h := start(t, setup{llm: slowLLM(t, 0, 60*time.Millisecond), opt: Options{EditInterval: 100 * time.Millisecond}})
+	id, tok := h.ask("How do I reload the articles?", nil)
+	if cb := h.callback(id, tok); cb["type"].(float64) != 5 {
+		t.Fatalf("LLM answers must be deferred: %v", cb)
+	}
+	final := h.waitEdit(tok, true)
+	assertNoPings(t, final)
+	if d := embeds(final)[0]["description"].(string); !strings.Contains(d, "The old index keeps answering") || !strings.Contains(d, "[1]") {
+		t.Errorf("final = %q", d)
+	}
+	edits := h.edits(tok)
+	if len(edits) < 3 {
+		t.Errorf("edits = %d, want partial edits while streaming and a final one", len(edits))
+	}
+	for _, e := range edits[:len(edits)-1] {
+		if !strings.HasSuffix(embeds(e)[0]["description"].(string), "…") {
+			t.Errorf("partial edit without the writing marker: %v", embeds(e)[0]["description"])
+		}
+	}
+}
+
+func TestSlowTemplateAnswerIsDeferred(t *testing.T) {
+	t.Parallel()
+	// An answer that misses the budget is deferred, then edited in.
+	h := start(t, setup{opt: Options{AnswerBudget: time.Nanosecond}})
+	id, tok := h.ask("How do I reload the articles?", nil)
+	cb := h.callback(id, tok)
+	if cb["type"].(float64) != 5 {
+		t.Fatalf("callback type = %v, want 5 (deferred)", cb["type"])
+	}
+	if e := h.waitEdit(tok, true); !strings.Contains(embeds(e)[0]["description"].(string), "/reload") {
+		t.Errorf("edit = %v", e)
+	}
+}
+
+func TestRateLimitedEditIsRetried(t *testing.T) {
+	t.Parallel()
+	h := start(t, setup{llm: slowLLM(t, 100*time.Millisecond, 0), opt: Options{EditInterval: time.Hour}})
+	h.d.Fail(discordtest.Failure{Method: "PATCH", PathPrefix: "/webhooks/", Status: 429, RetryAfter: 0.4})
+	id, tok := h.ask("How do I reload the articles?", nil)
+	h.callback(id, tok)
+	final := h.waitEdit(tok, true)
+	if !strings.Contains(embeds(final)[0]["description"].(string), "/reload") {
+		t.Errorf("final = %v", final)
+	}
+	var limited, ok time.Time
+	for _, c := range h.d.Calls() {
+		if c.Method == "PATCH" && strings.Contains(c.Path, tok) {
+			if c.Status == 429 {
+				limited = c.At
+			} else if c.Status == 200 {
+				ok = c.At
+			}
+		}
+	}
+	if limited.IsZero() || ok.Sub(limited) < 400*time.Millisecond {
+		t.Errorf("retry came %s after the 429; retry_after was 0.4s", ok.Sub(limited))
+	}
+	if h.obs.getLimited() != 1 {
+		t.Errorf("rate-limit hits observed = %d", h.obs.getLimited())
+	}
+}
+
+func TestRateLimitedFollowUpIsRetried(t *testing.T) {
+	t.Parallel()
+	// Long quotes need follow-up messages; the first follow-up is limited.
+	long := strings.Repeat("Widgets need care and regular cleaning with a dry cloth. ", 80)
+	var docs []corpus.Document
+	for i := 0; i < 3; i++ {
+		id := fmt.Sprintf("w%d", i)
+		docs = append(docs, corpus.Document{ID: id, Title: "Widgets " + id, Passages: []corpus.Passage{{ID: id + "#1", DocID: id, Paragraph: 1, Text: long}}})
+	}
+	h := start(t, setup{docs: docs})
+	id, tok := h.ask("How do widgets need cleaning care?", nil)
+	h.callback(id, tok)
+	h.d.Fail(discordtest.Failure{Method: "POST", PathPrefix: "/webhooks/", Status: 429, RetryAfter: 0.3})
+	qid, qtok := h.interaction("interaction_component.json", func(m map[string]any) {
+		m["data"].(map[string]any)["custom_id"] = "quotes:" + id
+	})
+	h.callback(qid, qtok)
+	follow, ok := h.d.WaitCall(5*time.Second, func(c discordtest.Call) bool {
+		return c.Method == "POST" && strings.Contains(c.Path, "/webhooks/") && strings.Contains(c.Path, qtok) && c.Status == 200
+	})
+	if !ok {
+		t.Fatal("follow-up never delivered after the 429")
+	}
+	assertNoPings(t, follow.JSON())
+	var limited time.Time
+	for _, c := range h.d.Calls() {
+		if c.Status == 429 {
+			limited = c.At
+		}
+	}
+	if follow.At.Sub(limited) < 300*time.Millisecond {
+		t.Errorf("follow-up retried %s after the 429, before retry_after", follow.At.Sub(limited))
+	}
+}
+
+func TestGatewayDropMidAnswerResumes(t *testing.T) {
+	t.Parallel()
+	h := start(t, setup{llm: slowLLM(t, 300*time.Millisecond, 0), opt: Options{EditInterval: time.Hour}})
+	id, tok := h.ask("How do I reload the articles?", nil)
+	h.callback(id, tok)
+	h.d.DropConnection() // while the answer is being written
+	if e := h.waitEdit(tok, true); !strings.Contains(embeds(e)[0]["description"].(string), "/reload") {
+		t.Errorf("answer in flight lost: %v", e)
+	}
+	eventually(t, func() bool { return h.d.Resumes() >= 1 }, "bot resumed the session")
+	// An event dispatched after the resume is answered.
+	id2, tok2 := h.ask("What is footnote?", func(m map[string]any) { setUser(m, "1500000000000000042") })
+	h.callback(id2, tok2)
+	if len(h.d.Identifies()) != 1 {
+		t.Errorf("identified %d times; a dropped connection should resume, not re-identify", len(h.d.Identifies()))
+	}
+	eventually(t, func() bool { return h.obs.getReconnects() >= 1 }, "reconnect observed")
+}
+
+func TestInvalidSessionReidentifies(t *testing.T) {
+	t.Parallel()
+	h := start(t, setup{})
+	h.d.InvalidateSession()
+	h.d.DropConnection()
+	if !h.d.WaitIdentified(2, 10*time.Second) {
+		t.Fatal("bot did not identify again after op 9")
+	}
+	id, tok := h.ask("What is footnote?", nil)
+	h.callback(id, tok)
+}
+
+func TestReconnectRequestOp7(t *testing.T) {
+	t.Parallel()
+	h := start(t, setup{})
+	h.d.SendOp(7, nil)
+	eventually(t, func() bool { return h.d.Resumes() >= 1 }, "resume after op 7")
+	id, tok := h.ask("What is footnote?", nil)
+	h.callback(id, tok)
+}
+
+func TestGracefulShutdownFinishesAnswers(t *testing.T) {
+	t.Parallel()
+	h := start(t, setup{llm: slowLLM(t, 400*time.Millisecond, 0), opt: Options{EditInterval: time.Hour}})
+	id, tok := h.ask("How do I reload the articles?", nil)
+	h.callback(id, tok)
+	h.cancel() // SIGTERM while the answer is in flight
+	select {
+	case err := <-h.done:
+		if err != nil {
+			t.Errorf("Run: %v", err)
+		}
+		h.done <- nil // for cleanup
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return")
+	}
+	if e := h.edits(tok); len(e) == 0 || !strings.Contains(embeds(e[len(e)-1])[0]["description"].(string), "/reload") {
+		t.Errorf("answer in flight not delivered before shutdown: %v", e)
 	}
 }

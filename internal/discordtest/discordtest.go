@@ -238,7 +238,7 @@ func (s *Server) respond(r *http.Request, call Call, body []byte) (int, []byte, 
 			time.Sleep(fail.Delay)
 		}
 		if fail.Status == http.StatusTooManyRequests {
-			b, _ := json.Marshal(map[string]any{"message": "You are being rate limited.", "retry_after": fail.RetryAfter, "global": fail.Global})
+			b, _ := json.Marshal(map[string]any{"message": "You are being rate limited.", "retry_after": fail.RetryAfter, "global": fail.Global, "code": 0})
 			h := http.Header{"Retry-After": {strconv.Itoa(int(fail.RetryAfter + 0.999))}, "X-RateLimit-Scope": {"user"}}
 			if fail.Global {
 				h.Set("X-RateLimit-Global", "true")
@@ -359,9 +359,42 @@ func (s *Server) message(req map[string]any, channel, webhook string) map[string
 	}
 	for _, k := range []string{"content", "embeds", "components"} {
 		if v, ok := req[k]; ok && v != nil {
-			m[k] = v
+			m[k] = clean(v)
 		}
 	}
+	// Discord returns embeds with their type and components with IDs.
+	if es, ok := m["embeds"].([]any); ok {
+		for _, e := range es {
+			em, ok := e.(map[string]any)
+			if !ok {
+				continue
+			}
+			if em["type"] == nil {
+				em["type"] = "rich"
+			}
+			fs, _ := em["fields"].([]any)
+			for _, f := range fs {
+				if fm, ok := f.(map[string]any); ok && fm["inline"] == nil {
+					fm["inline"] = false
+				}
+			}
+		}
+	}
+	n := 0
+	var number func(v any)
+	number = func(v any) {
+		switch t := v.(type) {
+		case []any:
+			for _, x := range t {
+				number(x)
+			}
+		case map[string]any:
+			n++
+			t["id"] = n
+			number(t["components"])
+		}
+	}
+	number(m["components"])
 	if f, ok := req["flags"].(float64); ok {
 		m["flags"] = int(f)
 	}
@@ -601,3 +634,6 @@ func Snowflake() string {
 	ms := time.Now().UnixMilli() - 1420070400000
 	return strconv.FormatInt(ms<<22|flake.Add(1)&0x3fffff, 10)
 }
+
+// LastMessageID is the ID of the last message the fake created.
+func (s *Server) LastMessageID() string { return strconv.FormatInt(s.msgID.Load(), 10) }

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/footnote-bot/footnote/bot"
+	"github.com/footnote-bot/footnote/config"
+	"github.com/footnote-bot/footnote/retrieval"
+)
+
+func cmdServe(ctx context.Context, e env, args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	cfg, pos, err := setup(e, fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("serve: unexpected argument %q", pos[0])
+	}
+	if cfg.DiscordToken == "" {
+		return errors.New("serve: no Discord token: set DISCORD_TOKEN (see README, \"Discord set-up\"); to try footnote without Discord, run: footnote ask \"What is footnote?\"")
+	}
+	log := newLogger(cfg, e.stderr)
+	ix, err := loadIndex(ctx, cfg, log, e.stderr)
+	if err != nil {
+		return err
+	}
+	live := retrieval.NewLive(ix)
+	svc, err := buildService(cfg, live, e)
+	if err != nil {
+		return err
+	}
+	var reloadMu sync.Mutex
+	reload := func(ctx context.Context) (string, error) {
+		// One reload at a time; the old index serves until the new one is
+		// built, and a failed reload changes nothing.
+		reloadMu.Lock()
+		defer reloadMu.Unlock()
+		next, err := loadIndex(ctx, cfg, log, nil)
+		if err != nil {
+			return "", err
+		}
+		live.Store(next)
+		summary := fmt.Sprintf("%d articles, %d passages", len(next.Docs()), next.Len())
+		log.Info("articles reloaded", "summary", summary)
+		return summary, nil
+	}
+	b, err := bot.New(botOptions(cfg, log, reload), svc, live.Load)
+	if err != nil {
+		return err
+	}
+	return b.Run(ctx)
+}
+
+// botOptions copies the bot's settings out of the configuration.
+func botOptions(cfg config.Config, log *slog.Logger, reload func(context.Context) (string, error)) bot.Options {
+	guilds := map[string]bot.Guild{}
+	for id, g := range cfg.Guilds {
+		guilds[id] = bot.Guild{AllowedChannels: g.AllowedChannels, Cooldown: g.Cooldown, AdminRoles: g.AdminRoles}
+	}
+	return bot.Options{
+		Token: cfg.DiscordToken.Reveal(), APIURL: cfg.DiscordAPIURL, GuildID: cfg.DiscordGuildID,
+		RegisterCommands: cfg.ShardID == 0, MessageContent: cfg.MessageContent,
+		ShardID: cfg.ShardID, ShardCount: cfg.ShardCount, Cooldown: cfg.Cooldown, GuildConcurrency: cfg.GuildConcurrency,
+		AdminRole: cfg.AdminRole, Guilds: guilds, ShutdownTimeout: cfg.ShutdownTimeout, Streaming: cfg.LLMEnabled(),
+		Reload: reload, Logger: log,
+	}
+}

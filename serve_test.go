@@ -1,0 +1,94 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/footnote-bot/footnote/internal/discordtest"
+)
+
+// syncBuffer is a bytes.Buffer safe for the logger's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestServeEndToEnd runs the whole program (`footnote serve`) against the
+// in-process Discord: configuration from the environment, the real bot,
+// an /ask answered, SIGTERM (context cancel) shuts it down cleanly, and the
+// token never appears in the logs.
+func TestServeEndToEnd(t *testing.T) {
+	d := discordtest.New(t, discordtest.Options{})
+	env := map[string]string{
+		"DISCORD_TOKEN":             discordtest.Token,
+		"FOOTNOTE_DISCORD_API_URL":  d.APIURL(),
+		"FOOTNOTE_DISCORD_GUILD_ID": discordtest.GuildID,
+		"FOOTNOTE_LOG_FORMAT":       "json",
+		"FOOTNOTE_LOG_LEVEL":        "debug",
+		"FOOTNOTE_LLM_API_KEY":      "sk-should-never-be-logged",
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var out bytes.Buffer
+	logs := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve"}, strings.NewReader(""), &out, logs, func(k string) string { return env[k] })
+	}()
+	if !d.WaitIdentified(1, 10*time.Second) {
+		cancel()
+		t.Fatalf("never identified; logs:\n%s", logs.String())
+	}
+	m := map[string]any{
+		"id": discordtest.Snowflake(), "application_id": discordtest.AppID, "type": 2, "token": "tok-e2e", "version": 1,
+		"guild_id": discordtest.GuildID, "channel_id": "1400000000000000001", "app_permissions": "0", "locale": "en-US",
+		"member": map[string]any{"user": discordtest.User("1500000000000000001", "alice", false), "roles": []any{}, "permissions": "0",
+			"joined_at": "2024-01-01T00:00:00.000000+00:00", "deaf": false, "mute": false},
+		"data": map[string]any{"id": "1", "name": "ask", "type": 1, "options": []any{map[string]any{"name": "question", "type": 3, "value": "How do I reload the articles?"}}},
+	}
+	d.Dispatch("INTERACTION_CREATE", m)
+	c, ok := d.WaitCall(5*time.Second, func(c discordtest.Call) bool { return strings.HasSuffix(c.Path, "/tok-e2e/callback") })
+	if !ok || !strings.Contains(string(c.Body), "/reload") {
+		t.Errorf("no answer: %s", c.Body)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+	l := logs.String()
+	for _, secret := range []string{discordtest.Token, "sk-should-never-be-logged"} {
+		if strings.Contains(l, secret) {
+			t.Errorf("secret %q in logs", secret)
+		}
+	}
+	if !strings.Contains(l, `"msg":"question answered"`) || !strings.Contains(l, `"interaction":`) || !strings.Contains(l, `"backend":"template"`) {
+		t.Errorf("answered question not logged with its details:\n%s", l)
+	}
+}
+
+func TestServeNeedsToken(t *testing.T) {
+	_, _, err := runCLI(t, nil, "serve")
+	if err == nil || !strings.Contains(err.Error(), "DISCORD_TOKEN") {
+		t.Errorf("err = %v", err)
+	}
+}
