@@ -39,8 +39,10 @@ package retrieval
 import (
 	"fmt"
 	"math"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/footnote-bot/footnote/corpus"
@@ -92,9 +94,18 @@ type Index struct {
 	avgLen   float64
 	// derived at build and load time
 	sorted []string // terms in order, for prefix completion
-	idf    []float64
-	ub     []float64 // per-term score upper bound (qtf 1)
-	norm   []float32 // per-passage k1·(1 − b + b·len/avglen)
+	// accs recycles term-at-a-time accumulators across queries (a
+	// sync.Pool would drop these large buffers at every GC).
+	accs chan *accumulator
+	// forceStrategy pins query evaluation in tests (0 = choose).
+	forceStrategy int
+	idf           []float64
+	ub            []float64   // per-term score upper bound (qtf 1)
+	impact        [][]float32 // per posting: tf·(k1+1)/(tf + norm), parallel to lists
+	// stems caches query-time stemming (bounded).
+	stems     sync.Map
+	stemCount atomic.Int64
+	norm      []float32 // per-passage k1·(1 − b + b·len/avglen)
 }
 
 // Build indexes the documents' passages.
@@ -183,18 +194,24 @@ func (ix *Index) finish() {
 	}
 	ix.idf = make([]float64, len(ix.lists))
 	ix.ub = make([]float64, len(ix.lists))
+	ix.impact = make([][]float32, len(ix.lists))
 	for t, l := range ix.lists {
 		df := float64(len(l.Docs))
 		ix.idf[t] = math.Log(1 + (float64(n)-df+0.5)/(df+0.5))
 		best := 0.0
+		imp := make([]float32, len(l.Docs))
 		for i, d := range l.Docs {
 			tf := float64(l.TFs[i])
-			if s := tf * (k1 + 1) / (tf + float64(ix.norm[d])); s > best {
+			s := tf * (k1 + 1) / (tf + float64(ix.norm[d]))
+			imp[i] = float32(s)
+			if s > best {
 				best = s
 			}
 		}
+		ix.impact[t] = imp
 		ix.ub[t] = ix.idf[t] * best
 	}
+	ix.accs = make(chan *accumulator, 2*runtime.GOMAXPROCS(0))
 	ix.sorted = make([]string, 0, len(ix.terms))
 	for t := range ix.terms {
 		ix.sorted = append(ix.sorted, t)

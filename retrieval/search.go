@@ -47,7 +47,40 @@ func ParseQuery(q string) []QueryTerm {
 // Search returns the k best passages for the query, best first; ties go to
 // the passage loaded first.
 func (ix *Index) Search(query string, k int, opt Options) []Hit {
-	return ix.SearchTerms(ParseQuery(query), k, opt)
+	return ix.SearchTerms(ix.ParseQuery(query), k, opt)
+}
+
+// ParseQuery is the package ParseQuery with stems cached in the index.
+func (ix *Index) ParseQuery(q string) []QueryTerm {
+	var out []QueryTerm
+	pos := map[string]int{}
+	for _, tok := range Tokenize(q) {
+		if stopWords[tok.Text] {
+			continue
+		}
+		t := ix.stem(tok.Text)
+		if i, ok := pos[t]; ok {
+			out[i].Weight++
+			continue
+		}
+		pos[t] = len(out)
+		out = append(out, QueryTerm{Term: t, Weight: 1})
+	}
+	return out
+}
+
+// stem stems a folded word, remembering up to 1<<17 words.
+func (ix *Index) stem(w string) string {
+	if s, ok := ix.stems.Load(w); ok {
+		return s.(string)
+	}
+	s := Stem(w)
+	if ix.stemCount.Load() < 1<<17 {
+		if _, loaded := ix.stems.LoadOrStore(w, s); !loaded {
+			ix.stemCount.Add(1)
+		}
+	}
+	return s
 }
 
 // cursor walks one term's postings.
@@ -57,39 +90,16 @@ type cursor struct {
 	weight float64 // qtf · idf
 	ub     float64 // weight · max tf part
 	list   *postings
+	impact []float32
+	bit    uint64 // 1 << index of its term in the query (0 past 64 terms)
+	qi     int    // index of its term in the query
 	pos    int
-}
-
-func (c *cursor) doc() uint32 {
-	if c.pos < len(c.list.Docs) {
-		return c.list.Docs[c.pos]
-	}
-	return ^uint32(0)
-}
-
-// seek moves to the first posting ≥ d (galloping, then binary search).
-func (c *cursor) seek(d uint32) {
-	docs := c.list.Docs
-	if c.pos >= len(docs) || docs[c.pos] >= d {
-		return
-	}
-	step := 1
-	lo := c.pos
-	hi := c.pos + step
-	for hi < len(docs) && docs[hi] < d {
-		lo = hi
-		step *= 2
-		hi = c.pos + step
-	}
-	if hi > len(docs) {
-		hi = len(docs)
-	}
-	c.pos = lo + sort.Search(hi-lo, func(i int) bool { return docs[lo+i] >= d })
 }
 
 type scored struct {
 	doc   uint32
 	score float64
+	mask  uint64 // bit i set: the i-th query cursor matched (cursors ≤ 64)
 }
 
 // minHeap keeps the k best: the root is the worst kept.
@@ -137,97 +147,189 @@ func (ix *Index) SearchTerms(q []QueryTerm, k int, opt Options) []Hit {
 		}
 	}
 	var cs []*cursor
-	for _, qt := range q {
+	for qi, qt := range q {
 		id, ok := ix.terms[qt.Term]
 		if !ok || qt.Weight <= 0 {
 			continue
 		}
 		w := qt.Weight * ix.idf[id]
-		cs = append(cs, &cursor{term: id, name: qt.Term, weight: w, ub: qt.Weight * ix.ub[id], list: &ix.lists[id]})
+		var bit uint64
+		if qi < 64 {
+			bit = 1 << qi
+		}
+		cs = append(cs, &cursor{term: id, name: qt.Term, weight: w, ub: qt.Weight * ix.ub[id], list: &ix.lists[id],
+			impact: ix.impact[id], bit: bit, qi: qi})
 	}
 	if len(cs) == 0 {
 		return nil
 	}
+	total := 0
+	for _, c := range cs {
+		total += len(c.list.Docs)
+	}
+	// Term at a time reads every posting but in tight loops; it wins while
+	// its accumulator stays in cache. Past that, MaxScore's sequential merge
+	// and skipping win.
+	if ix.forceStrategy == strategyTAAT || (ix.forceStrategy == strategyAuto && total <= taatMaxPostings && len(ix.passages) <= taatMaxPassages) {
+		return ix.finishHits(q, ix.taat(cs, k, allowed))
+	}
+	return ix.finishHits(q, ix.maxScore(cs, k, allowed))
+}
+
+// daat is a cursor in the document-at-a-time loop: a value type kept in
+// one slice, with its current passage cached, for a tight inner loop.
+type daat struct {
+	docs   []uint32
+	imp    []float32
+	pos    int
+	cur    uint32
+	weight float64
+	bit    uint64
+}
+
+const noDoc = ^uint32(0)
+
+func (c *daat) next() {
+	c.pos++
+	if c.pos < len(c.docs) {
+		c.cur = c.docs[c.pos]
+	} else {
+		c.cur = noDoc
+	}
+}
+
+// seek moves to the first posting ≥ d (galloping, then binary search).
+func (c *daat) seek(d uint32) {
+	docs := c.docs
+	if c.cur >= d {
+		return
+	}
+	lo, step := c.pos, 1
+	hi := lo + step
+	for hi < len(docs) && docs[hi] < d {
+		lo = hi
+		step *= 2
+		hi = c.pos + step
+	}
+	if hi > len(docs) {
+		hi = len(docs)
+	}
+	for lo < hi { // first index in [lo, hi) with docs[i] >= d
+		mid := int(uint(lo+hi) >> 1)
+		if docs[mid] < d {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	c.pos = lo
+	if lo < len(docs) {
+		c.cur = docs[lo]
+	} else {
+		c.cur = noDoc
+	}
+}
+
+// maxScore evaluates document at a time with MaxScore pruning.
+func (ix *Index) maxScore(in []*cursor, k int, allowed map[uint32]bool) []scored {
 	// Ascending upper bound: the prefix cs[:ess] is non-essential.
-	sort.Slice(cs, func(i, j int) bool { return cs[i].ub < cs[j].ub })
-	cum := make([]float64, len(cs))
+	sort.Slice(in, func(i, j int) bool { return in[i].ub < in[j].ub })
+	cs := make([]daat, len(in))
+	cum := make([]float64, len(in))
 	sum := 0.0
-	for i, c := range cs {
+	for i, c := range in {
+		cs[i] = daat{docs: c.list.Docs, imp: c.impact, weight: c.weight, bit: c.bit, cur: noDoc}
+		if len(c.list.Docs) > 0 {
+			cs[i].cur = c.list.Docs[0]
+		}
 		sum += c.ub
 		cum[i] = sum
-	}
-	k1 := ix.params.K1
-	contrib := func(c *cursor, d uint32) float64 {
-		tf := float64(c.list.TFs[c.pos])
-		return c.weight * tf * (k1 + 1) / (tf + float64(ix.norm[d]))
 	}
 	h := make(minHeap, 0, k)
 	threshold := -1.0
 	ess := 0
-	for {
-		// Next candidate: the smallest current passage among essential terms.
-		d := ^uint32(0)
-		for _, c := range cs[ess:] {
-			if cd := c.doc(); cd < d {
-				d = cd
+	d := noDoc
+	for i := range cs {
+		d = min(d, cs[i].cur)
+	}
+	for d != noDoc {
+		score := 0.0
+		var mask uint64
+		next := noDoc
+		for i := ess; i < len(cs); i++ {
+			c := &cs[i]
+			if c.cur == d {
+				score += c.weight * float64(c.imp[c.pos])
+				mask |= c.bit
+				c.next()
 			}
+			next = min(next, c.cur)
 		}
-		if d == ^uint32(0) {
-			break
-		}
-		if allowed != nil && !allowed[ix.docOf[d]] {
-			for _, c := range cs[ess:] {
-				if c.doc() == d {
-					c.pos++
-				}
-			}
+		cand := d
+		d = next
+		if allowed != nil && !allowed[ix.docOf[cand]] {
 			continue
 		}
-		score := 0.0
-		for _, c := range cs[ess:] {
-			if c.doc() == d {
-				score += contrib(c, d)
-				c.pos++
-			}
-		}
+		pruned := false
 		for i := ess - 1; i >= 0; i-- {
 			if score+cum[i] <= threshold {
-				score = -1
+				pruned = true
 				break
 			}
-			c := cs[i]
-			c.seek(d)
-			if c.doc() == d {
-				score += contrib(c, d)
+			c := &cs[i]
+			c.seek(cand)
+			if c.cur == cand {
+				score += c.weight * float64(c.imp[c.pos])
+				mask |= c.bit
 			}
 		}
-		if score < 0 {
+		if pruned {
 			continue
 		}
-		cand := scored{doc: d, score: score}
+		if len(h) == k && score < threshold {
+			continue // cheap common case: cannot enter the top k
+		}
+		sc := scored{doc: cand, score: score, mask: mask}
 		if len(h) < k {
-			heap.Push(&h, cand)
-		} else if better(cand, h[0]) {
-			h[0] = cand
+			heap.Push(&h, sc)
+		} else if better(sc, h[0]) {
+			h[0] = sc
 			heap.Fix(&h, 0)
 		} else {
 			continue
 		}
 		if len(h) == k {
 			threshold = h[0].score
+			moved := false
 			for ess < len(cs) && cum[ess] <= threshold {
 				ess++
+				moved = true
+			}
+			if moved {
+				d = noDoc
+				for i := ess; i < len(cs); i++ {
+					d = min(d, cs[i].cur)
+				}
 			}
 		}
 	}
-	res := make([]scored, len(h))
-	copy(res, h)
+	return h
+}
+
+// finishHits sorts the kept passages and records the matched terms.
+func (ix *Index) finishHits(q []QueryTerm, res []scored) []Hit {
 	sort.Slice(res, func(i, j int) bool { return better(res[i], res[j]) })
 	hits := make([]Hit, len(res))
 	for i, r := range res {
 		hits[i] = Hit{Passage: ix.passages[r.doc], Score: r.score}
-		for _, qt := range q {
-			if id, ok := ix.terms[qt.Term]; ok && ix.has(id, r.doc) {
+		for j, qt := range q {
+			var matched bool
+			if j < 64 {
+				matched = r.mask&(1<<j) != 0
+			} else if id, ok := ix.terms[qt.Term]; ok {
+				matched = ix.has(id, r.doc)
+			}
+			if matched {
 				hits[i].Matched = append(hits[i].Matched, qt.Term)
 			}
 		}
@@ -250,7 +352,7 @@ type DocHit struct {
 
 // SearchDocs ranks documents, each scoring as its best passage.
 func (ix *Index) SearchDocs(query string, k int, opt Options) []DocHit {
-	q := ParseQuery(query)
+	q := ix.ParseQuery(query)
 	if k <= 0 {
 		return nil
 	}
@@ -371,4 +473,70 @@ func backUp(s string, pos, n int) int {
 		}
 	}
 	return i
+}
+
+// Query evaluation strategies.
+const (
+	strategyAuto = iota
+	strategyTAAT
+	strategyMaxScore
+)
+
+// Limits for term-at-a-time evaluation: the postings a query may touch and
+// the passages (accumulator size) before MaxScore is faster (measured with
+// the bench harness on SciFact and the synthetic corpus).
+const (
+	taatMaxPostings = 64 << 10
+	taatMaxPassages = 256 << 10
+)
+
+// accumulator is per-query scratch space for term-at-a-time scoring.
+type accumulator struct {
+	score   []float64
+	mask    []uint64
+	touched []uint32
+}
+
+// taat scores term at a time into a pooled dense accumulator and keeps the
+// k best. Exact, like MaxScore.
+func (ix *Index) taat(cs []*cursor, k int, allowed map[uint32]bool) []scored {
+	var acc *accumulator
+	select {
+	case acc = <-ix.accs:
+	default:
+		acc = &accumulator{score: make([]float64, len(ix.passages)), mask: make([]uint64, len(ix.passages))}
+	}
+	for _, c := range cs {
+		docs, imp := c.list.Docs, c.impact
+		w, bit := c.weight, c.bit
+		score, mask := acc.score, acc.mask
+		for i, d := range docs {
+			if score[d] == 0 {
+				acc.touched = append(acc.touched, d)
+			}
+			score[d] += w * float64(imp[i])
+			mask[d] |= bit
+		}
+	}
+	h := make(minHeap, 0, k)
+	for _, d := range acc.touched {
+		sc, m := acc.score[d], acc.mask[d]
+		acc.score[d], acc.mask[d] = 0, 0
+		if allowed != nil && !allowed[ix.docOf[d]] {
+			continue
+		}
+		cand := scored{doc: d, score: sc, mask: m}
+		if len(h) < k {
+			heap.Push(&h, cand)
+		} else if better(cand, h[0]) {
+			h[0] = cand
+			heap.Fix(&h, 0)
+		}
+	}
+	acc.touched = acc.touched[:0]
+	select {
+	case ix.accs <- acc:
+	default: // enough kept; let this one go
+	}
+	return h
 }

@@ -1,0 +1,45 @@
+package retrieval
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/footnote-bot/footnote/corpus"
+	"github.com/footnote-bot/footnote/internal/sharedtest"
+	"github.com/footnote-bot/footnote/ireval"
+)
+
+func BenchmarkSearchSciFact(b *testing.B) {
+	dir := sharedtest.Path(b, "eval", "scifact")
+	res, err := corpus.LoadPaths(context.Background(), []string{filepath.Join(dir, "corpus.jsonl")}, corpus.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ix, _ := Build(res.Documents, DefaultParams())
+	qs, _ := ireval.ReadQueries(filepath.Join(dir, "queries.jsonl"))
+	b.ResetTimer()
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		ix.Search(qs[i%len(qs)].Text, 10, Options{})
+	}
+}
+
+func BenchmarkParseQuerySciFact(b *testing.B) {
+	dir := sharedtest.Path(b, "eval", "scifact")
+	qs, _ := ireval.ReadQueries(filepath.Join(dir, "queries.jsonl"))
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		ParseQuery(qs[i%len(qs)].Text)
+	}
+}
+
+func BenchmarkBuildSynthetic100k(b *testing.B) {
+	docs := synthetic(100000, 9)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := Build(docs, DefaultParams()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
