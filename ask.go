@@ -15,13 +15,13 @@ import (
 	"github.com/footnote-bot/footnote/retrieval"
 )
 
-func buildService(cfg config.Config, live *retrieval.Live, e env) (*answer.Service, error) {
+func buildService(cfg config.Config, live *retrieval.Live, e env, obs answer.Observer) (*answer.Service, error) {
 	p, err := prompts.Load(cfg.PromptsDir)
 	if err != nil {
 		return nil, err
 	}
 	log := newLogger(cfg, e.stderr)
-	opt := answer.Options{TopK: cfg.TopK, LLMTimeout: cfg.LLMTimeout, ContextChars: cfg.LLMContextChars, Logger: log}
+	opt := answer.Options{TopK: cfg.TopK, LLMTimeout: cfg.LLMTimeout, ContextChars: cfg.LLMContextChars, Logger: log, Observer: obs}
 	if cfg.LLMEnabled() {
 		// Assign only when configured: a nil *llm.Client in a Model would be
 		// a non-nil interface.
@@ -47,7 +47,7 @@ func cmdAsk(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	svc, err := buildService(cfg, retrieval.NewLive(ix), e)
+	svc, err := buildService(cfg, retrieval.NewLive(ix), e, nil)
 	if err != nil {
 		return err
 	}
@@ -109,7 +109,7 @@ func cmdQA(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	svc, err := buildService(cfg, retrieval.NewLive(ix), e)
+	svc, err := buildService(cfg, retrieval.NewLive(ix), e, nil)
 	if err != nil {
 		return err
 	}

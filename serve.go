@@ -6,10 +6,14 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
 	"sync"
+	"time"
 
 	"github.com/footnote-bot/footnote/bot"
 	"github.com/footnote-bot/footnote/config"
+	"github.com/footnote-bot/footnote/metrics"
 	"github.com/footnote-bot/footnote/retrieval"
 )
 
@@ -31,7 +35,9 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	live := retrieval.NewLive(ix)
-	svc, err := buildService(cfg, live, e)
+	m := metrics.New()
+	m.IndexSize(ix.Len())
+	svc, err := buildService(cfg, live, e, m)
 	if err != nil {
 		return err
 	}
@@ -46,13 +52,34 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 			return "", err
 		}
 		live.Store(next)
+		m.IndexSize(next.Len())
 		summary := fmt.Sprintf("%d articles, %d passages", len(next.Docs()), next.Len())
 		log.Info("articles reloaded", "summary", summary)
 		return summary, nil
 	}
-	b, err := bot.New(botOptions(cfg, log, reload), svc, live.Load)
+	opt := botOptions(cfg, log, reload)
+	opt.Observer = m
+	b, err := bot.New(opt, svc, live.Load)
 	if err != nil {
 		return err
+	}
+	if cfg.HTTPAddr != "" {
+		ln, err := net.Listen("tcp", cfg.HTTPAddr)
+		if err != nil {
+			return fmt.Errorf("serve: http_addr: %w", err)
+		}
+		srv := &http.Server{Handler: m.Handler(func() bool { return b.Ready() && live.Load() != nil }), ReadHeaderTimeout: 5 * time.Second}
+		go func() {
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Error("HTTP listener stopped", "err", err)
+			}
+		}()
+		log.Info("HTTP listener up", "addr", ln.Addr().String(), "endpoints", "/healthz /readyz /metrics")
+		defer func() {
+			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_ = srv.Shutdown(sctx)
+		}()
 	}
 	return b.Run(ctx)
 }

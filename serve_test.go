@@ -3,6 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
+	"net"
+	"net/http"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -35,7 +39,9 @@ func (s *syncBuffer) String() string {
 // token never appears in the logs.
 func TestServeEndToEnd(t *testing.T) {
 	d := discordtest.New(t, discordtest.Options{})
+	addr := freeAddr(t)
 	env := map[string]string{
+		"FOOTNOTE_HTTP_ADDR":        addr,
 		"DISCORD_TOKEN":             discordtest.Token,
 		"FOOTNOTE_DISCORD_API_URL":  d.APIURL(),
 		"FOOTNOTE_DISCORD_GUILD_ID": discordtest.GuildID,
@@ -66,6 +72,43 @@ func TestServeEndToEnd(t *testing.T) {
 	if !ok || !strings.Contains(string(c.Body), "/reload") {
 		t.Errorf("no answer: %s", c.Body)
 	}
+	// /metrics after the answer shows the counters moved; /readyz is ready.
+	scrape := func(path string) (int, string) {
+		resp, err := http.Get("http://" + addr + path)
+		if err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	var body string
+	for time.Now().Before(deadline) {
+		_, body = scrape("/metrics")
+		if strings.Contains(body, `footnote_questions_total{command="ask",outcome="answered"} 1`) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for _, want := range []string{
+		`footnote_questions_total{command="ask",outcome="answered"} 1`,
+		`footnote_answer_seconds_count{command="ask"} 1`,
+		`footnote_retrieval_seconds_count 1`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	if !regexp.MustCompile(`(?m)^footnote_index_passages [1-9][0-9]*$`).MatchString(body) {
+		t.Error("/metrics lacks the index size")
+	}
+	if code, _ := scrape("/healthz"); code != 200 {
+		t.Errorf("/healthz = %d", code)
+	}
+	if code, _ := scrape("/readyz"); code != 200 {
+		t.Errorf("/readyz = %d", code)
+	}
 	cancel()
 	select {
 	case err := <-done:
@@ -84,6 +127,15 @@ func TestServeEndToEnd(t *testing.T) {
 	if !strings.Contains(l, `"msg":"question answered"`) || !strings.Contains(l, `"interaction":`) || !strings.Contains(l, `"backend":"template"`) {
 		t.Errorf("answered question not logged with its details:\n%s", l)
 	}
+}
+
+func freeAddr(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
 }
 
 func TestServeNeedsToken(t *testing.T) {

@@ -28,6 +28,15 @@ type Model interface {
 	Complete(ctx context.Context, system, user string, onDelta func(soFar string)) (string, error)
 }
 
+// Observer is told how long retrieval and LLM calls took, for metrics. A
+// nil Observer is allowed.
+type Observer interface {
+	Retrieved(took time.Duration)
+	// LLM reports an LLM call; reason is empty on success, else why the
+	// template answer was used.
+	LLM(took time.Duration, reason string)
+}
+
 // Request is one question.
 type Request struct {
 	Question string
@@ -98,6 +107,7 @@ type Options struct {
 	// ContextChars is the budget of passage text in an LLM prompt.
 	ContextChars int
 	Logger       *slog.Logger
+	Observer     Observer
 }
 
 // DefaultMinCoverage is the abstention threshold: the best passage must
@@ -236,7 +246,11 @@ func (s *Service) Answer(ctx context.Context, req Request) (Answer, error) {
 	if len(hits) > s.opt.TopK {
 		hits = hits[:s.opt.TopK]
 	}
+	llmStart := time.Now()
 	la, reason := s.llmAnswer(ctx, q, req, hits)
+	if s.opt.Observer != nil {
+		s.opt.Observer.LLM(time.Since(llmStart), reason)
+	}
 	if reason == "" {
 		return la, nil
 	}

@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/footnote-bot/footnote/corpus"
 	"github.com/footnote-bot/footnote/prompts"
@@ -83,7 +84,11 @@ func (s *Service) templateAnswer(ix *retrieval.Index, q string, req Request) (An
 	if definitionRe.MatchString(q) {
 		pool = 10 * s.opt.TopK
 	}
+	searchStart := time.Now()
 	hits := ix.SearchTerms(terms, pool, retrieval.Options{Docs: req.Docs})
+	if s.opt.Observer != nil {
+		s.opt.Observer.Retrieved(time.Since(searchStart))
+	}
 	// Abstention looks at the question's own terms: an earlier question
 	// steers ranking but cannot make an unrelated question answerable.
 	if len(hits) == 0 || Coverage(ix, own, hits[0].Matched) < s.opt.MinCoverage {
