@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -356,5 +357,30 @@ func cmdVersion(e env) error {
 		rev = "unknown"
 	}
 	fmt.Fprintf(e.stdout, "footnote %s (commit %s, %s)\n", version, rev, goVersion)
+	return nil
+}
+
+func cmdHealth(ctx context.Context, e env, args []string) error {
+	fs := flag.NewFlagSet("health", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	url := fs.String("url", "http://127.0.0.1:9090/healthz", "health endpoint to check")
+	if err := fs.Parse(args); err != nil {
+		return usagef("health: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, *url, nil)
+	if err != nil {
+		return usagef("health: %v", err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("health: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("health: %s answered %s", *url, resp.Status)
+	}
+	fmt.Fprintln(e.stdout, "ok")
 	return nil
 }

@@ -92,6 +92,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdConfig(ctx, e, rest)
 	case "version", "--version":
 		return cmdVersion(e)
+	case "health":
+		return cmdHealth(ctx, e, rest)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

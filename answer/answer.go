@@ -317,6 +317,9 @@ var citationRe = regexp.MustCompile(`\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\]`)
 // and how many markers were dropped.
 func CheckCitations(text string, n int) (out string, order []int, dropped int) {
 	newNum := map[int]int{}
+	text = strings.ReplaceAll(text, "\x00", "") // reserved for placeholders
+	// Kept markers become placeholders first, so that text left around a
+	// dropped marker ("[[9]1]") cannot form a marker that is then trusted.
 	out = citationRe.ReplaceAllStringFunc(text, func(m string) string {
 		var kept []string
 		for _, f := range strings.Split(m[1:len(m)-1], ",") {
@@ -330,15 +333,21 @@ func CheckCitations(text string, n int) (out string, order []int, dropped int) {
 				order = append(order, v)
 				newNum[v] = len(order)
 			}
-			kept = append(kept, fmt.Sprintf("[%d]", newNum[v]))
+			kept = append(kept, fmt.Sprintf("\x00%d\x00", newNum[v]))
 		}
 		return strings.Join(kept, "")
 	})
+	for citationRe.MatchString(out) {
+		out = citationRe.ReplaceAllStringFunc(out, func(string) string { dropped++; return "" })
+	}
+	out = placeholderRe.ReplaceAllString(out, "[$1]")
 	// Tidy the space a dropped marker leaves before punctuation.
 	out = regexp.MustCompile(` +([.,;:!?])`).ReplaceAllString(out, "$1")
 	out = regexp.MustCompile(`  +`).ReplaceAllString(out, " ")
 	return strings.TrimSpace(out), order, dropped
 }
+
+var placeholderRe = regexp.MustCompile("\x00(\\d+)\x00")
 
 // sortCitedFirst orders passages: those in used (by first use), then the rest.
 func sortCitedFirst(ps []scoredPassage, used []int) []scoredPassage {

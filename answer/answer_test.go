@@ -3,6 +3,7 @@ package answer
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -236,4 +237,31 @@ func TestFragmentURL(t *testing.T) {
 			t.Errorf("FragmentURL(%q, %q) = %q, want %q", tt.url, tt.text, got, tt.want)
 		}
 	}
+}
+
+func FuzzCheckCitations(f *testing.F) {
+	f.Add("A [1]. B [2, 3]. C [99].", 3)
+	f.Add("[0][1][2]", 1)
+	f.Fuzz(func(t *testing.T, text string, n int) {
+		if n < 0 || n > 50 {
+			return
+		}
+		out, order, _ := CheckCitations(text, n)
+		seen := map[int]bool{}
+		for _, o := range order {
+			if o < 1 || o > n || seen[o] {
+				t.Fatalf("order %v has an invalid or repeated number (n=%d)", order, n)
+			}
+			seen[o] = true
+		}
+		for _, m := range citationRe.FindAllStringSubmatch(out, -1) {
+			for _, part := range strings.Split(m[1], ",") {
+				var v int
+				fmt.Sscanf(strings.TrimSpace(part), "%d", &v)
+				if v < 1 || v > len(order) {
+					t.Fatalf("output cites [%d], beyond the %d kept: %q", v, len(order), out)
+				}
+			}
+		}
+	})
 }
