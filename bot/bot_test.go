@@ -58,6 +58,7 @@ type harness struct {
 }
 
 type setup struct {
+	fake discordtest.Options
 	opt  Options
 	docs []corpus.Document
 	llm  *openaitest.Server
@@ -76,7 +77,7 @@ func guideDocs(t testing.TB) []corpus.Document {
 // start runs a real bot (discordgo inside) against the in-process Discord.
 func start(t *testing.T, s setup) *harness {
 	t.Helper()
-	d := discordtest.New(t, discordtest.Options{})
+	d := discordtest.New(t, s.fake)
 	if s.docs == nil {
 		s.docs = guideDocs(t)
 	}
@@ -103,7 +104,7 @@ func start(t *testing.T, s setup) *harness {
 	if opt.GuildConcurrency == 0 {
 		opt.GuildConcurrency = 4
 	}
-	if os.Getenv("FOOTNOTE_TEST_LOG") != "" {
+	if opt.Logger == nil && os.Getenv("FOOTNOTE_TEST_LOG") != "" {
 		opt.Logger = testLogger(t)
 	}
 	b, err := New(opt, svc, live.Load)

@@ -79,13 +79,23 @@ func (ix *Index) WriteTo(w io.Writer) (int64, error) {
 
 // Save writes the index to path atomically.
 func (ix *Index) Save(path string) error {
+	return saveAtomic(path, func(w io.Writer) error {
+		_, err := ix.WriteTo(w)
+		return err
+	})
+}
+
+// saveAtomic writes through write into a temporary file beside path, syncs
+// it and renames it over path; on any failure path is untouched and the
+// temporary file removed.
+func saveAtomic(path string, write func(io.Writer) error) error {
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return fmt.Errorf("save index %s: %w", path, err)
 	}
 	defer os.Remove(tmp.Name()) // no-op after the rename
-	if _, err := ix.WriteTo(tmp); err != nil {
+	if err := write(tmp); err != nil {
 		tmp.Close()
 		return fmt.Errorf("save index %s: %w", path, err)
 	}

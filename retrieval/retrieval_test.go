@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -404,3 +405,36 @@ func TestBuildRejectsBadInput(t *testing.T) {
 }
 
 func sha256Sum(b []byte) [32]byte { return sha256.Sum256(b) }
+
+// TestSaveFailureKeepsPreviousFile simulates a crash half-way through
+// writing an index: the previous file stays valid and no temporary file
+// is left behind.
+func TestSaveFailureKeepsPreviousFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "x.idx")
+	old, _ := Build(synthetic(100, 11), DefaultParams())
+	if err := old.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(path)
+	next, _ := Build(synthetic(200, 12), DefaultParams())
+	err := saveAtomic(path, func(w io.Writer) error {
+		var buf bytes.Buffer
+		next.WriteTo(&buf)
+		w.Write(buf.Bytes()[:buf.Len()/2]) // half written, then the "crash"
+		return errors.New("disk full")
+	})
+	if err == nil {
+		t.Fatal("want the write error")
+	}
+	after, _ := os.ReadFile(path)
+	if !bytes.Equal(before, after) {
+		t.Fatal("previous index file changed")
+	}
+	if _, err := Open(path); err != nil {
+		t.Fatalf("previous index no longer opens: %v", err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("temporary files left: %v", entries)
+	}
+}

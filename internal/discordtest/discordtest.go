@@ -8,6 +8,7 @@ package discordtest
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -82,6 +83,7 @@ type Server struct {
 	ackBeats atomic.Bool
 	beatMs   int
 	skip     bool
+	closes   []int // close codes sent by the client
 	msgID    atomic.Int64
 	notify   chan struct{}
 }
@@ -189,8 +191,15 @@ func (s *Server) rest(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	if got := r.Header.Get("Authorization"); got != "Bot "+Token {
-		s.problem("%s %s: Authorization %q, want %q", r.Method, r.URL.Path, got, "Bot "+Token)
+	if got := r.Header.Get("Authorization"); got != "Bot "+Token && r.URL.Path != "/api/v10/gateway" {
+		// As Discord does: an unauthenticated call is refused.
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnauthorized)
+		w.Write([]byte(`{"message": "401: Unauthorized", "code": 0}`))
+		s.mu.Lock()
+		s.calls = append(s.calls, Call{Method: r.Method, Path: r.URL.Path, Body: body, At: time.Now(), Status: 401})
+		s.mu.Unlock()
+		return
 	}
 	var in *openapi3filter.RequestValidationInput
 	if !s.skip {
@@ -443,6 +452,15 @@ func (s *Server) gateway(w http.ResponseWriter, r *http.Request) {
 	for {
 		_, data, err := c.ReadMessage()
 		if err != nil {
+			// As on real Discord, a client that closes with 1000 or 1001
+			// ends its session: a later RESUME gets op 9.
+			var ce *websocket.CloseError
+			if errors.As(err, &ce) && (ce.Code == websocket.CloseNormalClosure || ce.Code == websocket.CloseGoingAway) {
+				s.InvalidateSession()
+				s.mu.Lock()
+				s.closes = append(s.closes, ce.Code)
+				s.mu.Unlock()
+			}
 			return
 		}
 		var msg struct {
@@ -462,8 +480,9 @@ func (s *Server) gateway(w http.ResponseWriter, r *http.Request) {
 			var d map[string]any
 			_ = json.Unmarshal(msg.D, &d)
 			if d["token"] != "Bot "+Token {
-				s.problem("IDENTIFY token %v", d["token"])
+				s.connMu.Lock()
 				c.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(4004, "Authentication failed."))
+				s.connMu.Unlock()
 				c.Close()
 				return
 			}
@@ -646,3 +665,10 @@ func Snowflake() string {
 
 // LastMessageID is the ID of the last message the fake created.
 func (s *Server) LastMessageID() string { return strconv.FormatInt(s.msgID.Load(), 10) }
+
+// ClientCloses returns the close codes the client sent.
+func (s *Server) ClientCloses() []int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]int(nil), s.closes...)
+}

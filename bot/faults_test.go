@@ -1,0 +1,112 @@
+package bot
+
+import (
+	"context"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/footnote-bot/footnote/answer"
+	"github.com/footnote-bot/footnote/internal/discordtest"
+	"github.com/footnote-bot/footnote/prompts"
+	"github.com/footnote-bot/footnote/retrieval"
+)
+
+// logBuffer captures slog output for assertions.
+type logBuffer struct {
+	mu sync.Mutex
+	sb strings.Builder
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.sb.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.sb.String()
+}
+
+func TestMissedHeartbeatAcksReidentify(t *testing.T) {
+	t.Parallel()
+	h := start(t, setup{fake: discordtest.Options{HeartbeatInterval: 40 * time.Millisecond}})
+	h.d.AckHeartbeats(false)
+	// discordgo gives up after five intervals without an ACK and closes with
+	// 1000, which ends the session on Discord: it must identify again.
+	eventually(t, func() bool { return len(h.d.ClientCloses()) > 0 }, "client closed the dead connection")
+	h.d.AckHeartbeats(true)
+	if !h.d.WaitIdentified(2, 15*time.Second) {
+		t.Fatal("bot did not identify again after its resume was refused")
+	}
+	id, tok := h.ask("What is footnote?", nil)
+	h.callback(id, tok)
+}
+
+func TestBadTokenIsFatalWithClearError(t *testing.T) {
+	t.Parallel()
+	d := discordtest.New(t, discordtest.Options{})
+	ix, _ := retrieval.Build(guideDocs(t), retrieval.DefaultParams())
+	live := retrieval.NewLive(ix)
+	p, _ := prompts.Load("")
+	b, err := New(Options{Token: "wrong-token", APIURL: d.APIURL()}, answer.New(live.Load, p, answer.Options{}), live.Load)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- b.Run(context.Background()) }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "4004") || !strings.Contains(err.Error(), "DISCORD_TOKEN") {
+			t.Errorf("err = %v, want a clear 4004 error naming DISCORD_TOKEN", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run kept retrying a rejected token")
+	}
+}
+
+func TestServerErrorOnEditIsRetried(t *testing.T) {
+	t.Parallel()
+	h := start(t, setup{llm: slowLLM(t, 50*time.Millisecond, 0), opt: Options{EditInterval: time.Hour}})
+	h.d.Fail(discordtest.Failure{Method: "PATCH", PathPrefix: "/webhooks/", Status: 500, Times: 2})
+	id, tok := h.ask("How do I reload the articles?", nil)
+	h.callback(id, tok)
+	if e := h.waitEdit(tok, true); !strings.Contains(embeds(e)[0]["description"].(string), "/reload") {
+		t.Errorf("answer not delivered after two 500s: %v", e)
+	}
+}
+
+func TestGlobalRateLimitOnCallbackIsRetried(t *testing.T) {
+	t.Parallel()
+	h := start(t, setup{})
+	h.d.Fail(discordtest.Failure{Method: "POST", PathPrefix: "/interactions/", Status: 429, RetryAfter: 0.2, Global: true})
+	id, tok := h.ask("What is footnote?", nil)
+	if cb := h.callback(id, tok); len(embeds(data(cb))) == 0 {
+		t.Errorf("callback after a global 429 = %v", cb)
+	}
+}
+
+func TestExpiredTokenAnswerIsLoggedNotLost(t *testing.T) {
+	t.Parallel()
+	logs := &logBuffer{}
+	h := start(t, setup{llm: slowLLM(t, 0, 0), opt: Options{Logger: slog.New(slog.NewTextHandler(logs, nil)), EditInterval: time.Hour}})
+	// An interaction created 16 minutes ago: its token no longer takes edits.
+	old := (time.Now().Add(-16*time.Minute).UnixMilli() - 1420070400000) << 22
+	id, tok := h.ask("How do I reload the articles?", func(m map[string]any) {
+		m["id"] = strconv.FormatInt(old, 10)
+	})
+	_ = id
+	eventually(t, func() bool { return strings.Contains(logs.String(), "answer not delivered") }, "undelivered answer logged")
+	l := logs.String()
+	if !strings.Contains(l, "question=\"How do I reload the articles?\"") || !strings.Contains(l, "expired") {
+		t.Errorf("log lacks the question or the reason:\n%s", l)
+	}
+	if len(h.edits(tok)) != 0 {
+		t.Error("edited with an expired token")
+	}
+}
