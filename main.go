@@ -8,6 +8,7 @@
 //	footnote index --corpus PATH --out FILE
 //	footnote qa [--corpus PATH]... --questions FILE
 //	footnote serve [--corpus PATH]... [--index FILE]
+//	footnote report [--days N] [--html FILE]
 //	footnote config | version
 package main
 
@@ -53,6 +54,7 @@ Usage:
   footnote index --corpus PATH --out FILE
   footnote qa [--corpus PATH]... --questions FILE
   footnote serve [--corpus PATH]... [--index FILE]
+  footnote report [--days N] [--html FILE]   what was asked, unanswered questions, votes
   footnote config      print the effective configuration, secrets redacted
   footnote version
 
@@ -86,6 +88,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdIndex(ctx, e, rest)
 	case "qa":
 		return cmdQA(ctx, e, rest)
+	case "report":
+		return cmdReport(ctx, e, rest)
 	case "serve":
 		return cmdServe(ctx, e, rest)
 	case "config":

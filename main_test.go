@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/footnote-bot/footnote/internal/sharedtest"
+	"github.com/footnote-bot/footnote/store"
 )
 
 // runCLI runs the program in-process with its own args and environment.
@@ -194,5 +195,39 @@ func TestBadCorpusFilesWarnButLoad(t *testing.T) {
 	}
 	if !strings.Contains(errOut, "bad.txt") || !strings.Contains(errOut, "binary") {
 		t.Errorf("warning should name the file and reason:\n%s", errOut)
+	}
+}
+
+func TestReportAfterScriptedUse(t *testing.T) {
+	dataDir := t.TempDir()
+	st, err := store.OpenSQLite(context.Background(), filepath.Join(dataDir, "footnote.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	st.LogQuestion(ctx, store.Question{Command: "ask", Question: "How do I reload?", AnswerKey: "a1", Citations: []string{"running-the-bot#4"}, DocIDs: []string{"running-the-bot"}})
+	st.LogQuestion(ctx, store.Question{Command: "ask", Question: "How to bake bread?", Abstained: true, AnswerKey: "a2"})
+	st.LogQuestion(ctx, store.Question{Command: "mention", Question: "how to BAKE bread", Abstained: true, AnswerKey: "a3"})
+	st.Vote(ctx, "a1", "u1", false)
+	st.Close()
+	env := map[string]string{"FOOTNOTE_DATA_DIR": dataDir}
+	out, _, err := runCLI(t, env, "report")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"questions answered  3", "abstained           2 (67%)", "2× How to bake bread?", "1× Running the footnote bot", "down 1 up 0  How do I reload?"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+	page := filepath.Join(t.TempDir(), "r.html")
+	if _, _, err := runCLI(t, env, "report", "--html", page); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(page); !strings.Contains(string(b), "<svg") || !strings.Contains(string(b), "Running the footnote bot") {
+		t.Error("HTML report lacks charts or titles")
+	}
+	if _, _, err := runCLI(t, map[string]string{"FOOTNOTE_DATA_DIR": t.TempDir()}, "report"); err == nil || !strings.Contains(err.Error(), "no question log") {
+		t.Errorf("report without a log: %v", err)
 	}
 }

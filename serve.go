@@ -8,13 +8,15 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"sync"
+	"path/filepath"
 	"time"
 
 	"github.com/footnote-bot/footnote/bot"
 	"github.com/footnote-bot/footnote/config"
+	"github.com/footnote-bot/footnote/ingest"
+	"github.com/footnote-bot/footnote/library"
 	"github.com/footnote-bot/footnote/metrics"
-	"github.com/footnote-bot/footnote/retrieval"
+	"github.com/footnote-bot/footnote/store"
 )
 
 func cmdServe(ctx context.Context, e env, args []string) error {
@@ -30,35 +32,37 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		return errors.New("serve: no Discord token: set DISCORD_TOKEN (see README, \"Discord set-up\"); to try footnote without Discord, run: footnote ask \"What is footnote?\"")
 	}
 	log := newLogger(cfg, e.stderr)
-	ix, err := loadIndex(ctx, cfg, log, e.stderr)
+	if cfg.IndexFile != "" {
+		log.Warn("serve reads articles from the corpus so it can reload and ingest; the index file is not used", "index", cfg.IndexFile)
+	}
+	st, err := store.OpenSQLite(ctx, filepath.Join(cfg.DataDir, "footnote.db"))
 	if err != nil {
 		return err
 	}
-	live := retrieval.NewLive(ix)
+	defer st.Close()
+	lib, err := library.Open(ctx, library.Options{Corpus: cfg.Corpus, DataDir: cfg.DataDir, Store: st, Logger: log,
+		Fetcher: ingest.New(ingest.Options{MaxBytes: int64(cfg.IngestMaxBytes), AllowPrivate: cfg.IngestAllowPrivate})})
+	if err != nil {
+		return err
+	}
+	live := lib.Live()
 	m := metrics.New()
-	m.IndexSize(ix.Len())
+	m.IndexSize(live.Load().Len())
 	svc, err := buildService(cfg, live, e, m)
 	if err != nil {
 		return err
 	}
-	var reloadMu sync.Mutex
-	reload := func(ctx context.Context) (string, error) {
-		// One reload at a time; the old index serves until the new one is
-		// built, and a failed reload changes nothing.
-		reloadMu.Lock()
-		defer reloadMu.Unlock()
-		next, err := loadIndex(ctx, cfg, log, nil)
-		if err != nil {
-			return "", err
-		}
-		live.Store(next)
-		m.IndexSize(next.Len())
-		summary := fmt.Sprintf("%d articles, %d passages", len(next.Docs()), next.Len())
-		log.Info("articles reloaded", "summary", summary)
-		return summary, nil
+	if cfg.Watch {
+		go func() {
+			if err := lib.Watch(ctx); err != nil {
+				log.Error("file watcher stopped", "err", err)
+			}
+		}()
 	}
-	opt := botOptions(cfg, log, reload)
+	opt := botOptions(cfg, log)
 	opt.Observer = m
+	opt.Library = lib
+	opt.Log = st
 	b, err := bot.New(opt, svc, live.Load)
 	if err != nil {
 		return err
@@ -85,7 +89,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 }
 
 // botOptions copies the bot's settings out of the configuration.
-func botOptions(cfg config.Config, log *slog.Logger, reload func(context.Context) (string, error)) bot.Options {
+func botOptions(cfg config.Config, log *slog.Logger) bot.Options {
 	guilds := map[string]bot.Guild{}
 	for id, g := range cfg.Guilds {
 		guilds[id] = bot.Guild{AllowedChannels: g.AllowedChannels, Cooldown: g.Cooldown, AdminRoles: g.AdminRoles}
@@ -95,6 +99,6 @@ func botOptions(cfg config.Config, log *slog.Logger, reload func(context.Context
 		RegisterCommands: cfg.ShardID == 0, MessageContent: cfg.MessageContent,
 		ShardID: cfg.ShardID, ShardCount: cfg.ShardCount, Cooldown: cfg.Cooldown, GuildConcurrency: cfg.GuildConcurrency,
 		AdminRole: cfg.AdminRole, Guilds: guilds, ShutdownTimeout: cfg.ShutdownTimeout, Streaming: cfg.LLMEnabled(),
-		Reload: reload, Logger: log,
+		LogUsers: cfg.LogUsers, Logger: log,
 	}
 }

@@ -42,6 +42,7 @@ func TestServeEndToEnd(t *testing.T) {
 	addr := freeAddr(t)
 	env := map[string]string{
 		"FOOTNOTE_HTTP_ADDR":        addr,
+		"FOOTNOTE_DATA_DIR":         t.TempDir(),
 		"DISCORD_TOKEN":             discordtest.Token,
 		"FOOTNOTE_DISCORD_API_URL":  d.APIURL(),
 		"FOOTNOTE_DISCORD_GUILD_ID": discordtest.GuildID,

@@ -21,7 +21,9 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/footnote-bot/footnote/answer"
+	"github.com/footnote-bot/footnote/library"
 	"github.com/footnote-bot/footnote/retrieval"
+	"github.com/footnote-bot/footnote/store"
 )
 
 // Answerer answers questions.
@@ -36,6 +38,21 @@ type Observer interface {
 	Vote(up bool)
 	Reconnect()
 	RateLimited(route string)
+}
+
+// Library is what admin commands need: rebuild, add and remove articles.
+type Library interface {
+	Reload(ctx context.Context) (string, error)
+	IngestURL(ctx context.Context, url, by string) (library.Added, error)
+	IngestFile(ctx context.Context, name string, data []byte, by string) (library.Added, error)
+	Forget(ctx context.Context, docID string) (string, error)
+}
+
+// QuestionLog remembers questions and votes, and summarises them.
+type QuestionLog interface {
+	LogQuestion(ctx context.Context, q store.Question) error
+	Vote(ctx context.Context, answerKey, voter string, up bool) error
+	Stats(ctx context.Context, since time.Time, top int) (store.Stats, error)
 }
 
 // Guild holds per-guild settings.
@@ -68,11 +85,17 @@ type Options struct {
 	// EditInterval spaces streaming edits (default 1.2s: all edits of one
 	// interaction share a rate-limit bucket).
 	EditInterval time.Duration
-	// Reload re-reads the articles; nil disables /reload.
-	Reload     func(ctx context.Context) (string, error)
-	HTTPClient *http.Client // base client for REST (tests, proxies)
-	Logger     *slog.Logger
-	Observer   Observer
+	// Library serves /reload, /ingest and /forget; nil disables them.
+	Library Library
+	// Log records questions and votes and serves /stats; nil disables it.
+	Log QuestionLog
+	// LogUsers stores user IDs in the question log (off by default).
+	LogUsers bool
+	// AttachmentMaxBytes bounds /ingest uploads (default 20 MiB).
+	AttachmentMaxBytes int64
+	HTTPClient         *http.Client // base client for REST (tests, proxies)
+	Logger             *slog.Logger
+	Observer           Observer
 }
 
 // Bot is a running Discord bot.
@@ -86,6 +109,7 @@ type Bot struct {
 
 	limits   *limits
 	recent   *recentAnswers
+	files    *http.Client // downloads attachments
 	inflight sync.WaitGroup
 	closing  atomic.Bool
 	ready    atomic.Bool
@@ -119,6 +143,9 @@ func New(opt Options, a Answerer, index func() *retrieval.Index) (*Bot, error) {
 	}
 	if opt.EditInterval <= 0 {
 		opt.EditInterval = 1200 * time.Millisecond
+	}
+	if opt.AttachmentMaxBytes <= 0 {
+		opt.AttachmentMaxBytes = 20 << 20
 	}
 	log := opt.Logger
 	if log == nil {
@@ -154,7 +181,7 @@ func New(opt Options, a Answerer, index func() *retrieval.Index) (*Bot, error) {
 	}
 	s.LogLevel = -1 // discordgo's own logger prints with log.Printf; we log through slog
 	b := &Bot{opt: opt, answerer: a, index: index, log: log, obs: opt.Observer, s: s,
-		limits: newLimits(opt), recent: newRecent(2048)}
+		limits: newLimits(opt), recent: newRecent(2048), files: baseClient}
 	b.appID.Store("")
 	b.botID.Store("")
 	s.AddHandler(b.onReady)

@@ -3,9 +3,9 @@ package bot
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -15,11 +15,14 @@ import (
 	"github.com/footnote-bot/footnote/answer"
 	"github.com/footnote-bot/footnote/corpus"
 	"github.com/footnote-bot/footnote/guide"
+	"github.com/footnote-bot/footnote/ingest"
 	"github.com/footnote-bot/footnote/internal/discordtest"
 	"github.com/footnote-bot/footnote/internal/openaitest"
+	"github.com/footnote-bot/footnote/library"
 	"github.com/footnote-bot/footnote/llm"
 	"github.com/footnote-bot/footnote/prompts"
 	"github.com/footnote-bot/footnote/retrieval"
+	"github.com/footnote-bot/footnote/store"
 )
 
 // counts is an Observer that counts what the bot reports.
@@ -62,8 +65,10 @@ type setup struct {
 	opt  Options
 	docs []corpus.Document
 	llm  *openaitest.Server
-	// reload, when set, replaces the index (or fails)
-	reload func(ctx context.Context) (string, error)
+	// corpusDir, when set, serves a real library over this folder (with a
+	// store in a temporary data folder) for /reload, /ingest, /forget and
+	// /stats.
+	corpusDir string
 }
 
 func guideDocs(t testing.TB) []corpus.Document {
@@ -81,11 +86,30 @@ func start(t *testing.T, s setup) *harness {
 	if s.docs == nil {
 		s.docs = guideDocs(t)
 	}
-	ix, err := retrieval.Build(s.docs, retrieval.DefaultParams())
-	if err != nil {
-		t.Fatal(err)
+	var live *retrieval.Live
+	var lib *library.Library
+	var st *store.SQLite
+	if s.corpusDir != "" {
+		dataDir := t.TempDir()
+		var err error
+		st, err = store.OpenSQLite(context.Background(), filepath.Join(dataDir, "footnote.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		lib, err = library.Open(context.Background(), library.Options{Corpus: []string{s.corpusDir}, DataDir: dataDir, Store: st,
+			Fetcher: ingest.New(ingest.Options{})})
+		if err != nil {
+			t.Fatal(err)
+		}
+		live = lib.Live()
+	} else {
+		ix, err := retrieval.Build(s.docs, retrieval.DefaultParams())
+		if err != nil {
+			t.Fatal(err)
+		}
+		live = retrieval.NewLive(ix)
 	}
-	live := retrieval.NewLive(ix)
 	p, _ := prompts.Load("")
 	aopt := answer.Options{LLMTimeout: 5 * time.Second}
 	if s.llm != nil {
@@ -100,7 +124,10 @@ func start(t *testing.T, s setup) *harness {
 	opt.GuildID = discordtest.GuildID
 	opt.RegisterCommands = true
 	opt.Observer = obs
-	opt.Reload = s.reload
+	if lib != nil {
+		opt.Library = lib
+		opt.Log = st
+	}
 	if opt.GuildConcurrency == 0 {
 		opt.GuildConcurrency = 4
 	}
@@ -494,16 +521,9 @@ func TestSourcesPaging(t *testing.T) {
 
 func TestReloadPermissions(t *testing.T) {
 	t.Parallel()
-	var mu sync.Mutex
-	fail := false
-	h := start(t, setup{reload: func(ctx context.Context) (string, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		if fail {
-			return "", errors.New("bad.md: not valid UTF-8 text")
-		}
-		return "4 documents, 20 passages, 0 skipped", nil
-	}})
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "a.md"), []byte("# A\n\nApples are red.\n"), 0o644)
+	h := start(t, setup{corpusDir: dir})
 	reload := func(perms string, roles []any, dm bool) (string, string) {
 		if dm {
 			return h.interaction("interaction_dm.json", nil)
@@ -524,22 +544,26 @@ func TestReloadPermissions(t *testing.T) {
 	if d := data(h.callback(id, tok)); !strings.Contains(d["content"].(string), "only work in a server") {
 		t.Errorf("DM: %v", d)
 	}
-	// Manage Server (1<<5): deferred, then the summary.
+	// Manage Server (1<<5): deferred, then the summary, and the new file is served.
+	os.WriteFile(filepath.Join(dir, "b.md"), []byte("# B\n\nBananas are yellow.\n"), 0o644)
 	id, tok = reload("32", []any{}, false)
 	if cb := h.callback(id, tok); cb["type"].(float64) != 5 {
 		t.Errorf("admin reload not deferred: %v", cb)
 	}
-	if e := h.waitEdit(tok, true); !strings.Contains(e["content"].(string), "Reloaded: 4 documents") {
+	if e := h.waitEdit(tok, true); !strings.Contains(e["content"].(string), "Reloaded: 2 articles") {
 		t.Errorf("reload edit = %v", e)
 	}
-	// A failed reload says nothing changed.
-	mu.Lock()
-	fail = true
-	mu.Unlock()
+	// A failed reload (every file gone) says nothing changed; the old index serves.
+	os.Remove(filepath.Join(dir, "a.md"))
+	os.Remove(filepath.Join(dir, "b.md"))
 	id, tok = reload("8", []any{}, false) // Administrator
 	h.callback(id, tok)
-	if e := h.waitEdit(tok, true); !strings.Contains(e["content"].(string), "nothing changed") || !strings.Contains(e["content"].(string), "bad.md") {
+	if e := h.waitEdit(tok, true); !strings.Contains(e["content"].(string), "nothing changed") || !strings.Contains(e["content"].(string), "no articles") {
 		t.Errorf("failed reload edit = %v", e)
+	}
+	aid, atok := h.ask("Are bananas yellow?", nil)
+	if d := data(h.callback(aid, atok)); !strings.Contains(embeds(d)[0]["description"].(string), "Bananas are yellow") {
+		t.Errorf("old index not serving after a failed reload: %v", d)
 	}
 }
 

@@ -16,6 +16,9 @@ const (
 	cmdSources    = "sources"
 	cmdHelp       = "help"
 	cmdReload     = "reload"
+	cmdIngest     = "ingest"
+	cmdForget     = "forget"
+	cmdStats      = "stats"
 	cmdFindSource = "Find source"
 )
 
@@ -39,6 +42,16 @@ func Commands() []*discordgo.ApplicationCommand {
 		{Name: cmdSources, Description: "List the articles footnote answers from"},
 		{Name: cmdHelp, Description: "What footnote does and how to ask"},
 		{Name: cmdReload, Description: "Re-read the articles (admins)", DefaultMemberPermissions: &manage, DMPermission: &noDM},
+		{Name: cmdIngest, Description: "Add an article from a web page or a file (admins)", DefaultMemberPermissions: &manage, DMPermission: &noDM,
+			Options: []*discordgo.ApplicationCommandOption{
+				{Type: discordgo.ApplicationCommandOptionString, Name: "url", Description: "Web page (http or https)", MaxLength: 2000},
+				{Type: discordgo.ApplicationCommandOptionAttachment, Name: "file", Description: "A .md, .txt, .html or .pdf file"},
+			}},
+		{Name: cmdForget, Description: "Remove an article (admins)", DefaultMemberPermissions: &manage, DMPermission: &noDM,
+			Options: []*discordgo.ApplicationCommandOption{
+				{Type: discordgo.ApplicationCommandOptionString, Name: "article", Description: "The article", Required: true, Autocomplete: true},
+			}},
+		{Name: cmdStats, Description: "How footnote was used this week (admins)", DefaultMemberPermissions: &manage, DMPermission: &noDM},
 		{Name: cmdFindSource, Type: discordgo.MessageApplicationCommand},
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"strconv"
 	"strings"
 	"sync"
@@ -12,7 +14,9 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/footnote-bot/footnote/answer"
+	"github.com/footnote-bot/footnote/library"
 	"github.com/footnote-bot/footnote/retrieval"
+	"github.com/footnote-bot/footnote/store"
 )
 
 // Outcomes recorded per question.
@@ -88,6 +92,12 @@ func (b *Bot) onCommand(ctx context.Context, i *discordgo.InteractionCreate) {
 		b.send(ctx, i.Interaction, Reply{Embeds: []*discordgo.MessageEmbed{{Title: "footnote", Description: helpText, Color: colorInfo}}, Ephemeral: true})
 	case cmdReload:
 		b.reload(ctx, i)
+	case cmdIngest:
+		b.ingest(ctx, i, data)
+	case cmdForget:
+		b.forget(ctx, i, str("article"))
+	case cmdStats:
+		b.stats(ctx, i)
 	case cmdFindSource:
 		b.findSource(ctx, i, data)
 	default:
@@ -198,6 +208,9 @@ func (b *Bot) ask(ctx context.Context, i *discordgo.InteractionCreate, command, 
 		reply = answerReply(res.a, key, private)
 	}
 	took := time.Since(start)
+	if res.err == nil {
+		b.logQuestion(ctx, i.GuildID, i.ChannelID, uid, command, question, key, res.a, took)
+	}
 	b.log.Info("question answered", "interaction", i.ID, "command", command, "latency", took,
 		"backend", res.a.Backend, "passages", len(res.a.Citations), "abstained", res.a.Abstained, "outcome", outcome)
 	if deferred {
@@ -328,35 +341,227 @@ func (b *Bot) sources(page int, update bool) Reply {
 	return r
 }
 
-// reload re-reads the articles (admins only).
-func (b *Bot) reload(ctx context.Context, i *discordgo.InteractionCreate) {
-	if !b.limits.isAdmin(i) {
-		msg := "Only members with the Manage Server permission (or the footnote admin role) can reload the articles."
-		if i.GuildID == "" {
-			msg = "Admin commands only work in a server, not in direct messages."
-		}
-		b.send(ctx, i.Interaction, ephemeral(msg))
-		b.observe(cmdReload, outcomeRefused, 0)
-		return
+// requireAdmin refuses non-admins (and DMs) with an ephemeral message.
+func (b *Bot) requireAdmin(ctx context.Context, i *discordgo.InteractionCreate, cmd string) bool {
+	if b.limits.isAdmin(i) {
+		return true
 	}
-	if b.opt.Reload == nil {
-		b.send(ctx, i.Interaction, ephemeral("Reloading is not available in this deployment."))
-		return
+	msg := "Only members with the Manage Server permission (or the footnote admin role) can use this command."
+	if i.GuildID == "" {
+		msg = "Admin commands only work in a server, not in direct messages."
 	}
+	b.send(ctx, i.Interaction, ephemeral(msg))
+	b.observe(cmd, outcomeRefused, 0)
+	return false
+}
+
+// deferEphemeral acknowledges an admin command whose work may take a while.
+func (b *Bot) deferEphemeral(ctx context.Context, i *discordgo.InteractionCreate) bool {
 	err := b.callback(ctx, i.Interaction, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredChannelMessageWithSource,
 		Data: &discordgo.InteractionResponseData{Flags: discordgo.MessageFlagsEphemeral, AllowedMentions: noMentions()}})
 	if err != nil {
-		b.log.Error("deferring /reload failed", "err", err)
+		b.log.Error("deferring an admin command failed", "interaction", i.ID, "err", err)
+		return false
+	}
+	return true
+}
+
+func (b *Bot) finishAdmin(ctx context.Context, i *discordgo.InteractionCreate, msg string) {
+	if err := b.edit(ctx, i.Interaction, Reply{Content: truncate(msg, maxContent)}); err != nil {
+		b.log.Error("reporting an admin command failed", "interaction", i.ID, "err", err)
+	}
+}
+
+// reload re-reads the articles (admins only).
+func (b *Bot) reload(ctx context.Context, i *discordgo.InteractionCreate) {
+	if !b.requireAdmin(ctx, i, cmdReload) {
 		return
 	}
-	summary, err := b.opt.Reload(ctx)
+	if b.opt.Library == nil {
+		b.send(ctx, i.Interaction, ephemeral("Reloading is not available in this deployment."))
+		return
+	}
+	if !b.deferEphemeral(ctx, i) {
+		return
+	}
+	summary, err := b.opt.Library.Reload(ctx)
 	msg := "Reloaded: " + summary + "."
 	if err != nil {
 		b.log.Error("reload failed", "err", err)
 		msg = "Reload failed, so nothing changed and the previous articles are still being served: " + err.Error()
 	}
-	if err := b.edit(ctx, i.Interaction, Reply{Content: truncate(msg, maxContent)}); err != nil {
-		b.log.Error("reporting /reload failed", "err", err)
+	b.finishAdmin(ctx, i, msg)
+}
+
+// ingest adds an article from a URL or an attached file (admins only).
+func (b *Bot) ingest(ctx context.Context, i *discordgo.InteractionCreate, data discordgo.ApplicationCommandInteractionData) {
+	if !b.requireAdmin(ctx, i, cmdIngest) {
+		return
+	}
+	if b.opt.Library == nil {
+		b.send(ctx, i.Interaction, ephemeral("Adding articles is not available in this deployment."))
+		return
+	}
+	var url string
+	var att *discordgo.MessageAttachment
+	for _, o := range data.Options {
+		switch o.Name {
+		case "url":
+			url = strings.TrimSpace(o.StringValue())
+		case "file":
+			if id, ok := o.Value.(string); ok && data.Resolved != nil {
+				att = data.Resolved.Attachments[id]
+			}
+		}
+	}
+	if (url == "") == (att == nil) {
+		b.send(ctx, i.Interaction, ephemeral("Give either a `url` or a `file` to add."))
+		return
+	}
+	if !b.deferEphemeral(ctx, i) {
+		return
+	}
+	by := ""
+	if u := userOf(i); u != nil {
+		by = u.ID
+	}
+	var added library.Added
+	var err error
+	if url != "" {
+		added, err = b.opt.Library.IngestURL(ctx, url, by)
+	} else {
+		var body []byte
+		body, err = b.download(ctx, att)
+		if err == nil {
+			added, err = b.opt.Library.IngestFile(ctx, att.Filename, body, by)
+		}
+	}
+	if err != nil {
+		b.log.Warn("ingest refused", "interaction", i.ID, "err", err)
+		b.finishAdmin(ctx, i, "Not added: "+err.Error())
+		return
+	}
+	b.log.Info("article ingested", "doc", added.DocID, "passages", added.Passages)
+	b.finishAdmin(ctx, i, fmt.Sprintf("Added **%s** (`%s`): %d passages. Ask about it with `/ask`.", escapeMD(truncate(added.Title, 200)), added.DocID, added.Passages))
+}
+
+// download fetches an attachment from Discord's CDN within the size limit.
+func (b *Bot) download(ctx context.Context, a *discordgo.MessageAttachment) ([]byte, error) {
+	if int64(a.Size) > b.opt.AttachmentMaxBytes {
+		return nil, fmt.Errorf("%s is %d bytes, over the %d-byte limit", a.Filename, a.Size, b.opt.AttachmentMaxBytes)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, a.URL, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := b.files.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("downloading %s: %w", a.Filename, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("downloading %s: %s", a.Filename, resp.Status)
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, b.opt.AttachmentMaxBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("downloading %s: %w", a.Filename, err)
+	}
+	if int64(len(body)) > b.opt.AttachmentMaxBytes {
+		return nil, fmt.Errorf("%s is over the %d-byte limit", a.Filename, b.opt.AttachmentMaxBytes)
+	}
+	return body, nil
+}
+
+// forget removes an article (admins only).
+func (b *Bot) forget(ctx context.Context, i *discordgo.InteractionCreate, docID string) {
+	if !b.requireAdmin(ctx, i, cmdForget) {
+		return
+	}
+	if b.opt.Library == nil {
+		b.send(ctx, i.Interaction, ephemeral("Removing articles is not available in this deployment."))
+		return
+	}
+	if !b.deferEphemeral(ctx, i) {
+		return
+	}
+	title, err := b.opt.Library.Forget(ctx, strings.TrimSpace(docID))
+	if err != nil {
+		b.finishAdmin(ctx, i, "Not removed: "+err.Error())
+		return
+	}
+	b.finishAdmin(ctx, i, fmt.Sprintf("Removed **%s**; footnote no longer answers from it.", escapeMD(truncate(title, 200))))
+}
+
+// stats summarises the last week (admins only).
+func (b *Bot) stats(ctx context.Context, i *discordgo.InteractionCreate) {
+	if !b.requireAdmin(ctx, i, cmdStats) {
+		return
+	}
+	if b.opt.Log == nil {
+		b.send(ctx, i.Interaction, ephemeral("Statistics need the question log, which is off in this deployment."))
+		return
+	}
+	st, err := b.opt.Log.Stats(ctx, time.Now().Add(-7*24*time.Hour), 5)
+	if err != nil {
+		b.log.Error("stats failed", "err", err)
+		b.send(ctx, i.Interaction, ephemeral("Could not read the statistics; the error was logged."))
+		return
+	}
+	b.send(ctx, i.Interaction, statsReply(st, b.index()))
+}
+
+func statsReply(st store.Stats, ix *retrieval.Index) Reply {
+	rate := 0.0
+	if st.Questions > 0 {
+		rate = 100 * float64(st.Abstained) / float64(st.Questions)
+	}
+	e := &discordgo.MessageEmbed{Title: "footnote this week", Color: colorInfo,
+		Description: fmt.Sprintf("**%d** questions answered · abstained on **%.0f%%** · 👍 %d · 👎 %d", st.Questions, rate, st.Up, st.Down)}
+	list := func(name string, lines []string) {
+		if len(lines) == 0 {
+			lines = []string{"—"}
+		}
+		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: name, Value: truncate(strings.Join(lines, "\n"), maxFieldValue)})
+	}
+	var un, cited, worst []string
+	for _, g := range st.Unanswered {
+		un = append(un, fmt.Sprintf("%d× %s", g.Count, escapeMD(truncate(g.Example, 150))))
+	}
+	for _, c := range st.MostCited {
+		title := c.Name
+		if d, ok := ix.Doc(c.Name); ok {
+			title = d.Title
+		}
+		cited = append(cited, fmt.Sprintf("%d× %s", c.Count, escapeMD(truncate(title, 150))))
+	}
+	for _, r := range st.WorstRated {
+		worst = append(worst, fmt.Sprintf("👎 %d 👍 %d — %s (cited %s)", r.Down, r.Up, escapeMD(truncate(r.Question, 120)), truncate(strings.Join(r.Citations, ", "), 200)))
+	}
+	list("Top unanswered questions", un)
+	list("Most-cited articles", cited)
+	list("Worst-rated answers", worst)
+	fitEmbed(e, maxEmbedTotal)
+	return Reply{Embeds: []*discordgo.MessageEmbed{e}, Ephemeral: true}
+}
+
+// logQuestion records an answered question in the question log.
+func (b *Bot) logQuestion(ctx context.Context, guild, channel, user, command, question, key string, a answer.Answer, took time.Duration) {
+	if b.opt.Log == nil {
+		return
+	}
+	q := store.Question{Guild: guild, Channel: channel, Command: command, Question: question, Backend: a.Backend,
+		Latency: took, Abstained: a.Abstained, AnswerKey: key}
+	if b.opt.LogUsers {
+		q.User = user
+	}
+	for _, c := range a.Citations {
+		q.Citations = append(q.Citations, c.PassageID)
+		q.DocIDs = append(q.DocIDs, c.DocID)
+	}
+	if err := b.opt.Log.LogQuestion(ctx, q); err != nil {
+		b.log.Warn("question log write failed", "err", err)
 	}
 }
 
@@ -374,21 +579,28 @@ func (b *Bot) findSource(ctx context.Context, i *discordgo.InteractionCreate, da
 		b.send(ctx, i.Interaction, ephemeral("That message has no text to find a source for."))
 		return
 	}
-	b.send(ctx, i.Interaction, b.sourcesFor(msg.Content, msg.ID))
+	r, a := b.sourcesFor(msg.Content, msg.ID)
+	b.send(ctx, i.Interaction, r)
+	uid := ""
+	if u := userOf(i); u != nil {
+		uid = u.ID
+	}
+	b.logQuestion(ctx, i.GuildID, i.ChannelID, uid, cmdFindSource, msg.Content, msg.ID, a, 0)
 	b.observe(cmdFindSource, outcomeAnswered, 0)
 }
 
 // sourcesFor finds the passages that support a claim.
-func (b *Bot) sourcesFor(claim, key string) Reply {
+func (b *Bot) sourcesFor(claim, key string) (Reply, answer.Answer) {
 	ix := b.index()
-	text, err := answer.CleanQuestion(truncate(claim, answer.MaxQuestionRunes))
+	text, err := answer.CleanQuestion(truncate(stripMarkup(claim), answer.MaxQuestionRunes))
 	if err != nil {
-		return ephemeral("That message has no text to find a source for.")
+		return ephemeral("That message has no text to find a source for."), answer.Answer{Abstained: true}
 	}
 	terms := answer.QueryTerms(text)
 	hits := ix.SearchTerms(terms, 3, retrieval.Options{})
 	if len(hits) == 0 {
-		return Reply{Embeds: []*discordgo.MessageEmbed{{Description: "None of the articles say anything close to this message.", Color: colorAbstain}}}
+		return Reply{Embeds: []*discordgo.MessageEmbed{{Description: "None of the articles say anything close to this message.", Color: colorAbstain}}},
+			answer.Answer{Question: text, Abstained: true, Backend: answer.BackendTemplate}
 	}
 	cov := answer.Coverage(ix, terms, hits[0].Matched)
 	title := "Passages that support this"
@@ -410,7 +622,8 @@ func (b *Bot) sourcesFor(claim, key string) Reply {
 	r := Reply{Embeds: []*discordgo.MessageEmbed{e}}
 	r.Components = []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
 		discordgo.Button{Label: "Show quotes", Style: discordgo.SecondaryButton, CustomID: "quotes:" + key}}}}
-	return r
+	a.Abstained = cov < supportThreshold
+	return r, a
 }
 
 func (b *Bot) onComponent(ctx context.Context, i *discordgo.InteractionCreate) {
@@ -431,6 +644,15 @@ func (b *Bot) onComponent(ctx context.Context, i *discordgo.InteractionCreate) {
 		b.log.Info("answer feedback", "interaction", i.ID, "answer", key, "up", up, "question", st.question)
 		if b.obs != nil {
 			b.obs.Vote(up)
+		}
+		if b.opt.Log != nil {
+			voter := ""
+			if u := userOf(i); u != nil {
+				voter = u.ID
+			}
+			if err := b.opt.Log.Vote(ctx, key, voter, up); err != nil {
+				b.log.Warn("vote not recorded", "err", err)
+			}
 		}
 		b.send(ctx, i.Interaction, ephemeral("Thanks for the feedback!"))
 	case "sources":
@@ -457,6 +679,8 @@ func (b *Bot) onAutocomplete(ctx context.Context, i *discordgo.InteractionCreate
 		typed := strings.TrimSpace(focused.StringValue())
 		switch {
 		case data.Name == cmdLookup && focused.Name == "article":
+			choices = b.articleChoices(typed)
+		case data.Name == cmdForget && focused.Name == "article":
 			choices = b.articleChoices(typed)
 		case data.Name == cmdCite && focused.Name == "passage":
 			choices = b.passageChoices(typed)

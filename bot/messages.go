@@ -120,6 +120,9 @@ func (b *Bot) onMessage(s *discordgo.Session, m *discordgo.MessageCreate) {
 		reply(answerReply(a, m.ID, false))
 	}
 	took := time.Since(start)
+	if err == nil {
+		b.logQuestion(ctx, m.GuildID, m.ChannelID, m.Author.ID, "mention", question, m.ID, a, took)
+	}
 	b.log.Info("question answered", "message", m.ID, "command", "mention", "latency", took, "backend", a.Backend,
 		"passages", len(a.Citations), "abstained", a.Abstained, "outcome", outcome, "follow_up", earlier != "")
 	b.observe("mention", outcome, took)

@@ -69,6 +69,11 @@ type Config struct {
 	LogFormat  string
 	HTTPAddr   string
 	DataDir    string
+	Watch      bool
+	LogUsers   bool
+
+	IngestAllowPrivate bool
+	IngestMaxBytes     int
 
 	LLMBaseURL      string
 	LLMModel        string
@@ -99,6 +104,8 @@ func Default() Config {
 		LogLevel:         "info",
 		LogFormat:        "text",
 		DataDir:          "footnote-data",
+		Watch:            true,
+		IngestMaxBytes:   5 << 20,
 		LLMTimeout:       20 * time.Second,
 		LLMMaxTokens:     400,
 		LLMTemperature:   0.2,
@@ -146,6 +153,14 @@ var settings = []Setting{
 		set: str(func(c *Config) *string { return &c.HTTPAddr }), get: func(c *Config) string { return c.HTTPAddr }},
 	{Key: "data_dir", Env: []string{"FOOTNOTE_DATA_DIR"}, Help: "folder for footnote's own files",
 		set: str(func(c *Config) *string { return &c.DataDir }), get: func(c *Config) string { return c.DataDir }},
+	{Key: "watch", Env: []string{"FOOTNOTE_WATCH"}, Help: "rebuild the index when article files change (serve)",
+		set: boolean(func(c *Config) *bool { return &c.Watch }), get: func(c *Config) string { return strconv.FormatBool(c.Watch) }},
+	{Key: "log_users", Env: []string{"FOOTNOTE_LOG_USERS"}, Help: "store user IDs in the question log (off: questions are logged without who asked)",
+		set: boolean(func(c *Config) *bool { return &c.LogUsers }), get: func(c *Config) string { return strconv.FormatBool(c.LogUsers) }},
+	{Key: "ingest_allow_private", Env: []string{"FOOTNOTE_INGEST_ALLOW_PRIVATE"}, Help: "let /ingest fetch loopback, private and link-local addresses (an intranet wiki)",
+		set: boolean(func(c *Config) *bool { return &c.IngestAllowPrivate }), get: func(c *Config) string { return strconv.FormatBool(c.IngestAllowPrivate) }},
+	{Key: "ingest_max_bytes", Env: []string{"FOOTNOTE_INGEST_MAX_BYTES"}, Help: "largest page or file /ingest takes",
+		set: integer(func(c *Config) *int { return &c.IngestMaxBytes }), get: func(c *Config) string { return strconv.Itoa(c.IngestMaxBytes) }},
 	{Key: "llm_base_url", Env: []string{"FOOTNOTE_LLM_BASE_URL"}, Help: "OpenAI-compatible API base URL (e.g. http://localhost:11434/v1); empty = template answers",
 		set: str(func(c *Config) *string { return &c.LLMBaseURL }), get: func(c *Config) string { return c.LLMBaseURL }},
 	{Key: "llm_model", Env: []string{"FOOTNOTE_LLM_MODEL"}, Help: "model name sent to the LLM server",
@@ -450,6 +465,12 @@ func (c Config) Validate() error {
 	}
 	if c.AdminRole != "" && !snowflake.MatchString(c.AdminRole) {
 		bad("admin_role", "%q is not a Discord role ID (digits)", c.AdminRole)
+	}
+	if c.IngestMaxBytes < 1024 {
+		bad("ingest_max_bytes", "must be at least 1024, got %d", c.IngestMaxBytes)
+	}
+	if c.DataDir == "" {
+		bad("data_dir", "must not be empty")
 	}
 	if c.ShutdownTimeout <= 0 {
 		bad("shutdown_timeout", "must be positive, got %s", c.ShutdownTimeout)

@@ -13,6 +13,8 @@
 //     <title>, canonical URL and headings are kept.
 //   - JSON lines (.jsonl) in the BEIR layout: one document per line with
 //     "_id" (or "id"), "title", "text" and an optional "url".
+//   - PDF (.pdf): the text layer (github.com/ledongthuc/pdf), read as plain
+//     text; the document title from the PDF's metadata when present.
 //
 // Every passage carries a stable ID (document ID, '#', paragraph number and,
 // for a long paragraph split on sentence boundaries, '.' and the part), the
@@ -103,6 +105,9 @@ type Options struct {
 	// Progress, when set, is called after each file with the number of
 	// bytes read so far.
 	Progress func(bytesRead int64)
+	// IDPrefix is put before the IDs of documents loaded from files (e.g.
+	// "ingested/").
+	IDPrefix string
 }
 
 // Defaults for Options.
@@ -127,7 +132,7 @@ var ErrUnsupported = errors.New("unsupported file type")
 // Supported reports whether name has an extension a loader handles.
 func Supported(name string) bool {
 	switch strings.ToLower(path.Ext(name)) {
-	case ".md", ".markdown", ".txt", ".text", ".html", ".htm", ".jsonl":
+	case ".md", ".markdown", ".txt", ".text", ".html", ".htm", ".jsonl", ".pdf":
 		return true
 	}
 	return false
@@ -239,7 +244,7 @@ func joinDisplay(display, root, name string) string {
 
 func loadFile(fsys fs.FS, root, name, shown string, opt Options) ([]Document, int64, error) {
 	if !Supported(name) {
-		return nil, 0, fmt.Errorf("%w %q (want .md, .txt, .html or .jsonl)", ErrUnsupported, path.Ext(name))
+		return nil, 0, fmt.Errorf("%w %q (want .md, .txt, .html, .pdf or .jsonl)", ErrUnsupported, path.Ext(name))
 	}
 	st, err := fs.Stat(fsys, name)
 	if err != nil {
@@ -253,61 +258,66 @@ func loadFile(fsys fs.FS, root, name, shown string, opt Options) ([]Document, in
 		return nil, 0, err
 	}
 	n := int64(len(data))
-	if len(bytes.TrimSpace(data)) == 0 {
-		return nil, n, errors.New("file is empty")
-	}
-	ext := strings.ToLower(path.Ext(name))
-	if ext != ".html" && ext != ".htm" {
-		// HTML declares its own charset; everything else must be UTF-8 text.
-		if bytes.IndexByte(data, 0) >= 0 {
-			return nil, n, errors.New("binary file (contains NUL bytes)")
-		}
-		if !utf8.Valid(data) {
-			return nil, n, errors.New("not valid UTF-8 text")
-		}
-	} else if bytes.IndexByte(data, 0) >= 0 {
-		return nil, n, errors.New("binary file (contains NUL bytes)")
-	}
-	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	rel := name
 	if root != "." && name != root {
 		rel = strings.TrimPrefix(name, root+"/")
 	}
-	id := strings.TrimSuffix(rel, path.Ext(rel))
+	id := opt.IDPrefix + strings.TrimSuffix(rel, path.Ext(rel))
+	docs, err := Parse(id, name, data, opt)
+	for i := range docs {
+		docs[i].Source = shown
+	}
+	return docs, n, err
+}
+
+// Parse reads one article file's bytes; name's extension picks the format
+// and id names the document (JSON lines carry their own IDs).
+func Parse(id, name string, data []byte, opt Options) ([]Document, error) {
+	opt = opt.withDefaults()
+	if int64(len(data)) > opt.MaxFileBytes {
+		return nil, fmt.Errorf("file is %d bytes, over the %d-byte limit", len(data), opt.MaxFileBytes)
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, errors.New("file is empty")
+	}
+	ext := strings.ToLower(path.Ext(name))
+	switch ext {
+	case ".html", ".htm":
+		// HTML declares its own charset.
+		if bytes.IndexByte(data, 0) >= 0 {
+			return nil, errors.New("binary file (contains NUL bytes)")
+		}
+	case ".pdf":
+	default:
+		if bytes.IndexByte(data, 0) >= 0 {
+			return nil, errors.New("binary file (contains NUL bytes)")
+		}
+		if !utf8.Valid(data) {
+			return nil, errors.New("not valid UTF-8 text")
+		}
+	}
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	b := builder{maxWords: opt.MaxPassageWords}
+	var d Document
+	var err error
 	switch ext {
 	case ".md", ".markdown":
-		d, err := parseMarkdown(id, string(data), &b)
-		if err != nil {
-			return nil, n, err
-		}
-		d.Source = shown
-		return []Document{d}, n, nil
+		d, err = parseMarkdown(id, string(data), &b)
 	case ".txt", ".text":
-		d, err := parsePlain(id, string(data), &b)
-		if err != nil {
-			return nil, n, err
-		}
-		d.Source = shown
-		return []Document{d}, n, nil
+		d, err = parsePlain(id, string(data), &b)
 	case ".html", ".htm":
-		d, err := parseHTML(id, data, &b)
-		if err != nil {
-			return nil, n, err
-		}
-		d.Source = shown
-		return []Document{d}, n, nil
+		d, err = parseHTML(id, data, &b)
+	case ".pdf":
+		d, err = parsePDF(id, data, &b)
 	case ".jsonl":
-		docs, err := parseJSONL(data, &b)
-		if err != nil {
-			return nil, n, err
-		}
-		for i := range docs {
-			docs[i].Source = shown
-		}
-		return docs, n, nil
+		return parseJSONL(data, &b)
+	default:
+		return nil, fmt.Errorf("%w %q (want .md, .txt, .html, .pdf or .jsonl)", ErrUnsupported, ext)
 	}
-	return nil, n, ErrUnsupported
+	if err != nil {
+		return nil, err
+	}
+	return []Document{d}, nil
 }
 
 // builder accumulates a document's passages.

@@ -125,11 +125,12 @@ func TestBadFilesAreSkippedWithReasons(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]string{
-		"binary.txt":   "binary",
-		"latin1.txt":   "UTF-8",
-		"empty.md":     "empty",
-		"broken.jsonl": "line 2",
-		"badfront.md":  "front matter",
+		"binary.txt":    "binary",
+		"latin1.txt":    "UTF-8",
+		"empty.md":      "empty",
+		"broken.jsonl":  "line 2",
+		"badfront.md":   "front matter",
+		"notreally.pdf": "not a PDF",
 	}
 	got := map[string]string{}
 	for _, s := range res.Skipped {
@@ -146,7 +147,7 @@ func TestBadFilesAreSkippedWithReasons(t *testing.T) {
 	if len(res.Documents) != 5 {
 		t.Errorf("good documents loaded = %d, want 5 (bad files must not stop the load)", len(res.Documents))
 	}
-	if !strings.Contains(res.Summary(), "5 skipped") {
+	if !strings.Contains(res.Summary(), "6 skipped") {
 		t.Errorf("summary = %q", res.Summary())
 	}
 }
@@ -270,5 +271,23 @@ func TestSplitSentences(t *testing.T) {
 		if strings.Join(got, "|") != strings.Join(tt.want, "|") {
 			t.Errorf("SplitSentences(%q) = %q, want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+func TestPDF(t *testing.T) {
+	res, err := LoadPaths(context.Background(), []string{"testdata/pdf"}, Options{})
+	if err != nil || len(res.Skipped) != 0 || len(res.Documents) != 1 {
+		t.Fatalf("load: %v %+v", err, res)
+	}
+	d := res.Documents[0]
+	all := strings.Join(texts(d), " ")
+	if d.Title != "Gadget Maintenance" || !strings.Contains(all, "hinges") {
+		t.Errorf("pdf: title %q text %q", d.Title, all)
+	}
+	if _, err := Parse("x", "x.pdf", []byte("<html>not a pdf</html>"), Options{}); err == nil || !strings.Contains(err.Error(), "not a PDF") {
+		t.Errorf("fake PDF: %v", err)
+	}
+	if _, err := Parse("x", "x.pdf", []byte("%PDF-1.4 garbage garbage"), Options{}); err == nil {
+		t.Error("broken PDF accepted")
 	}
 }

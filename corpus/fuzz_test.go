@@ -82,3 +82,13 @@ func FuzzSplitSentences(f *testing.F) {
 		}
 	})
 }
+
+func FuzzPDF(f *testing.F) {
+	seeds(f, "testdata/pdf/gadgets.pdf", "testdata/bad/notreally.pdf")
+	f.Fuzz(func(t *testing.T, data []byte) {
+		d, err := parsePDF("x", data, &builder{maxWords: 20})
+		if err == nil {
+			checkDoc(t, d)
+		}
+	})
+}

@@ -83,6 +83,7 @@ type Server struct {
 	ackBeats atomic.Bool
 	beatMs   int
 	skip     bool
+	files    map[string][]byte
 	closes   []int // close codes sent by the client
 	msgID    atomic.Int64
 	notify   chan struct{}
@@ -119,6 +120,7 @@ func New(t testing.TB, opt Options) *Server {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/gateway-ws", s.gateway)
 	mux.HandleFunc("/gateway-ws/", s.gateway)
+	mux.HandleFunc("/attachments/", s.attachment)
 	mux.HandleFunc("/", s.rest)
 	s.http = httptest.NewServer(mux)
 	t.Cleanup(func() {
@@ -671,4 +673,28 @@ func (s *Server) ClientCloses() []int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]int(nil), s.closes...)
+}
+
+// AddAttachment serves data as an uploaded file (as Discord's CDN would)
+// and returns its attachment object for an interaction's resolved data.
+func (s *Server) AddAttachment(id, name, contentType string, data []byte) map[string]any {
+	s.mu.Lock()
+	if s.files == nil {
+		s.files = map[string][]byte{}
+	}
+	s.files[id+"/"+name] = data
+	s.mu.Unlock()
+	url := s.http.URL + "/attachments/" + id + "/" + name
+	return map[string]any{"id": id, "filename": name, "size": len(data), "url": url, "proxy_url": url, "content_type": contentType}
+}
+
+func (s *Server) attachment(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	data, ok := s.files[strings.TrimPrefix(r.URL.Path, "/attachments/")]
+	s.mu.Unlock()
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	w.Write(data)
 }

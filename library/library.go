@@ -1,0 +1,360 @@
+// Package library owns the articles footnote answers from: the configured
+// corpus, the articles added with /ingest (kept as files in the data folder
+// and recorded in the store, so they survive restarts) and the ones removed
+// with /forget. It rebuilds the index on reload, ingestion, forgetting and
+// file changes (watched with fsnotify, debounced), swapping the new index in
+// only when it is complete: the old one serves until then, and a failed
+// rebuild changes nothing.
+package library
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+
+	"github.com/footnote-bot/footnote/corpus"
+	"github.com/footnote-bot/footnote/guide"
+	"github.com/footnote-bot/footnote/ingest"
+	"github.com/footnote-bot/footnote/retrieval"
+	"github.com/footnote-bot/footnote/store"
+)
+
+// Store is what the library needs to remember ingested and forgotten
+// articles.
+type Store interface {
+	AddIngested(ctx context.Context, in store.Ingested) error
+	Ingested(ctx context.Context) ([]store.Ingested, error)
+	Forget(ctx context.Context, docID string) (store.Ingested, error)
+	Forgotten(ctx context.Context) (map[string]bool, error)
+}
+
+// IngestedPrefix starts the IDs of ingested articles.
+const IngestedPrefix = "ingested/"
+
+// Options configure a Library.
+type Options struct {
+	Corpus  []string // configured files and folders; empty = the built-in guide
+	DataDir string
+	Store   Store
+	Fetcher *ingest.Fetcher
+	Logger  *slog.Logger
+	// Debounce groups file-change events (default 750ms).
+	Debounce time.Duration
+}
+
+// Library is the set of articles being served.
+type Library struct {
+	opt  Options
+	live *retrieval.Live
+	log  *slog.Logger
+	mu   sync.Mutex // one rebuild at a time
+}
+
+// Open loads the articles and builds the first index.
+func Open(ctx context.Context, opt Options) (*Library, error) {
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opt.Debounce <= 0 {
+		opt.Debounce = 750 * time.Millisecond
+	}
+	l := &Library{opt: opt, log: opt.Logger}
+	if err := os.MkdirAll(l.ingestedDir(), 0o755); err != nil {
+		return nil, fmt.Errorf("library: %w", err)
+	}
+	ix, _, err := l.build(ctx)
+	if err != nil {
+		return nil, err
+	}
+	l.live = retrieval.NewLive(ix)
+	return l, nil
+}
+
+// Index returns the index being served.
+func (l *Library) Index() *retrieval.Index { return l.live.Load() }
+
+// Live is the swappable index.
+func (l *Library) Live() *retrieval.Live { return l.live }
+
+func (l *Library) ingestedDir() string { return filepath.Join(l.opt.DataDir, "ingested") }
+
+// build loads everything and builds an index, without swapping it in.
+func (l *Library) build(ctx context.Context) (*retrieval.Index, corpus.Result, error) {
+	var res corpus.Result
+	var err error
+	if len(l.opt.Corpus) == 0 {
+		res, err = corpus.LoadFS(ctx, guide.FS, guide.Root, corpus.Options{})
+	} else {
+		res, err = corpus.LoadPaths(ctx, l.opt.Corpus, corpus.Options{})
+	}
+	if err != nil {
+		return nil, res, err
+	}
+	ing, err := corpus.LoadPaths(ctx, []string{l.ingestedDir()}, corpus.Options{IDPrefix: IngestedPrefix})
+	if err != nil {
+		return nil, res, err
+	}
+	res.Documents = append(res.Documents, ing.Documents...)
+	res.Skipped = append(res.Skipped, ing.Skipped...)
+	for _, s := range res.Skipped {
+		l.log.Warn("skipped article file", "file", s.Path, "reason", s.Reason)
+	}
+	if l.opt.Store != nil {
+		forgotten, err := l.opt.Store.Forgotten(ctx)
+		if err != nil {
+			return nil, res, err
+		}
+		kept := res.Documents[:0]
+		for _, d := range res.Documents {
+			if !forgotten[d.ID] {
+				kept = append(kept, d)
+			}
+		}
+		res.Documents = kept
+	}
+	if len(res.Documents) == 0 {
+		return nil, res, fmt.Errorf("no articles to serve (%s)", res.Summary())
+	}
+	ix, err := retrieval.Build(res.Documents, retrieval.DefaultParams())
+	return ix, res, err
+}
+
+// Reload rebuilds the index and swaps it in; on failure the old index
+// keeps serving.
+func (l *Library) Reload(ctx context.Context) (string, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.reloadLocked(ctx)
+}
+
+func (l *Library) reloadLocked(ctx context.Context) (string, error) {
+	ix, res, err := l.build(ctx)
+	if err != nil {
+		return "", err
+	}
+	l.live.Store(ix)
+	summary := fmt.Sprintf("%d articles, %d passages", len(ix.Docs()), ix.Len())
+	if n := len(res.Skipped); n > 0 {
+		summary += fmt.Sprintf(" (%d files skipped, see the log)", n)
+	}
+	l.log.Info("articles reloaded", "summary", summary)
+	return summary, nil
+}
+
+// Added describes an ingested article.
+type Added struct {
+	DocID    string
+	Title    string
+	Passages int
+}
+
+var slugRe = regexp.MustCompile(`[^a-z0-9]+`)
+
+func slug(s string) string {
+	s = strings.Trim(slugRe.ReplaceAllString(strings.ToLower(s), "-"), "-")
+	if len(s) > 60 {
+		s = strings.TrimRight(s[:60], "-")
+	}
+	if s == "" {
+		s = "article"
+	}
+	return s
+}
+
+// IngestURL fetches a page and adds it.
+func (l *Library) IngestURL(ctx context.Context, rawURL, by string) (Added, error) {
+	if l.opt.Fetcher == nil {
+		return Added{}, errors.New("ingesting URLs is not enabled")
+	}
+	p, err := l.opt.Fetcher.Fetch(ctx, rawURL)
+	if err != nil {
+		return Added{}, err
+	}
+	return l.add(ctx, p.Name, p.Data, p.URL, by)
+}
+
+// IngestFile adds an uploaded file (.md, .txt, .html or .pdf).
+func (l *Library) IngestFile(ctx context.Context, name string, data []byte, by string) (Added, error) {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".md", ".markdown", ".txt", ".html", ".htm", ".pdf":
+	default:
+		return Added{}, fmt.Errorf("%w: %q is not an article file (want .md, .txt, .html or .pdf)", ingest.ErrRefused, name)
+	}
+	return l.add(ctx, name, data, name, by)
+}
+
+func (l *Library) add(ctx context.Context, name string, data []byte, source, by string) (Added, error) {
+	ext := strings.ToLower(filepath.Ext(name))
+	base := slug(strings.TrimSuffix(filepath.Base(name), filepath.Ext(name)))
+	id := IngestedPrefix + base
+	docs, err := corpus.Parse(id, name, data, corpus.Options{})
+	if err != nil {
+		return Added{}, fmt.Errorf("%s: %w", name, err)
+	}
+	if len(docs) != 1 || len(docs[0].Passages) == 0 {
+		return Added{}, fmt.Errorf("%s: no article text found", name)
+	}
+	d := docs[0]
+	if d.URL == "" && strings.HasPrefix(source, "http") {
+		// Keep the source URL for citations: add it as front matter-like
+		// metadata by saving Markdown with front matter for text formats.
+		d.URL = source
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	file := filepath.Join(l.ingestedDir(), base+ext)
+	if err := writeAtomic(file, withSourceURL(ext, data, d.URL)); err != nil {
+		return Added{}, err
+	}
+	if l.opt.Store != nil {
+		if err := l.opt.Store.AddIngested(ctx, store.Ingested{DocID: id, Title: d.Title, Source: source, File: file,
+			Passages: len(d.Passages), AddedBy: by}); err != nil {
+			os.Remove(file)
+			return Added{}, err
+		}
+	}
+	if _, err := l.reloadLocked(ctx); err != nil {
+		return Added{}, fmt.Errorf("added %s but the rebuild failed: %w", name, err)
+	}
+	return Added{DocID: id, Title: d.Title, Passages: len(d.Passages)}, nil
+}
+
+// withSourceURL records the page's URL in what is saved, so citations keep
+// linking to it after a restart: HTML gets a canonical link if it lacks
+// one; Markdown and text get front matter if they have none.
+func withSourceURL(ext string, data []byte, url string) []byte {
+	if url == "" {
+		return data
+	}
+	switch ext {
+	case ".html", ".htm":
+		if !strings.Contains(strings.ToLower(string(data)), `rel="canonical"`) {
+			return append([]byte(`<link rel="canonical" href="`+strings.ReplaceAll(url, `"`, "%22")+`">`+"\n"), data...)
+		}
+	case ".md", ".markdown", ".txt":
+		if !strings.HasPrefix(string(data), "---\n") {
+			return append([]byte("---\nurl: \""+strings.ReplaceAll(url, `"`, "%22")+"\"\n---\n"), data...)
+		}
+	}
+	return data
+}
+
+func writeAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".ingest-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// Forget removes an article: an ingested one's file is deleted; any ID is
+// remembered as forgotten, so a configured file with it is left out.
+func (l *Library) Forget(ctx context.Context, docID string) (string, error) {
+	ix := l.Index()
+	d, ok := ix.Doc(docID)
+	if !ok {
+		return "", fmt.Errorf("no article with ID %q", docID)
+	}
+	if l.opt.Store == nil {
+		return "", errors.New("forgetting articles needs the store")
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	in, err := l.opt.Store.Forget(ctx, docID)
+	if err != nil {
+		return "", err
+	}
+	if in.File != "" {
+		if err := os.Remove(in.File); err != nil && !errors.Is(err, os.ErrNotExist) {
+			l.log.Warn("could not delete a forgotten article's file", "file", in.File, "err", err)
+		}
+	}
+	if _, err := l.reloadLocked(ctx); err != nil {
+		return "", err
+	}
+	return d.Title, nil
+}
+
+// Watch rebuilds the index when files under the configured folders or the
+// ingested folder change, debounced, until ctx ends.
+func (l *Library) Watch(ctx context.Context) error {
+	w, err := fsnotify.NewWatcher()
+	if err != nil {
+		return fmt.Errorf("watch: %w", err)
+	}
+	defer w.Close()
+	roots := append([]string{l.ingestedDir()}, l.opt.Corpus...)
+	for _, root := range roots {
+		st, err := os.Stat(root)
+		if err != nil {
+			continue
+		}
+		if !st.IsDir() {
+			root = filepath.Dir(root) // a file: watch its folder
+		}
+		filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+			if err == nil && d.IsDir() {
+				if err := w.Add(p); err != nil {
+					l.log.Warn("cannot watch folder", "folder", p, "err", err)
+				}
+			}
+			return nil
+		})
+	}
+	var timer *time.Timer
+	fire := make(chan struct{}, 1)
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case ev, ok := <-w.Events:
+			if !ok {
+				return nil
+			}
+			if strings.HasPrefix(filepath.Base(ev.Name), ".") {
+				continue // temporary files
+			}
+			if ev.Has(fsnotify.Create) {
+				if st, err := os.Stat(ev.Name); err == nil && st.IsDir() {
+					w.Add(ev.Name)
+				}
+			}
+			if timer == nil {
+				timer = time.AfterFunc(l.opt.Debounce, func() {
+					select {
+					case fire <- struct{}{}:
+					default:
+					}
+				})
+			} else {
+				timer.Reset(l.opt.Debounce)
+			}
+		case err, ok := <-w.Errors:
+			if !ok {
+				return nil
+			}
+			l.log.Warn("file watcher error", "err", err)
+		case <-fire:
+			if _, err := l.Reload(ctx); err != nil {
+				l.log.Error("reload after a file change failed; the previous articles are still served", "err", err)
+			}
+		}
+	}
+}

@@ -1,0 +1,480 @@
+// Package store keeps what footnote remembers between runs: the question
+// log, feedback votes, ingested and forgotten articles. The default is a
+// SQLite file (pure Go, modernc.org/sqlite, so the binary stays static) in
+// the data folder, with forward-only migrations run at open.
+//
+// The question log records no user names or IDs unless the caller passes
+// them (setting log_users).
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/footnote-bot/footnote/retrieval"
+)
+
+// Question is one logged question.
+type Question struct {
+	At        time.Time
+	Guild     string
+	Channel   string
+	User      string // empty unless user logging is on
+	Command   string
+	Question  string
+	Backend   string
+	Latency   time.Duration
+	Abstained bool
+	AnswerKey string   // interaction or message ID, for votes
+	Citations []string // passage IDs in citation order
+	DocIDs    []string // their documents
+}
+
+// Ingested describes an article added through /ingest.
+type Ingested struct {
+	DocID    string
+	Title    string
+	Source   string // URL or attachment name
+	File     string // where its copy is kept
+	Passages int
+	AddedAt  time.Time
+	AddedBy  string
+}
+
+// SQLite is the embedded store.
+type SQLite struct {
+	db *sql.DB
+}
+
+// migrations run in order, once each; never edit one that has shipped.
+var migrations = []string{
+	`CREATE TABLE questions (
+		id INTEGER PRIMARY KEY,
+		at INTEGER NOT NULL,
+		guild TEXT NOT NULL DEFAULT '',
+		channel TEXT NOT NULL DEFAULT '',
+		user TEXT NOT NULL DEFAULT '',
+		command TEXT NOT NULL,
+		question TEXT NOT NULL,
+		backend TEXT NOT NULL DEFAULT '',
+		latency_ms REAL NOT NULL DEFAULT 0,
+		abstained INTEGER NOT NULL DEFAULT 0,
+		answer_key TEXT NOT NULL DEFAULT '',
+		citations TEXT NOT NULL DEFAULT '',
+		doc_ids TEXT NOT NULL DEFAULT ''
+	);
+	CREATE INDEX questions_at ON questions(at);
+	CREATE INDEX questions_key ON questions(answer_key);
+	CREATE TABLE votes (
+		answer_key TEXT NOT NULL,
+		voter TEXT NOT NULL,
+		up INTEGER NOT NULL,
+		at INTEGER NOT NULL,
+		PRIMARY KEY (answer_key, voter)
+	);
+	CREATE TABLE ingested (
+		doc_id TEXT PRIMARY KEY,
+		title TEXT NOT NULL,
+		source TEXT NOT NULL,
+		file TEXT NOT NULL,
+		passages INTEGER NOT NULL,
+		added_at INTEGER NOT NULL,
+		added_by TEXT NOT NULL DEFAULT ''
+	);
+	CREATE TABLE forgotten (
+		doc_id TEXT PRIMARY KEY,
+		at INTEGER NOT NULL
+	);`,
+}
+
+// OpenSQLite opens (creating if needed) the SQLite file at path and runs
+// pending migrations.
+func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)")
+	if err != nil {
+		return nil, fmt.Errorf("store %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(1) // SQLite writes one at a time; this keeps it simple and safe
+	s := &SQLite{db: db}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// Close closes the database.
+func (s *SQLite) Close() error { return s.db.Close() }
+
+// SchemaVersion is the number of migrations applied.
+func (s *SQLite) SchemaVersion(ctx context.Context) (int, error) {
+	var v int
+	err := s.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&v)
+	return v, err
+}
+
+func (s *SQLite) migrate(ctx context.Context) error {
+	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, at INTEGER NOT NULL)`); err != nil {
+		return fmt.Errorf("migrations table: %w", err)
+	}
+	have, err := s.SchemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	if have > len(migrations) {
+		return fmt.Errorf("database schema version %d is newer than this footnote knows (%d)", have, len(migrations))
+	}
+	for v := have + 1; v <= len(migrations); v++ {
+		tx, err := s.db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, migrations[v-1]); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migration %d: %w", v, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations(version, at) VALUES (?, ?)`, v, time.Now().Unix()); err != nil {
+			tx.Rollback()
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("migration %d: %w", v, err)
+		}
+	}
+	return nil
+}
+
+// LogQuestion records a question.
+func (s *SQLite) LogQuestion(ctx context.Context, q Question) error {
+	if q.At.IsZero() {
+		q.At = time.Now()
+	}
+	_, err := s.db.ExecContext(ctx, `INSERT INTO questions(at, guild, channel, user, command, question, backend, latency_ms, abstained, answer_key, citations, doc_ids)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		q.At.UnixMilli(), q.Guild, q.Channel, q.User, q.Command, q.Question, q.Backend, float64(q.Latency.Microseconds())/1000,
+		q.Abstained, q.AnswerKey, strings.Join(q.Citations, "\n"), strings.Join(q.DocIDs, "\n"))
+	if err != nil {
+		return fmt.Errorf("store: log question: %w", err)
+	}
+	return nil
+}
+
+// Vote records (or changes) a voter's vote on an answer.
+func (s *SQLite) Vote(ctx context.Context, answerKey, voter string, up bool) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO votes(answer_key, voter, up, at) VALUES (?, ?, ?, ?)
+		ON CONFLICT(answer_key, voter) DO UPDATE SET up = excluded.up, at = excluded.at`, answerKey, voter, up, time.Now().UnixMilli())
+	if err != nil {
+		return fmt.Errorf("store: vote: %w", err)
+	}
+	return nil
+}
+
+// AddIngested records an ingested article (replacing one with its ID).
+func (s *SQLite) AddIngested(ctx context.Context, in Ingested) error {
+	if in.AddedAt.IsZero() {
+		in.AddedAt = time.Now()
+	}
+	_, err := s.db.ExecContext(ctx, `INSERT INTO ingested(doc_id, title, source, file, passages, added_at, added_by) VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT(doc_id) DO UPDATE SET title = excluded.title, source = excluded.source, file = excluded.file,
+		passages = excluded.passages, added_at = excluded.added_at, added_by = excluded.added_by`,
+		in.DocID, in.Title, in.Source, in.File, in.Passages, in.AddedAt.UnixMilli(), in.AddedBy)
+	if err != nil {
+		return fmt.Errorf("store: add ingested: %w", err)
+	}
+	_, err = s.db.ExecContext(ctx, `DELETE FROM forgotten WHERE doc_id = ?`, in.DocID)
+	return err
+}
+
+// Ingested lists ingested articles, oldest first.
+func (s *SQLite) Ingested(ctx context.Context) ([]Ingested, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT doc_id, title, source, file, passages, added_at, added_by FROM ingested ORDER BY added_at, doc_id`)
+	if err != nil {
+		return nil, fmt.Errorf("store: ingested: %w", err)
+	}
+	defer rows.Close()
+	var out []Ingested
+	for rows.Next() {
+		var in Ingested
+		var at int64
+		if err := rows.Scan(&in.DocID, &in.Title, &in.Source, &in.File, &in.Passages, &at, &in.AddedBy); err != nil {
+			return nil, err
+		}
+		in.AddedAt = time.UnixMilli(at)
+		out = append(out, in)
+	}
+	return out, rows.Err()
+}
+
+// ErrNotFound is returned for an unknown article.
+var ErrNotFound = errors.New("not found")
+
+// Forget removes an ingested article's record and marks the document ID
+// forgotten, so a configured article with that ID is left out of loads too.
+func (s *SQLite) Forget(ctx context.Context, docID string) (Ingested, error) {
+	var in Ingested
+	var at int64
+	err := s.db.QueryRowContext(ctx, `SELECT doc_id, title, source, file, passages, added_at, added_by FROM ingested WHERE doc_id = ?`, docID).
+		Scan(&in.DocID, &in.Title, &in.Source, &in.File, &in.Passages, &at, &in.AddedBy)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return in, fmt.Errorf("store: forget: %w", err)
+	}
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM ingested WHERE doc_id = ?`, docID); err != nil {
+		return in, fmt.Errorf("store: forget: %w", err)
+	}
+	if _, err := s.db.ExecContext(ctx, `INSERT OR REPLACE INTO forgotten(doc_id, at) VALUES (?, ?)`, docID, time.Now().UnixMilli()); err != nil {
+		return in, fmt.Errorf("store: forget: %w", err)
+	}
+	return in, nil
+}
+
+// Forgotten lists forgotten document IDs.
+func (s *SQLite) Forgotten(ctx context.Context) (map[string]bool, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT doc_id FROM forgotten`)
+	if err != nil {
+		return nil, fmt.Errorf("store: forgotten: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out[id] = true
+	}
+	return out, rows.Err()
+}
+
+// Stats summarise use since a time.
+type Stats struct {
+	Since        time.Time
+	Questions    int
+	Abstained    int
+	Up, Down     int
+	Unanswered   []Group // abstained questions, similar ones grouped, most asked first
+	MostCited    []Count // documents by citations
+	WorstRated   []Rated // answers with more down than up votes
+	Daily        []Day   // per day: questions, abstentions
+	TopTerms     []Count // most asked-about terms
+	LatencyP50MS float64
+}
+
+// Group is a set of similar questions.
+type Group struct {
+	Example string
+	Count   int
+}
+
+// Count is a name with a count.
+type Count struct {
+	Name  string
+	Count int
+}
+
+// Rated is an answer with its votes.
+type Rated struct {
+	Question  string
+	Citations []string
+	Up, Down  int
+}
+
+// Day is one day's activity.
+type Day struct {
+	Date      string
+	Questions int
+	Abstained int
+	Up, Down  int
+}
+
+// Stats computes the summary for questions since the given time.
+func (s *SQLite) Stats(ctx context.Context, since time.Time, top int) (Stats, error) {
+	st := Stats{Since: since}
+	rows, err := s.db.QueryContext(ctx, `SELECT at, question, abstained, answer_key, citations, doc_ids, latency_ms FROM questions WHERE at >= ? ORDER BY at`, since.UnixMilli())
+	if err != nil {
+		return st, fmt.Errorf("store: stats: %w", err)
+	}
+	type qrow struct {
+		question, key string
+		cites         []string
+	}
+	groups := map[string]*Group{}
+	cited := map[string]int{}
+	terms := map[string]int{}
+	days := map[string]*Day{}
+	byKey := map[string]qrow{}
+	var lat []float64
+	for rows.Next() {
+		var at int64
+		var q, key, cites, docs string
+		var abst bool
+		var ms float64
+		if err := rows.Scan(&at, &q, &abst, &key, &cites, &docs, &ms); err != nil {
+			rows.Close()
+			return st, err
+		}
+		st.Questions++
+		lat = append(lat, ms)
+		day := time.UnixMilli(at).UTC().Format("2006-01-02")
+		if days[day] == nil {
+			days[day] = &Day{Date: day}
+		}
+		days[day].Questions++
+		an := retrieval.Analyze(q)
+		for _, t := range dedupe(an) {
+			terms[t]++
+		}
+		if abst {
+			st.Abstained++
+			days[day].Abstained++
+			k := groupKey(an)
+			if groups[k] == nil {
+				groups[k] = &Group{Example: q}
+			}
+			groups[k].Count++
+		}
+		for _, d := range dedupe(splitLines(docs)) {
+			cited[d]++
+		}
+		if key != "" {
+			byKey[key] = qrow{question: q, key: key, cites: splitLines(cites)}
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return st, err
+	}
+	vrows, err := s.db.QueryContext(ctx, `SELECT answer_key, up, at FROM votes WHERE at >= ?`, since.UnixMilli())
+	if err != nil {
+		return st, fmt.Errorf("store: stats votes: %w", err)
+	}
+	votes := map[string]*Rated{}
+	for vrows.Next() {
+		var key string
+		var up bool
+		var at int64
+		if err := vrows.Scan(&key, &up, &at); err != nil {
+			vrows.Close()
+			return st, err
+		}
+		day := time.UnixMilli(at).UTC().Format("2006-01-02")
+		if days[day] == nil {
+			days[day] = &Day{Date: day}
+		}
+		r := votes[key]
+		if r == nil {
+			r = &Rated{Question: byKey[key].question, Citations: byKey[key].cites}
+			votes[key] = r
+		}
+		if up {
+			st.Up++
+			r.Up++
+			days[day].Up++
+		} else {
+			st.Down++
+			r.Down++
+			days[day].Down++
+		}
+	}
+	vrows.Close()
+	for _, g := range groups {
+		st.Unanswered = append(st.Unanswered, *g)
+	}
+	sort.Slice(st.Unanswered, func(i, j int) bool {
+		if st.Unanswered[i].Count != st.Unanswered[j].Count {
+			return st.Unanswered[i].Count > st.Unanswered[j].Count
+		}
+		return st.Unanswered[i].Example < st.Unanswered[j].Example
+	})
+	st.MostCited = topCounts(cited, top)
+	st.TopTerms = topCounts(terms, top)
+	for _, r := range votes {
+		if r.Down > r.Up && r.Question != "" {
+			st.WorstRated = append(st.WorstRated, *r)
+		}
+	}
+	sort.Slice(st.WorstRated, func(i, j int) bool {
+		a, b := st.WorstRated[i], st.WorstRated[j]
+		if a.Down-a.Up != b.Down-b.Up {
+			return a.Down-a.Up > b.Down-b.Up
+		}
+		return a.Question < b.Question
+	})
+	if len(st.Unanswered) > top {
+		st.Unanswered = st.Unanswered[:top]
+	}
+	if len(st.WorstRated) > top {
+		st.WorstRated = st.WorstRated[:top]
+	}
+	for _, d := range days {
+		st.Daily = append(st.Daily, *d)
+	}
+	sort.Slice(st.Daily, func(i, j int) bool { return st.Daily[i].Date < st.Daily[j].Date })
+	if len(lat) > 0 {
+		sort.Float64s(lat)
+		st.LatencyP50MS = lat[len(lat)/2]
+	}
+	return st, nil
+}
+
+// groupKey makes similar questions equal: their sorted distinct stems
+// without question words.
+func groupKey(terms []string) string {
+	var keep []string
+	for _, t := range dedupe(terms) {
+		switch t {
+		case "what", "which", "who", "how", "whi", "when", "where", "do", "doe", "can", "i", "my", "you":
+			continue
+		}
+		keep = append(keep, t)
+	}
+	sort.Strings(keep)
+	return strings.Join(keep, " ")
+}
+
+func dedupe(in []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range in {
+		if s != "" && !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func splitLines(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, "\n")
+}
+
+func topCounts(m map[string]int, n int) []Count {
+	var out []Count
+	for k, v := range m {
+		out = append(out, Count{Name: k, Count: v})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Count != out[j].Count {
+			return out[i].Count > out[j].Count
+		}
+		return out[i].Name < out[j].Name
+	})
+	if len(out) > n {
+		out = out[:n]
+	}
+	return out
+}
