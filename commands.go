@@ -186,7 +186,14 @@ func cmdIndex(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	ix, err := retrieval.Build(res.Documents, retrieval.DefaultParams())
+	var progress func(done, total int)
+	if f, ok := e.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) && res.Passages() > 50000 {
+		bar := progressbar.NewOptions(res.Passages(), progressbar.OptionSetWriter(f), progressbar.OptionSetDescription("indexing passages"),
+			progressbar.OptionClearOnFinish(), progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionShowCount())
+		progress = func(done, _ int) { _ = bar.Set(done) }
+		defer bar.Finish()
+	}
+	ix, err := retrieval.BuildProgress(res.Documents, retrieval.DefaultParams(), progress)
 	if err != nil {
 		return err
 	}

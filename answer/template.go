@@ -166,7 +166,8 @@ func pickSentences(ix *retrieval.Index, question string, q []retrieval.QueryTerm
 	var all []sentence
 	for hi, h := range hits {
 		// A sentence inherits half the weight of query terms its section
-		// heading carries ("Using your own articles" › "Point footnote at …").
+		// heading carries that it lacks itself ("Using your own articles" ›
+		// "Point footnote at …"), and a bonus for a heading on the subject.
 		heading := map[string]bool{}
 		for _, t := range retrieval.Analyze(h.Passage.Section) {
 			heading[t] = true
@@ -183,12 +184,18 @@ func pickSentences(ix *retrieval.Index, question string, q []retrieval.QueryTerm
 			if mass == 0 {
 				continue
 			}
+			headingMass := 0.0
 			for t := range heading {
-				if w, ok := want[t]; ok && !terms[t] {
-					mass += w / 2
+				if w, ok := want[t]; ok {
+					headingMass += w
+					if !terms[t] {
+						mass += w / 2
+					}
 				}
 			}
-			score := mass/total + 0.5*h.Score/top
+			// A section whose heading names the question's subject is about
+			// it: its sentences win ties against passing mentions elsewhere.
+			score := mass/total + 0.5*h.Score/top + 0.25*headingMass/total
 			if subject != "" && defines(st, subject) {
 				score += 0.5
 			}

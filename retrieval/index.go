@@ -5,8 +5,9 @@
 //
 // Text is split into words (letters and digits, joined across an apostrophe
 // between letters), folded (lower case, diacritics removed, curly and
-// straight apostrophes alike, possessive 's dropped), stripped of Lucene's 33
-// English stop words and stemmed with Snowball English (Porter2).
+// straight apostrophes alike, possessive 's dropped), stripped of the Snowball
+// project's English stop words and stemmed with Snowball English
+// (Porter2).
 //
 // # Scoring
 //
@@ -110,6 +111,16 @@ type Index struct {
 
 // Build indexes the documents' passages.
 func Build(docs []corpus.Document, p Params) (*Index, error) {
+	return BuildProgress(docs, p, nil)
+}
+
+// BuildProgress is Build reporting the passages indexed so far (every few
+// thousand) to progress, which may be nil.
+func BuildProgress(docs []corpus.Document, p Params, progress func(done, total int)) (*Index, error) {
+	total := 0
+	for _, d := range docs {
+		total += len(d.Passages)
+	}
 	if p.K1 <= 0 || p.B < 0 || p.B > 1 || p.TitleWeight < 0 || p.SectionWeight < 0 {
 		return nil, fmt.Errorf("retrieval: bad parameters %+v (want k1 > 0, 0 ≤ b ≤ 1, weights ≥ 0)", p)
 	}
@@ -170,9 +181,15 @@ func Build(docs []corpus.Document, p Params) (*Index, error) {
 				l.TFs = append(l.TFs, uint16(c))
 			}
 			ix.lens = append(ix.lens, uint32(length))
+			if progress != nil && len(ix.lens)%4096 == 0 {
+				progress(len(ix.lens), total)
+			}
 		}
 	}
 	ix.finish()
+	if progress != nil {
+		progress(total, total)
+	}
 	return ix, nil
 }
 

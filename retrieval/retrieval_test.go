@@ -438,3 +438,20 @@ func TestSaveFailureKeepsPreviousFile(t *testing.T) {
 		t.Errorf("temporary files left: %v", entries)
 	}
 }
+
+func TestBuildProgress(t *testing.T) {
+	var calls, last int
+	ix, err := BuildProgress(synthetic(10000, 4), DefaultParams(), func(done, total int) {
+		calls++
+		if done < last || total != 10000 {
+			t.Errorf("progress %d/%d after %d", done, total, last)
+		}
+		last = done
+	})
+	if err != nil || ix.Len() != 10000 {
+		t.Fatal(err)
+	}
+	if calls < 2 || last != 10000 {
+		t.Errorf("progress calls %d, last %d", calls, last)
+	}
+}

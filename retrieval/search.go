@@ -55,7 +55,7 @@ func (ix *Index) ParseQuery(q string) []QueryTerm {
 	var out []QueryTerm
 	pos := map[string]int{}
 	for _, tok := range Tokenize(q) {
-		if stopWords[tok.Text] {
+		if stopWord(tok.Text) {
 			continue
 		}
 		t := ix.stem(tok.Text)
@@ -389,7 +389,7 @@ func Snippet(text string, matched []string, max int, mark [2]string) string {
 	toks := Tokenize(text)
 	var hits []Token
 	for _, t := range toks {
-		if !stopWords[t.Text] && want[Stem(t.Text)] {
+		if !stopWord(t.Text) && want[Stem(t.Text)] {
 			hits = append(hits, t)
 		}
 	}
