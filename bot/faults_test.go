@@ -110,3 +110,47 @@ func TestExpiredTokenAnswerIsLoggedNotLost(t *testing.T) {
 		t.Error("edited with an expired token")
 	}
 }
+
+func TestCloseCode4000Resumes(t *testing.T) {
+	t.Parallel()
+	h := start(t, setup{})
+	h.d.CloseWith(4000, "Unknown error")
+	eventually(t, func() bool { return h.d.Resumes() >= 1 }, "resume after close 4000")
+	id, tok := h.ask("What is footnote?", nil)
+	h.callback(id, tok)
+	if n := len(h.d.Identifies()); n != 1 {
+		t.Errorf("identified %d times; 4000 is resumable", n)
+	}
+}
+
+func TestSlowDiscordStillDelivers(t *testing.T) {
+	t.Parallel()
+	h := start(t, setup{})
+	h.d.Fail(discordtest.Failure{Method: "POST", PathPrefix: "/interactions/", Delay: 800 * time.Millisecond})
+	id, tok := h.ask("What is footnote?", nil)
+	if cb := h.callback(id, tok); len(embeds(data(cb))) == 0 {
+		t.Errorf("slow callback = %v", cb)
+	}
+}
+
+func TestGuildConcurrencyLimit(t *testing.T) {
+	t.Parallel()
+	h := start(t, setup{llm: slowLLM(t, 700*time.Millisecond, 0), opt: Options{GuildConcurrency: 1, EditInterval: time.Hour}})
+	id1, tok1 := h.ask("How do I reload the articles?", nil)
+	h.callback(id1, tok1)
+	id2, tok2 := h.ask("What is footnote?", func(m map[string]any) { setUser(m, "1500000000000000055") })
+	d := data(h.callback(id2, tok2))
+	if flags, _ := d["flags"].(float64); int(flags)&64 == 0 || !strings.Contains(d["content"].(string), "several questions") {
+		t.Errorf("second question while the guild's slot is taken: %v", d)
+	}
+	h.waitEdit(tok1, true) // the first still completes
+}
+
+func TestShardIdentifyAndRegistration(t *testing.T) {
+	t.Parallel()
+	h := start(t, setup{opt: Options{ShardID: 1, ShardCount: 2}})
+	shard := h.d.Identifies()[0]["shard"].([]any)
+	if shard[0].(float64) != 1 || shard[1].(float64) != 2 {
+		t.Errorf("IDENTIFY shard = %v, want [1 2]", shard)
+	}
+}
