@@ -33,6 +33,15 @@ func (l *limits) cooldownFor(guild string) time.Duration {
 	return l.opt.Cooldown
 }
 
+// maxCooldown is the longest cooldown in force anywhere.
+func (l *limits) maxCooldown() time.Duration {
+	m := l.opt.Cooldown
+	for _, g := range l.opt.Guilds {
+		m = max(m, g.Cooldown)
+	}
+	return m
+}
+
 // channelAllowed reports whether questions may be asked in a channel.
 func (l *limits) channelAllowed(guild, channel string) bool {
 	g, ok := l.opt.Guilds[guild]
@@ -58,12 +67,14 @@ func (l *limits) take(guild, user string) (release func(), wait time.Duration, b
 		return nil, 0, true
 	}
 	l.inFlight[guild]++
-	l.lastAsk[key] = now
-	// Forget cooldowns that have run out, so the map stays small.
-	if len(l.lastAsk) > 10000 {
-		for k, t := range l.lastAsk {
-			if now.Sub(t) > l.cooldownFor("")*2+time.Minute {
-				delete(l.lastAsk, k)
+	if cd := l.cooldownFor(guild); cd > 0 {
+		l.lastAsk[key] = now
+		// Forget cooldowns that have run out, so the map stays small.
+		if len(l.lastAsk) > 10000 {
+			for k, t := range l.lastAsk {
+				if now.Sub(t) > l.maxCooldown() {
+					delete(l.lastAsk, k)
+				}
 			}
 		}
 	}

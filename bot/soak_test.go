@@ -131,6 +131,10 @@ func BenchmarkSoak(b *testing.B) {
 		cancel()
 		<-done
 		oa.Close()
+		// The fakes' own records are test scaffolding, not the bot's memory.
+		d.ForgetTraffic()
+		oa.ForgetRequests()
+		sent, final = nil, nil
 		time.Sleep(time.Second)
 		runtime.GC()
 		runtime.ReadMemStats(&ms)

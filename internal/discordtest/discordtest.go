@@ -698,3 +698,11 @@ func (s *Server) attachment(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Write(data)
 }
+
+// ForgetTraffic drops the recorded calls and the replay history (for
+// memory measurements in long benchmarks).
+func (s *Server) ForgetTraffic() {
+	s.mu.Lock()
+	s.calls, s.history = nil, nil
+	s.mu.Unlock()
+}

@@ -231,3 +231,10 @@ func (s *Server) writeStream(w http.ResponseWriter, r *http.Request, req Request
 	send(s.chunk(req, map[string]any{}, "stop"))
 	send([]byte("[DONE]"))
 }
+
+// ForgetRequests drops the recorded requests.
+func (s *Server) ForgetRequests() {
+	s.mu.Lock()
+	s.requests = nil
+	s.mu.Unlock()
+}
