@@ -134,22 +134,23 @@ func BenchmarkSoak(b *testing.B) {
 		// The fakes' own records are test scaffolding, not the bot's memory.
 		d.ForgetTraffic()
 		oa.ForgetRequests()
+		replied := len(final)
 		sent, final = nil, nil
 		time.Sleep(time.Second)
 		runtime.GC()
 		runtime.ReadMemStats(&ms)
 		heap1, g1 := ms.HeapAlloc, runtime.NumGoroutine()
-		lost := n - len(final)
+		lost := n - replied
 		p99 := time.Duration(0)
 		if len(lat) > 0 {
 			p99 = lat[min(len(lat)-1, len(lat)*99/100)]
 		}
 		b.ReportMetric(float64(n), "asked")
-		b.ReportMetric(float64(len(final)), "replied")
+		b.ReportMetric(float64(replied), "replied")
 		b.ReportMetric(float64(lost), "lost")
 		b.ReportMetric(float64(p99.Milliseconds()), "p99-ms")
 		fmt.Fprintf(os.Stderr, "soak: %s, %d asked, %d replied (%d error replies), %d lost, %d gateway drops, %d resumes, p99 dispatch→final reply %s, goroutines %d → %d, heap %.1f → %.1f MiB\n",
-			elapsed.Round(time.Second), n, len(final), errorsSeen, lost, drops, d.Resumes(), p99.Round(time.Millisecond),
+			elapsed.Round(time.Second), n, replied, errorsSeen, lost, drops, d.Resumes(), p99.Round(time.Millisecond),
 			g0, g1, float64(heap0)/(1<<20), float64(heap1)/(1<<20))
 		if lost > 0 {
 			b.Errorf("%d questions got no reply", lost)
