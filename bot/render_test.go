@@ -9,7 +9,8 @@ import (
 	"github.com/footnote-bot/footnote/answer"
 )
 
-var citeRe = regexp.MustCompile(`\[\d+\]`)
+// citeRe matches citation markers as answers write them: [1] to [999].
+var citeRe = regexp.MustCompile(`\[\d{1,3}\]`)
 
 // checkSplit asserts SplitText's promises.
 func checkSplit(t *testing.T, in string, limit int) []string {
