@@ -102,6 +102,13 @@ func SplitText(s string, limit int) []string {
 		if cut <= 0 {
 			cut = cutAt
 		}
+		// Do not split a run of backticks (a code fence).
+		for cut > 1 && cut < len(s) && s[cut-1] == '`' && s[cut] == '`' {
+			cut--
+		}
+		if cut <= 1 {
+			cut = cutAt
+		}
 		// Do not split "[12]".
 		if j := strings.LastIndexByte(s[:cut], '['); j >= 0 && !strings.Contains(s[j:cut], "]") && isCitationStart(s[j:]) && j > 0 {
 			cut = j
