@@ -30,10 +30,17 @@ type QueryTerm struct {
 }
 
 // ParseQuery analyses a query into weighted terms (repeated terms add up).
-func ParseQuery(q string) []QueryTerm {
+func ParseQuery(q string) []QueryTerm { return parseQuery(q, Stem) }
+
+// parseQuery tokenizes, drops stop words and stems with stem.
+func parseQuery(q string, stem func(string) string) []QueryTerm {
 	var out []QueryTerm
 	pos := map[string]int{}
-	for _, t := range Analyze(q) {
+	for _, tok := range Tokenize(q) {
+		if stopWord(tok.Text) {
+			continue
+		}
+		t := stem(tok.Text)
 		if i, ok := pos[t]; ok {
 			out[i].Weight++
 			continue
@@ -51,23 +58,7 @@ func (ix *Index) Search(query string, k int, opt Options) []Hit {
 }
 
 // ParseQuery is the package ParseQuery with stems cached in the index.
-func (ix *Index) ParseQuery(q string) []QueryTerm {
-	var out []QueryTerm
-	pos := map[string]int{}
-	for _, tok := range Tokenize(q) {
-		if stopWord(tok.Text) {
-			continue
-		}
-		t := ix.stem(tok.Text)
-		if i, ok := pos[t]; ok {
-			out[i].Weight++
-			continue
-		}
-		pos[t] = len(out)
-		out = append(out, QueryTerm{Term: t, Weight: 1})
-	}
-	return out
-}
+func (ix *Index) ParseQuery(q string) []QueryTerm { return parseQuery(q, ix.stem) }
 
 // stem stems a folded word, remembering up to 1<<17 words.
 func (ix *Index) stem(w string) string {
