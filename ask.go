@@ -31,6 +31,16 @@ func buildService(cfg config.Config, live *retrieval.Live, e env, obs answer.Obs
 	return answer.New(live.Load, p, opt), nil
 }
 
+// localService loads the configured articles (or index file) and returns an
+// answer service over them, for the one-shot commands.
+func localService(ctx context.Context, cfg config.Config, e env) (*answer.Service, error) {
+	ix, err := loadIndex(ctx, cfg, newLogger(cfg, e.stderr), e.stderr)
+	if err != nil {
+		return nil, err
+	}
+	return buildService(cfg, retrieval.NewLive(ix), e, nil)
+}
+
 func cmdAsk(ctx context.Context, e env, args []string) error {
 	fs := flag.NewFlagSet("ask", flag.ContinueOnError)
 	asJSON := fs.Bool("json", false, "print the answer as one JSON object")
@@ -43,11 +53,7 @@ func cmdAsk(ctx context.Context, e env, args []string) error {
 	if strings.TrimSpace(question) == "" {
 		return usagef("ask: give a question, e.g. footnote ask \"What is footnote?\"")
 	}
-	ix, err := loadIndex(ctx, cfg, newLogger(cfg, e.stderr), e.stderr)
-	if err != nil {
-		return err
-	}
-	svc, err := buildService(cfg, retrieval.NewLive(ix), e, nil)
+	svc, err := localService(ctx, cfg, e)
 	if err != nil {
 		return err
 	}
@@ -105,11 +111,7 @@ func cmdQA(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	ix, err := loadIndex(ctx, cfg, newLogger(cfg, e.stderr), e.stderr)
-	if err != nil {
-		return err
-	}
-	svc, err := buildService(cfg, retrieval.NewLive(ix), e, nil)
+	svc, err := localService(ctx, cfg, e)
 	if err != nil {
 		return err
 	}

@@ -61,13 +61,7 @@ func TestServeEndToEnd(t *testing.T) {
 		cancel()
 		t.Fatalf("never identified; logs:\n%s", logs.String())
 	}
-	m := map[string]any{
-		"id": discordtest.Snowflake(), "application_id": discordtest.AppID, "type": 2, "token": "tok-e2e", "version": 1,
-		"guild_id": discordtest.GuildID, "channel_id": "1400000000000000001", "app_permissions": "0", "locale": "en-US",
-		"member": map[string]any{"user": discordtest.User("1500000000000000001", "alice", false), "roles": []any{}, "permissions": "0",
-			"joined_at": "2024-01-01T00:00:00.000000+00:00", "deaf": false, "mute": false},
-		"data": map[string]any{"id": "1", "name": "ask", "type": 1, "options": []any{map[string]any{"name": "question", "type": 3, "value": "How do I reload the articles?"}}},
-	}
+	m := discordtest.AskInteraction(discordtest.Snowflake(), "tok-e2e", "1500000000000000001", "How do I reload the articles?")
 	d.Dispatch("INTERACTION_CREATE", m)
 	c, ok := d.WaitCall(5*time.Second, func(c discordtest.Call) bool { return strings.HasSuffix(c.Path, "/tok-e2e/callback") })
 	if !ok || !strings.Contains(string(c.Body), "/reload") {

@@ -59,13 +59,7 @@ func BenchmarkAskLoad(b *testing.B) {
 			<-tick.C
 			id := discordtest.Snowflake()
 			tokens[j] = "tok-" + id
-			m := map[string]any{
-				"id": id, "application_id": discordtest.AppID, "type": 2, "token": tokens[j], "version": 1,
-				"guild_id": discordtest.GuildID, "channel_id": "1400000000000000001", "app_permissions": "0", "locale": "en-US",
-				"member": map[string]any{"user": discordtest.User(strconv.Itoa(1500000000000000000+j), "u", false), "roles": []any{},
-					"permissions": "0", "joined_at": "2024-01-01T00:00:00.000000+00:00", "deaf": false, "mute": false},
-				"data": map[string]any{"id": "1", "name": "ask", "type": 1, "options": []any{map[string]any{"name": "question", "type": 3, "value": qs[j%len(qs)]}}},
-			}
+			m := discordtest.AskInteraction(id, tokens[j], strconv.Itoa(1500000000000000000+j), qs[j%len(qs)])
 			sent[tokens[j]] = time.Now()
 			d.Dispatch("INTERACTION_CREATE", m)
 		}

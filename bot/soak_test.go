@@ -89,14 +89,7 @@ func BenchmarkSoak(b *testing.B) {
 			id := discordtest.Snowflake()
 			tok := "tok-" + id
 			sent[tok] = time.Now()
-			d.Dispatch("INTERACTION_CREATE", map[string]any{
-				"id": id, "application_id": discordtest.AppID, "type": 2, "token": tok, "version": 1,
-				"guild_id": discordtest.GuildID, "channel_id": "1400000000000000001", "app_permissions": "0", "locale": "en-US",
-				"member": map[string]any{"user": discordtest.User(strconv.Itoa(1500000000000000000+j), "u", false), "roles": []any{},
-					"permissions": "0", "joined_at": "2024-01-01T00:00:00.000000+00:00", "deaf": false, "mute": false},
-				"data": map[string]any{"id": "1", "name": "ask", "type": 1, "options": []any{
-					map[string]any{"name": "question", "type": 3, "value": questions[j%len(questions)]}}},
-			})
+			d.Dispatch("INTERACTION_CREATE", discordtest.AskInteraction(id, tok, strconv.Itoa(1500000000000000000+j), questions[j%len(questions)]))
 		}
 		tick.Stop()
 		// Wait for every final reply: a PATCH that is not a "Writing…" edit.

@@ -706,3 +706,16 @@ func (s *Server) ForgetTraffic() {
 	s.calls, s.history = nil, nil
 	s.mu.Unlock()
 }
+
+// AskInteraction is a minimal /ask INTERACTION_CREATE payload, shaped as
+// Discord documents it, for benchmarks and end-to-end tests.
+func AskInteraction(id, token, userID, question string) map[string]any {
+	return map[string]any{
+		"id": id, "application_id": AppID, "type": 2, "token": token, "version": 1,
+		"guild_id": GuildID, "channel_id": "1400000000000000001", "app_permissions": "0", "locale": "en-US",
+		"member": map[string]any{"user": User(userID, "u", false), "roles": []any{}, "permissions": "0",
+			"joined_at": "2024-01-01T00:00:00.000000+00:00", "deaf": false, "mute": false},
+		"data": map[string]any{"id": "1", "name": "ask", "type": 1, "options": []any{
+			map[string]any{"name": "question", "type": 3, "value": question}}},
+	}
+}
