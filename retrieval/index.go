@@ -41,6 +41,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -75,38 +76,39 @@ type DocInfo struct {
 	Count    int // number of passages
 }
 
-// posting list for one term.
-type postings struct {
-	Docs []uint32 // passage numbers, ascending
-	TFs  []uint16 // weighted term frequency
-}
-
 // Index is an immutable BM25 index over passages.
 type Index struct {
-	params   Params
-	passages []corpus.Passage
-	docOf    []uint32 // passage → document number
-	docs     []DocInfo
-	docByID  map[string]int
-	byID     map[string]int // passage ID → passage number
-	terms    map[string]uint32
-	lists    []postings
+	params  Params
+	store   *passageStore
+	docOf   []uint32 // passage → document number
+	docs    []DocInfo
+	docByID map[string]int
+	// The terms, sorted: term t is termText[termEnd[t-1]:termEnd[t]]; its
+	// postings are the passages post[start[t]:start[t+1]] (ascending), with
+	// impact codes imp[start[t]:start[t+1]].
+	termText []byte
+	termEnd  []uint32
+	start    []uint32
+	post     []uint32
+	imp      []uint16
 	lens     []uint32
 	avgLen   float64
+	// table holds the distinct values of the BM25 tf part
+	// tf·(k1+1)/(tf + k1·(1 − b + b·len/avglen)), ascending; postings keep a
+	// 16-bit code into it. Past 65,536 distinct values the codes are
+	// quantiles of them (see impactTable).
+	table []float32
 	// derived at build and load time
-	sorted []string // terms in order, for prefix completion
 	// accs recycles term-at-a-time accumulators across queries (a
 	// sync.Pool would drop these large buffers at every GC).
 	accs chan *accumulator
 	// forceStrategy pins query evaluation in tests (0 = choose).
 	forceStrategy int
 	idf           []float64
-	ub            []float64   // per-term score upper bound (qtf 1)
-	impact        [][]float32 // per posting: tf·(k1+1)/(tf + norm), parallel to lists
+	ub            []float64 // per-term score upper bound (qtf 1)
 	// stems caches query-time stemming (bounded).
 	stems     sync.Map
 	stemCount atomic.Int64
-	norm      []float32 // per-passage k1·(1 − b + b·len/avglen)
 }
 
 // Build indexes the documents' passages.
@@ -124,26 +126,40 @@ func BuildProgress(docs []corpus.Document, p Params, progress func(done, total i
 	if p.K1 <= 0 || p.B < 0 || p.B > 1 || p.TitleWeight < 0 || p.SectionWeight < 0 {
 		return nil, fmt.Errorf("retrieval: bad parameters %+v (want k1 > 0, 0 ≤ b ≤ 1, weights ≥ 0)", p)
 	}
-	ix := &Index{params: p, terms: map[string]uint32{}, docByID: map[string]int{}, byID: map[string]int{}}
+	ix := &Index{params: p, docByID: map[string]int{}}
+	store := newStoreBuilder()
+	seen := map[string]struct{}{}
+	terms := map[string]uint32{}
+	var lists [][]uint32 // passages per term
+	var tfs [][]uint16   // weighted term frequencies, parallel to lists
+	pn := uint32(0)
 	cache := stemCache{}
 	var buf, tbuf, sbuf []string
 	counts := map[uint32]uint32{}
 	for di, d := range docs {
 		if _, dup := ix.docByID[d.ID]; dup {
+			store.finish()
 			return nil, fmt.Errorf("retrieval: duplicate document ID %q", d.ID)
 		}
 		ix.docByID[d.ID] = di
-		ix.docs = append(ix.docs, DocInfo{ID: d.ID, Title: d.Title, URL: d.URL, Author: d.Author, Date: d.Date,
-			Source: d.Source, Sections: d.Sections, First: len(ix.passages), Count: len(d.Passages)})
+		// Clone: a loader's strings may be slices of a whole file, which
+		// the index must not keep alive.
+		sections := make([]string, len(d.Sections))
+		for i, sec := range d.Sections {
+			sections[i] = store.str(sec)
+		}
+		ix.docs = append(ix.docs, DocInfo{ID: strings.Clone(d.ID), Title: store.str(d.Title), URL: store.str(d.URL),
+			Author: strings.Clone(d.Author), Date: strings.Clone(d.Date), Source: strings.Clone(d.Source),
+			Sections: sections, First: int(pn), Count: len(d.Passages)})
 		tbuf = cache.analyze(d.Title, tbuf[:0])
 		section := ""
 		for _, ps := range d.Passages {
-			if _, dup := ix.byID[ps.ID]; dup {
+			if _, dup := seen[ps.ID]; dup {
+				store.finish()
 				return nil, fmt.Errorf("retrieval: duplicate passage ID %q", ps.ID)
 			}
-			pn := uint32(len(ix.passages))
-			ix.byID[ps.ID] = int(pn)
-			ix.passages = append(ix.passages, ps)
+			seen[ps.ID] = struct{}{}
+			store.add(ps)
 			ix.docOf = append(ix.docOf, uint32(di))
 			if ps.Section != section || sbuf == nil {
 				section = ps.Section
@@ -152,13 +168,14 @@ func BuildProgress(docs []corpus.Document, p Params, progress func(done, total i
 			clear(counts)
 			buf = cache.analyze(ps.Text, buf[:0])
 			length := len(buf)
-			add := func(terms []string, w int) {
-				for _, t := range terms {
-					id, ok := ix.terms[t]
+			add := func(words []string, w int) {
+				for _, t := range words {
+					id, ok := terms[t]
 					if !ok {
-						id = uint32(len(ix.lists))
-						ix.terms[t] = id
-						ix.lists = append(ix.lists, postings{})
+						id = uint32(len(lists))
+						terms[t] = id
+						lists = append(lists, nil)
+						tfs = append(tfs, nil)
 					}
 					counts[id] += uint32(w)
 				}
@@ -176,15 +193,21 @@ func BuildProgress(docs []corpus.Document, p Params, progress func(done, total i
 				if c > math.MaxUint16 {
 					c = math.MaxUint16
 				}
-				l := &ix.lists[id]
-				l.Docs = append(l.Docs, pn)
-				l.TFs = append(l.TFs, uint16(c))
+				lists[id] = append(lists[id], pn)
+				tfs[id] = append(tfs[id], uint16(c))
 			}
 			ix.lens = append(ix.lens, uint32(length))
+			pn++
 			if progress != nil && len(ix.lens)%4096 == 0 {
 				progress(len(ix.lens), total)
 			}
 		}
+	}
+	seen = nil
+	ix.store = store.finish()
+	ix.docOf, ix.lens, ix.docs = slices.Clone(ix.docOf), slices.Clone(ix.lens), slices.Clone(ix.docs)
+	if err := ix.pack(terms, lists, tfs); err != nil {
+		return nil, err
 	}
 	ix.finish()
 	if progress != nil {
@@ -193,53 +216,167 @@ func BuildProgress(docs []corpus.Document, p Params, progress func(done, total i
 	return ix, nil
 }
 
-// finish computes the derived statistics.
-func (ix *Index) finish() {
+// pack computes the BM25 tf part of every posting, builds the table of its
+// distinct values, and lays the terms and postings out flat and sorted.
+func (ix *Index) pack(terms map[string]uint32, lists [][]uint32, tfs [][]uint16) error {
 	var total float64
 	for _, l := range ix.lens {
 		total += float64(l)
 	}
-	n := len(ix.lens)
 	ix.avgLen = 1
-	if n > 0 && total > 0 {
+	if n := len(ix.lens); n > 0 && total > 0 {
 		ix.avgLen = total / float64(n)
 	}
-	k1, b := ix.params.K1, ix.params.B
-	ix.norm = make([]float32, n)
-	for i, l := range ix.lens {
-		ix.norm[i] = float32(k1 * (1 - b + b*float64(l)/ix.avgLen))
+	postings, textLen := 0, 0
+	for _, l := range lists {
+		postings += len(l)
 	}
-	ix.idf = make([]float64, len(ix.lists))
-	ix.ub = make([]float64, len(ix.lists))
-	ix.impact = make([][]float32, len(ix.lists))
-	for t, l := range ix.lists {
-		df := float64(len(l.Docs))
-		ix.idf[t] = math.Log(1 + (float64(n)-df+0.5)/(df+0.5))
-		best := 0.0
-		imp := make([]float32, len(l.Docs))
-		for i, d := range l.Docs {
-			tf := float64(l.TFs[i])
-			s := tf * (k1 + 1) / (tf + float64(ix.norm[d]))
-			imp[i] = float32(s)
-			if s > best {
-				best = s
+	if postings > math.MaxUint32 {
+		return fmt.Errorf("retrieval: %d postings, more than one index holds (%d); split the corpus", postings, uint32(math.MaxUint32))
+	}
+	codeOf := ix.impactCodes(lists, tfs, 1<<24)
+	names := make([]string, 0, len(terms))
+	for t := range terms {
+		names = append(names, t)
+		textLen += len(t)
+	}
+	sort.Strings(names)
+	ix.termText = make([]byte, 0, textLen)
+	ix.termEnd = make([]uint32, 0, len(names))
+	ix.start = make([]uint32, 1, len(names)+1)
+	ix.post = make([]uint32, 0, postings)
+	ix.imp = make([]uint16, 0, postings)
+	for _, name := range names {
+		id := terms[name]
+		ix.termText = append(ix.termText, name...)
+		ix.termEnd = append(ix.termEnd, uint32(len(ix.termText)))
+		ix.post = append(ix.post, lists[id]...)
+		for i, d := range lists[id] {
+			ix.imp = append(ix.imp, codeOf(tfs[id][i], d))
+		}
+		ix.start = append(ix.start, uint32(len(ix.post)))
+		lists[id], tfs[id] = nil, nil
+	}
+	return nil
+}
+
+// impactCodes fills ix.table with the distinct values of the BM25 tf part
+// over all postings and returns the function that codes a posting (its
+// weighted tf and passage). The tf part depends only on tf and the
+// passage's length, so it is computed once per (tf, length) pair seen, in
+// a dense table when the pairs are few (always, for paragraph-sized
+// passages) and a map otherwise.
+func (ix *Index) impactCodes(lists [][]uint32, tfs [][]uint16, denseLimit int) func(tf uint16, d uint32) uint16 {
+	k1, b := ix.params.K1, ix.params.B
+	impactOf := func(tf uint16, length uint32) float32 {
+		norm := float32(k1 * (1 - b + b*float64(length)/ix.avgLen))
+		return float32(float64(tf) * (k1 + 1) / (float64(tf) + float64(norm)))
+	}
+	// Number the distinct lengths.
+	lenID := map[uint32]uint32{}
+	for _, l := range ix.lens {
+		if _, ok := lenID[l]; !ok {
+			lenID[l] = uint32(len(lenID))
+		}
+	}
+	maxTF := uint16(0)
+	for _, t := range tfs {
+		for _, tf := range t {
+			maxTF = max(maxTF, tf)
+		}
+	}
+	pairs := (int(maxTF) + 1) * len(lenID)
+	if pairs <= denseLimit {
+		passLen := make([]uint32, len(ix.lens))
+		lens := make([]uint32, len(lenID))
+		for i, l := range ix.lens {
+			passLen[i] = lenID[l]
+			lens[lenID[l]] = l
+		}
+		nl := uint32(len(lenID))
+		used := make([]bool, pairs)
+		for t, l := range lists {
+			for i, d := range l {
+				used[uint32(tfs[t][i])*nl+passLen[d]] = true
 			}
 		}
-		ix.impact[t] = imp
-		ix.ub[t] = ix.idf[t] * best
+		distinct := map[float32]struct{}{}
+		for key, u := range used {
+			if u {
+				distinct[impactOf(uint16(uint32(key)/nl), lens[uint32(key)%nl])] = struct{}{}
+			}
+		}
+		ix.table = impactTable(distinct)
+		codes := make([]uint16, pairs)
+		for key, u := range used {
+			if u {
+				codes[key] = nearest(ix.table, impactOf(uint16(uint32(key)/nl), lens[uint32(key)%nl]))
+			}
+		}
+		return func(tf uint16, d uint32) uint16 { return codes[uint32(tf)*nl+passLen[d]] }
 	}
-	ix.accs = make(chan *accumulator, 2*runtime.GOMAXPROCS(0))
-	ix.sorted = make([]string, 0, len(ix.terms))
-	for t := range ix.terms {
-		ix.sorted = append(ix.sorted, t)
-	}
-	sort.Strings(ix.sorted)
-	if ix.byID == nil || len(ix.byID) != len(ix.passages) {
-		ix.byID = make(map[string]int, len(ix.passages))
-		for i, p := range ix.passages {
-			ix.byID[p.ID] = i
+	distinct := map[float32]struct{}{}
+	for t, l := range lists {
+		for i, d := range l {
+			distinct[impactOf(tfs[t][i], ix.lens[d])] = struct{}{}
 		}
 	}
+	ix.table = impactTable(distinct)
+	codes := make(map[float32]uint16, len(distinct))
+	for v := range distinct {
+		codes[v] = nearest(ix.table, v)
+	}
+	return func(tf uint16, d uint32) uint16 { return codes[impactOf(tf, ix.lens[d])] }
+}
+
+// impactTable sorts the distinct impact values. Up to 65,536 of them (any
+// corpus of paragraph-sized passages) the table is exact; past that it keeps
+// 65,536 evenly spaced quantiles, and a posting's impact is the nearest of
+// them.
+func impactTable(distinct map[float32]struct{}) []float32 {
+	all := make([]float32, 0, len(distinct))
+	for v := range distinct {
+		all = append(all, v)
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
+	if len(all) <= 1<<16 {
+		return all
+	}
+	table := make([]float32, 1<<16)
+	for i := range table {
+		table[i] = all[i*(len(all)-1)/(len(table)-1)]
+	}
+	return table
+}
+
+// nearest returns the code of the table value closest to v.
+func nearest(table []float32, v float32) uint16 {
+	i := sort.Search(len(table), func(i int) bool { return table[i] >= v })
+	if i == len(table) || (i > 0 && v-table[i-1] < table[i]-v) {
+		i--
+	}
+	return uint16(i)
+}
+
+// finish computes the derived per-term statistics.
+func (ix *Index) finish() {
+	n := ix.Len()
+	nt := ix.numTerms()
+	ix.idf = make([]float64, nt)
+	ix.ub = make([]float64, nt)
+	for t := range nt {
+		_, imp := ix.postings(uint32(t))
+		df := float64(len(imp))
+		ix.idf[t] = math.Log(1 + (float64(n)-df+0.5)/(df+0.5))
+		best := uint16(0)
+		for _, c := range imp {
+			best = max(best, c)
+		}
+		if len(imp) > 0 {
+			ix.ub[t] = ix.idf[t] * float64(ix.table[best])
+		}
+	}
+	ix.accs = make(chan *accumulator, 2*runtime.GOMAXPROCS(0))
 	if len(ix.docByID) != len(ix.docs) {
 		ix.docByID = make(map[string]int, len(ix.docs))
 		for i, d := range ix.docs {
@@ -248,11 +385,43 @@ func (ix *Index) finish() {
 	}
 }
 
+// numTerms is the number of distinct terms.
+func (ix *Index) numTerms() int { return len(ix.termEnd) }
+
+// termBytes is term t's text.
+func (ix *Index) termBytes(t int) []byte {
+	from := uint32(0)
+	if t > 0 {
+		from = ix.termEnd[t-1]
+	}
+	return ix.termText[from:ix.termEnd[t]]
+}
+
+// searchTerms returns the first term ≥ s.
+func (ix *Index) searchTerms(s string) int {
+	return sort.Search(ix.numTerms(), func(t int) bool { return string(ix.termBytes(t)) >= s })
+}
+
+// lookup finds an analysed term.
+func (ix *Index) lookup(term string) (uint32, bool) {
+	t := ix.searchTerms(term)
+	if t < ix.numTerms() && string(ix.termBytes(t)) == term {
+		return uint32(t), true
+	}
+	return 0, false
+}
+
+// postings returns term t's passages and impact codes.
+func (ix *Index) postings(t uint32) ([]uint32, []uint16) {
+	from, to := ix.start[t], ix.start[t+1]
+	return ix.post[from:to], ix.imp[from:to]
+}
+
 // Params reports the scoring parameters.
 func (ix *Index) Params() Params { return ix.params }
 
 // Len is the number of passages.
-func (ix *Index) Len() int { return len(ix.passages) }
+func (ix *Index) Len() int { return ix.store.Len() }
 
 // Docs lists the documents in load order.
 func (ix *Index) Docs() []DocInfo { return ix.docs }
@@ -268,15 +437,18 @@ func (ix *Index) Doc(id string) (DocInfo, bool) {
 
 // Passage finds a passage by ID.
 func (ix *Index) Passage(id string) (corpus.Passage, bool) {
-	i, ok := ix.byID[id]
+	i, ok := ix.store.find(id)
 	if !ok {
 		return corpus.Passage{}, false
 	}
-	return ix.passages[i], true
+	return ix.PassageAt(i), true
 }
 
-// PassageAt returns passage number i.
-func (ix *Index) PassageAt(i int) corpus.Passage { return ix.passages[i] }
+// PassageAt returns passage number i (decompressing its text).
+func (ix *Index) PassageAt(i int) corpus.Passage {
+	r := storeReader{s: ix.store}
+	return r.at(i)
+}
 
 // DocPassages returns a document's passages in order.
 func (ix *Index) DocPassages(id string) []corpus.Passage {
@@ -284,17 +456,22 @@ func (ix *Index) DocPassages(id string) []corpus.Passage {
 	if !ok {
 		return nil
 	}
-	return ix.passages[d.First : d.First+d.Count]
+	r := storeReader{s: ix.store}
+	out := make([]corpus.Passage, d.Count)
+	for i := range out {
+		out[i] = r.at(d.First + i)
+	}
+	return out
 }
 
 // IDF returns the inverse document frequency of an analysed term, and
 // whether the index has it. A term the index lacks gets the IDF of a term
 // found in no passage.
 func (ix *Index) IDF(term string) (float64, bool) {
-	if id, ok := ix.terms[term]; ok {
+	if id, ok := ix.lookup(term); ok {
 		return ix.idf[id], true
 	}
-	n := float64(len(ix.passages))
+	n := float64(ix.Len())
 	return math.Log(1 + (n+0.5)/0.5), false
 }
 
@@ -321,17 +498,29 @@ func (ix *Index) TermsWithPrefix(prefix string, n int) []string {
 	if prefix == "" || n <= 0 {
 		return nil
 	}
-	i := sort.SearchStrings(ix.sorted, prefix)
 	var out []string
-	for ; i < len(ix.sorted) && strings.HasPrefix(ix.sorted[i], prefix); i++ {
-		out = append(out, ix.sorted[i])
+	var df []uint32
+	for t := ix.searchTerms(prefix); t < ix.numTerms(); t++ {
+		term := string(ix.termBytes(t))
+		if !strings.HasPrefix(term, prefix) {
+			break
+		}
+		out = append(out, term)
+		df = append(df, ix.start[t+1]-ix.start[t])
 		if len(out) >= 200 {
 			break
 		}
 	}
-	sort.SliceStable(out, func(a, b int) bool {
-		return len(ix.lists[ix.terms[out[a]]].Docs) > len(ix.lists[ix.terms[out[b]]].Docs)
-	})
+	order := make([]int, len(out))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return df[order[a]] > df[order[b]] })
+	sorted := make([]string, len(out))
+	for i, o := range order {
+		sorted[i] = out[o]
+	}
+	out = sorted
 	if len(out) > n {
 		out = out[:n]
 	}

@@ -10,11 +10,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-
-	"github.com/footnote-bot/footnote/corpus"
 )
 
-// Index file format (version 1):
+// Index file format (version 2):
 //
 //	offset  size  field
 //	0       8     magic "FOOTNOTE"
@@ -30,7 +28,7 @@ import (
 // either the old file or the new one, never half of one.
 const (
 	fileMagic   = "FOOTNOTE"
-	fileVersion = 1
+	fileVersion = 2
 	headerSize  = 8 + 4 + 8 + 32
 )
 
@@ -43,23 +41,25 @@ var (
 type fileIndex struct {
 	Analyzer string
 	Params   Params
-	Passages []corpus.Passage
+	Store    *passageStore
 	DocOf    []uint32
 	Docs     []DocInfo
-	Terms    []string // term i owns Lists[i]
-	Lists    []postings
+	TermText []byte
+	TermEnd  []uint32
+	Start    []uint32
+	Post     []uint32
+	Imp      []uint16
 	Lens     []uint32
+	AvgLen   float64
+	Table    []float32
 }
 
 // WriteTo encodes the index in the file format.
 func (ix *Index) WriteTo(w io.Writer) (int64, error) {
-	terms := make([]string, len(ix.lists))
-	for t, id := range ix.terms {
-		terms[id] = t
-	}
 	var payload bytes.Buffer
-	fi := fileIndex{Analyzer: AnalyzerVersion, Params: ix.params, Passages: ix.passages, DocOf: ix.docOf,
-		Docs: ix.docs, Terms: terms, Lists: ix.lists, Lens: ix.lens}
+	fi := fileIndex{Analyzer: AnalyzerVersion, Params: ix.params, Store: ix.store, DocOf: ix.docOf,
+		Docs: ix.docs, TermText: ix.termText, TermEnd: ix.termEnd,
+		Start: ix.start, Post: ix.post, Imp: ix.imp, Lens: ix.lens, AvgLen: ix.avgLen, Table: ix.table}
 	if err := gob.NewEncoder(&payload).Encode(&fi); err != nil {
 		return 0, fmt.Errorf("encode index: %w", err)
 	}
@@ -148,27 +148,65 @@ func Decode(data []byte) (*Index, error) {
 	if fi.Analyzer != AnalyzerVersion {
 		return nil, fmt.Errorf("%w: built with analyzer %q, this footnote uses %q; rebuild it with 'footnote index'", ErrStale, fi.Analyzer, AnalyzerVersion)
 	}
-	if len(fi.Terms) != len(fi.Lists) || len(fi.DocOf) != len(fi.Passages) || len(fi.Lens) != len(fi.Passages) {
+	if fi.Store == nil {
+		fi.Store = &passageStore{Strings: []string{""}}
+	}
+	if err := fi.Store.check(); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
+	np := fi.Store.Len()
+	if len(fi.DocOf) != np || len(fi.Lens) != np {
 		return nil, fmt.Errorf("%w: inconsistent tables", ErrCorrupt)
 	}
-	ix := &Index{params: fi.Params, passages: fi.Passages, docOf: fi.DocOf, docs: fi.Docs, lists: fi.Lists,
-		lens: fi.Lens, terms: make(map[string]uint32, len(fi.Terms))}
-	for i, t := range fi.Terms {
-		ix.terms[t] = uint32(i)
-		if len(fi.Lists[i].Docs) != len(fi.Lists[i].TFs) {
-			return nil, fmt.Errorf("%w: postings of %q", ErrCorrupt, t)
-		}
-		for _, d := range fi.Lists[i].Docs {
-			if int(d) >= len(fi.Passages) {
-				return nil, fmt.Errorf("%w: posting past the last passage", ErrCorrupt)
-			}
-		}
+	if len(fi.Table) > 1<<16 {
+		return nil, fmt.Errorf("%w: impact table of %d entries", ErrCorrupt, len(fi.Table))
+	}
+	ix := &Index{params: fi.Params, store: fi.Store, docOf: fi.DocOf, docs: fi.Docs, termText: fi.TermText,
+		termEnd: fi.TermEnd, start: fi.Start, post: fi.Post, imp: fi.Imp, lens: fi.Lens, avgLen: fi.AvgLen, table: fi.Table}
+	if err := ix.checkPostings(); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
 	for _, d := range fi.DocOf {
 		if int(d) >= len(fi.Docs) {
 			return nil, fmt.Errorf("%w: passage of an unknown document", ErrCorrupt)
 		}
 	}
+	ix.store.index()
 	ix.finish()
 	return ix, nil
+}
+
+// checkPostings reports whether the term and posting tables of an index
+// read from a file are consistent, so that searching it cannot go wrong.
+func (ix *Index) checkPostings() error {
+	nt := len(ix.termEnd)
+	if len(ix.start) != nt+1 || ix.start[0] != 0 || int(ix.start[nt]) != len(ix.post) || len(ix.imp) != len(ix.post) {
+		return fmt.Errorf("posting tables of different lengths")
+	}
+	prev := uint32(0)
+	for _, e := range ix.termEnd {
+		if e < prev || int(e) > len(ix.termText) {
+			return fmt.Errorf("bad term offsets")
+		}
+		prev = e
+	}
+	n := uint32(ix.store.Len())
+	for t := range nt {
+		if t > 0 && string(ix.termBytes(t-1)) >= string(ix.termBytes(t)) {
+			return fmt.Errorf("terms out of order at %q", ix.termBytes(t))
+		}
+		if ix.start[t+1] < ix.start[t] {
+			return fmt.Errorf("bad posting offsets")
+		}
+		docs, imp := ix.postings(uint32(t))
+		for j, d := range docs {
+			if d >= n || (j > 0 && d <= docs[j-1]) {
+				return fmt.Errorf("postings of %q out of order or past the last passage", ix.termBytes(t))
+			}
+			if int(imp[j]) >= len(ix.table) {
+				return fmt.Errorf("impact code past the table")
+			}
+		}
+	}
+	return nil
 }

@@ -155,13 +155,13 @@ func TestRankingToyCorpus(t *testing.T) {
 func bruteForce(ix *Index, q []QueryTerm, k int) []scored {
 	scores := map[uint32]float64{}
 	for _, qt := range q {
-		id, ok := ix.terms[qt.Term]
+		id, ok := ix.lookup(qt.Term)
 		if !ok {
 			continue
 		}
-		l := ix.lists[id]
-		for i, d := range l.Docs {
-			scores[d] += qt.Weight * ix.idf[id] * float64(ix.impact[id][i])
+		docs, imp := ix.postings(id)
+		for i, d := range docs {
+			scores[d] += qt.Weight * ix.idf[id] * float64(ix.table[imp[i]])
 		}
 	}
 	var all []scored
@@ -177,17 +177,18 @@ func bruteForce(ix *Index, q []QueryTerm, k int) []scored {
 
 // exhaustiveScore is one passage's score summed term by term.
 func exhaustiveScore(ix *Index, q []QueryTerm, passageID string) float64 {
-	d := uint32(ix.byID[passageID])
+	pn, _ := ix.store.find(passageID)
+	d := uint32(pn)
 	total := 0.0
 	for _, qt := range q {
-		id, ok := ix.terms[qt.Term]
+		id, ok := ix.lookup(qt.Term)
 		if !ok {
 			continue
 		}
-		l := ix.lists[id]
-		for i, pd := range l.Docs {
+		docs, imp := ix.postings(id)
+		for i, pd := range docs {
 			if pd == d {
-				total += qt.Weight * ix.idf[id] * float64(ix.impact[id][i])
+				total += qt.Weight * ix.idf[id] * float64(ix.table[imp[i]])
 			}
 		}
 	}
@@ -241,7 +242,7 @@ func checkAgainstExhaustive(t *testing.T, ix *Index, strategy int) {
 			// Sums in another order may differ in the last bits; a rank may
 			// then hold another passage only if the two tie.
 			if math.Abs(got[j].Score-want[j].score) > 1e-9 || math.Abs(got[j].Score-exhaustiveScore(ix, q, got[j].Passage.ID)) > 1e-9 {
-				t.Fatalf("strategy %d query %v k=%d rank %d: %s %.6f, want %s %.6f", strategy, q, k, j, got[j].Passage.ID, got[j].Score, ix.passages[want[j].doc].ID, want[j].score)
+				t.Fatalf("strategy %d query %v k=%d rank %d: %s %.6f, want %s %.6f", strategy, q, k, j, got[j].Passage.ID, got[j].Score, ix.PassageAt(int(want[j].doc)).ID, want[j].score)
 			}
 		}
 	}

@@ -80,8 +80,8 @@ type cursor struct {
 	name   string
 	weight float64 // qtf · idf
 	ub     float64 // weight · max tf part
-	list   *postings
-	impact []float32
+	docs   []uint32
+	imp    []uint16
 	bit    uint64 // 1 << index of its term in the query (0 past 64 terms)
 	qi     int    // index of its term in the query
 	pos    int
@@ -122,7 +122,30 @@ func better(a, b scored) bool {
 
 // SearchTerms is Search for an already analysed query.
 func (ix *Index) SearchTerms(q []QueryTerm, k int, opt Options) []Hit {
-	if k <= 0 || len(ix.passages) == 0 {
+	return ix.finishHits(q, ix.rank(q, k, opt))
+}
+
+// Ranked is a passage as ranked, before its text is read.
+type Ranked struct {
+	ID    string
+	Score float64
+}
+
+// Rank is Search without reading the passages: the passage IDs and scores
+// alone, the answer a search engine gives before stored fields are
+// fetched. Same order and scores as Search.
+func (ix *Index) Rank(query string, k int, opt Options) []Ranked {
+	res := ix.rank(ix.ParseQuery(query), k, opt)
+	out := make([]Ranked, len(res))
+	for i, r := range res {
+		out[i] = Ranked{ID: string(ix.store.id(int(r.doc))), Score: r.score}
+	}
+	return out
+}
+
+// rank returns the k best passages, best first.
+func (ix *Index) rank(q []QueryTerm, k int, opt Options) []scored {
+	if k <= 0 || ix.Len() == 0 {
 		return nil
 	}
 	var allowed map[uint32]bool
@@ -139,7 +162,7 @@ func (ix *Index) SearchTerms(q []QueryTerm, k int, opt Options) []Hit {
 	}
 	var cs []*cursor
 	for qi, qt := range q {
-		id, ok := ix.terms[qt.Term]
+		id, ok := ix.lookup(qt.Term)
 		if !ok || qt.Weight <= 0 {
 			continue
 		}
@@ -148,30 +171,36 @@ func (ix *Index) SearchTerms(q []QueryTerm, k int, opt Options) []Hit {
 		if qi < 64 {
 			bit = 1 << qi
 		}
-		cs = append(cs, &cursor{term: id, name: qt.Term, weight: w, ub: qt.Weight * ix.ub[id], list: &ix.lists[id],
-			impact: ix.impact[id], bit: bit, qi: qi})
+		docs, imp := ix.postings(id)
+		cs = append(cs, &cursor{term: id, name: qt.Term, weight: w, ub: qt.Weight * ix.ub[id], docs: docs, imp: imp,
+			bit: bit, qi: qi})
 	}
 	if len(cs) == 0 {
 		return nil
 	}
 	total := 0
 	for _, c := range cs {
-		total += len(c.list.Docs)
+		total += len(c.docs)
 	}
 	// Term at a time reads every posting but in tight loops; it wins while
 	// its accumulator stays in cache. Past that, MaxScore's sequential merge
 	// and skipping win.
-	if ix.forceStrategy == strategyTAAT || (ix.forceStrategy == strategyAuto && total <= taatMaxPostings && len(ix.passages) <= taatMaxPassages) {
-		return ix.finishHits(q, ix.taat(cs, k, allowed))
+	if ix.forceStrategy == strategyTAAT || (ix.forceStrategy == strategyAuto && total <= taatMaxPostings && ix.Len() <= taatMaxPassages) {
+		return sortScored(ix.taat(cs, k, allowed))
 	}
-	return ix.finishHits(q, ix.maxScore(cs, k, allowed))
+	return sortScored(ix.maxScore(cs, k, allowed))
+}
+
+func sortScored(res []scored) []scored {
+	sort.Slice(res, func(i, j int) bool { return better(res[i], res[j]) })
+	return res
 }
 
 // daat is a cursor in the document-at-a-time loop: a value type kept in
 // one slice, with its current passage cached, for a tight inner loop.
 type daat struct {
 	docs   []uint32
-	imp    []float32
+	imp    []uint16
 	pos    int
 	cur    uint32
 	weight float64
@@ -229,13 +258,14 @@ func (ix *Index) maxScore(in []*cursor, k int, allowed map[uint32]bool) []scored
 	cum := make([]float64, len(in))
 	sum := 0.0
 	for i, c := range in {
-		cs[i] = daat{docs: c.list.Docs, imp: c.impact, weight: c.weight, bit: c.bit, cur: noDoc}
-		if len(c.list.Docs) > 0 {
-			cs[i].cur = c.list.Docs[0]
+		cs[i] = daat{docs: c.docs, imp: c.imp, weight: c.weight, bit: c.bit, cur: noDoc}
+		if len(c.docs) > 0 {
+			cs[i].cur = c.docs[0]
 		}
 		sum += c.ub
 		cum[i] = sum
 	}
+	table := ix.table
 	h := make(minHeap, 0, k)
 	threshold := -1.0
 	ess := 0
@@ -250,7 +280,7 @@ func (ix *Index) maxScore(in []*cursor, k int, allowed map[uint32]bool) []scored
 		for i := ess; i < len(cs); i++ {
 			c := &cs[i]
 			if c.cur == d {
-				score += c.weight * float64(c.imp[c.pos])
+				score += c.weight * float64(table[c.imp[c.pos]])
 				mask |= c.bit
 				c.next()
 			}
@@ -270,7 +300,7 @@ func (ix *Index) maxScore(in []*cursor, k int, allowed map[uint32]bool) []scored
 			c := &cs[i]
 			c.seek(cand)
 			if c.cur == cand {
-				score += c.weight * float64(c.imp[c.pos])
+				score += c.weight * float64(table[c.imp[c.pos]])
 				mask |= c.bit
 			}
 		}
@@ -307,17 +337,17 @@ func (ix *Index) maxScore(in []*cursor, k int, allowed map[uint32]bool) []scored
 	return h
 }
 
-// finishHits sorts the kept passages and records the matched terms.
+// finishHits reads the ranked passages and records the matched terms.
 func (ix *Index) finishHits(q []QueryTerm, res []scored) []Hit {
-	sort.Slice(res, func(i, j int) bool { return better(res[i], res[j]) })
 	hits := make([]Hit, len(res))
+	rd := storeReader{s: ix.store}
 	for i, r := range res {
-		hits[i] = Hit{Passage: ix.passages[r.doc], Score: r.score}
+		hits[i] = Hit{Passage: rd.at(int(r.doc)), Score: r.score}
 		for j, qt := range q {
 			var matched bool
 			if j < 64 {
 				matched = r.mask&(1<<j) != 0
-			} else if id, ok := ix.terms[qt.Term]; ok {
+			} else if id, ok := ix.lookup(qt.Term); ok {
 				matched = ix.has(id, r.doc)
 			}
 			if matched {
@@ -329,7 +359,7 @@ func (ix *Index) finishHits(q []QueryTerm, res []scored) []Hit {
 }
 
 func (ix *Index) has(term, doc uint32) bool {
-	docs := ix.lists[term].Docs
+	docs, _ := ix.postings(term)
 	i := sort.Search(len(docs), func(i int) bool { return docs[i] >= doc })
 	return i < len(docs) && docs[i] == doc
 }
@@ -359,7 +389,7 @@ func (ix *Index) SearchDocs(query string, k int, opt Options) []DocHit {
 			seen[h.Passage.DocID] = true
 			out = append(out, DocHit{DocID: h.Passage.DocID, Score: h.Score, Best: h})
 		}
-		if len(out) >= k || len(hits) < pk || pk >= len(ix.passages) {
+		if len(out) >= k || len(hits) < pk || pk >= ix.Len() {
 			if len(out) > k {
 				out = out[:k]
 			}
@@ -495,17 +525,17 @@ func (ix *Index) taat(cs []*cursor, k int, allowed map[uint32]bool) []scored {
 	select {
 	case acc = <-ix.accs:
 	default:
-		acc = &accumulator{score: make([]float64, len(ix.passages)), mask: make([]uint64, len(ix.passages))}
+		acc = &accumulator{score: make([]float64, ix.Len()), mask: make([]uint64, ix.Len())}
 	}
 	for _, c := range cs {
-		docs, imp := c.list.Docs, c.impact
+		docs, imp, table := c.docs, c.imp, ix.table
 		w, bit := c.weight, c.bit
 		score, mask := acc.score, acc.mask
 		for i, d := range docs {
 			if score[d] == 0 {
 				acc.touched = append(acc.touched, d)
 			}
-			score[d] += w * float64(imp[i])
+			score[d] += w * float64(table[imp[i]])
 			mask[d] |= bit
 		}
 	}

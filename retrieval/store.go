@@ -1,0 +1,325 @@
+package retrieval
+
+import (
+	"fmt"
+	"hash/fnv"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/footnote-bot/footnote/corpus"
+)
+
+// A compressed text block holds up to blockPassages passages and is closed
+// once it reaches blockBytes: small enough that quoting a passage
+// decompresses a few kilobytes (a few µs), large enough for zstd to find
+// repeats (≈2.3× on the synthetic corpus).
+const (
+	blockPassages = 8
+	blockBytes    = 4 << 10
+)
+
+// passageStore keeps the passages compactly, the way Lucene keeps stored
+// fields: metadata in flat tables of integers into one table of distinct
+// strings, and the text in zstd-compressed blocks of a few passages.
+// Reading a passage decompresses its block. Exported fields are what the
+// index file stores.
+type passageStore struct {
+	Strings   []string // distinct document IDs, titles, sections, headings and URLs; Strings[0] is ""
+	IDs       []byte   // passage IDs, concatenated
+	IDEnd     []uint32 // passage i's ID is IDs[IDEnd[i-1]:IDEnd[i]]
+	DocID     []uint32 // index into Strings, per passage
+	Title     []uint32
+	Section   []uint32
+	Heading   []uint32
+	URL       []uint32
+	Paragraph []uint32
+	TextEnd   []uint32 // end of passage i's text in its decompressed block
+	Blocks     []byte   // compressed blocks, concatenated
+	BlockEnd   []uint64 // block j is Blocks[BlockEnd[j-1]:BlockEnd[j]]
+	BlockStart []uint32 // block j's first passage
+
+	slots []uint32 // open addressing by ID hash: passage number + 1, 0 = empty
+}
+
+// decoder is the zstd decoder every store shares: DecodeAll is safe for
+// concurrent use and starts no goroutines.
+var decoder = sync.OnceValue(func() *zstd.Decoder {
+	dec, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(0), zstd.WithDecoderLowmem(true))
+	if err != nil {
+		panic(fmt.Sprintf("retrieval: zstd decoder: %v", err)) // only for bad options
+	}
+	return dec
+})
+
+// storeBuilder fills a passageStore, compressing full blocks on a
+// goroutine of its own while indexing goes on.
+type storeBuilder struct {
+	s      *passageStore
+	strIdx map[string]uint32
+	raw    []byte
+	inRaw  int
+	work   chan []byte
+	done   chan struct{}
+}
+
+func newStoreBuilder() *storeBuilder {
+	b := &storeBuilder{s: &passageStore{Strings: []string{""}}, strIdx: map[string]uint32{"": 0},
+		work: make(chan []byte, 8), done: make(chan struct{})}
+	// An encoder per build: its tables (a few MiB) go when the build ends.
+	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(1))
+	if err != nil {
+		panic(fmt.Sprintf("retrieval: zstd encoder: %v", err)) // only for bad options
+	}
+	go func() {
+		defer close(b.done)
+		for raw := range b.work {
+			b.s.Blocks = enc.EncodeAll(raw, b.s.Blocks)
+			b.s.BlockEnd = append(b.s.BlockEnd, uint64(len(b.s.Blocks)))
+		}
+	}()
+	return b
+}
+
+// ref returns v's index in the string table, adding a copy of v (a
+// loader's strings may be slices of a whole file, which the store must not
+// keep alive).
+func (b *storeBuilder) ref(v string) uint32 {
+	if i, ok := b.strIdx[v]; ok {
+		return i
+	}
+	v = strings.Clone(v)
+	i := uint32(len(b.s.Strings))
+	b.s.Strings = append(b.s.Strings, v)
+	b.strIdx[v] = i
+	return i
+}
+
+// str returns the table's copy of v.
+func (b *storeBuilder) str(v string) string { return b.s.Strings[b.ref(v)] }
+
+func (b *storeBuilder) add(p corpus.Passage) {
+	s := b.s
+	s.IDs = append(s.IDs, p.ID...)
+	s.IDEnd = append(s.IDEnd, uint32(len(s.IDs)))
+	s.DocID = append(s.DocID, b.ref(p.DocID))
+	s.Title = append(s.Title, b.ref(p.Title))
+	s.Section = append(s.Section, b.ref(p.Section))
+	s.Heading = append(s.Heading, b.ref(p.Heading))
+	s.URL = append(s.URL, b.ref(p.URL))
+	s.Paragraph = append(s.Paragraph, uint32(p.Paragraph))
+	if b.inRaw == 0 {
+		s.BlockStart = append(s.BlockStart, uint32(len(s.IDEnd)-1))
+	}
+	b.raw = append(b.raw, p.Text...)
+	s.TextEnd = append(s.TextEnd, uint32(len(b.raw)))
+	b.inRaw++
+	if b.inRaw == blockPassages || len(b.raw) >= blockBytes {
+		b.flush()
+	}
+}
+
+func (b *storeBuilder) flush() {
+	if b.inRaw == 0 {
+		return
+	}
+	b.work <- b.raw
+	b.raw, b.inRaw = nil, 0
+}
+
+// finish compresses the last block and returns the store, ready to read.
+func (b *storeBuilder) finish() *passageStore {
+	b.flush()
+	close(b.work)
+	<-b.done
+	// Drop the slack that appending left in every table.
+	s := b.s
+	s.Strings, s.IDs, s.Blocks, s.BlockEnd = slices.Clone(s.Strings), slices.Clone(s.IDs), slices.Clone(s.Blocks), slices.Clone(s.BlockEnd)
+	s.BlockStart = slices.Clone(s.BlockStart)
+	for _, t := range []*[]uint32{&s.IDEnd, &s.DocID, &s.Title, &s.Section, &s.Heading, &s.URL, &s.Paragraph, &s.TextEnd} {
+		*t = slices.Clone(*t)
+	}
+	s.index()
+	return s
+}
+
+// Len is the number of passages.
+func (s *passageStore) Len() int { return len(s.IDEnd) }
+
+// check reports whether the tables agree with each other (for files read
+// from disk).
+func (s *passageStore) check() error {
+	n := s.Len()
+	for _, t := range [][]uint32{s.DocID, s.Title, s.Section, s.Heading, s.URL, s.Paragraph, s.TextEnd} {
+		if len(t) != n {
+			return fmt.Errorf("passage tables of different lengths")
+		}
+	}
+	if len(s.BlockEnd) != len(s.BlockStart) || (n == 0) != (len(s.BlockStart) == 0) {
+		return fmt.Errorf("%d text blocks for %d passages", len(s.BlockEnd), n)
+	}
+	for j, first := range s.BlockStart {
+		if (j == 0 && first != 0) || (j > 0 && first <= s.BlockStart[j-1]) || int(first) >= n {
+			return fmt.Errorf("bad text block starts")
+		}
+	}
+	if len(s.Strings) == 0 || s.Strings[0] != "" {
+		return fmt.Errorf("bad string table")
+	}
+	prev := uint32(0)
+	for _, e := range s.IDEnd {
+		if e < prev || int(e) > len(s.IDs) {
+			return fmt.Errorf("bad passage ID offsets")
+		}
+		prev = e
+	}
+	for _, t := range [][]uint32{s.DocID, s.Title, s.Section, s.Heading, s.URL} {
+		for _, v := range t {
+			if int(v) >= len(s.Strings) {
+				return fmt.Errorf("string reference out of range")
+			}
+		}
+	}
+	prevB := uint64(0)
+	for _, e := range s.BlockEnd {
+		if e < prevB || e > uint64(len(s.Blocks)) {
+			return fmt.Errorf("bad text block offsets")
+		}
+		prevB = e
+	}
+	// Every block must decompress to exactly its passages' text, so that
+	// reading a passage later cannot fail.
+	for j := range s.BlockEnd {
+		raw, err := s.block(j)
+		if err != nil {
+			return err
+		}
+		prevT := uint32(0)
+		for i := int(s.BlockStart[j]); i < s.blockLimit(j); i++ {
+			if s.TextEnd[i] < prevT || int(s.TextEnd[i]) > len(raw) {
+				return fmt.Errorf("text block %d: bad passage offsets", j)
+			}
+			prevT = s.TextEnd[i]
+		}
+		if int(prevT) != len(raw) {
+			return fmt.Errorf("text block %d: %d bytes, passages end at %d", j, len(raw), prevT)
+		}
+	}
+	return nil
+}
+
+func hashID(id []byte) uint64 {
+	h := fnv.New64a()
+	h.Write(id)
+	return h.Sum64()
+}
+
+// index builds the ID lookup table.
+func (s *passageStore) index() {
+	size := 1
+	for size < 2*s.Len() {
+		size <<= 1
+	}
+	s.slots = make([]uint32, size)
+	mask := uint64(size - 1)
+	for i := range s.Len() {
+		for h := hashID(s.id(i)) & mask; ; h = (h + 1) & mask {
+			if s.slots[h] == 0 {
+				s.slots[h] = uint32(i) + 1
+				break
+			}
+		}
+	}
+}
+
+func (s *passageStore) id(i int) []byte {
+	start := uint32(0)
+	if i > 0 {
+		start = s.IDEnd[i-1]
+	}
+	return s.IDs[start:s.IDEnd[i]]
+}
+
+// find returns the number of the passage with this ID.
+func (s *passageStore) find(id string) (int, bool) {
+	if len(s.slots) == 0 {
+		return 0, false
+	}
+	mask := uint64(len(s.slots) - 1)
+	for h := hashID([]byte(id)) & mask; ; h = (h + 1) & mask {
+		v := s.slots[h]
+		if v == 0 {
+			return 0, false
+		}
+		if string(s.id(int(v-1))) == id {
+			return int(v - 1), true
+		}
+	}
+}
+
+// blockOf returns the number of the text block passage i is in.
+func (s *passageStore) blockOf(i int) int {
+	return sort.Search(len(s.BlockStart), func(j int) bool { return int(s.BlockStart[j]) > i }) - 1
+}
+
+// blockLimit is one past block j's last passage.
+func (s *passageStore) blockLimit(j int) int {
+	if j+1 < len(s.BlockStart) {
+		return int(s.BlockStart[j+1])
+	}
+	return s.Len()
+}
+
+// block decompresses text block j.
+func (s *passageStore) block(j int) ([]byte, error) {
+	start := uint64(0)
+	if j > 0 {
+		start = s.BlockEnd[j-1]
+	}
+	raw, err := decoder().DecodeAll(s.Blocks[start:s.BlockEnd[j]], nil)
+	if err != nil {
+		return nil, fmt.Errorf("retrieval: text block %d: %w", j, err)
+	}
+	return raw, nil
+}
+
+// passage assembles passage i, its text cut from raw, the decompressed
+// block it lies in.
+func (s *passageStore) passage(i int, raw []byte) corpus.Passage {
+	start := uint32(0)
+	if i != int(s.BlockStart[s.blockOf(i)]) {
+		start = s.TextEnd[i-1]
+	}
+	text := ""
+	if end := s.TextEnd[i]; start <= end && int(end) <= len(raw) {
+		text = string(raw[start:end])
+	}
+	return corpus.Passage{ID: string(s.id(i)), DocID: s.Strings[s.DocID[i]], Title: s.Strings[s.Title[i]],
+		Section: s.Strings[s.Section[i]], Heading: s.Strings[s.Heading[i]], Paragraph: int(s.Paragraph[i]),
+		URL: s.Strings[s.URL[i]], Text: text}
+}
+
+// reader reads passages, decompressing each block once however many of
+// its passages are read in a row.
+type storeReader struct {
+	s     *passageStore
+	j     int
+	raw   []byte
+	valid bool
+}
+
+func (r *storeReader) at(i int) corpus.Passage {
+	if j := r.s.blockOf(i); !r.valid || j != r.j {
+		raw, err := r.s.block(j)
+		if err != nil {
+			// check decompressed every block when the index was read, so
+			// this is a bug, not bad input.
+			panic(err)
+		}
+		r.j, r.raw, r.valid = j, raw, true
+	}
+	return r.s.passage(i, r.raw)
+}

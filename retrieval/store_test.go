@@ -1,0 +1,202 @@
+package retrieval
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"math"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/footnote-bot/footnote/corpus"
+)
+
+// reps makes the last document's passages long enough (kilobytes) to close
+// text blocks by size, the others' short enough to close them by count.
+func reps(doc, n int) int {
+	if doc == 2 {
+		return 30 + n%40
+	}
+	return 1 + n%5
+}
+
+// storeDocs has passages with every field set or empty, texts of many
+// lengths and scripts, and a count that is not a multiple of the block size.
+func storeDocs() []corpus.Document {
+	var docs []corpus.Document
+	n := 0
+	for d := 0; d < 3; d++ {
+		doc := corpus.Document{ID: fmt.Sprintf("doc-%d", d), Title: fmt.Sprintf("Title %d", d), URL: fmt.Sprintf("https://example.com/%d", d)}
+		for p := 0; p < 7+d*4; p++ {
+			n++
+			ps := corpus.Passage{ID: fmt.Sprintf("%s#%d", doc.ID, p+1), DocID: doc.ID, Title: doc.Title, URL: doc.URL, Paragraph: p + 1,
+				Text: strings.Repeat(fmt.Sprintf("Passage %d says naïve café ’quoted’ 東京 things. ", n), reps(d, n))}
+			if p%4 == 0 {
+				ps.Section = fmt.Sprintf("Section %d", p/4)
+				ps.Heading = ps.Section
+			} else if p > 0 {
+				ps.Section = fmt.Sprintf("Section %d", p/4)
+			}
+			doc.Passages = append(doc.Passages, ps)
+		}
+		docs = append(docs, doc)
+	}
+	return docs
+}
+
+func TestPassageStoreRoundTrip(t *testing.T) {
+	docs := storeDocs()
+	ix, err := Build(docs, DefaultParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "s.idx")
+	if err := ix.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	back, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, x := range map[string]*Index{"built": ix, "loaded": back} {
+		i := 0
+		for _, d := range docs {
+			if got := x.DocPassages(d.ID); !reflect.DeepEqual(got, d.Passages) {
+				t.Errorf("%s: DocPassages(%s) differs:\n got %+v\nwant %+v", name, d.ID, got, d.Passages)
+			}
+			for _, want := range d.Passages {
+				if got := x.PassageAt(i); got != want {
+					t.Errorf("%s: PassageAt(%d) = %+v, want %+v", name, i, got, want)
+				}
+				if got, ok := x.Passage(want.ID); !ok || got != want {
+					t.Errorf("%s: Passage(%q) = %+v, %v", name, want.ID, got, ok)
+				}
+				i++
+			}
+		}
+		if i != x.Len() {
+			t.Errorf("%s: Len = %d, want %d", name, x.Len(), i)
+		}
+		for _, missing := range []string{"", "doc-0", "doc-0#99", "nope"} {
+			if _, ok := x.Passage(missing); ok {
+				t.Errorf("%s: Passage(%q) found", name, missing)
+			}
+		}
+	}
+}
+
+func TestCorruptTextBlockRefused(t *testing.T) {
+	ix, err := Build(storeDocs(), DefaultParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A block that does not decompress, with a checksum that matches: the
+	// file is refused when read, never when a passage is quoted later.
+	bad := *ix.store
+	bad.Blocks = append([]byte(nil), bad.Blocks...)
+	bad.Blocks[5] ^= 0xff
+	ix.store = &bad
+	var buf bytes.Buffer
+	if _, err := ix.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Decode(buf.Bytes()); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "text block") {
+		t.Errorf("Decode = %v, want a corrupt text block", err)
+	}
+}
+
+func TestImpactTable(t *testing.T) {
+	tests := []struct {
+		name     string
+		distinct int
+		wantLen  int
+	}{
+		{"exact", 1000, 1000},
+		{"exact at the limit", 1 << 16, 1 << 16},
+		{"quantiles past it", 100_000, 1 << 16},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			vals := map[float32]struct{}{}
+			for i := 0; i < tt.distinct; i++ {
+				vals[float32(2.2*math.Sqrt(float64(i)/float64(tt.distinct)))] = struct{}{}
+			}
+			table := impactTable(vals)
+			if len(table) != min(tt.wantLen, len(vals)) {
+				t.Fatalf("table of %d values, want %d", len(table), tt.wantLen)
+			}
+			maxGap := float32(0)
+			for i := 1; i < len(table); i++ {
+				if table[i] <= table[i-1] {
+					t.Fatalf("table not ascending at %d", i)
+				}
+				maxGap = max(maxGap, table[i]-table[i-1])
+			}
+			for v := range vals {
+				got := table[nearest(table, v)]
+				if len(vals) <= 1<<16 && got != v {
+					t.Fatalf("exact table maps %v to %v", v, got)
+				}
+				if diff := float32(math.Abs(float64(got - v))); diff > maxGap/2+1e-7 {
+					t.Fatalf("%v coded as %v: off by %v, more than half the widest gap %v", v, got, diff, maxGap)
+				}
+			}
+		})
+	}
+}
+
+func TestRankIsSearchWithoutText(t *testing.T) {
+	ix, err := Build(synthetic(3000, 7), DefaultParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"w1 w2", "w10", "w3 w40 w77", "w5 w5 w200", "nothing"} {
+		for _, k := range []int{1, 10, 100} {
+			hits, ranked := ix.Search(q, k, Options{}), ix.Rank(q, k, Options{})
+			if len(hits) != len(ranked) {
+				t.Fatalf("%q k=%d: %d hits, %d ranked", q, k, len(hits), len(ranked))
+			}
+			for i := range hits {
+				if hits[i].Passage.ID != ranked[i].ID || hits[i].Score != ranked[i].Score {
+					t.Fatalf("%q k=%d rank %d: Search %s %v, Rank %s %v", q, k, i, hits[i].Passage.ID, hits[i].Score, ranked[i].ID, ranked[i].Score)
+				}
+			}
+		}
+	}
+}
+
+func TestImpactCodesDenseAndMapAgree(t *testing.T) {
+	ix, err := Build(synthetic(2000, 3), DefaultParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Rebuild the per-term lists from the index, with weighted tfs made
+	// up (the codes only need to agree between the two paths).
+	var lists [][]uint32
+	var tfs [][]uint16
+	for term := range ix.numTerms() {
+		docs, _ := ix.postings(uint32(term))
+		lists = append(lists, docs)
+		tf := make([]uint16, len(docs))
+		for i := range tf {
+			tf[i] = uint16(1 + (term+i)%7)
+		}
+		tfs = append(tfs, tf)
+	}
+	dense := ix.impactCodes(lists, tfs, 1<<24)
+	denseTable := slices.Clone(ix.table)
+	viaMap := ix.impactCodes(lists, tfs, 0)
+	if !slices.Equal(denseTable, ix.table) {
+		t.Fatalf("tables differ: %d vs %d values", len(denseTable), len(ix.table))
+	}
+	for term, l := range lists {
+		for i, d := range l {
+			if a, b := dense(tfs[term][i], d), viaMap(tfs[term][i], d); a != b {
+				t.Fatalf("term %d passage %d: dense code %d, map code %d", term, d, a, b)
+			}
+		}
+	}
+}
