@@ -15,7 +15,7 @@ import (
 	"github.com/footnote-bot/footnote/retrieval"
 )
 
-func buildService(cfg config.Config, live *retrieval.Live, e env, obs answer.Observer) (*answer.Service, error) {
+func buildService(ctx context.Context, cfg config.Config, live *retrieval.Live, e env, obs answer.Observer) (*answer.Service, error) {
 	p, err := prompts.Load(cfg.PromptsDir)
 	if err != nil {
 		return nil, err
@@ -28,6 +28,13 @@ func buildService(cfg config.Config, live *retrieval.Live, e env, obs answer.Obs
 		opt.Model = llm.New(llm.Config{BaseURL: cfg.LLMBaseURL, Model: cfg.LLMModel, APIKey: cfg.LLMAPIKey.Reveal(),
 			MaxTokens: cfg.LLMMaxTokens, Temperature: cfg.LLMTemperature})
 	}
+	r, err := openRetriever(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if r != nil {
+		opt.Retriever = r
+	}
 	return answer.New(live.Load, p, opt), nil
 }
 
@@ -38,7 +45,7 @@ func localService(ctx context.Context, cfg config.Config, e env) (*answer.Servic
 	if err != nil {
 		return nil, err
 	}
-	return buildService(cfg, retrieval.NewLive(ix), e, nil)
+	return buildService(ctx, cfg, retrieval.NewLive(ix), e, nil)
 }
 
 func cmdAsk(ctx context.Context, e env, args []string) error {

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"slices"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
@@ -170,6 +171,7 @@ func totalSize(paths []string) int64 {
 func cmdIndex(ctx context.Context, e env, args []string) error {
 	fs := flag.NewFlagSet("index", flag.ContinueOnError)
 	out := fs.String("out", "", "index file to write")
+	to := fs.String("to", "", "load the passages into this retriever instead (weaviate, at weaviate_url)")
 	cfg, pos, err := setup(e, fs, args)
 	if err != nil {
 		return err
@@ -177,8 +179,11 @@ func cmdIndex(ctx context.Context, e env, args []string) error {
 	if len(pos) > 0 {
 		return usagef("index: unexpected argument %q", pos[0])
 	}
-	if *out == "" {
-		return usagef("index: --out FILE is required")
+	if (*out == "") == (*to == "") {
+		return usagef("index: give --out FILE, or --to weaviate")
+	}
+	if *to != "" && *to != config.RetrieverWeaviate {
+		return usagef("index: --to %q: the only distributed retriever is weaviate", *to)
 	}
 	log := newLogger(cfg, e.stderr)
 	start := time.Now()
@@ -186,13 +191,31 @@ func cmdIndex(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	var progress func(done, total int)
-	if f, ok := e.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) && res.Passages() > 50000 {
-		bar := progressbar.NewOptions(res.Passages(), progressbar.OptionSetWriter(f), progressbar.OptionSetDescription("indexing passages"),
-			progressbar.OptionClearOnFinish(), progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionShowCount())
-		progress = func(done, _ int) { _ = bar.Set(done) }
-		defer bar.Finish()
+	if *to != "" {
+		cfg.Retriever = config.RetrieverWeaviate
+		if cfg.WeaviateURL == "" {
+			return usagef("index: --to weaviate needs weaviate_url (FOOTNOTE_WEAVIATE_URL)")
+		}
+		r, err := openRetriever(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		progress, finish := progressBar(e.stderr, res.Passages(), "loading passages into Weaviate")
+		err = r.Load(ctx, res.Documents, progress)
+		finish()
+		if err != nil {
+			return err
+		}
+		n, err := r.Count(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "loaded %s into Weaviate collection %s (%d passages there) in %s\n", res.Summary(), r.Collection(), n,
+			time.Since(start).Round(time.Millisecond))
+		return nil
 	}
+	progress, finish := progressBar(e.stderr, res.Passages(), "indexing passages")
+	defer finish()
 	ix, err := retrieval.BuildProgress(res.Documents, retrieval.DefaultParams(), progress)
 	if err != nil {
 		return err
@@ -317,24 +340,67 @@ func cmdEval(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	ix, err := loadIndex(ctx, cfg, newLogger(cfg, e.stderr), e.stderr)
-	if err != nil {
-		return err
+	// With retriever weaviate the collection is searched (load it first
+	// with 'footnote index --to weaviate'); otherwise the local index.
+	var rank func(q string) ([]string, error)
+	if cfg.Retriever == config.RetrieverWeaviate {
+		r, err := openRetriever(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		rank = func(q string) ([]string, error) {
+			hits, err := r.SearchTerms(ctx, retrieval.ParseQuery(q), 200, retrieval.Options{})
+			if err != nil {
+				return nil, err
+			}
+			var docs []string
+			seen := map[string]bool{}
+			for _, h := range hits {
+				if !seen[h.Passage.DocID] && len(docs) < 100 {
+					seen[h.Passage.DocID] = true
+					docs = append(docs, h.Passage.DocID)
+				}
+			}
+			return docs, nil
+		}
+	} else {
+		ix, err := loadIndex(ctx, cfg, newLogger(cfg, e.stderr), e.stderr)
+		if err != nil {
+			return err
+		}
+		rank = func(q string) ([]string, error) {
+			var docs []string
+			for _, h := range ix.SearchDocs(q, 100, retrieval.Options{}) {
+				docs = append(docs, h.DocID)
+			}
+			return docs, nil
+		}
 	}
 	run := map[string][]string{}
+	var lat []time.Duration
 	for _, q := range qs {
 		if _, judged := qrels[q.ID]; !judged {
 			continue
 		}
-		for _, h := range ix.SearchDocs(q.Text, 100, retrieval.Options{}) {
-			run[q.ID] = append(run[q.ID], h.DocID)
+		t := time.Now()
+		docs, err := rank(q.Text)
+		if err != nil {
+			return fmt.Errorf("eval: query %s: %w", q.ID, err)
 		}
+		lat = append(lat, time.Since(t))
+		run[q.ID] = docs
 	}
 	s := ireval.Evaluate(run, qrels)
 	if *asJSON {
 		return json.NewEncoder(e.stdout).Encode(s)
 	}
-	fmt.Fprintf(e.stdout, "queries     %d\nnDCG@10     %.4f\nRecall@100  %.4f\nMRR@10      %.4f\n", s.Queries, s.NDCG10, s.Recall100, s.MRR10)
+	slices.Sort(lat)
+	var p50, p99 time.Duration
+	if len(lat) > 0 {
+		p50, p99 = lat[len(lat)/2], lat[min(len(lat)-1, len(lat)*99/100)]
+	}
+	fmt.Fprintf(e.stdout, "queries     %d\nnDCG@10     %.4f\nRecall@100  %.4f\nMRR@10      %.4f\nlatency     p50 %s, p99 %s (%s retriever, top 100 documents)\n",
+		s.Queries, s.NDCG10, s.Recall100, s.MRR10, p50.Round(time.Microsecond), p99.Round(time.Microsecond), cfg.Retriever)
 	return nil
 }
 

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"path/filepath"
 	"time"
 
 	"github.com/footnote-bot/footnote/bot"
@@ -16,7 +15,6 @@ import (
 	"github.com/footnote-bot/footnote/ingest"
 	"github.com/footnote-bot/footnote/library"
 	"github.com/footnote-bot/footnote/metrics"
-	"github.com/footnote-bot/footnote/store"
 )
 
 func cmdServe(ctx context.Context, e env, args []string) error {
@@ -35,20 +33,39 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	if cfg.IndexFile != "" {
 		log.Warn("serve reads articles from the corpus so it can reload and ingest; the index file is not used", "index", cfg.IndexFile)
 	}
-	st, err := store.OpenSQLite(ctx, filepath.Join(cfg.DataDir, "footnote.db"))
+	logScaleOut(log, cfg)
+	st, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	lib, err := library.Open(ctx, library.Options{Corpus: cfg.Corpus, DataDir: cfg.DataDir, Store: st, Logger: log,
-		Fetcher: ingest.New(ingest.Options{MaxBytes: int64(cfg.IngestMaxBytes), AllowPrivate: cfg.IngestAllowPrivate})})
+	rs, err := openState(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	if rs != nil {
+		defer rs.Close()
+	}
+	libOpt := library.Options{Corpus: cfg.Corpus, DataDir: cfg.DataDir, Store: st, Logger: log,
+		Fetcher: ingest.New(ingest.Options{MaxBytes: int64(cfg.IngestMaxBytes), AllowPrivate: cfg.IngestAllowPrivate})}
+	retr, err := openRetriever(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	if retr != nil {
+		// /reload, /ingest and /forget update the collection too. Serving
+		// does not load it at start: 'footnote index --to weaviate' does,
+		// once for all replicas.
+		libOpt.Mirror = retr
+	}
+	lib, err := library.Open(ctx, libOpt)
 	if err != nil {
 		return err
 	}
 	live := lib.Live()
 	m := metrics.New()
 	m.IndexSize(live.Load().Len())
-	svc, err := buildService(cfg, live, e, m)
+	svc, err := buildService(ctx, cfg, live, e, m)
 	if err != nil {
 		return err
 	}
@@ -63,6 +80,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	opt.Observer = m
 	opt.Library = lib
 	opt.Log = st
+	opt.State = stateOption(rs)
 	b, err := bot.New(opt, svc, live.Load)
 	if err != nil {
 		return err
@@ -97,7 +115,7 @@ func botOptions(cfg config.Config, log *slog.Logger) bot.Options {
 	return bot.Options{
 		Token: cfg.DiscordToken.Reveal(), APIURL: cfg.DiscordAPIURL, GuildID: cfg.DiscordGuildID,
 		RegisterCommands: cfg.ShardID == 0, MessageContent: cfg.MessageContent,
-		ShardID: cfg.ShardID, ShardCount: cfg.ShardCount, Cooldown: cfg.Cooldown, GuildConcurrency: cfg.GuildConcurrency,
+		ShardID: cfg.ShardID, ShardCount: cfg.ShardCount, ShardAuto: cfg.ShardCount == config.ShardAuto, AnswerCacheTTL: cfg.AnswerCacheTTL, Cooldown: cfg.Cooldown, GuildConcurrency: cfg.GuildConcurrency,
 		AdminRole: cfg.AdminRole, Guilds: guilds, ShutdownTimeout: cfg.ShutdownTimeout, Streaming: cfg.LLMEnabled(),
 		LogUsers: cfg.LogUsers, Logger: log,
 	}

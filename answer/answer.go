@@ -108,6 +108,16 @@ type Options struct {
 	ContextChars int
 	Logger       *slog.Logger
 	Observer     Observer
+	// Retriever, when not nil, ranks the passages (e.g. in Weaviate); the
+	// index still lists the articles and gives the term statistics that
+	// abstention uses.
+	Retriever Retriever
+}
+
+// Retriever ranks passages for analysed query terms outside the
+// in-process index.
+type Retriever interface {
+	SearchTerms(ctx context.Context, q []retrieval.QueryTerm, k int, opt retrieval.Options) ([]retrieval.Hit, error)
 }
 
 // DefaultMinCoverage is the abstention threshold: the best passage must
@@ -232,7 +242,7 @@ func (s *Service) Answer(ctx context.Context, req Request) (Answer, error) {
 		return Answer{}, err
 	}
 	ix := s.index()
-	a, hits, err := s.templateAnswer(ix, q, req)
+	a, hits, err := s.templateAnswer(ctx, ix, q, req)
 	if err != nil || a.Abstained || s.opt.Model == nil {
 		return a, err
 	}

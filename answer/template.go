@@ -1,6 +1,7 @@
 package answer
 
 import (
+	"context"
 	"regexp"
 	"sort"
 	"strings"
@@ -47,6 +48,20 @@ func defines(sentence, subject string) bool {
 	return false
 }
 
+// search ranks passages with the configured Retriever, or the index. If
+// the retriever fails, the in-process index answers (logged), so a
+// distributed engine's outage costs latency, not answers.
+func (s *Service) search(ctx context.Context, ix *retrieval.Index, terms []retrieval.QueryTerm, k int, opt retrieval.Options) []retrieval.Hit {
+	if s.opt.Retriever != nil {
+		hits, err := s.opt.Retriever.SearchTerms(ctx, terms, k, opt)
+		if err == nil {
+			return hits
+		}
+		s.log.Warn("retriever failed; searching the local index", "err", err)
+	}
+	return ix.SearchTerms(terms, k, opt)
+}
+
 func (s *Service) abstain(ix *retrieval.Index, q string) (Answer, error) {
 	text, err := s.prompts.Render(prompts.Abstain, prompts.AbstainData{Question: q, Articles: len(ix.Docs())})
 	return Answer{Question: q, Text: text, Abstained: true, Backend: BackendTemplate, Citations: []Citation{}}, err
@@ -54,7 +69,7 @@ func (s *Service) abstain(ix *retrieval.Index, q string) (Answer, error) {
 
 // templateAnswer answers without a model. It returns the hits it used, or
 // none for a whole-article answer.
-func (s *Service) templateAnswer(ix *retrieval.Index, q string, req Request) (Answer, []scoredPassage, error) {
+func (s *Service) templateAnswer(ctx context.Context, ix *retrieval.Index, q string, req Request) (Answer, []scoredPassage, error) {
 	folded := strings.ToLower(strings.ReplaceAll(q, "’", "'"))
 	if a, ok, err := s.metaAnswer(ix, q, folded, req); ok || err != nil {
 		return a, nil, err
@@ -85,7 +100,7 @@ func (s *Service) templateAnswer(ix *retrieval.Index, q string, req Request) (An
 		pool = 10 * s.opt.TopK
 	}
 	searchStart := time.Now()
-	hits := ix.SearchTerms(terms, pool, retrieval.Options{Docs: req.Docs})
+	hits := s.search(ctx, ix, terms, pool, retrieval.Options{Docs: req.Docs})
 	if s.opt.Observer != nil {
 		s.opt.Observer.Retrieved(time.Since(searchStart))
 	}

@@ -71,6 +71,8 @@ type Options struct {
 	MessageContent   bool   // answer mentions and replies
 	ShardID          int
 	ShardCount       int
+	// ShardAuto takes the shard count from Discord's /gateway/bot.
+	ShardAuto        bool
 	Cooldown         time.Duration
 	GuildConcurrency int
 	AdminRole        string
@@ -93,9 +95,15 @@ type Options struct {
 	LogUsers bool
 	// AttachmentMaxBytes bounds /ingest uploads (default 20 MiB).
 	AttachmentMaxBytes int64
-	HTTPClient         *http.Client // base client for REST (tests, proxies)
-	Logger             *slog.Logger
-	Observer           Observer
+	// State is shared with the other replicas (cooldowns, remembered
+	// answers, the answer cache); nil keeps it in this process.
+	State State
+	// AnswerCacheTTL keeps answers to the same question against the same
+	// articles this long (0: no cache).
+	AnswerCacheTTL time.Duration
+	HTTPClient     *http.Client // base client for REST (tests, proxies)
+	Logger         *slog.Logger
+	Observer       Observer
 }
 
 // Bot is a running Discord bot.
@@ -108,7 +116,7 @@ type Bot struct {
 	s        *discordgo.Session
 
 	limits   *limits
-	recent   *recentAnswers
+	state    State
 	files    *http.Client // downloads attachments
 	inflight sync.WaitGroup
 	closing  atomic.Bool
@@ -180,8 +188,17 @@ func New(opt Options, a Answerer, index func() *retrieval.Index) (*Bot, error) {
 		s.Identify.Intents |= discordgo.IntentsMessageContent
 	}
 	s.LogLevel = -1 // discordgo's own logger prints with log.Printf; we log through slog
+	state := opt.State
+	if state == nil {
+		state = NewLocalState(2048)
+	}
 	b := &Bot{opt: opt, answerer: a, index: index, log: log, obs: opt.Observer, s: s,
-		limits: newLimits(opt), recent: newRecent(2048), files: baseClient}
+		limits: newLimits(opt, state, log), state: state, files: baseClient}
+	if opt.AnswerCacheTTL > 0 {
+		b.answerer = cachingAnswerer{next: a, state: state, ttl: opt.AnswerCacheTTL,
+			version: func() string { return index().Fingerprint() },
+			onError: func(err error) { log.Warn("answer cache", "err", err) }}
+	}
 	b.appID.Store("")
 	b.botID.Store("")
 	s.AddHandler(b.onReady)
@@ -227,6 +244,21 @@ func (b *Bot) Ready() bool { return b.ready.Load() }
 // shuts down gracefully: no new questions, answers in flight finished
 // (bounded by ShutdownTimeout), gateway closed.
 func (b *Bot) Run(ctx context.Context) error {
+	if b.opt.ShardAuto {
+		gb, err := b.s.GatewayBot(b.reqOpts(ctx)...)
+		if err != nil {
+			return fmt.Errorf("bot: shard count from /gateway/bot: %w", err)
+		}
+		n := max(gb.Shards, 1)
+		if b.opt.ShardID >= n {
+			return fmt.Errorf("bot: shard_id %d, but Discord recommends %d shards (0 to %d)", b.opt.ShardID, n, n-1)
+		}
+		b.opt.ShardCount = n
+		b.s.ShardCount = n
+		if n > 1 {
+			b.log.Info("Discord recommends several shards: run one process per shard, FOOTNOTE_SHARD_ID 0 to N-1", "shards", n)
+		}
+	}
 	if err := b.s.Open(); err != nil {
 		return fmt.Errorf("bot: connect to Discord: %w", classifyOpenError(err))
 	}

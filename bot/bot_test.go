@@ -88,7 +88,7 @@ func start(t *testing.T, s setup) *harness {
 	}
 	var live *retrieval.Live
 	var lib *library.Library
-	var st *store.SQLite
+	var st *store.DB
 	if s.corpusDir != "" {
 		dataDir := t.TempDir()
 		var err error

@@ -127,7 +127,7 @@ func (b *Bot) ask(ctx context.Context, i *discordgo.InteractionCreate, command, 
 		b.send(ctx, i.Interaction, ephemeral("Please type a question, e.g. `/ask question: What is this article about?`"))
 		return
 	}
-	release, wait, busy := b.limits.take(i.GuildID, uid)
+	release, wait, busy := b.limits.take(ctx, i.GuildID, uid)
 	if release == nil {
 		msg := fmt.Sprintf("You're asking quickly! Please wait %s before your next question.", wait.Round(time.Second))
 		if busy {
@@ -204,7 +204,7 @@ func (b *Bot) ask(ctx context.Context, i *discordgo.InteractionCreate, command, 
 		if res.a.Abstained {
 			outcome = outcomeAbstained
 		}
-		b.recent.put(key, stored{question: question, answer: res.a})
+		b.remember(ctx, key, Memory{Question: question, Answer: res.a})
 		reply = answerReply(res.a, key, private)
 	}
 	took := time.Since(start)
@@ -579,7 +579,7 @@ func (b *Bot) findSource(ctx context.Context, i *discordgo.InteractionCreate, da
 		b.send(ctx, i.Interaction, ephemeral("That message has no text to find a source for."))
 		return
 	}
-	r, a := b.sourcesFor(msg.Content, msg.ID)
+	r, a := b.sourcesFor(ctx, msg.Content, msg.ID)
 	b.send(ctx, i.Interaction, r)
 	uid := ""
 	if u := userOf(i); u != nil {
@@ -590,7 +590,7 @@ func (b *Bot) findSource(ctx context.Context, i *discordgo.InteractionCreate, da
 }
 
 // sourcesFor finds the passages that support a claim.
-func (b *Bot) sourcesFor(claim, key string) (Reply, answer.Answer) {
+func (b *Bot) sourcesFor(ctx context.Context, claim, key string) (Reply, answer.Answer) {
 	ix := b.index()
 	text, err := answer.CleanQuestion(truncate(stripMarkup(claim), answer.MaxQuestionRunes))
 	if err != nil {
@@ -617,7 +617,7 @@ func (b *Bot) sourcesFor(claim, key string) (Reply, answer.Answer) {
 		sb.WriteString(sourceLine(c.N, c.Title, c.Section, c.Paragraph, c.URL, c.PassageID) + "\n" +
 			quoteBlock(retrieval.Snippet(p.Text, h.Matched, 300, [2]string{"**", "**"})) + "\n")
 	}
-	b.recent.put(key, stored{question: text, answer: a})
+	b.remember(ctx, key, Memory{Question: text, Answer: a})
 	e := &discordgo.MessageEmbed{Title: title, Description: truncate(sb.String(), maxDesc), Color: colorInfo}
 	r := Reply{Embeds: []*discordgo.MessageEmbed{e}}
 	r.Components = []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
@@ -631,17 +631,17 @@ func (b *Bot) onComponent(ctx context.Context, i *discordgo.InteractionCreate) {
 	kind, rest, _ := strings.Cut(id, ":")
 	switch kind {
 	case "quotes":
-		st, ok := b.recent.get(rest)
-		if !ok || len(st.answer.Citations) == 0 {
+		st, ok := b.recall(ctx, rest)
+		if !ok || len(st.Answer.Citations) == 0 {
 			b.send(ctx, i.Interaction, ephemeral("Those quotes are no longer available; ask again to see them."))
 			return
 		}
-		b.send(ctx, i.Interaction, quoteReplies(st.answer.Citations))
+		b.send(ctx, i.Interaction, quoteReplies(st.Answer.Citations))
 	case "vote":
 		dir, key, _ := strings.Cut(rest, ":")
 		up := dir == "up"
-		st, _ := b.recent.get(key)
-		b.log.Info("answer feedback", "interaction", i.ID, "answer", key, "up", up, "question", st.question)
+		st, _ := b.recall(ctx, key)
+		b.log.Info("answer feedback", "interaction", i.ID, "answer", key, "up", up, "question", st.Question)
 		if b.obs != nil {
 			b.obs.Vote(up)
 		}

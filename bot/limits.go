@@ -2,28 +2,28 @@ package bot
 
 import (
 	"container/list"
+	"context"
+	"log/slog"
 	"slices"
 	"sync"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
-
-	"github.com/footnote-bot/footnote/answer"
 )
 
-// limits enforces per-user cooldowns, per-guild concurrency and channel
-// allow-lists.
+// limits enforces per-user cooldowns (kept in the shared State),
+// per-guild concurrency and channel allow-lists.
 type limits struct {
-	opt Options
+	opt   Options
+	state State
+	log   *slog.Logger
 
 	mu       sync.Mutex
-	lastAsk  map[string]time.Time // guild/user → when the cooldown started
-	inFlight map[string]int       // guild → questions being answered
-	now      func() time.Time
+	inFlight map[string]int // guild → questions being answered
 }
 
-func newLimits(opt Options) *limits {
-	return &limits{opt: opt, lastAsk: map[string]time.Time{}, inFlight: map[string]int{}, now: time.Now}
+func newLimits(opt Options, state State, log *slog.Logger) *limits {
+	return &limits{opt: opt, state: state, log: log, inFlight: map[string]int{}}
 }
 
 func (l *limits) cooldownFor(guild string) time.Duration {
@@ -31,15 +31,6 @@ func (l *limits) cooldownFor(guild string) time.Duration {
 		return g.Cooldown
 	}
 	return l.opt.Cooldown
-}
-
-// maxCooldown is the longest cooldown in force anywhere.
-func (l *limits) maxCooldown() time.Duration {
-	m := l.opt.Cooldown
-	for _, g := range l.opt.Guilds {
-		m = max(m, g.Cooldown)
-	}
-	return m
 }
 
 // channelAllowed reports whether questions may be asked in a channel.
@@ -52,34 +43,19 @@ func (l *limits) channelAllowed(guild, channel string) bool {
 }
 
 // take starts a question for a user in a guild. It returns a release func,
-// or how long the user must wait (cooldown) or that the guild is busy.
-func (l *limits) take(guild, user string) (release func(), wait time.Duration, busy bool) {
+// or that the guild is busy, or how long the user must wait (cooldown). If
+// the shared state cannot be reached the question goes through (logged):
+// a cooldown is not worth an outage.
+func (l *limits) take(ctx context.Context, guild, user string) (release func(), wait time.Duration, busy bool) {
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.now()
-	key := guild + "/" + user
-	if cd := l.cooldownFor(guild); cd > 0 {
-		if last, ok := l.lastAsk[key]; ok && now.Sub(last) < cd {
-			return nil, cd - now.Sub(last), false
-		}
-	}
 	if l.inFlight[guild] >= l.opt.GuildConcurrency {
+		l.mu.Unlock()
 		return nil, 0, true
 	}
 	l.inFlight[guild]++
-	if cd := l.cooldownFor(guild); cd > 0 {
-		l.lastAsk[key] = now
-		// Forget cooldowns that have run out, so the map stays small.
-		if len(l.lastAsk) > 10000 {
-			for k, t := range l.lastAsk {
-				if now.Sub(t) > l.maxCooldown() {
-					delete(l.lastAsk, k)
-				}
-			}
-		}
-	}
+	l.mu.Unlock()
 	var once sync.Once
-	return func() {
+	release = func() {
 		once.Do(func() {
 			l.mu.Lock()
 			l.inFlight[guild]--
@@ -88,7 +64,17 @@ func (l *limits) take(guild, user string) (release func(), wait time.Duration, b
 			}
 			l.mu.Unlock()
 		})
-	}, 0, false
+	}
+	if cd := l.cooldownFor(guild); cd > 0 {
+		left, err := l.state.Cooldown(ctx, guild+"/"+user, cd)
+		if err != nil {
+			l.log.Warn("cooldown not checked", "err", err)
+		} else if left > 0 {
+			release()
+			return nil, left, false
+		}
+	}
+	return release, 0, false
 }
 
 // isAdmin reports whether the member may run admin commands: Manage Server
@@ -115,49 +101,47 @@ func (l *limits) isAdmin(i *discordgo.InteractionCreate) bool {
 	return false
 }
 
-// stored is an answer kept for its buttons and follow-ups.
-type stored struct {
-	key      string
-	question string
-	answer   answer.Answer
-}
-
-// recentAnswers is a bounded LRU of answers by interaction or message ID.
-type recentAnswers struct {
+// lru is a bounded least-recently-used map.
+type lru[T any] struct {
 	mu    sync.Mutex
 	max   int
 	ll    *list.List
 	items map[string]*list.Element
 }
 
-func newRecent(max int) *recentAnswers {
-	return &recentAnswers{max: max, ll: list.New(), items: map[string]*list.Element{}}
+type lruEntry[T any] struct {
+	key string
+	v   T
 }
 
-func (r *recentAnswers) put(key string, v stored) {
+func newLRU[T any](max int) *lru[T] {
+	return &lru[T]{max: max, ll: list.New(), items: map[string]*list.Element{}}
+}
+
+func (r *lru[T]) put(key string, v T) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	v.key = key
 	if e, ok := r.items[key]; ok {
-		e.Value = v
+		e.Value = lruEntry[T]{key, v}
 		r.ll.MoveToFront(e)
 		return
 	}
-	r.items[key] = r.ll.PushFront(v)
+	r.items[key] = r.ll.PushFront(lruEntry[T]{key, v})
 	for r.ll.Len() > r.max {
 		last := r.ll.Back()
 		r.ll.Remove(last)
-		delete(r.items, last.Value.(stored).key)
+		delete(r.items, last.Value.(lruEntry[T]).key)
 	}
 }
 
-func (r *recentAnswers) get(key string) (stored, bool) {
+func (r *lru[T]) get(key string) (T, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	e, ok := r.items[key]
 	if !ok {
-		return stored{}, false
+		var zero T
+		return zero, false
 	}
 	r.ll.MoveToFront(e)
-	return e.Value.(stored), true
+	return e.Value.(lruEntry[T]).v, true
 }

@@ -65,11 +65,11 @@ func (b *Bot) onMessage(s *discordgo.Session, m *discordgo.MessageCreate) {
 	}
 	earlier := ""
 	if replyToBot {
-		if st, ok := b.recent.get("msg:" + m.ReferencedMessage.ID); ok {
-			earlier = st.question
+		if st, ok := b.recall(ctx, "msg:"+m.ReferencedMessage.ID); ok {
+			earlier = st.Question
 		}
-	} else if st, ok := b.recent.get("chan:" + m.ChannelID); ok {
-		earlier = st.question
+	} else if st, ok := b.recall(ctx, "chan:"+m.ChannelID); ok {
+		earlier = st.Question
 	}
 	reply := func(r Reply) {
 		send := &discordgo.MessageSend{Content: r.Content, Embeds: r.Embeds, Components: r.Components,
@@ -84,16 +84,16 @@ func (b *Bot) onMessage(s *discordgo.Session, m *discordgo.MessageCreate) {
 			b.log.Error("reply not delivered", "message", m.ID, "question", question, "err", err)
 			return
 		}
-		if st, ok := b.recent.get(m.ID); ok && sent != nil {
-			b.recent.put("msg:"+sent.ID, st)
-			b.recent.put("chan:"+m.ChannelID, st)
+		if st, ok := b.recall(ctx, m.ID); ok && sent != nil {
+			b.remember(ctx, "msg:"+sent.ID, st)
+			b.remember(ctx, "chan:"+m.ChannelID, st)
 		}
 	}
 	if question == "" {
 		reply(Reply{Content: "Ask me a question after the mention, e.g. “@footnote what is this article about?”"})
 		return
 	}
-	release, wait, busy := b.limits.take(m.GuildID, m.Author.ID)
+	release, wait, busy := b.limits.take(ctx, m.GuildID, m.Author.ID)
 	if release == nil {
 		if busy {
 			reply(Reply{Content: "I'm answering several questions here right now; please ask again in a moment."})
@@ -116,7 +116,7 @@ func (b *Bot) onMessage(s *discordgo.Session, m *discordgo.MessageCreate) {
 		if a.Abstained {
 			outcome = outcomeAbstained
 		}
-		b.recent.put(m.ID, stored{question: question, answer: a})
+		b.remember(ctx, m.ID, Memory{Question: question, Answer: a})
 		reply(answerReply(a, m.ID, false))
 	}
 	took := time.Since(start)

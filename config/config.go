@@ -93,28 +93,51 @@ type Config struct {
 	GuildConcurrency int
 	AdminRole        string
 	ShutdownTimeout  time.Duration
+	AnswerCacheTTL   time.Duration
+
+	// Scale-out: shared state, shared store, distributed retrieval.
+	RedisURL           Secret
+	DatabaseURL        Secret
+	Retriever          string
+	WeaviateURL        string
+	WeaviateCollection string
+	WeaviateShards     int
+	WeaviateReplicas   int
 
 	Guilds map[string]Guild
 }
 
+// ShardAuto is ShardCount when the count comes from Discord's /gateway/bot.
+const ShardAuto = 0
+
+// Retrievers.
+const (
+	RetrieverEmbedded = "embedded"
+	RetrieverWeaviate = "weaviate"
+)
+
 // Default returns the defaults.
 func Default() Config {
 	return Config{
-		TopK:             5,
-		LogLevel:         "info",
-		LogFormat:        "text",
-		DataDir:          "footnote-data",
-		Watch:            true,
-		IngestMaxBytes:   5 << 20,
-		LLMTimeout:       20 * time.Second,
-		LLMMaxTokens:     400,
-		LLMTemperature:   0.2,
-		LLMContextChars:  12000,
-		DiscordAPIURL:    "https://discord.com/api/v10",
-		ShardCount:       1,
-		Cooldown:         5 * time.Second,
-		GuildConcurrency: 4,
-		ShutdownTimeout:  15 * time.Second,
+		TopK:               5,
+		LogLevel:           "info",
+		LogFormat:          "text",
+		DataDir:            "footnote-data",
+		Watch:              true,
+		IngestMaxBytes:     5 << 20,
+		LLMTimeout:         20 * time.Second,
+		LLMMaxTokens:       400,
+		LLMTemperature:     0.2,
+		LLMContextChars:    12000,
+		DiscordAPIURL:      "https://discord.com/api/v10",
+		ShardCount:         1,
+		Cooldown:           5 * time.Second,
+		GuildConcurrency:   4,
+		ShutdownTimeout:    15 * time.Second,
+		AnswerCacheTTL:     10 * time.Minute,
+		Retriever:          RetrieverEmbedded,
+		WeaviateCollection: "Passage",
+		WeaviateReplicas:   1,
 	}
 }
 
@@ -192,8 +215,19 @@ var settings = []Setting{
 		set: boolean(func(c *Config) *bool { return &c.MessageContent }), get: func(c *Config) string { return strconv.FormatBool(c.MessageContent) }},
 	{Key: "shard_id", Env: []string{"FOOTNOTE_SHARD_ID"}, Help: "gateway shard this process runs",
 		set: integer(func(c *Config) *int { return &c.ShardID }), get: func(c *Config) string { return strconv.Itoa(c.ShardID) }},
-	{Key: "shard_count", Env: []string{"FOOTNOTE_SHARD_COUNT"}, Help: "total gateway shards",
-		set: integer(func(c *Config) *int { return &c.ShardCount }), get: func(c *Config) string { return strconv.Itoa(c.ShardCount) }},
+	{Key: "shard_count", Env: []string{"FOOTNOTE_SHARD_COUNT"}, Help: "total gateway shards, or auto (Discord's recommendation from /gateway/bot)",
+		set: func(c *Config, v string) error {
+			if strings.TrimSpace(v) == "auto" {
+				c.ShardCount = ShardAuto
+				return nil
+			}
+			return integer(func(c *Config) *int { return &c.ShardCount })(c, v)
+		}, get: func(c *Config) string {
+			if c.ShardCount == ShardAuto {
+				return "auto"
+			}
+			return strconv.Itoa(c.ShardCount)
+		}},
 	{Key: "cooldown", Env: []string{"FOOTNOTE_COOLDOWN"}, Help: "per-user wait between questions (0 = none)",
 		set: duration(func(c *Config) *time.Duration { return &c.Cooldown }), get: func(c *Config) string { return c.Cooldown.String() }},
 	{Key: "guild_concurrency", Env: []string{"FOOTNOTE_GUILD_CONCURRENCY"}, Help: "questions answered at once per guild",
@@ -202,7 +236,25 @@ var settings = []Setting{
 		set: str(func(c *Config) *string { return &c.AdminRole }), get: func(c *Config) string { return c.AdminRole }},
 	{Key: "shutdown_timeout", Env: []string{"FOOTNOTE_SHUTDOWN_TIMEOUT"}, Help: "how long shutdown waits for answers in flight",
 		set: duration(func(c *Config) *time.Duration { return &c.ShutdownTimeout }), get: func(c *Config) string { return c.ShutdownTimeout.String() }},
+	{Key: "answer_cache_ttl", Env: []string{"FOOTNOTE_ANSWER_CACHE_TTL"}, Help: "keep answers to repeated questions this long (0 = no cache); reloads start afresh",
+		set: duration(func(c *Config) *time.Duration { return &c.AnswerCacheTTL }), get: func(c *Config) string { return c.AnswerCacheTTL.String() }},
+	{Key: "redis_url", Env: []string{"FOOTNOTE_REDIS_URL"}, Secret: true, NoFlag: true, Help: "Redis shared by replicas for cooldowns, follow-ups and the answer cache (secret); empty = in process",
+		set: func(c *Config, v string) error { c.RedisURL = Secret(strings.TrimSpace(v)); return nil }, get: func(c *Config) string { return c.RedisURL.String() }},
+	{Key: "database_url", Env: []string{"FOOTNOTE_DATABASE_URL"}, Secret: true, NoFlag: true, Help: "PostgreSQL for the question log, votes and ingested articles (secret); empty = SQLite in data_dir",
+		set: func(c *Config, v string) error { c.DatabaseURL = Secret(strings.TrimSpace(v)); return nil }, get: func(c *Config) string { return c.DatabaseURL.String() }},
+	{Key: "retriever", Env: []string{"FOOTNOTE_RETRIEVER"}, Help: "embedded (in-process index) or weaviate",
+		set: str(func(c *Config) *string { return &c.Retriever }), get: func(c *Config) string { return c.Retriever }},
+	{Key: "weaviate_url", Env: []string{"FOOTNOTE_WEAVIATE_URL"}, Help: "Weaviate REST URL (e.g. http://weaviate:8080), for retriever weaviate",
+		set: str(func(c *Config) *string { return &c.WeaviateURL }), get: func(c *Config) string { return c.WeaviateURL }},
+	{Key: "weaviate_collection", Env: []string{"FOOTNOTE_WEAVIATE_COLLECTION"}, Help: "Weaviate collection (class) holding the passages",
+		set: str(func(c *Config) *string { return &c.WeaviateCollection }), get: func(c *Config) string { return c.WeaviateCollection }},
+	{Key: "weaviate_shards", Env: []string{"FOOTNOTE_WEAVIATE_SHARDS"}, Help: "shards when footnote creates the collection (0 = one per node)",
+		set: integer(func(c *Config) *int { return &c.WeaviateShards }), get: func(c *Config) string { return strconv.Itoa(c.WeaviateShards) }},
+	{Key: "weaviate_replicas", Env: []string{"FOOTNOTE_WEAVIATE_REPLICAS"}, Help: "replication factor when footnote creates the collection",
+		set: integer(func(c *Config) *int { return &c.WeaviateReplicas }), get: func(c *Config) string { return strconv.Itoa(c.WeaviateReplicas) }},
 }
+
+var weaviateClass = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*$`)
 
 func str(f func(*Config) *string) func(*Config, string) error {
 	return func(c *Config, v string) error { *f(c) = strings.TrimSpace(v); return nil }
@@ -451,11 +503,35 @@ func (c Config) Validate() error {
 	if c.DiscordGuildID != "" && !snowflake.MatchString(c.DiscordGuildID) {
 		bad("discord_guild_id", "%q is not a Discord ID (digits)", c.DiscordGuildID)
 	}
-	if c.ShardCount < 1 {
-		bad("shard_count", "must be at least 1, got %d", c.ShardCount)
+	if c.ShardCount < 0 {
+		bad("shard_count", "must be at least 1 (or auto), got %d", c.ShardCount)
 	}
-	if c.ShardID < 0 || c.ShardID >= c.ShardCount {
+	if c.ShardID < 0 || (c.ShardCount != ShardAuto && c.ShardID >= c.ShardCount) {
 		bad("shard_id", "%d is out of range (0 to shard_count-1 = %d)", c.ShardID, c.ShardCount-1)
+	}
+	if c.AnswerCacheTTL < 0 {
+		bad("answer_cache_ttl", "must not be negative, got %s", c.AnswerCacheTTL)
+	}
+	if v := string(c.RedisURL); v != "" && !strings.HasPrefix(v, "redis://") && !strings.HasPrefix(v, "rediss://") && !strings.HasPrefix(v, "unix://") {
+		bad("redis_url", "want redis://[:password@]host:port/db")
+	}
+	if v := string(c.DatabaseURL); v != "" && !strings.HasPrefix(v, "postgres://") && !strings.HasPrefix(v, "postgresql://") {
+		bad("database_url", "want postgres://user:password@host:port/db")
+	}
+	switch c.Retriever {
+	case RetrieverEmbedded:
+	case RetrieverWeaviate:
+		if u, err := url.Parse(c.WeaviateURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("weaviate_url", "%q is not an http(s) URL (needed by retriever weaviate)", c.WeaviateURL)
+		}
+	default:
+		bad("retriever", "%q is not embedded or weaviate", c.Retriever)
+	}
+	if c.WeaviateCollection == "" || !weaviateClass.MatchString(c.WeaviateCollection) {
+		bad("weaviate_collection", "%q is not a collection name (a letter, then letters, digits or _)", c.WeaviateCollection)
+	}
+	if c.WeaviateShards < 0 || c.WeaviateReplicas < 1 {
+		bad("weaviate_replicas", "shards ≥ 0 and replicas ≥ 1, got %d and %d", c.WeaviateShards, c.WeaviateReplicas)
 	}
 	if c.Cooldown < 0 {
 		bad("cooldown", "must not be negative, got %s", c.Cooldown)

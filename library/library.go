@@ -49,6 +49,14 @@ type Options struct {
 	Logger  *slog.Logger
 	// Debounce groups file-change events (default 750ms).
 	Debounce time.Duration
+	// Mirror, when set, is a second home of the passages (the Weaviate
+	// collection) that every reload, ingestion and forget updates.
+	Mirror Mirror
+}
+
+// Mirror keeps a copy of the passages in step with the library.
+type Mirror interface {
+	Load(ctx context.Context, docs []corpus.Document, progress func(done, total int)) error
 }
 
 // Library is the set of articles being served.
@@ -143,6 +151,12 @@ func (l *Library) reloadLocked(ctx context.Context) (string, error) {
 	}
 	l.live.Store(ix)
 	summary := fmt.Sprintf("%d articles, %d passages", len(ix.Docs()), ix.Len())
+	if l.opt.Mirror != nil {
+		if err := l.opt.Mirror.Load(ctx, res.Documents, nil); err != nil {
+			l.log.Error("retriever not updated", "err", err)
+			return summary, fmt.Errorf("the local index has %s, but the retriever was not updated: %w", summary, err)
+		}
+	}
 	if n := len(res.Skipped); n > 0 {
 		summary += fmt.Sprintf(" (%d files skipped, see the log)", n)
 	}

@@ -12,7 +12,7 @@ import (
 	"github.com/footnote-bot/footnote/store"
 )
 
-func open(t *testing.T, corpusDir, dataDir string) (*Library, *store.SQLite) {
+func open(t *testing.T, corpusDir, dataDir string) (*Library, *store.DB) {
 	t.Helper()
 	st, err := store.OpenSQLite(context.Background(), filepath.Join(dataDir, "footnote.db"))
 	if err != nil {

@@ -38,7 +38,9 @@
 package retrieval
 
 import (
+	"encoding/binary"
 	"fmt"
+	"hash/crc64"
 	"math"
 	"runtime"
 	"slices"
@@ -109,6 +111,9 @@ type Index struct {
 	// stems caches query-time stemming (bounded).
 	stems     sync.Map
 	stemCount atomic.Int64
+	// fingerprint of the contents, computed on first use.
+	fpOnce sync.Once
+	fp     string
 }
 
 // Build indexes the documents' passages.
@@ -133,10 +138,16 @@ func BuildProgress(docs []corpus.Document, p Params, progress func(done, total i
 	var lists [][]uint32 // passages per term
 	var tfs [][]uint16   // weighted term frequencies, parallel to lists
 	pn := uint32(0)
-	cache := stemCache{}
-	var buf, tbuf, sbuf []string
 	counts := map[uint32]uint32{}
+	an := analyzeAll(docs)
+	defer an.stop()
+	var chunk []analyzed
 	for di, d := range docs {
+		if len(chunk) == 0 {
+			chunk = an.next()
+		}
+		a := chunk[0]
+		chunk = chunk[1:]
 		if _, dup := ix.docByID[d.ID]; dup {
 			store.finish()
 			return nil, fmt.Errorf("retrieval: duplicate document ID %q", d.ID)
@@ -151,9 +162,8 @@ func BuildProgress(docs []corpus.Document, p Params, progress func(done, total i
 		ix.docs = append(ix.docs, DocInfo{ID: strings.Clone(d.ID), Title: store.str(d.Title), URL: store.str(d.URL),
 			Author: strings.Clone(d.Author), Date: strings.Clone(d.Date), Source: strings.Clone(d.Source),
 			Sections: sections, First: int(pn), Count: len(d.Passages)})
-		tbuf = cache.analyze(d.Title, tbuf[:0])
-		section := ""
-		for _, ps := range d.Passages {
+		tbuf := a.title
+		for j, ps := range d.Passages {
 			if _, dup := seen[ps.ID]; dup {
 				store.finish()
 				return nil, fmt.Errorf("retrieval: duplicate passage ID %q", ps.ID)
@@ -161,12 +171,8 @@ func BuildProgress(docs []corpus.Document, p Params, progress func(done, total i
 			seen[ps.ID] = struct{}{}
 			store.add(ps)
 			ix.docOf = append(ix.docOf, uint32(di))
-			if ps.Section != section || sbuf == nil {
-				section = ps.Section
-				sbuf = cache.analyze(section, sbuf[:0])
-			}
+			sbuf, buf := a.section[j], a.body[j]
 			clear(counts)
-			buf = cache.analyze(ps.Text, buf[:0])
 			length := len(buf)
 			add := func(words []string, w int) {
 				for _, t := range words {
@@ -215,6 +221,100 @@ func BuildProgress(docs []corpus.Document, p Params, progress func(done, total i
 	}
 	return ix, nil
 }
+
+// analyzed is one document analysed: its title's terms and each passage's
+// section and body terms.
+type analyzed struct {
+	title   []string
+	section [][]string
+	body    [][]string
+}
+
+// analysis analyses documents on every core, ahead of the (sequential)
+// indexing, handing out chunks of documents in order.
+type analysis struct {
+	results []chan []analyzed
+	i       int
+	tokens  chan struct{}
+	done    chan struct{}
+}
+
+// chunkPassages is about how many passages one analysis job covers.
+const chunkPassages = 256
+
+func analyzeAll(docs []corpus.Document) *analysis {
+	var bounds []int // chunk c is docs[bounds[c]:bounds[c+1]]
+	n := 0
+	for i, d := range docs {
+		if n == 0 {
+			bounds = append(bounds, i)
+		}
+		n += len(d.Passages) + 1
+		if n >= chunkPassages {
+			n = 0
+		}
+	}
+	bounds = append(bounds, len(docs))
+	a := &analysis{results: make([]chan []analyzed, len(bounds)-1), done: make(chan struct{})}
+	for c := range a.results {
+		a.results[c] = make(chan []analyzed, 1)
+	}
+	workers := runtime.GOMAXPROCS(0)
+	// A chunk takes a token when it is handed out and gives it back when
+	// indexing consumes it, so analysis runs at most a few chunks ahead.
+	tokens := make(chan struct{}, 2*workers+2)
+	jobs := make(chan int)
+	go func() {
+		defer close(jobs)
+		for c := range a.results {
+			select {
+			case tokens <- struct{}{}:
+			case <-a.done:
+				return
+			}
+			select {
+			case jobs <- c:
+			case <-a.done:
+				return
+			}
+		}
+	}()
+	for range workers {
+		go func() {
+			cache := stemCache{}
+			for c := range jobs {
+				out := make([]analyzed, 0, bounds[c+1]-bounds[c])
+				for _, d := range docs[bounds[c]:bounds[c+1]] {
+					x := analyzed{title: cache.analyze(d.Title, nil), section: make([][]string, len(d.Passages)),
+						body: make([][]string, len(d.Passages))}
+					for j, p := range d.Passages {
+						if j > 0 && p.Section == d.Passages[j-1].Section {
+							x.section[j] = x.section[j-1]
+						} else {
+							x.section[j] = cache.analyze(p.Section, nil)
+						}
+						x.body[j] = cache.analyze(p.Text, nil)
+					}
+					out = append(out, x)
+				}
+				a.results[c] <- out
+			}
+		}()
+	}
+	a.tokens = tokens
+	return a
+}
+
+// next returns the next chunk's documents, in order.
+func (a *analysis) next() []analyzed {
+	out := <-a.results[a.i]
+	a.i++
+	<-a.tokens
+	return out
+}
+
+// stop ends the analysis early (or after the last chunk).
+func (a *analysis) stop() { close(a.done) }
 
 // pack computes the BM25 tf part of every posting, builds the table of its
 // distinct values, and lays the terms and postings out flat and sorted.
@@ -525,4 +625,31 @@ func (ix *Index) TermsWithPrefix(prefix string, n int) []string {
 		out = out[:n]
 	}
 	return out
+}
+
+// Fingerprint identifies the index's contents (passages, their text and
+// the scoring parameters): two indexes built from the same articles with
+// the same settings have the same fingerprint, in any process. Answer
+// caches key on it.
+func (ix *Index) Fingerprint() string {
+	ix.fpOnce.Do(func() {
+		h := crc64.New(crc64.MakeTable(crc64.ECMA))
+		fmt.Fprintf(h, "%s|%+v|%d|", AnalyzerVersion, ix.params, ix.Len())
+		st := ix.store
+		h.Write(st.IDs)
+		for _, v := range st.Strings {
+			h.Write([]byte(v))
+			h.Write([]byte{0})
+		}
+		var b [4]byte
+		for _, t := range [][]uint32{st.DocID, st.Title, st.Section, st.Heading, st.URL, st.Paragraph, st.TextEnd} {
+			for _, v := range t {
+				binary.LittleEndian.PutUint32(b[:], v)
+				h.Write(b[:])
+			}
+		}
+		h.Write(st.Blocks)
+		ix.fp = fmt.Sprintf("%016x", h.Sum64())
+	})
+	return ix.fp
 }

@@ -1,7 +1,9 @@
 // Package store keeps what footnote remembers between runs: the question
 // log, feedback votes, ingested and forgotten articles. The default is a
 // SQLite file (pure Go, modernc.org/sqlite, so the binary stays static) in
-// the data folder, with forward-only migrations run at open.
+// the data folder; replicas of one deployment share a PostgreSQL database
+// instead (pgx). Both run the same forward-only migrations at open, each
+// statement translated to the dialect (see forDialect), and the same tests.
 //
 // The question log records no user names or IDs unless the caller passes
 // them (setting log_users).
@@ -14,10 +16,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"github.com/footnote-bot/footnote/retrieval"
@@ -50,10 +55,18 @@ type Ingested struct {
 	AddedBy  string
 }
 
-// SQLite is the embedded store.
-type SQLite struct {
-	db *sql.DB
+// DB is the store, on SQLite or PostgreSQL.
+type DB struct {
+	db      *sql.DB
+	dialect dialect
 }
+
+type dialect int
+
+const (
+	sqlite dialect = iota
+	postgres
+)
 
 // migrations run in order, once each; never edit one that has shipped.
 var migrations = []string{
@@ -98,7 +111,7 @@ var migrations = []string{
 
 // OpenSQLite opens (creating if needed) the SQLite file at path and runs
 // pending migrations.
-func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
+func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
@@ -107,7 +120,7 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 		return nil, fmt.Errorf("store %s: %w", path, err)
 	}
 	db.SetMaxOpenConns(1) // SQLite writes one at a time; this keeps it simple and safe
-	s := &SQLite{db: db}
+	s := &DB{db: db, dialect: sqlite}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store %s: %w", path, err)
@@ -115,56 +128,144 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 	return s, nil
 }
 
+// OpenPostgres connects to the PostgreSQL database at url
+// (postgres://user:password@host:port/db) and runs pending migrations; an
+// advisory lock keeps two replicas starting at once from both migrating.
+func OpenPostgres(ctx context.Context, url string) (*DB, error) {
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		return nil, errors.New("store: bad PostgreSQL URL") // it may hold a password: not echoed
+	}
+	db := stdlib.OpenDB(*cfg)
+	db.SetMaxOpenConns(8)
+	s := &DB{db: db, dialect: postgres}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: PostgreSQL %s:%d: %w", cfg.Host, cfg.Port, err)
+	}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: PostgreSQL %s:%d: %w", cfg.Host, cfg.Port, err)
+	}
+	return s, nil
+}
+
+// forDialect translates a statement written for SQLite: PostgreSQL numbers
+// its placeholders, needs 64-bit integers for millisecond times and a
+// serial key, and calls floating point DOUBLE PRECISION. ("user" is quoted
+// in the statements themselves: a keyword in PostgreSQL, a name in both.)
+func (s *DB) forDialect(q string) string {
+	if s.dialect != postgres {
+		return q
+	}
+	q = strings.ReplaceAll(q, "id INTEGER PRIMARY KEY", "id BIGSERIAL PRIMARY KEY")
+	q = integerWord.ReplaceAllString(q, "BIGINT")
+	q = strings.ReplaceAll(q, " REAL ", " DOUBLE PRECISION ")
+	q = strings.ReplaceAll(q, "\n\t\tuser TEXT", "\n\t\t\"user\" TEXT")
+	var sb strings.Builder
+	n := 0
+	for _, r := range q {
+		if r == '?' {
+			n++
+			fmt.Fprintf(&sb, "$%d", n)
+			continue
+		}
+		sb.WriteRune(r)
+	}
+	return sb.String()
+}
+
+var integerWord = regexp.MustCompile(`\bINTEGER\b`)
+
+func (s *DB) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return s.db.ExecContext(ctx, s.forDialect(q), args...)
+}
+
+func (s *DB) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return s.db.QueryContext(ctx, s.forDialect(q), args...)
+}
+
+func (s *DB) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	return s.db.QueryRowContext(ctx, s.forDialect(q), args...)
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 // Close closes the database.
-func (s *SQLite) Close() error { return s.db.Close() }
+func (s *DB) Close() error { return s.db.Close() }
 
 // SchemaVersion is the number of migrations applied.
-func (s *SQLite) SchemaVersion(ctx context.Context) (int, error) {
+func (s *DB) SchemaVersion(ctx context.Context) (int, error) {
 	var v int
-	err := s.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&v)
+	err := s.queryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&v)
 	return v, err
 }
 
-func (s *SQLite) migrate(ctx context.Context) error {
-	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, at INTEGER NOT NULL)`); err != nil {
+func (s *DB) migrate(ctx context.Context) error {
+	if _, err := s.exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, at INTEGER NOT NULL)`); err != nil {
 		return fmt.Errorf("migrations table: %w", err)
 	}
-	have, err := s.SchemaVersion(ctx)
+	for {
+		done, err := s.migrateOne(ctx)
+		if err != nil || done {
+			return err
+		}
+	}
+}
+
+// migrateOne applies the next pending migration, if any, in a transaction
+// (on PostgreSQL holding an advisory lock, and re-reading the version under
+// it, so concurrent starts apply each migration once).
+func (s *DB) migrateOne(ctx context.Context) (done bool, err error) {
+	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return false, err
+	}
+	defer tx.Rollback()
+	if s.dialect == postgres {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7429001)`); err != nil {
+			return false, fmt.Errorf("migration lock: %w", err)
+		}
+	}
+	var have int
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&have); err != nil {
+		return false, err
 	}
 	if have > len(migrations) {
-		return fmt.Errorf("database schema version %d is newer than this footnote knows (%d)", have, len(migrations))
+		return false, fmt.Errorf("database schema version %d is newer than this footnote knows (%d)", have, len(migrations))
 	}
-	for v := have + 1; v <= len(migrations); v++ {
-		tx, err := s.db.BeginTx(ctx, nil)
-		if err != nil {
-			return err
+	if have == len(migrations) {
+		return true, nil
+	}
+	v := have + 1
+	{
+		if _, err := tx.ExecContext(ctx, s.forDialect(migrations[v-1])); err != nil {
+			return false, fmt.Errorf("migration %d: %w", v, err)
 		}
-		if _, err := tx.ExecContext(ctx, migrations[v-1]); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("migration %d: %w", v, err)
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations(version, at) VALUES (?, ?)`, v, time.Now().Unix()); err != nil {
-			tx.Rollback()
-			return err
+		if _, err := tx.ExecContext(ctx, s.forDialect(`INSERT INTO schema_migrations(version, at) VALUES (?, ?)`), v, time.Now().Unix()); err != nil {
+			return false, err
 		}
 		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("migration %d: %w", v, err)
+			return false, fmt.Errorf("migration %d: %w", v, err)
 		}
 	}
-	return nil
+	return false, nil
 }
 
 // LogQuestion records a question.
-func (s *SQLite) LogQuestion(ctx context.Context, q Question) error {
+func (s *DB) LogQuestion(ctx context.Context, q Question) error {
 	if q.At.IsZero() {
 		q.At = time.Now()
 	}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO questions(at, guild, channel, user, command, question, backend, latency_ms, abstained, answer_key, citations, doc_ids)
+	_, err := s.exec(ctx, `INSERT INTO questions(at, guild, channel, "user", command, question, backend, latency_ms, abstained, answer_key, citations, doc_ids)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		q.At.UnixMilli(), q.Guild, q.Channel, q.User, q.Command, q.Question, q.Backend, float64(q.Latency.Microseconds())/1000,
-		q.Abstained, q.AnswerKey, strings.Join(q.Citations, "\n"), strings.Join(q.DocIDs, "\n"))
+		b2i(q.Abstained), q.AnswerKey, strings.Join(q.Citations, "\n"), strings.Join(q.DocIDs, "\n"))
 	if err != nil {
 		return fmt.Errorf("store: log question: %w", err)
 	}
@@ -172,9 +273,9 @@ func (s *SQLite) LogQuestion(ctx context.Context, q Question) error {
 }
 
 // Vote records (or changes) a voter's vote on an answer.
-func (s *SQLite) Vote(ctx context.Context, answerKey, voter string, up bool) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO votes(answer_key, voter, up, at) VALUES (?, ?, ?, ?)
-		ON CONFLICT(answer_key, voter) DO UPDATE SET up = excluded.up, at = excluded.at`, answerKey, voter, up, time.Now().UnixMilli())
+func (s *DB) Vote(ctx context.Context, answerKey, voter string, up bool) error {
+	_, err := s.exec(ctx, `INSERT INTO votes(answer_key, voter, up, at) VALUES (?, ?, ?, ?)
+		ON CONFLICT(answer_key, voter) DO UPDATE SET up = excluded.up, at = excluded.at`, answerKey, voter, b2i(up), time.Now().UnixMilli())
 	if err != nil {
 		return fmt.Errorf("store: vote: %w", err)
 	}
@@ -182,24 +283,24 @@ func (s *SQLite) Vote(ctx context.Context, answerKey, voter string, up bool) err
 }
 
 // AddIngested records an ingested article (replacing one with its ID).
-func (s *SQLite) AddIngested(ctx context.Context, in Ingested) error {
+func (s *DB) AddIngested(ctx context.Context, in Ingested) error {
 	if in.AddedAt.IsZero() {
 		in.AddedAt = time.Now()
 	}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO ingested(doc_id, title, source, file, passages, added_at, added_by) VALUES (?, ?, ?, ?, ?, ?, ?)
+	_, err := s.exec(ctx, `INSERT INTO ingested(doc_id, title, source, file, passages, added_at, added_by) VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT(doc_id) DO UPDATE SET title = excluded.title, source = excluded.source, file = excluded.file,
 		passages = excluded.passages, added_at = excluded.added_at, added_by = excluded.added_by`,
 		in.DocID, in.Title, in.Source, in.File, in.Passages, in.AddedAt.UnixMilli(), in.AddedBy)
 	if err != nil {
 		return fmt.Errorf("store: add ingested: %w", err)
 	}
-	_, err = s.db.ExecContext(ctx, `DELETE FROM forgotten WHERE doc_id = ?`, in.DocID)
+	_, err = s.exec(ctx, `DELETE FROM forgotten WHERE doc_id = ?`, in.DocID)
 	return err
 }
 
 // Ingested lists ingested articles, oldest first.
-func (s *SQLite) Ingested(ctx context.Context) ([]Ingested, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT doc_id, title, source, file, passages, added_at, added_by FROM ingested ORDER BY added_at, doc_id`)
+func (s *DB) Ingested(ctx context.Context) ([]Ingested, error) {
+	rows, err := s.query(ctx, `SELECT doc_id, title, source, file, passages, added_at, added_by FROM ingested ORDER BY added_at, doc_id`)
 	if err != nil {
 		return nil, fmt.Errorf("store: ingested: %w", err)
 	}
@@ -222,26 +323,26 @@ var ErrNotFound = errors.New("not found")
 
 // Forget removes an ingested article's record and marks the document ID
 // forgotten, so a configured article with that ID is left out of loads too.
-func (s *SQLite) Forget(ctx context.Context, docID string) (Ingested, error) {
+func (s *DB) Forget(ctx context.Context, docID string) (Ingested, error) {
 	var in Ingested
 	var at int64
-	err := s.db.QueryRowContext(ctx, `SELECT doc_id, title, source, file, passages, added_at, added_by FROM ingested WHERE doc_id = ?`, docID).
+	err := s.queryRow(ctx, `SELECT doc_id, title, source, file, passages, added_at, added_by FROM ingested WHERE doc_id = ?`, docID).
 		Scan(&in.DocID, &in.Title, &in.Source, &in.File, &in.Passages, &at, &in.AddedBy)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return in, fmt.Errorf("store: forget: %w", err)
 	}
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM ingested WHERE doc_id = ?`, docID); err != nil {
+	if _, err := s.exec(ctx, `DELETE FROM ingested WHERE doc_id = ?`, docID); err != nil {
 		return in, fmt.Errorf("store: forget: %w", err)
 	}
-	if _, err := s.db.ExecContext(ctx, `INSERT OR REPLACE INTO forgotten(doc_id, at) VALUES (?, ?)`, docID, time.Now().UnixMilli()); err != nil {
+	if _, err := s.exec(ctx, `INSERT INTO forgotten(doc_id, at) VALUES (?, ?) ON CONFLICT(doc_id) DO UPDATE SET at = excluded.at`, docID, time.Now().UnixMilli()); err != nil {
 		return in, fmt.Errorf("store: forget: %w", err)
 	}
 	return in, nil
 }
 
 // Forgotten lists forgotten document IDs.
-func (s *SQLite) Forgotten(ctx context.Context) (map[string]bool, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT doc_id FROM forgotten`)
+func (s *DB) Forgotten(ctx context.Context) (map[string]bool, error) {
+	rows, err := s.query(ctx, `SELECT doc_id FROM forgotten`)
 	if err != nil {
 		return nil, fmt.Errorf("store: forgotten: %w", err)
 	}
@@ -299,9 +400,9 @@ type Day struct {
 }
 
 // Stats computes the summary for questions since the given time.
-func (s *SQLite) Stats(ctx context.Context, since time.Time, top int) (Stats, error) {
+func (s *DB) Stats(ctx context.Context, since time.Time, top int) (Stats, error) {
 	st := Stats{Since: since}
-	rows, err := s.db.QueryContext(ctx, `SELECT at, question, abstained, answer_key, citations, doc_ids, latency_ms FROM questions WHERE at >= ? ORDER BY at`, since.UnixMilli())
+	rows, err := s.query(ctx, `SELECT at, question, abstained, answer_key, citations, doc_ids, latency_ms FROM questions WHERE at >= ? ORDER BY at`, since.UnixMilli())
 	if err != nil {
 		return st, fmt.Errorf("store: stats: %w", err)
 	}
@@ -355,7 +456,7 @@ func (s *SQLite) Stats(ctx context.Context, since time.Time, top int) (Stats, er
 	if err := rows.Err(); err != nil {
 		return st, err
 	}
-	vrows, err := s.db.QueryContext(ctx, `SELECT answer_key, up, at FROM votes WHERE at >= ?`, since.UnixMilli())
+	vrows, err := s.query(ctx, `SELECT answer_key, up, at FROM votes WHERE at >= ?`, since.UnixMilli())
 	if err != nil {
 		return st, fmt.Errorf("store: stats votes: %w", err)
 	}

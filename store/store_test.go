@@ -2,19 +2,66 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/footnote-bot/footnote/internal/servicetest"
 )
 
-func TestMigrationsOnEmptyAndExistingFile(t *testing.T) {
-	ctx := context.Background()
+// backend opens one database; open may be called again to reopen it.
+type backend struct {
+	name string
+	open func(t *testing.T) (*DB, error)
+}
+
+// backends are SQLite always and PostgreSQL when the test services run:
+// every store test runs on both.
+func backends(t *testing.T) []backend {
 	path := filepath.Join(t.TempDir(), "footnote.db")
-	s, err := OpenSQLite(ctx, path)
+	out := []backend{{"sqlite", func(t *testing.T) (*DB, error) { return OpenSQLite(context.Background(), path) }}}
+	out = append(out, backend{"postgres", func(t *testing.T) (*DB, error) {
+		t.Helper()
+		return OpenPostgres(context.Background(), pgURL(t))
+	}})
+	return out
+}
+
+// pgURL gives each top-level test its own PostgreSQL schema, shared by its
+// reopenings.
+var pgURLs sync.Map
+
+func pgURL(t *testing.T) string {
+	if u, ok := pgURLs.Load(t.Name()); ok {
+		return u.(string)
+	}
+	u := servicetest.DatabaseURL(t)
+	pgURLs.Store(t.Name(), u)
+	return u
+}
+
+// each runs f on every backend.
+func each(t *testing.T, f func(t *testing.T, b backend)) {
+	for _, b := range backends(t) {
+		t.Run(b.name, func(t *testing.T) { f(t, b) })
+	}
+}
+
+func mustOpen(t *testing.T, b backend) *DB {
+	t.Helper()
+	s, err := b.open(t)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return s
+}
+
+func TestMigrationsOnEmptyAndExisting(t *testing.T) { each(t, testMigrations) }
+
+func testMigrations(t *testing.T, b backend) {
+	ctx := context.Background()
+	s := mustOpen(t, b)
 	if v, _ := s.SchemaVersion(ctx); v != len(migrations) {
 		t.Errorf("schema version %d, want %d", v, len(migrations))
 	}
@@ -22,40 +69,74 @@ func TestMigrationsOnEmptyAndExistingFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
-	// Reopening an existing file runs nothing twice and keeps the data.
-	s, err = OpenSQLite(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	// Reopening an existing database runs nothing twice and keeps the data.
+	s = mustOpen(t, b)
 	defer s.Close()
 	st, _ := s.Stats(ctx, time.Time{}, 10)
 	if st.Questions != 1 {
 		t.Errorf("questions after reopen = %d", st.Questions)
 	}
 	var applied int
-	s.db.QueryRow(`SELECT COUNT(*) FROM schema_migrations`).Scan(&applied)
+	s.queryRow(ctx, `SELECT COUNT(*) FROM schema_migrations`).Scan(&applied)
 	if applied != len(migrations) {
 		t.Errorf("migrations applied %d times", applied)
 	}
 }
 
-func TestNewerSchemaRefused(t *testing.T) {
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "f.db")
-	s, _ := OpenSQLite(ctx, path)
-	s.db.Exec(`INSERT INTO schema_migrations(version, at) VALUES (999, 0)`)
+func TestNewerSchemaRefused(t *testing.T) { each(t, testNewerSchema) }
+
+func testNewerSchema(t *testing.T, b backend) {
+	s := mustOpen(t, b)
+	s.exec(context.Background(), `INSERT INTO schema_migrations(version, at) VALUES (999, 0)`)
 	s.Close()
-	if _, err := OpenSQLite(ctx, path); err == nil {
+	if s, err := b.open(t); err == nil {
+		s.Close()
 		t.Error("a database from a newer footnote was accepted")
 	}
 }
 
-func TestStatsAfterScriptedUse(t *testing.T) {
-	ctx := context.Background()
-	s, err := OpenSQLite(ctx, filepath.Join(t.TempDir(), "f.db"))
-	if err != nil {
-		t.Fatal(err)
+// Two replicas starting at once against one PostgreSQL apply each
+// migration once.
+func TestConcurrentOpenMigratesOnce(t *testing.T) { each(t, testConcurrentOpen) }
+
+func testConcurrentOpen(t *testing.T, b backend) {
+	if b.name == "sqlite" {
+		t.Skip("one process owns a SQLite file")
 	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s, err := b.open(t)
+			if err == nil {
+				s.Close()
+			}
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := mustOpen(t, b)
+	defer s.Close()
+	var applied int
+	s.queryRow(context.Background(), `SELECT COUNT(*) FROM schema_migrations`).Scan(&applied)
+	if applied != len(migrations) {
+		t.Errorf("migrations applied %d times, want %d", applied, len(migrations))
+	}
+}
+
+func TestStatsAfterScriptedUse(t *testing.T) { each(t, testStats) }
+
+func testStats(t *testing.T, b backend) {
+	ctx := context.Background()
+	s := mustOpen(t, b)
 	defer s.Close()
 	now := time.Now()
 	log := func(q string, abst bool, key string, docs ...string) {
@@ -70,11 +151,17 @@ func TestStatsAfterScriptedUse(t *testing.T) {
 	log("What is the weather?", true, "k4")
 	log("Who wrote it?", false, "k5", "article", "guide")
 	log("old question", true, "k0")
-	s.db.Exec(`UPDATE questions SET at = ? WHERE question = 'old question'`, now.Add(-30*24*time.Hour).UnixMilli())
-	s.Vote(ctx, "k1", "u1", true)
-	s.Vote(ctx, "k5", "u1", false)
-	s.Vote(ctx, "k5", "u2", false)
-	s.Vote(ctx, "k5", "u2", false) // same voter again: counted once
+	if _, err := s.exec(ctx, `UPDATE questions SET at = ? WHERE question = 'old question'`, now.Add(-30*24*time.Hour).UnixMilli()); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []struct {
+		key, voter string
+		up         bool
+	}{{"k1", "u1", true}, {"k5", "u1", false}, {"k5", "u2", false}, {"k5", "u2", false}} { // u2 twice: counted once
+		if err := s.Vote(ctx, v.key, v.voter, v.up); err != nil {
+			t.Fatal(err)
+		}
+	}
 	st, err := s.Stats(ctx, now.Add(-7*24*time.Hour), 5)
 	if err != nil {
 		t.Fatal(err)
@@ -97,11 +184,15 @@ func TestStatsAfterScriptedUse(t *testing.T) {
 	}
 }
 
-func TestIngestedAndForgotten(t *testing.T) {
+func TestIngestedAndForgotten(t *testing.T) { each(t, testIngested) }
+
+func testIngested(t *testing.T, b backend) {
 	ctx := context.Background()
-	s, _ := OpenSQLite(ctx, filepath.Join(t.TempDir(), "f.db"))
+	s := mustOpen(t, b)
 	defer s.Close()
-	s.AddIngested(ctx, Ingested{DocID: "web/a", Title: "A", Source: "https://e.com/a", File: "/x/a.html", Passages: 3})
+	if err := s.AddIngested(ctx, Ingested{DocID: "web/a", Title: "A", Source: "https://e.com/a", File: "/x/a.html", Passages: 3}); err != nil {
+		t.Fatal(err)
+	}
 	list, _ := s.Ingested(ctx)
 	if len(list) != 1 || list[0].Title != "A" {
 		t.Fatalf("ingested = %+v", list)
@@ -116,9 +207,25 @@ func TestIngestedAndForgotten(t *testing.T) {
 		t.Errorf("forgotten %v ingested %v", f, list)
 	}
 	// Ingesting it again un-forgets it.
-	s.AddIngested(ctx, Ingested{DocID: "web/a", Title: "A", Source: "s", File: "f"})
+	if err := s.AddIngested(ctx, Ingested{DocID: "web/a", Title: "A", Source: "s", File: "f"}); err != nil {
+		t.Fatal(err)
+	}
 	if f, _ := s.Forgotten(ctx); f["web/a"] {
 		t.Error("re-ingested article still forgotten")
 	}
-	var _ = sql.ErrNoRows
+	// Forgetting twice is fine (the upsert).
+	for range 2 {
+		if _, err := s.Forget(ctx, "web/a"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// User IDs and long latencies round-trip.
+	if err := s.LogQuestion(ctx, Question{Command: "ask", Question: "q", User: "u1", Latency: 90 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	var user string
+	var ms float64
+	if err := s.queryRow(ctx, `SELECT "user", latency_ms FROM questions`).Scan(&user, &ms); err != nil || user != "u1" || ms != 90000 {
+		t.Errorf("user %q latency %v: %v", user, ms, err)
+	}
 }
