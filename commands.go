@@ -11,10 +11,10 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"slices"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 

@@ -28,16 +28,16 @@ const (
 // Reading a passage decompresses its block. Exported fields are what the
 // index file stores.
 type passageStore struct {
-	Strings   []string // distinct document IDs, titles, sections, headings and URLs; Strings[0] is ""
-	IDs       []byte   // passage IDs, concatenated
-	IDEnd     []uint32 // passage i's ID is IDs[IDEnd[i-1]:IDEnd[i]]
-	DocID     []uint32 // index into Strings, per passage
-	Title     []uint32
-	Section   []uint32
-	Heading   []uint32
-	URL       []uint32
-	Paragraph []uint32
-	TextEnd   []uint32 // end of passage i's text in its decompressed block
+	Strings    []string // distinct document IDs, titles, sections, headings and URLs; Strings[0] is ""
+	IDs        []byte   // passage IDs, concatenated
+	IDEnd      []uint32 // passage i's ID is IDs[IDEnd[i-1]:IDEnd[i]]
+	DocID      []uint32 // index into Strings, per passage
+	Title      []uint32
+	Section    []uint32
+	Heading    []uint32
+	URL        []uint32
+	Paragraph  []uint32
+	TextEnd    []uint32 // end of passage i's text in its decompressed block
 	Blocks     []byte   // compressed blocks, concatenated
 	BlockEnd   []uint64 // block j is Blocks[BlockEnd[j-1]:BlockEnd[j]]
 	BlockStart []uint32 // block j's first passage

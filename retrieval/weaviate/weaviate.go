@@ -376,4 +376,3 @@ func gqlErr(resp *models.GraphQLResponse) error {
 	}
 	return nil
 }
-
