@@ -99,7 +99,8 @@ type Index struct {
 	// tf·(k1+1)/(tf + k1·(1 − b + b·len/avglen)), ascending; postings keep a
 	// 16-bit code into it. Past 65,536 distinct values the codes are
 	// quantiles of them (see impactTable).
-	table []float32
+	table   []float32
+	table64 []float64 // table as float64, for the scoring loops
 	// derived at build and load time
 	// accs recycles term-at-a-time accumulators across queries (a
 	// sync.Pool would drop these large buffers at every GC).
@@ -475,6 +476,10 @@ func (ix *Index) finish() {
 		if len(imp) > 0 {
 			ix.ub[t] = ix.idf[t] * float64(ix.table[best])
 		}
+	}
+	ix.table64 = make([]float64, len(ix.table))
+	for i, v := range ix.table {
+		ix.table64[i] = float64(v)
 	}
 	ix.accs = make(chan *accumulator, 2*runtime.GOMAXPROCS(0))
 	if len(ix.docByID) != len(ix.docs) {

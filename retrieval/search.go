@@ -82,15 +82,13 @@ type cursor struct {
 	ub     float64 // weight · max tf part
 	docs   []uint32
 	imp    []uint16
-	bit    uint64 // 1 << index of its term in the query (0 past 64 terms)
-	qi     int    // index of its term in the query
+	qi     int // index of its term in the query
 	pos    int
 }
 
 type scored struct {
 	doc   uint32
 	score float64
-	mask  uint64 // bit i set: the i-th query cursor matched (cursors ≤ 64)
 }
 
 // minHeap keeps the k best: the root is the worst kept.
@@ -167,13 +165,8 @@ func (ix *Index) rank(q []QueryTerm, k int, opt Options) []scored {
 			continue
 		}
 		w := qt.Weight * ix.idf[id]
-		var bit uint64
-		if qi < 64 {
-			bit = 1 << qi
-		}
 		docs, imp := ix.postings(id)
-		cs = append(cs, &cursor{term: id, name: qt.Term, weight: w, ub: qt.Weight * ix.ub[id], docs: docs, imp: imp,
-			bit: bit, qi: qi})
+		cs = append(cs, &cursor{term: id, name: qt.Term, weight: w, ub: qt.Weight * ix.ub[id], docs: docs, imp: imp, qi: qi})
 	}
 	if len(cs) == 0 {
 		return nil
@@ -204,7 +197,6 @@ type daat struct {
 	pos    int
 	cur    uint32
 	weight float64
-	bit    uint64
 }
 
 const noDoc = ^uint32(0)
@@ -258,14 +250,14 @@ func (ix *Index) maxScore(in []*cursor, k int, allowed map[uint32]bool) []scored
 	cum := make([]float64, len(in))
 	sum := 0.0
 	for i, c := range in {
-		cs[i] = daat{docs: c.docs, imp: c.imp, weight: c.weight, bit: c.bit, cur: noDoc}
+		cs[i] = daat{docs: c.docs, imp: c.imp, weight: c.weight, cur: noDoc}
 		if len(c.docs) > 0 {
 			cs[i].cur = c.docs[0]
 		}
 		sum += c.ub
 		cum[i] = sum
 	}
-	table := ix.table
+	table := ix.table64
 	h := make(minHeap, 0, k)
 	threshold := -1.0
 	ess := 0
@@ -275,13 +267,11 @@ func (ix *Index) maxScore(in []*cursor, k int, allowed map[uint32]bool) []scored
 	}
 	for d != noDoc {
 		score := 0.0
-		var mask uint64
 		next := noDoc
 		for i := ess; i < len(cs); i++ {
 			c := &cs[i]
 			if c.cur == d {
-				score += c.weight * float64(table[c.imp[c.pos]])
-				mask |= c.bit
+				score += c.weight * table[c.imp[c.pos]]
 				c.next()
 			}
 			next = min(next, c.cur)
@@ -300,8 +290,7 @@ func (ix *Index) maxScore(in []*cursor, k int, allowed map[uint32]bool) []scored
 			c := &cs[i]
 			c.seek(cand)
 			if c.cur == cand {
-				score += c.weight * float64(table[c.imp[c.pos]])
-				mask |= c.bit
+				score += c.weight * table[c.imp[c.pos]]
 			}
 		}
 		if pruned {
@@ -310,7 +299,7 @@ func (ix *Index) maxScore(in []*cursor, k int, allowed map[uint32]bool) []scored
 		if len(h) == k && score < threshold {
 			continue // cheap common case: cannot enter the top k
 		}
-		sc := scored{doc: cand, score: score, mask: mask}
+		sc := scored{doc: cand, score: score}
 		if len(h) < k {
 			heap.Push(&h, sc)
 		} else if better(sc, h[0]) {
@@ -343,14 +332,10 @@ func (ix *Index) finishHits(q []QueryTerm, res []scored) []Hit {
 	rd := storeReader{s: ix.store}
 	for i, r := range res {
 		hits[i] = Hit{Passage: rd.at(int(r.doc)), Score: r.score}
-		for j, qt := range q {
-			var matched bool
-			if j < 64 {
-				matched = r.mask&(1<<j) != 0
-			} else if id, ok := ix.lookup(qt.Term); ok {
-				matched = ix.has(id, r.doc)
-			}
-			if matched {
+		// Which terms matched is looked up for the k kept passages only,
+		// keeping it out of the scoring loops.
+		for _, qt := range q {
+			if id, ok := ix.lookup(qt.Term); ok && ix.has(id, r.doc) {
 				hits[i].Matched = append(hits[i].Matched, qt.Term)
 			}
 		}
@@ -514,7 +499,6 @@ const (
 // accumulator is per-query scratch space for term-at-a-time scoring.
 type accumulator struct {
 	score   []float64
-	mask    []uint64
 	touched []uint32
 }
 
@@ -525,28 +509,27 @@ func (ix *Index) taat(cs []*cursor, k int, allowed map[uint32]bool) []scored {
 	select {
 	case acc = <-ix.accs:
 	default:
-		acc = &accumulator{score: make([]float64, ix.Len()), mask: make([]uint64, ix.Len())}
+		acc = &accumulator{score: make([]float64, ix.Len())}
 	}
 	for _, c := range cs {
-		docs, imp, table := c.docs, c.imp, ix.table
-		w, bit := c.weight, c.bit
-		score, mask := acc.score, acc.mask
+		docs, imp, table := c.docs, c.imp, ix.table64
+		w := c.weight
+		score := acc.score
 		for i, d := range docs {
 			if score[d] == 0 {
 				acc.touched = append(acc.touched, d)
 			}
-			score[d] += w * float64(table[imp[i]])
-			mask[d] |= bit
+			score[d] += w * table[imp[i]]
 		}
 	}
 	h := make(minHeap, 0, k)
 	for _, d := range acc.touched {
-		sc, m := acc.score[d], acc.mask[d]
-		acc.score[d], acc.mask[d] = 0, 0
+		sc := acc.score[d]
+		acc.score[d] = 0
 		if allowed != nil && !allowed[ix.docOf[d]] {
 			continue
 		}
-		cand := scored{doc: d, score: sc, mask: m}
+		cand := scored{doc: d, score: sc}
 		if len(h) < k {
 			heap.Push(&h, cand)
 		} else if better(cand, h[0]) {
