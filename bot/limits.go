@@ -66,7 +66,8 @@ func (l *limits) take(ctx context.Context, guild, user string) (release func(), 
 		})
 	}
 	if cd := l.cooldownFor(guild); cd > 0 {
-		left, err := l.state.Cooldown(ctx, guild+"/"+user, cd)
+		// Per user, across guilds and shards: one person, one pace.
+		left, err := l.state.Cooldown(ctx, "user/"+user, cd)
 		if err != nil {
 			l.log.Warn("cooldown not checked", "err", err)
 		} else if left > 0 {

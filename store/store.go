@@ -207,7 +207,22 @@ func (s *DB) SchemaVersion(ctx context.Context) (int, error) {
 }
 
 func (s *DB) migrate(ctx context.Context) error {
-	if _, err := s.exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, at INTEGER NOT NULL)`); err != nil {
+	// CREATE TABLE IF NOT EXISTS is not safe against a concurrent one in
+	// PostgreSQL (both may try to create the type): under the lock.
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if s.dialect == postgres {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7429001)`); err != nil {
+			return fmt.Errorf("migration lock: %w", err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, s.forDialect(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, at INTEGER NOT NULL)`)); err != nil {
+		return fmt.Errorf("migrations table: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("migrations table: %w", err)
 	}
 	for {

@@ -33,11 +33,11 @@ func backends(t *testing.T) []backend {
 var pgURLs sync.Map
 
 func pgURL(t *testing.T) string {
-	if u, ok := pgURLs.Load(t.Name()); ok {
+	if u, ok := pgURLs.Load(t); ok {
 		return u.(string)
 	}
 	u := servicetest.DatabaseURL(t)
-	pgURLs.Store(t.Name(), u)
+	pgURLs.Store(t, u)
 	return u
 }
 
@@ -104,8 +104,8 @@ func testConcurrentOpen(t *testing.T, b backend) {
 		t.Skip("one process owns a SQLite file")
 	}
 	var wg sync.WaitGroup
-	errs := make(chan error, 4)
-	for range 4 {
+	errs := make(chan error, 8)
+	for range 8 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -87,6 +87,14 @@ type Server struct {
 	closes   []int // close codes sent by the client
 	msgID    atomic.Int64
 	notify   chan struct{}
+	// shards holds the connections of shards other than 0 (shard 0 is
+	// conn, with resume support); they get no RESUME, only IDENTIFY.
+	shards map[int]*shardConn
+}
+
+type shardConn struct {
+	conn *websocket.Conn
+	seq  int64
 }
 
 type frame struct {
@@ -443,13 +451,27 @@ func (s *Server) gateway(w http.ResponseWriter, r *http.Request) {
 		s.problem("upgrade: %v", err)
 		return
 	}
-	s.mu.Lock()
-	old := s.conn
-	s.conn = c
-	s.mu.Unlock()
-	if old != nil {
-		old.Close()
+	// Which shard a connection serves is known at its IDENTIFY (or, for
+	// shard 0, RESUME); then it replaces that shard's last connection.
+	shard := 0
+	takeShard0 := func() {
+		s.mu.Lock()
+		old := s.conn
+		s.conn = c
+		s.mu.Unlock()
+		if old != nil && old != c {
+			old.Close()
+		}
 	}
+	defer func() {
+		if shard > 0 {
+			s.mu.Lock()
+			if sc := s.shards[shard]; sc != nil && sc.conn == c {
+				delete(s.shards, shard)
+			}
+			s.mu.Unlock()
+		}
+	}()
 	s.write(c, map[string]any{"op": 10, "d": map[string]any{"heartbeat_interval": s.beatMs}, "s": nil, "t": nil})
 	for {
 		_, data, err := c.ReadMessage()
@@ -488,6 +510,25 @@ func (s *Server) gateway(w http.ResponseWriter, r *http.Request) {
 				c.Close()
 				return
 			}
+			if sh, ok := d["shard"].([]any); ok && len(sh) == 2 {
+				if id, _ := sh[0].(float64); id > 0 {
+					shard = int(id)
+					s.mu.Lock()
+					if s.shards == nil {
+						s.shards = map[int]*shardConn{}
+					}
+					s.shards[shard] = &shardConn{conn: c}
+					s.identify = append(s.identify, d)
+					s.mu.Unlock()
+					s.DispatchShard(shard, "READY", map[string]any{
+						"v": 10, "user": User(BotID, "footnote", true), "session_id": fmt.Sprintf("session-shard-%d", shard),
+						"resume_gateway_url": "ws" + strings.TrimPrefix(s.http.URL, "http") + "/gateway-ws",
+						"guilds": []any{}, "shard": d["shard"], "application": map[string]any{"id": AppID, "flags": 0},
+					})
+					continue
+				}
+			}
+			takeShard0()
 			s.mu.Lock()
 			s.identify = append(s.identify, d)
 			s.session = fmt.Sprintf("session-%d", len(s.identify))
@@ -512,6 +553,7 @@ func (s *Server) gateway(w http.ResponseWriter, r *http.Request) {
 				s.write(c, map[string]any{"op": 9, "d": false, "s": nil, "t": nil})
 				continue
 			}
+			takeShard0()
 			s.mu.Lock()
 			s.resumes++
 			var replay []frame
@@ -567,6 +609,33 @@ func (s *Server) Dispatch(typ string, d any) {
 	c := s.conn
 	s.mu.Unlock()
 	s.dispatch(c, typ, d)
+}
+
+// DispatchShard sends an event on a shard's connection (shard 0: as
+// Dispatch). Events for a shard that is not connected are dropped, as
+// Discord holds them only for a resumable session.
+func (s *Server) DispatchShard(shard int, typ string, d any) {
+	if shard == 0 {
+		s.Dispatch(typ, d)
+		return
+	}
+	s.mu.Lock()
+	sc := s.shards[shard]
+	if sc == nil {
+		s.mu.Unlock()
+		return
+	}
+	sc.seq++
+	b, _ := json.Marshal(map[string]any{"op": 0, "s": sc.seq, "t": typ, "d": d})
+	c := sc.conn
+	s.mu.Unlock()
+	s.writeRaw(c, b)
+}
+
+// ShardOf is the shard that receives a guild's events (Discord's formula).
+func ShardOf(guildID string, shards int) int {
+	id, _ := strconv.ParseUint(guildID, 10, 64)
+	return int((id >> 22) % uint64(shards))
 }
 
 // WaitConnected waits until the bot has identified (n times in total).
@@ -710,9 +779,14 @@ func (s *Server) ForgetTraffic() {
 // AskInteraction is a minimal /ask INTERACTION_CREATE payload, shaped as
 // Discord documents it, for benchmarks and end-to-end tests.
 func AskInteraction(id, token, userID, question string) map[string]any {
+	return AskInGuild(GuildID, id, token, userID, question)
+}
+
+// AskInGuild is AskInteraction in another guild.
+func AskInGuild(guildID, id, token, userID, question string) map[string]any {
 	return map[string]any{
 		"id": id, "application_id": AppID, "type": 2, "token": token, "version": 1,
-		"guild_id": GuildID, "channel_id": "1400000000000000001", "app_permissions": "0", "locale": "en-US",
+		"guild_id": guildID, "channel_id": "1400000000000000001", "app_permissions": "0", "locale": "en-US",
 		"member": map[string]any{"user": User(userID, "u", false), "roles": []any{}, "permissions": "0",
 			"joined_at": "2024-01-01T00:00:00.000000+00:00", "deaf": false, "mute": false},
 		"data": map[string]any{"id": "1", "name": "ask", "type": 1, "options": []any{
