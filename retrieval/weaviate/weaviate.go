@@ -309,7 +309,7 @@ func (r *Retriever) SearchTerms(ctx context.Context, q []retrieval.QueryTerm, k 
 	}
 	bm25 := r.c.GraphQL().Bm25ArgBuilder().WithQuery(strings.Join(words, " ")).
 		WithProperties(queryFields...)
-	get := r.c.GraphQL().Get().WithClassName(r.cfg.Collection).WithBM25(bm25).WithLimit(k).
+	get := r.c.GraphQL().Get().WithClassName(r.cfg.Collection).WithBM25(bm25).WithLimit(k).WithConsistencyLevel(r.cfg.Consistency).
 		WithFields(
 			graphql.Field{Name: "passageId"}, graphql.Field{Name: "docId"}, graphql.Field{Name: "title"},
 			graphql.Field{Name: "section"}, graphql.Field{Name: "heading"}, graphql.Field{Name: "url"},

@@ -3,8 +3,11 @@ package weaviate
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -267,5 +270,82 @@ func TestSciFactOnWeaviate(t *testing.T) {
 	// and b, one shard. (Weaviate's per-property BM25F scored 0.6195.)
 	if sw.NDCG10 < se.NDCG10-0.02 {
 		t.Errorf("Weaviate nDCG@10 %.4f is more than 0.02 below the embedded %.4f", sw.NDCG10, se.NDCG10)
+	}
+}
+
+// TestWeaviateCluster runs against three nodes started by
+// scripts/weaviate-cluster.sh: a collection of three shards with
+// replication factor 2, then one node stopped, and the same questions
+// answered from the two left.
+func TestWeaviateCluster(t *testing.T) {
+	urls, pids := os.Getenv("FOOTNOTE_TEST_WEAVIATE_CLUSTER"), os.Getenv("FOOTNOTE_TEST_WEAVIATE_CLUSTER_PIDS")
+	if urls == "" || pids == "" {
+		t.Skip("needs three Weaviate nodes: run bash scripts/weaviate-cluster.sh")
+	}
+	nodes, procs := strings.Split(urls, ","), strings.Split(pids, ",")
+	ctx := context.Background()
+	name := servicetest.Name("Cluster")
+	r, err := New(ctx, Config{URL: nodes[0], Collection: name, Shards: 3, Replicas: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs := guideDocs(t)
+	if err := r.Load(ctx, docs, nil); err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for _, d := range docs {
+		total += len(d.Passages)
+	}
+	questions := []string{"how do I reload the articles", "discord intents", "which sources are listed"}
+	ask := func(node string) []string {
+		t.Helper()
+		c, err := New(ctx, Config{URL: node, Collection: name, Consistency: "ONE"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var top []string
+		for _, q := range questions {
+			hits, err := c.SearchTerms(ctx, retrieval.ParseQuery(q), 3, retrieval.Options{})
+			if err != nil {
+				t.Fatalf("%s: %q: %v", node, q, err)
+			}
+			if len(hits) == 0 {
+				t.Fatalf("%s: %q: no hits", node, q)
+			}
+			top = append(top, hits[0].Passage.ID)
+		}
+		return top
+	}
+	class, err := r.c.Schema().ClassGetter().WithClassName(name).Do(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if class.ReplicationConfig == nil || class.ReplicationConfig.Factor != 2 {
+		t.Fatalf("replication config %+v, want factor 2", class.ReplicationConfig)
+	}
+	if sc, _ := class.ShardingConfig.(map[string]any); fmt.Sprint(sc["desiredCount"]) != "3" {
+		t.Fatalf("sharding config %v, want 3 shards", class.ShardingConfig)
+	}
+	before := ask(nodes[0])
+	t.Logf("3 nodes up, %d passages in 3 shards × 2 replicas; top passages: %v", count(t, r), before)
+	pid, err := strconv.Atoi(procs[2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := os.FindProcess(pid)
+	if err := p.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * time.Second)
+	for _, node := range nodes[:2] {
+		after := ask(node)
+		t.Logf("node 3 stopped; asked through %s: top passages %v", node, after)
+		if !slices.Equal(after, before) {
+			t.Errorf("answers changed with a node down: %v, were %v", after, before)
+		}
+	}
+	if n := count(t, r); n != total {
+		t.Logf("count with a node down: %d of %d (aggregate reads one replica per shard)", n, total)
 	}
 }
