@@ -16,7 +16,7 @@ import (
 // retrievals counts the searches the answer service makes.
 type retrievals struct{ n atomic.Int64 }
 
-func (r *retrievals) Retrieved(time.Duration)  { r.n.Add(1) }
+func (r *retrievals) Retrieved(time.Duration)   { r.n.Add(1) }
 func (r *retrievals) LLM(time.Duration, string) {}
 
 func TestAnswerCache(t *testing.T) {

@@ -523,7 +523,7 @@ func (s *Server) gateway(w http.ResponseWriter, r *http.Request) {
 					s.DispatchShard(shard, "READY", map[string]any{
 						"v": 10, "user": User(BotID, "footnote", true), "session_id": fmt.Sprintf("session-shard-%d", shard),
 						"resume_gateway_url": "ws" + strings.TrimPrefix(s.http.URL, "http") + "/gateway-ws",
-						"guilds": []any{}, "shard": d["shard"], "application": map[string]any{"id": AppID, "flags": 0},
+						"guilds":             []any{}, "shard": d["shard"], "application": map[string]any{"id": AppID, "flags": 0},
 					})
 					continue
 				}
