@@ -247,3 +247,42 @@ func getJSON(t *testing.T, url string, v any) {
 		t.Fatal(err)
 	}
 }
+
+// footnote index --to weaviate loads the collection (twice: no
+// duplicates), then eval and ask with retriever weaviate search it.
+func TestIndexToWeaviateThenEvalAndAsk(t *testing.T) {
+	url := servicetest.WeaviateURL(t)
+	dir := t.TempDir()
+	corpusFile := filepath.Join(dir, "corpus.jsonl")
+	os.WriteFile(corpusFile, []byte(`{"_id":"a","title":"Cats","text":"Cats sleep a lot."}
+{"_id":"b","title":"Dogs","text":"Dogs walk daily. Dogs bark."}
+{"_id":"c","title":"Fish","text":"Fish swim."}
+`), 0o644)
+	queries := filepath.Join(dir, "q.tsv")
+	os.WriteFile(queries, []byte("q1\tsleeping cats\nq2\tdog walks\n"), 0o644)
+	qrels := filepath.Join(dir, "qrels.tsv")
+	os.WriteFile(qrels, []byte("query-id\tcorpus-id\tscore\nq1\ta\t1\nq2\tb\t2\nq2\tc\t1\n"), 0o644)
+	env := map[string]string{"FOOTNOTE_WEAVIATE_URL": url, "FOOTNOTE_WEAVIATE_COLLECTION": servicetest.Name("Cli")}
+	for range 2 {
+		out, _, err := runCLI(t, env, "index", "--corpus", corpusFile, "--to", "weaviate")
+		if err != nil || !strings.Contains(out, "(3 passages there)") {
+			t.Fatalf("index --to weaviate: %v\n%s", err, out)
+		}
+	}
+	env["FOOTNOTE_RETRIEVER"] = "weaviate"
+	out, _, err := runCLI(t, env, "eval", "--corpus", corpusFile, "--queries", queries, "--qrels", qrels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The same ranking as the embedded index (TestTrecRunAndEval).
+	if !strings.Contains(out, "nDCG@10     0.8801") || !strings.Contains(out, "weaviate retriever") {
+		t.Errorf("eval on Weaviate:\n%s", out)
+	}
+	out, _, err = runCLI(t, env, "ask", "--corpus", corpusFile, "--json", "Do dogs bark?")
+	if err != nil || !strings.Contains(out, `"passage_id": "b#1"`) {
+		t.Errorf("ask on Weaviate: %v\n%s", err, out)
+	}
+	if _, _, err := runCLI(t, map[string]string{"FOOTNOTE_WEAVIATE_URL": url}, "index", "--corpus", corpusFile, "--to", "elastic"); err == nil {
+		t.Error("--to elastic accepted")
+	}
+}

@@ -54,6 +54,9 @@ type Retriever struct {
 	c       *wv.Client
 	cfg     Config
 	lastGen atomic.Int64
+	// replicated: the collection has more than one replica, so reads name
+	// a consistency level (GraphQL only takes one on replicated classes).
+	replicated bool
 }
 
 // nextGeneration stamps a load: milliseconds (exact in JSON's float64, as
@@ -93,6 +96,11 @@ func New(ctx context.Context, cfg Config) (*Retriever, error) {
 	if err := r.ensure(ctx); err != nil {
 		return nil, err
 	}
+	class, err := c.Schema().ClassGetter().WithClassName(cfg.Collection).Do(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("weaviate: collection %s: %w", cfg.Collection, err)
+	}
+	r.replicated = class.ReplicationConfig != nil && class.ReplicationConfig.Factor > 1
 	return r, nil
 }
 
@@ -309,13 +317,16 @@ func (r *Retriever) SearchTerms(ctx context.Context, q []retrieval.QueryTerm, k 
 	}
 	bm25 := r.c.GraphQL().Bm25ArgBuilder().WithQuery(strings.Join(words, " ")).
 		WithProperties(queryFields...)
-	get := r.c.GraphQL().Get().WithClassName(r.cfg.Collection).WithBM25(bm25).WithLimit(k).WithConsistencyLevel(r.cfg.Consistency).
+	get := r.c.GraphQL().Get().WithClassName(r.cfg.Collection).WithBM25(bm25).WithLimit(k).
 		WithFields(
 			graphql.Field{Name: "passageId"}, graphql.Field{Name: "docId"}, graphql.Field{Name: "title"},
 			graphql.Field{Name: "section"}, graphql.Field{Name: "heading"}, graphql.Field{Name: "url"},
 			graphql.Field{Name: "text"}, graphql.Field{Name: "paragraph"}, graphql.Field{Name: "bodyTerms"},
 			graphql.Field{Name: "titleTerms"}, graphql.Field{Name: "sectionTerms"},
 			graphql.Field{Name: "_additional", Fields: []graphql.Field{{Name: "score"}}})
+	if r.replicated {
+		get = get.WithConsistencyLevel(r.cfg.Consistency)
+	}
 	if len(opt.Docs) > 0 {
 		get = get.WithWhere(filters.Where().WithPath([]string{"docId"}).WithOperator(filters.ContainsAny).WithValueText(opt.Docs...))
 	}
