@@ -1,7 +1,9 @@
 package weaviate
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -179,7 +181,8 @@ func TestAnswersWithWeaviateRetriever(t *testing.T) {
 	}
 	live := retrieval.NewLive(ix)
 	embedded := answer.New(live.Load, p, answer.Options{})
-	viaWeaviate := answer.New(live.Load, p, answer.Options{Retriever: r})
+	var logs bytes.Buffer
+	viaWeaviate := answer.New(live.Load, p, answer.Options{Retriever: r, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	for _, q := range []string{"How do I add an article without restarting?", "What is the capital of Peru?", "Which intents does the bot need?"} {
 		a, err := embedded.Answer(ctx, answer.Request{Question: q})
 		if err != nil {
@@ -195,6 +198,9 @@ func TestAnswersWithWeaviateRetriever(t *testing.T) {
 		if len(a.Citations) > 0 && len(b.Citations) > 0 && a.Citations[0].PassageID != b.Citations[0].PassageID {
 			t.Logf("%q: first citation %s embedded, %s on Weaviate", q, a.Citations[0].PassageID, b.Citations[0].PassageID)
 		}
+	}
+	if strings.Contains(logs.String(), "retriever failed") {
+		t.Fatalf("Weaviate was not used: %s", logs.String())
 	}
 	// A dead Weaviate costs nothing but a log line: the local index answers.
 	svc := answer.New(live.Load, p, answer.Options{Retriever: deadRetriever{}})
