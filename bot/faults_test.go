@@ -154,3 +154,33 @@ func TestShardIdentifyAndRegistration(t *testing.T) {
 		t.Errorf("IDENTIFY shard = %v, want [1 2]", shard)
 	}
 }
+
+// shard_count auto: the count comes from /gateway/bot.
+func TestShardCountAuto(t *testing.T) {
+	t.Parallel()
+	h := start(t, setup{fake: discordtest.Options{RecommendedShards: 2}, opt: Options{ShardID: 1, ShardAuto: true}})
+	shard := h.d.Identifies()[0]["shard"].([]any)
+	if shard[0].(float64) != 1 || shard[1].(float64) != 2 {
+		t.Errorf("IDENTIFY shard = %v, want [1 2] (count from /gateway/bot)", shard)
+	}
+}
+
+func TestShardCountAutoTooFewShards(t *testing.T) {
+	t.Parallel()
+	d := discordtest.New(t, discordtest.Options{RecommendedShards: 2})
+	ix, err := retrieval.Build(guideDocs(t), retrieval.DefaultParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := retrieval.NewLive(ix)
+	p, _ := prompts.Load("")
+	b, err := New(Options{Token: discordtest.Token, APIURL: d.APIURL(), ShardID: 3, ShardAuto: true},
+		answer.New(live.Load, p, answer.Options{}), live.Load)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = b.Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "recommends 2 shards") {
+		t.Errorf("Run = %v, want shard_id out of the recommended range", err)
+	}
+}

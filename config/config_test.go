@@ -78,6 +78,12 @@ func TestValidationErrors(t *testing.T) {
 		{map[string]string{"FOOTNOTE_LOG_LEVEL": "loud"}, "", "not one of debug, info, warn, error"},
 		{map[string]string{"FOOTNOTE_SHARD_ID": "2", "FOOTNOTE_SHARD_COUNT": "2"}, "", "setting shard_id: 2 is out of range"},
 		{map[string]string{"FOOTNOTE_MESSAGE_CONTENT": "maybe"}, "", "want true or false"},
+		{map[string]string{"FOOTNOTE_SHARD_COUNT": "many"}, "", "FOOTNOTE_SHARD_COUNT: want a whole number"},
+		{map[string]string{"FOOTNOTE_RETRIEVER": "weaviate"}, "", "setting weaviate_url"},
+		{map[string]string{"FOOTNOTE_RETRIEVER": "elastic"}, "", `"elastic" is not embedded or weaviate`},
+		{map[string]string{"FOOTNOTE_WEAVIATE_COLLECTION": "my-passages"}, "", "setting weaviate_collection"},
+		{map[string]string{"FOOTNOTE_REDIS_URL": "localhost:6379"}, "", "setting redis_url"},
+		{map[string]string{"FOOTNOTE_DATABASE_URL": "mysql://x"}, "", "setting database_url"},
 		{nil, "guilds:\n  \"123\":\n    allowed_channel: [\"1\"]\n", "field allowed_channel not found"},
 		{nil, "guilds:\n  general:\n    cooldown: 1s\n", `key "general" is not a Discord guild ID`},
 		{nil, "colour: blue\n", `unknown setting "colour"`},
@@ -109,8 +115,19 @@ func TestGuildsFromFile(t *testing.T) {
 	}
 }
 
+func TestShardCountAuto(t *testing.T) {
+	c, err := Load("", envOf(map[string]string{"FOOTNOTE_SHARD_COUNT": "auto", "FOOTNOTE_SHARD_ID": "3"}), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.ShardCount != ShardAuto || c.ShardID != 3 || !strings.Contains(c.Dump(), "shard_count        = auto") {
+		t.Errorf("shard_count auto: %d, dump:\n%s", c.ShardCount, c.Dump())
+	}
+}
+
 func TestSecretsNeverPrint(t *testing.T) {
-	c, err := Load(writeFile(t, "llm_api_key: sk-file-secret\n"), envOf(map[string]string{"DISCORD_TOKEN": "discord-secret-token"}), nil)
+	c, err := Load(writeFile(t, "llm_api_key: sk-file-secret\n"), envOf(map[string]string{"DISCORD_TOKEN": "discord-secret-token",
+		"FOOTNOTE_REDIS_URL": "redis://:redis-secret@h:6379/0", "FOOTNOTE_DATABASE_URL": "postgres://u:pg-secret@h/db"}), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +136,7 @@ func TestSecretsNeverPrint(t *testing.T) {
 	slog.New(slog.NewTextHandler(&logs, nil)).Info("config", "key", c.LLMAPIKey)
 	outputs := []string{c.Dump(), fmt.Sprintf("%v %+v %#v %s", c, c, c, c.DiscordToken), logs.String()}
 	for _, out := range outputs {
-		for _, secret := range []string{"sk-file-secret", "discord-secret-token"} {
+		for _, secret := range []string{"sk-file-secret", "discord-secret-token", "redis-secret", "pg-secret"} {
 			if strings.Contains(out, secret) {
 				t.Errorf("secret %q printed in:\n%s", secret, out)
 			}

@@ -89,7 +89,8 @@ type Server struct {
 	notify   chan struct{}
 	// shards holds the connections of shards other than 0 (shard 0 is
 	// conn, with resume support); they get no RESUME, only IDENTIFY.
-	shards map[int]*shardConn
+	shards      map[int]*shardConn
+	recommended int
 }
 
 type shardConn struct {
@@ -105,6 +106,9 @@ type frame struct {
 // Options tune the fake.
 type Options struct {
 	HeartbeatInterval time.Duration // default 45s
+	// RecommendedShards is the shard count /gateway/bot recommends
+	// (default 1).
+	RecommendedShards int
 	// SkipValidation turns off spec validation, for load benchmarks only:
 	// validating every request would cost more than the bot being measured.
 	SkipValidation bool
@@ -118,7 +122,8 @@ func New(t testing.TB, opt Options) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{t: t, spec: spec, session: "session-1", notify: make(chan struct{}, 1), skip: opt.SkipValidation}
+	s := &Server{t: t, spec: spec, session: "session-1", notify: make(chan struct{}, 1), skip: opt.SkipValidation,
+		recommended: max(opt.RecommendedShards, 1)}
 	s.ackBeats.Store(true)
 	s.beatMs = 45000
 	if opt.HeartbeatInterval > 0 {
@@ -285,7 +290,7 @@ func (s *Server) respond(r *http.Request, call Call, body []byte) (int, []byte, 
 	case r.Method == "GET" && p == "/gateway":
 		return s.json(200, map[string]any{"url": "ws" + strings.TrimPrefix(s.http.URL, "http") + "/gateway-ws"})
 	case r.Method == "GET" && p == "/gateway/bot":
-		return s.json(200, map[string]any{"url": "ws" + strings.TrimPrefix(s.http.URL, "http") + "/gateway-ws", "shards": 1,
+		return s.json(200, map[string]any{"url": "ws" + strings.TrimPrefix(s.http.URL, "http") + "/gateway-ws", "shards": s.recommended,
 			"session_start_limit": map[string]any{"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}})
 	case r.Method == "PUT" && len(seg) >= 3 && seg[0] == "applications" && seg[len(seg)-1] == "commands":
 		var cmds []map[string]any
