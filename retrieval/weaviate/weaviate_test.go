@@ -19,8 +19,10 @@ import (
 	"github.com/footnote-bot/footnote/internal/servicetest"
 	"github.com/footnote-bot/footnote/internal/sharedtest"
 	"github.com/footnote-bot/footnote/ireval"
+	"github.com/footnote-bot/footnote/library"
 	"github.com/footnote-bot/footnote/prompts"
 	"github.com/footnote-bot/footnote/retrieval"
+	"github.com/footnote-bot/footnote/store"
 )
 
 func open(t *testing.T) *Retriever {
@@ -356,5 +358,45 @@ func TestWeaviateCluster(t *testing.T) {
 	}
 	if n := count(t, r); n != total {
 		t.Logf("count with a node down: %d of %d (aggregate reads one replica per shard)", n, total)
+	}
+}
+
+// /reload, /ingest and /forget keep the collection in step (library.Mirror).
+func TestLibraryKeepsCollectionInStep(t *testing.T) {
+	ctx := context.Background()
+	r := open(t)
+	corpusDir := t.TempDir()
+	os.WriteFile(filepath.Join(corpusDir, "a.md"), []byte("---\ntitle: Alpha\n---\n\nAlpha passages talk about otters.\n\nA second paragraph about rivers.\n"), 0o644)
+	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "f.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	lib, err := library.Open(ctx, library.Options{Corpus: []string{corpusDir}, DataDir: t.TempDir(), Store: st, Mirror: r})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lib.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, r); n != 2 {
+		t.Fatalf("after reload: %d passages in Weaviate, want 2", n)
+	}
+	added, err := lib.IngestFile(ctx, "Beavers.md", []byte("# Beavers\n\nBeavers build dams.\n"), "admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, r); n != 3 {
+		t.Fatalf("after ingest: %d passages, want 3", n)
+	}
+	hits, err := r.SearchTerms(ctx, retrieval.ParseQuery("beavers dams"), 3, retrieval.Options{})
+	if err != nil || len(hits) == 0 || hits[0].Passage.DocID != added.DocID {
+		t.Fatalf("ingested article not found in Weaviate: %+v %v", hits, err)
+	}
+	if _, err := lib.Forget(ctx, added.DocID); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, r); n != 2 {
+		t.Errorf("after forget: %d passages, want 2", n)
 	}
 }
