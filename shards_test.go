@@ -177,16 +177,19 @@ func TestTwoShardProcesses(t *testing.T) {
 		return string(b)
 	}
 	const q = "How do I add an article?"
+	// User IDs of this run only: cooldowns live in the shared Redis.
+	base := 1500000000000000000 + time.Now().UnixNano()%1000000000*100
+	alice, bob, carol := fmt.Sprint(base+1), fmt.Sprint(base+2), fmt.Sprint(base+3)
 	// Alice asks through shard 0: answered with citations.
-	if r := ask(0, guildShard0, "1500000000000000001", "1600000000000000001", q); !strings.Contains(r, "Sources") && !strings.Contains(r, "[1]") {
+	if r := ask(0, guildShard0, alice, "1600000000000000001", q); !strings.Contains(r, "Sources") && !strings.Contains(r, "[1]") {
 		t.Fatalf("shard 0 did not answer: %s", r)
 	}
 	// Alice again, in a guild on shard 1: her cooldown (in Redis) holds.
-	if r := ask(1, guildShard1, "1500000000000000001", "1600000000000000002", q); !strings.Contains(r, "asking quickly") {
+	if r := ask(1, guildShard1, alice, "1600000000000000002", q); !strings.Contains(r, "asking quickly") {
 		t.Fatalf("shard 1 ignored the cooldown set through shard 0: %s", r)
 	}
 	// Bob on shard 1: answered (from the answer cache shard 0 filled).
-	if r := ask(1, guildShard1, "1500000000000000002", "1600000000000000003", q); !strings.Contains(r, "[1]") {
+	if r := ask(1, guildShard1, bob, "1600000000000000003", q); !strings.Contains(r, "[1]") {
 		t.Fatalf("shard 1 did not answer: %s", r)
 	}
 	// Only shard 0 registered the commands.
@@ -228,7 +231,7 @@ func TestTwoShardProcesses(t *testing.T) {
 	// Kill shard 0: shard 1 keeps answering its guilds.
 	shard0.Process.Kill()
 	shard0.Wait()
-	if r := ask(1, guildShard1, "1500000000000000003", "1600000000000000004", "Which intents does footnote need?"); !strings.Contains(r, "[1]") {
+	if r := ask(1, guildShard1, carol, "1600000000000000004", "Which intents does footnote need?"); !strings.Contains(r, "[1]") {
 		t.Fatalf("shard 1 stopped answering after shard 0 died: %s", r)
 	}
 	if m := count(); m[guildShard1] != 2 {
