@@ -121,16 +121,7 @@ func TestSearchJSONAndArticleFilter(t *testing.T) {
 }
 
 func TestTrecRunAndEval(t *testing.T) {
-	dir := t.TempDir()
-	corpus := filepath.Join(dir, "corpus.jsonl")
-	os.WriteFile(corpus, []byte(`{"_id":"a","title":"Cats","text":"Cats sleep a lot."}
-{"_id":"b","title":"Dogs","text":"Dogs walk daily. Dogs bark."}
-{"_id":"c","title":"Fish","text":"Fish swim."}
-`), 0o644)
-	queries := filepath.Join(dir, "q.tsv")
-	os.WriteFile(queries, []byte("q1\tsleeping cats\nq2\tdog walks\n"), 0o644)
-	qrels := filepath.Join(dir, "qrels.tsv")
-	os.WriteFile(qrels, []byte("query-id\tcorpus-id\tscore\nq1\ta\t1\nq2\tb\t2\nq2\tc\t1\n"), 0o644)
+	corpus, queries, qrels := tinyCollection(t)
 	out, _, err := runCLI(t, nil, "search", "--corpus", corpus, "--queries", queries, "--trec", "--k", "100")
 	if err != nil {
 		t.Fatal(err)
@@ -230,4 +221,21 @@ func TestReportAfterScriptedUse(t *testing.T) {
 	if _, _, err := runCLI(t, map[string]string{"FOOTNOTE_DATA_DIR": t.TempDir()}, "report"); err == nil || !strings.Contains(err.Error(), "no question log") {
 		t.Errorf("report without a log: %v", err)
 	}
+}
+
+// tinyCollection writes a three-document BEIR collection with two judged
+// queries: q1 finds a (nDCG 1), q2 finds b but not c (nDCG 0.7602).
+func tinyCollection(t *testing.T) (corpus, queries, qrels string) {
+	t.Helper()
+	dir := t.TempDir()
+	corpus = filepath.Join(dir, "corpus.jsonl")
+	os.WriteFile(corpus, []byte(`{"_id":"a","title":"Cats","text":"Cats sleep a lot."}
+{"_id":"b","title":"Dogs","text":"Dogs walk daily. Dogs bark."}
+{"_id":"c","title":"Fish","text":"Fish swim."}
+`), 0o644)
+	queries = filepath.Join(dir, "q.tsv")
+	os.WriteFile(queries, []byte("q1\tsleeping cats\nq2\tdog walks\n"), 0o644)
+	qrels = filepath.Join(dir, "qrels.tsv")
+	os.WriteFile(qrels, []byte("query-id\tcorpus-id\tscore\nq1\ta\t1\nq2\tb\t2\nq2\tc\t1\n"), 0o644)
+	return corpus, queries, qrels
 }

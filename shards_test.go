@@ -255,16 +255,7 @@ func getJSON(t *testing.T, url string, v any) {
 // duplicates), then eval and ask with retriever weaviate search it.
 func TestIndexToWeaviateThenEvalAndAsk(t *testing.T) {
 	url := servicetest.WeaviateURL(t)
-	dir := t.TempDir()
-	corpusFile := filepath.Join(dir, "corpus.jsonl")
-	os.WriteFile(corpusFile, []byte(`{"_id":"a","title":"Cats","text":"Cats sleep a lot."}
-{"_id":"b","title":"Dogs","text":"Dogs walk daily. Dogs bark."}
-{"_id":"c","title":"Fish","text":"Fish swim."}
-`), 0o644)
-	queries := filepath.Join(dir, "q.tsv")
-	os.WriteFile(queries, []byte("q1\tsleeping cats\nq2\tdog walks\n"), 0o644)
-	qrels := filepath.Join(dir, "qrels.tsv")
-	os.WriteFile(qrels, []byte("query-id\tcorpus-id\tscore\nq1\ta\t1\nq2\tb\t2\nq2\tc\t1\n"), 0o644)
+	corpusFile, queries, qrels := tinyCollection(t)
 	env := map[string]string{"FOOTNOTE_WEAVIATE_URL": url, "FOOTNOTE_WEAVIATE_COLLECTION": servicetest.Name("Cli")}
 	for range 2 {
 		out, _, err := runCLI(t, env, "index", "--corpus", corpusFile, "--to", "weaviate")

@@ -47,6 +47,22 @@ func guideDocs(t *testing.T) []corpus.Document {
 	return res.Documents
 }
 
+// loadedGuide loads the guide into a fresh collection and builds the
+// embedded index over the same documents.
+func loadedGuide(t *testing.T) (*Retriever, []corpus.Document, *retrieval.Index) {
+	t.Helper()
+	r := open(t)
+	docs := guideDocs(t)
+	if err := r.Load(context.Background(), docs, nil); err != nil {
+		t.Fatal(err)
+	}
+	ix, err := retrieval.Build(docs, retrieval.DefaultParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, docs, ix
+}
+
 func count(t *testing.T, r *Retriever) int {
 	t.Helper()
 	n, err := r.Count(context.Background())
@@ -110,15 +126,7 @@ func TestLoadIsIdempotentAndReloadRemovesGonePassages(t *testing.T) {
 // the matched terms.
 func TestSearchMatchesEmbedded(t *testing.T) {
 	ctx := context.Background()
-	r := open(t)
-	docs := guideDocs(t)
-	if err := r.Load(ctx, docs, nil); err != nil {
-		t.Fatal(err)
-	}
-	ix, err := retrieval.Build(docs, retrieval.DefaultParams())
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, docs, ix := loadedGuide(t)
 	agree := 0
 	queries := []string{"how do I reload the articles", "discord intents", "what does footnote cite",
 		"abstain when the articles do not answer", "environment variables configuration", "which sources are listed"}
@@ -168,15 +176,7 @@ func TestSearchMatchesEmbedded(t *testing.T) {
 // with the same citations as on the embedded index.
 func TestAnswersWithWeaviateRetriever(t *testing.T) {
 	ctx := context.Background()
-	r := open(t)
-	docs := guideDocs(t)
-	if err := r.Load(ctx, docs, nil); err != nil {
-		t.Fatal(err)
-	}
-	ix, err := retrieval.Build(docs, retrieval.DefaultParams())
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, _, ix := loadedGuide(t)
 	p, err := prompts.Load("")
 	if err != nil {
 		t.Fatal(err)
