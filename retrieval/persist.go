@@ -183,12 +183,8 @@ func (ix *Index) checkPostings() error {
 	if len(ix.start) != nt+1 || ix.start[0] != 0 || int(ix.start[nt]) != len(ix.post) || len(ix.imp) != len(ix.post) {
 		return fmt.Errorf("posting tables of different lengths")
 	}
-	prev := uint32(0)
-	for _, e := range ix.termEnd {
-		if e < prev || int(e) > len(ix.termText) {
-			return fmt.Errorf("bad term offsets")
-		}
-		prev = e
+	if !endOffsets(ix.termEnd, len(ix.termText)) {
+		return fmt.Errorf("bad term offsets")
 	}
 	n := uint32(ix.store.Len())
 	for t := range nt {
@@ -209,4 +205,17 @@ func (ix *Index) checkPostings() error {
 		}
 	}
 	return nil
+}
+
+// endOffsets reports whether ends are the ascending end offsets of
+// consecutive pieces of a buffer of n bytes.
+func endOffsets[T uint32 | uint64](ends []T, n int) bool {
+	var prev T
+	for _, e := range ends {
+		if e < prev || e > T(n) {
+			return false
+		}
+		prev = e
+	}
+	return true
 }

@@ -169,12 +169,8 @@ func (s *passageStore) check() error {
 	if len(s.Strings) == 0 || s.Strings[0] != "" {
 		return fmt.Errorf("bad string table")
 	}
-	prev := uint32(0)
-	for _, e := range s.IDEnd {
-		if e < prev || int(e) > len(s.IDs) {
-			return fmt.Errorf("bad passage ID offsets")
-		}
-		prev = e
+	if !endOffsets(s.IDEnd, len(s.IDs)) {
+		return fmt.Errorf("bad passage ID offsets")
 	}
 	for _, t := range [][]uint32{s.DocID, s.Title, s.Section, s.Heading, s.URL} {
 		for _, v := range t {
@@ -183,12 +179,8 @@ func (s *passageStore) check() error {
 			}
 		}
 	}
-	prevB := uint64(0)
-	for _, e := range s.BlockEnd {
-		if e < prevB || e > uint64(len(s.Blocks)) {
-			return fmt.Errorf("bad text block offsets")
-		}
-		prevB = e
+	if !endOffsets(s.BlockEnd, len(s.Blocks)) {
+		return fmt.Errorf("bad text block offsets")
 	}
 	// Every block must decompress to exactly its passages' text, so that
 	// reading a passage later cannot fail.
