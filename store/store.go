@@ -19,6 +19,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -59,6 +60,9 @@ type Ingested struct {
 type DB struct {
 	db      *sql.DB
 	dialect dialect
+	// translated caches forDialect's work: a statement is translated
+	// once, not on every query.
+	translated sync.Map // SQLite statement → this dialect's
 }
 
 type dialect int
@@ -158,6 +162,15 @@ func (s *DB) forDialect(q string) string {
 	if s.dialect != postgres {
 		return q
 	}
+	if t, ok := s.translated.Load(q); ok {
+		return t.(string)
+	}
+	t := translatePostgres(q)
+	s.translated.Store(q, t)
+	return t
+}
+
+func translatePostgres(q string) string {
 	q = strings.ReplaceAll(q, "id INTEGER PRIMARY KEY", "id BIGSERIAL PRIMARY KEY")
 	q = integerWord.ReplaceAllString(q, "BIGINT")
 	q = strings.ReplaceAll(q, " REAL ", " DOUBLE PRECISION ")

@@ -175,15 +175,16 @@ func terms(text string) string { return strings.Join(retrieval.Analyze(text), " 
 
 // fieldTerms is the one field the embedded index scores: the body, the
 // section heading once and the title twice (retrieval.DefaultParams).
-func fieldTerms(titleTerms, section, text string) string {
+// All three arrive analysed.
+func fieldTerms(titleTerms, sectionTerms, bodyTerms string) string {
 	p := retrieval.DefaultParams()
-	parts := []string{terms(text)}
+	parts := []string{bodyTerms}
 	for range p.TitleWeight {
 		parts = append(parts, titleTerms)
 	}
-	if section != "" {
+	if sectionTerms != "" {
 		for range p.SectionWeight {
-			parts = append(parts, terms(section))
+			parts = append(parts, sectionTerms)
 		}
 	}
 	return strings.Join(parts, " ")
@@ -226,14 +227,15 @@ func (r *Retriever) Load(ctx context.Context, docs []corpus.Document, progress f
 	for _, d := range docs {
 		titleTerms := terms(d.Title)
 		for _, p := range d.Passages {
+			sectionTerms, bodyTerms := terms(p.Section), terms(p.Text) // analysed once each
 			batch = append(batch, &models.Object{
 				Class: r.cfg.Collection,
 				ID:    strfmt.UUID(ObjectID(p.ID)),
 				Properties: map[string]any{
 					"passageId": p.ID, "docId": p.DocID, "title": p.Title, "section": p.Section,
 					"heading": p.Heading, "url": p.URL, "text": p.Text, "paragraph": p.Paragraph,
-					"generation": gen, "titleTerms": titleTerms, "sectionTerms": terms(p.Section),
-					"bodyTerms": terms(p.Text), "terms": fieldTerms(titleTerms, p.Section, p.Text),
+					"generation": gen, "titleTerms": titleTerms, "sectionTerms": sectionTerms,
+					"bodyTerms": bodyTerms, "terms": fieldTerms(titleTerms, sectionTerms, bodyTerms),
 				},
 			})
 			if len(batch) == batchSize {
@@ -321,8 +323,7 @@ func (r *Retriever) SearchTerms(ctx context.Context, q []retrieval.QueryTerm, k 
 		WithFields(
 			graphql.Field{Name: "passageId"}, graphql.Field{Name: "docId"}, graphql.Field{Name: "title"},
 			graphql.Field{Name: "section"}, graphql.Field{Name: "heading"}, graphql.Field{Name: "url"},
-			graphql.Field{Name: "text"}, graphql.Field{Name: "paragraph"}, graphql.Field{Name: "bodyTerms"},
-			graphql.Field{Name: "titleTerms"}, graphql.Field{Name: "sectionTerms"},
+			graphql.Field{Name: "text"}, graphql.Field{Name: "paragraph"}, graphql.Field{Name: "terms"},
 			graphql.Field{Name: "_additional", Fields: []graphql.Field{{Name: "score"}}})
 	if r.replicated {
 		get = get.WithConsistencyLevel(r.cfg.Consistency)
@@ -359,10 +360,8 @@ func (r *Retriever) SearchTerms(ctx context.Context, q []retrieval.QueryTerm, k 
 		h := retrieval.Hit{Passage: corpus.Passage{ID: str("passageId"), DocID: str("docId"), Title: str("title"),
 			Section: str("section"), Heading: str("heading"), URL: str("url"), Text: str("text"), Paragraph: int(para)}, Score: score}
 		have := map[string]bool{}
-		for _, f := range []string{"titleTerms", "sectionTerms", "bodyTerms"} {
-			for _, w := range strings.Fields(str(f)) {
-				have[w] = true
-			}
+		for _, w := range strings.Fields(str("terms")) {
+			have[w] = true
 		}
 		for _, t := range q {
 			if have[t.Term] {
