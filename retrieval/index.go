@@ -102,13 +102,15 @@ type Index struct {
 	table   []float32
 	table64 []float64 // table as float64, for the scoring loops
 	// derived at build and load time
-	// accs recycles term-at-a-time accumulators across queries (a
-	// sync.Pool would drop these large buffers at every GC).
-	accs chan *accumulator
-	// forceStrategy pins query evaluation in tests (0 = choose).
-	forceStrategy int
-	idf           []float64
-	ub            []float64 // per-term score upper bound (qtf 1)
+	// wins recycles MaxScore's windows across queries (a sync.Pool
+	// would drop these large buffers at every GC).
+	wins chan *window
+	// windowBits and seekFactor tune MaxScore (maxWindowBits and
+	// seekFactor; tests shrink the window and force the seeking).
+	windowBits int
+	seekFactor int
+	idf        []float64
+	ub         []float64 // per-term score upper bound (qtf 1)
 	// stems caches query-time stemming (bounded).
 	stems     sync.Map
 	stemCount atomic.Int64
@@ -481,7 +483,8 @@ func (ix *Index) finish() {
 	for i, v := range ix.table {
 		ix.table64[i] = float64(v)
 	}
-	ix.accs = make(chan *accumulator, 2*runtime.GOMAXPROCS(0))
+	ix.wins = make(chan *window, 2*runtime.GOMAXPROCS(0))
+	ix.windowBits, ix.seekFactor = maxWindowBits, seekFactor
 	if len(ix.docByID) != len(ix.docs) {
 		ix.docByID = make(map[string]int, len(ix.docs))
 		for i, d := range ix.docs {

@@ -219,13 +219,17 @@ func TestMaxScoreMatchesExhaustive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, strategy := range []int{strategyTAAT, strategyMaxScore, strategyAuto} {
-		ix.forceStrategy = strategy
-		checkAgainstExhaustive(t, ix, strategy)
+	// Windows of 64 passages and of all 3,000; lists left to seeking
+	// whenever MaxScore allows it, as the cost model chooses, and never.
+	for _, bits := range []int{6, maxWindowBits} {
+		for _, seek := range []int{0, seekFactor, 1 << 30} {
+			ix.windowBits, ix.seekFactor = bits, seek
+			checkAgainstExhaustive(t, ix, fmt.Sprintf("window 1<<%d, seek factor %d", bits, seek))
+		}
 	}
 }
 
-func checkAgainstExhaustive(t *testing.T, ix *Index, strategy int) {
+func checkAgainstExhaustive(t *testing.T, ix *Index, strategy string) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for i := 0; i < 300; i++ {
 		var q []QueryTerm
@@ -236,13 +240,13 @@ func checkAgainstExhaustive(t *testing.T, ix *Index, strategy int) {
 		got := ix.SearchTerms(q, k, Options{})
 		want := bruteForce(ix, q, k)
 		if len(got) != len(want) {
-			t.Fatalf("strategy %d query %v k=%d: %d hits, want %d", strategy, q, k, len(got), len(want))
+			t.Fatalf("%s: query %v k=%d: %d hits, want %d", strategy, q, k, len(got), len(want))
 		}
 		for j := range got {
 			// Sums in another order may differ in the last bits; a rank may
 			// then hold another passage only if the two tie.
 			if math.Abs(got[j].Score-want[j].score) > 1e-9 || math.Abs(got[j].Score-exhaustiveScore(ix, q, got[j].Passage.ID)) > 1e-9 {
-				t.Fatalf("strategy %d query %v k=%d rank %d: %s %.6f, want %s %.6f", strategy, q, k, j, got[j].Passage.ID, got[j].Score, ix.PassageAt(int(want[j].doc)).ID, want[j].score)
+				t.Fatalf("%s: query %v k=%d rank %d: %s %.6f, want %s %.6f", strategy, q, k, j, got[j].Passage.ID, got[j].Score, ix.PassageAt(int(want[j].doc)).ID, want[j].score)
 			}
 		}
 	}

@@ -2,6 +2,7 @@ package retrieval
 
 import (
 	"container/heap"
+	"math/bits"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -74,18 +75,6 @@ func (ix *Index) stem(w string) string {
 	return s
 }
 
-// cursor walks one term's postings.
-type cursor struct {
-	term   uint32
-	name   string
-	weight float64 // qtf · idf
-	ub     float64 // weight · max tf part
-	docs   []uint32
-	imp    []uint16
-	qi     int // index of its term in the query
-	pos    int
-}
-
 type scored struct {
 	doc   uint32
 	score float64
@@ -108,6 +97,21 @@ func (h *minHeap) Pop() any {
 	x := old[len(old)-1]
 	*h = old[:len(old)-1]
 	return x
+}
+
+// offer keeps sc if it is among the k best so far, and reports whether
+// the heap is full, its root then being the k-th best score.
+func (h *minHeap) offer(sc scored, k int) bool {
+	switch {
+	case len(*h) < k:
+		heap.Push(h, sc)
+	case better(sc, (*h)[0]):
+		(*h)[0] = sc
+		heap.Fix(h, 0)
+	default:
+		return false
+	}
+	return len(*h) == k
 }
 
 // better reports whether a outranks b.
@@ -158,28 +162,20 @@ func (ix *Index) rank(q []QueryTerm, k int, opt Options) []scored {
 			return nil
 		}
 	}
-	var cs []*cursor
-	for qi, qt := range q {
+	cs := make([]cursor, 0, len(q))
+	for _, qt := range q {
 		id, ok := ix.lookup(qt.Term)
 		if !ok || qt.Weight <= 0 {
 			continue
 		}
-		w := qt.Weight * ix.idf[id]
 		docs, imp := ix.postings(id)
-		cs = append(cs, &cursor{term: id, name: qt.Term, weight: w, ub: qt.Weight * ix.ub[id], docs: docs, imp: imp, qi: qi})
+		if len(docs) == 0 {
+			continue
+		}
+		cs = append(cs, cursor{docs: docs, imp: imp, cur: docs[0], weight: qt.Weight * ix.idf[id], ub: qt.Weight * ix.ub[id]})
 	}
 	if len(cs) == 0 {
 		return nil
-	}
-	total := 0
-	for _, c := range cs {
-		total += len(c.docs)
-	}
-	// Term at a time reads every posting but in tight loops; it wins while
-	// its accumulator stays in cache. Past that, MaxScore's sequential merge
-	// and skipping win.
-	if ix.forceStrategy == strategyTAAT || (ix.forceStrategy == strategyAuto && total <= taatMaxPostings && ix.Len() <= taatMaxPassages) {
-		return sortScored(ix.taat(cs, k, allowed))
 	}
 	return sortScored(ix.maxScore(cs, k, allowed))
 }
@@ -189,29 +185,20 @@ func sortScored(res []scored) []scored {
 	return res
 }
 
-// daat is a cursor in the document-at-a-time loop: a value type kept in
-// one slice, with its current passage cached, for a tight inner loop.
-type daat struct {
+// cursor walks one query term's postings, its current passage cached.
+type cursor struct {
 	docs   []uint32
 	imp    []uint16
 	pos    int
-	cur    uint32
-	weight float64
+	cur    uint32  // docs[pos], or noDoc past the end
+	weight float64 // qtf · idf
+	ub     float64 // weight · the list's largest term-frequency part
 }
 
 const noDoc = ^uint32(0)
 
-func (c *daat) next() {
-	c.pos++
-	if c.pos < len(c.docs) {
-		c.cur = c.docs[c.pos]
-	} else {
-		c.cur = noDoc
-	}
-}
-
 // seek moves to the first posting ≥ d (galloping, then binary search).
-func (c *daat) seek(d uint32) {
+func (c *cursor) seek(d uint32) {
 	docs := c.docs
 	if c.cur >= d {
 		return
@@ -242,86 +229,162 @@ func (c *daat) seek(d uint32) {
 	}
 }
 
-// maxScore evaluates document at a time with MaxScore pruning.
-func (ix *Index) maxScore(in []*cursor, k int, allowed map[uint32]bool) []scored {
-	// Ascending upper bound: the prefix cs[:ess] is non-essential.
-	sort.Slice(in, func(i, j int) bool { return in[i].ub < in[j].ub })
-	cs := make([]daat, len(in))
-	cum := make([]float64, len(in))
+// MaxScore's window: the essential lists are scored term at a time into a
+// window of up to maxWindow passages (a quarter of a MiB of scores, which
+// stays in the second-level cache; measured best on the synthetic 1M
+// corpus with the bench harness, against 4K to 64K).
+const (
+	maxWindowBits = 15
+	maxWindow     = 1 << maxWindowBits
+)
+
+// seekFactor decides how a list MaxScore may leave to seeking is read:
+// only when it is more than this many times longer than the essential
+// lists left is it cheaper to seek it for the few passages that need it
+// than to score it with them in the window (measured with the bench
+// harness: 4 to 16 are within noise of each other).
+const seekFactor = 8
+
+// window is MaxScore's per-query scratch: partial scores by offset in the
+// window, the offsets touched (each once), and a bitset of the passages
+// kept for completion, with a bitset of its non-zero words.
+type window struct {
+	acc     [maxWindow]float64
+	touched [maxWindow + 1]uint16
+	bits    [maxWindow / 64]uint64
+	words   [maxWindow / 64 / 64]uint64
+}
+
+// maxScore is exact top-k with MaxScore pruning, evaluated window by
+// window as Lucene's MaxScoreBulkScorer does. Lists are in ascending order
+// of upper bound; the prefix whose bounds sum to no more than the k-th
+// best score so far is non-essential: a passage in those lists alone
+// cannot enter the top k. Per window of passages, the essential lists are
+// scored term at a time (sequential reads, scores in cache, no merge);
+// each passage touched there that the non-essential bounds could still
+// lift over the k-th best is then completed from the non-essential lists
+// by seeking, highest bound first, until the bounds left cannot lift it.
+// Passages are completed in passage order, so ties go to the one loaded
+// first.
+func (ix *Index) maxScore(cs []cursor, k int, allowed map[uint32]bool) []scored {
+	sort.Slice(cs, func(i, j int) bool { return cs[i].ub < cs[j].ub })
+	cum := make([]float64, len(cs)) // cum[i]: sum of the bounds of cs[:i+1]
 	sum := 0.0
-	for i, c := range in {
-		cs[i] = daat{docs: c.docs, imp: c.imp, weight: c.weight, cur: noDoc}
-		if len(c.docs) > 0 {
-			cs[i].cur = c.docs[0]
-		}
+	for i, c := range cs {
 		sum += c.ub
 		cum[i] = sum
 	}
+	var win *window
+	select {
+	case win = <-ix.wins:
+	default:
+		win = new(window)
+	}
+	size := uint64(1) << ix.windowBits // at most maxWindow
+
 	table := ix.table64
 	h := make(minHeap, 0, k)
 	threshold := -1.0
-	ess := 0
-	d := noDoc
-	for i := range cs {
-		d = min(d, cs[i].cur)
-	}
-	for d != noDoc {
-		score := 0.0
-		next := noDoc
+	ess := 0 // cs[ess:] are essential
+	for {
+		lo := noDoc
+		for i := ess; i < len(cs); i++ {
+			lo = min(lo, cs[i].cur)
+		}
+		if lo == noDoc {
+			break
+		}
+		hi := uint64(lo) + size
+		// Score the essential lists into the window, noting each offset
+		// the first time it is touched (every term scores above zero).
+		n := 0
 		for i := ess; i < len(cs); i++ {
 			c := &cs[i]
-			if c.cur == d {
-				score += c.weight * table[c.imp[c.pos]]
-				c.next()
+			docs, imp, w := c.docs, c.imp, c.weight
+			p := c.pos
+			for ; p < len(docs) && uint64(docs[p]) < hi; p++ {
+				off := (docs[p] - lo) & (maxWindow - 1)
+				a := win.acc[off]
+				win.touched[n] = uint16(off)
+				if a == 0 {
+					n++
+				}
+				win.acc[off] = a + w*table[imp[p]]
 			}
-			next = min(next, c.cur)
-		}
-		cand := d
-		d = next
-		if allowed != nil && !allowed[ix.docOf[cand]] {
-			continue
-		}
-		pruned := false
-		for i := ess - 1; i >= 0; i-- {
-			if score+cum[i] <= threshold {
-				pruned = true
-				break
-			}
-			c := &cs[i]
-			c.seek(cand)
-			if c.cur == cand {
-				score += c.weight * table[c.imp[c.pos]]
+			c.pos = p
+			c.cur = noDoc
+			if p < len(docs) {
+				c.cur = docs[p]
 			}
 		}
-		if pruned {
-			continue
+		// Keep the passages the non-essential bounds could lift over the
+		// k-th best. The k kept so far all come before this window, so a
+		// passage here that could only tie the k-th best loses the tie.
+		need := threshold
+		if ess > 0 {
+			need -= cum[ess-1]
 		}
-		if len(h) == k && score < threshold {
-			continue // cheap common case: cannot enter the top k
-		}
-		sc := scored{doc: cand, score: score}
-		if len(h) < k {
-			heap.Push(&h, sc)
-		} else if better(sc, h[0]) {
-			h[0] = sc
-			heap.Fix(&h, 0)
-		} else {
-			continue
-		}
-		if len(h) == k {
-			threshold = h[0].score
-			moved := false
-			for ess < len(cs) && cum[ess] <= threshold {
-				ess++
-				moved = true
+		for _, off := range win.touched[:n] {
+			if win.acc[off] > need {
+				win.bits[off>>6] |= 1 << (off & 63)
+				win.words[off>>12] |= 1 << ((off >> 6) & 63)
+			} else {
+				win.acc[off] = 0
 			}
-			if moved {
-				d = noDoc
-				for i := ess; i < len(cs); i++ {
-					d = min(d, cs[i].cur)
+		}
+		// Complete the kept passages in passage order.
+		for wj, ws := range win.words {
+			win.words[wj] = 0
+			for ; ws != 0; ws &= ws - 1 {
+				wi := wj<<6 + bits.TrailingZeros64(ws)
+				b := win.bits[wi]
+				win.bits[wi] = 0
+				for ; b != 0; b &= b - 1 {
+					off := uint32(wi<<6+bits.TrailingZeros64(b)) & (maxWindow - 1)
+					score := win.acc[off]
+					win.acc[off] = 0
+					doc := lo + off
+					if allowed != nil && !allowed[ix.docOf[doc]] {
+						continue
+					}
+					pruned := false
+					for i := ess - 1; i >= 0; i-- {
+						if score+cum[i] <= threshold {
+							pruned = true
+							break
+						}
+						c := &cs[i]
+						c.seek(doc)
+						if c.cur == doc {
+							score += c.weight * table[c.imp[c.pos]]
+						}
+					}
+					if pruned || len(h) == k && score < threshold {
+						continue
+					}
+					if h.offer(scored{doc: doc, score: score}, k) {
+						threshold = h[0].score
+					}
 				}
 			}
 		}
+		// Lists whose bounds together cannot reach the k-th best score
+		// become non-essential for the windows after this one, when
+		// seeking them is cheaper than scoring them.
+		for ess < len(cs) && cum[ess] <= threshold {
+			rest := 0
+			for i := ess + 1; i < len(cs); i++ {
+				rest += len(cs[i].docs) - cs[i].pos
+			}
+			if len(cs[ess].docs)-cs[ess].pos <= ix.seekFactor*rest {
+				break
+			}
+			ess++
+		}
+	}
+	select {
+	case ix.wins <- win:
+	default:
 	}
 	return h
 }
@@ -479,68 +542,4 @@ func backUp(s string, pos, n int) int {
 		}
 	}
 	return i
-}
-
-// Query evaluation strategies.
-const (
-	strategyAuto = iota
-	strategyTAAT
-	strategyMaxScore
-)
-
-// Limits for term-at-a-time evaluation: the postings a query may touch and
-// the passages (accumulator size) before MaxScore is faster (measured with
-// the bench harness on SciFact and the synthetic corpus).
-const (
-	taatMaxPostings = 64 << 10
-	taatMaxPassages = 256 << 10
-)
-
-// accumulator is per-query scratch space for term-at-a-time scoring.
-type accumulator struct {
-	score   []float64
-	touched []uint32
-}
-
-// taat scores term at a time into a pooled dense accumulator and keeps the
-// k best. Exact, like MaxScore.
-func (ix *Index) taat(cs []*cursor, k int, allowed map[uint32]bool) []scored {
-	var acc *accumulator
-	select {
-	case acc = <-ix.accs:
-	default:
-		acc = &accumulator{score: make([]float64, ix.Len())}
-	}
-	for _, c := range cs {
-		docs, imp, table := c.docs, c.imp, ix.table64
-		w := c.weight
-		score := acc.score
-		for i, d := range docs {
-			if score[d] == 0 {
-				acc.touched = append(acc.touched, d)
-			}
-			score[d] += w * table[imp[i]]
-		}
-	}
-	h := make(minHeap, 0, k)
-	for _, d := range acc.touched {
-		sc := acc.score[d]
-		acc.score[d] = 0
-		if allowed != nil && !allowed[ix.docOf[d]] {
-			continue
-		}
-		cand := scored{doc: d, score: sc}
-		if len(h) < k {
-			heap.Push(&h, cand)
-		} else if better(cand, h[0]) {
-			h[0] = cand
-			heap.Fix(&h, 0)
-		}
-	}
-	acc.touched = acc.touched[:0]
-	select {
-	case ix.accs <- acc:
-	default: // enough kept; let this one go
-	}
-	return h
 }
