@@ -80,11 +80,11 @@ type DocInfo struct {
 
 // Index is an immutable BM25 index over passages.
 type Index struct {
-	params  Params
-	store   *passageStore
-	docOf   []uint32 // passage → document number
-	docs    []DocInfo
-	docByID map[string]int
+	params Params
+	store  *passageStore
+	docOf  []uint32 // passage → document number
+	docs   []DocInfo
+	byID   []uint32 // document numbers in ID order
 	// The terms, sorted: term t is termText[termEnd[t-1]:termEnd[t]]; its
 	// postings are the passages post[start[t]:start[t+1]] (ascending), with
 	// impact codes imp[start[t]:start[t+1]].
@@ -109,8 +109,7 @@ type Index struct {
 	// seekFactor; tests shrink the window and force the seeking).
 	windowBits int
 	seekFactor int
-	idf        []float64
-	ub         []float64 // per-term score upper bound (qtf 1)
+	best       []uint16 // per term, its largest impact code
 	// stems caches query-time stemming (bounded).
 	stems     sync.Map
 	stemCount atomic.Int64
@@ -134,8 +133,9 @@ func BuildProgress(docs []corpus.Document, p Params, progress func(done, total i
 	if p.K1 <= 0 || p.B < 0 || p.B > 1 || p.TitleWeight < 0 || p.SectionWeight < 0 {
 		return nil, fmt.Errorf("retrieval: bad parameters %+v (want k1 > 0, 0 ≤ b ≤ 1, weights ≥ 0)", p)
 	}
-	ix := &Index{params: p, docByID: map[string]int{}}
+	ix := &Index{params: p}
 	store := newStoreBuilder()
+	seenDoc := map[string]struct{}{}
 	seen := map[string]struct{}{}
 	terms := map[string]uint32{}
 	var lists [][]uint32 // passages per term
@@ -151,11 +151,11 @@ func BuildProgress(docs []corpus.Document, p Params, progress func(done, total i
 		}
 		a := chunk[0]
 		chunk = chunk[1:]
-		if _, dup := ix.docByID[d.ID]; dup {
+		if _, dup := seenDoc[d.ID]; dup {
 			store.finish()
 			return nil, fmt.Errorf("retrieval: duplicate document ID %q", d.ID)
 		}
-		ix.docByID[d.ID] = di
+		seenDoc[d.ID] = struct{}{}
 		// Clone: a loader's strings may be slices of a whole file, which
 		// the index must not keep alive.
 		sections := make([]string, len(d.Sections))
@@ -212,7 +212,7 @@ func BuildProgress(docs []corpus.Document, p Params, progress func(done, total i
 			}
 		}
 	}
-	seen = nil
+	seen, seenDoc = nil, nil
 	ix.store = store.finish()
 	ix.docOf, ix.lens, ix.docs = slices.Clone(ix.docOf), slices.Clone(ix.lens), slices.Clone(ix.docs)
 	if err := ix.pack(terms, lists, tfs); err != nil {
@@ -463,20 +463,12 @@ func nearest(table []float32, v float32) uint16 {
 
 // finish computes the derived per-term statistics.
 func (ix *Index) finish() {
-	n := ix.Len()
 	nt := ix.numTerms()
-	ix.idf = make([]float64, nt)
-	ix.ub = make([]float64, nt)
+	ix.best = make([]uint16, nt)
 	for t := range nt {
 		_, imp := ix.postings(uint32(t))
-		df := float64(len(imp))
-		ix.idf[t] = math.Log(1 + (float64(n)-df+0.5)/(df+0.5))
-		best := uint16(0)
 		for _, c := range imp {
-			best = max(best, c)
-		}
-		if len(imp) > 0 {
-			ix.ub[t] = ix.idf[t] * float64(ix.table[best])
+			ix.best[t] = max(ix.best[t], c)
 		}
 	}
 	ix.table64 = make([]float64, len(ix.table))
@@ -485,12 +477,29 @@ func (ix *Index) finish() {
 	}
 	ix.wins = make(chan *window, 2*runtime.GOMAXPROCS(0))
 	ix.windowBits, ix.seekFactor = maxWindowBits, seekFactor
-	if len(ix.docByID) != len(ix.docs) {
-		ix.docByID = make(map[string]int, len(ix.docs))
-		for i, d := range ix.docs {
-			ix.docByID[d.ID] = i
-		}
+	ix.byID = make([]uint32, len(ix.docs))
+	for i := range ix.byID {
+		ix.byID[i] = uint32(i)
 	}
+	slices.SortFunc(ix.byID, func(a, b uint32) int { return strings.Compare(ix.docs[a].ID, ix.docs[b].ID) })
+}
+
+// idf is term t's inverse document frequency.
+func (ix *Index) idf(t uint32) float64 {
+	df := float64(ix.start[t+1] - ix.start[t])
+	return math.Log(1 + (float64(ix.Len())-df+0.5)/(df+0.5))
+}
+
+// ub bounds term t's score in any passage (query term frequency 1).
+func (ix *Index) ub(t uint32) float64 { return ix.idf(t) * ix.table64[ix.best[t]] }
+
+// docNum finds a document's number by ID.
+func (ix *Index) docNum(id string) (int, bool) {
+	i, ok := slices.BinarySearchFunc(ix.byID, id, func(d uint32, id string) int { return strings.Compare(ix.docs[d].ID, id) })
+	if !ok {
+		return 0, false
+	}
+	return int(ix.byID[i]), true
 }
 
 // numTerms is the number of distinct terms.
@@ -536,7 +545,7 @@ func (ix *Index) Docs() []DocInfo { return ix.docs }
 
 // Doc finds a document by ID.
 func (ix *Index) Doc(id string) (DocInfo, bool) {
-	i, ok := ix.docByID[id]
+	i, ok := ix.docNum(id)
 	if !ok {
 		return DocInfo{}, false
 	}
@@ -577,7 +586,7 @@ func (ix *Index) DocPassages(id string) []corpus.Passage {
 // found in no passage.
 func (ix *Index) IDF(term string) (float64, bool) {
 	if id, ok := ix.lookup(term); ok {
-		return ix.idf[id], true
+		return ix.idf(id), true
 	}
 	n := float64(ix.Len())
 	return math.Log(1 + (n+0.5)/0.5), false

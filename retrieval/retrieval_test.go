@@ -161,7 +161,7 @@ func bruteForce(ix *Index, q []QueryTerm, k int) []scored {
 		}
 		docs, imp := ix.postings(id)
 		for i, d := range docs {
-			scores[d] += qt.Weight * ix.idf[id] * float64(ix.table[imp[i]])
+			scores[d] += qt.Weight * ix.idf(id) * float64(ix.table[imp[i]])
 		}
 	}
 	var all []scored
@@ -188,7 +188,7 @@ func exhaustiveScore(ix *Index, q []QueryTerm, passageID string) float64 {
 		docs, imp := ix.postings(id)
 		for i, pd := range docs {
 			if pd == d {
-				total += qt.Weight * ix.idf[id] * float64(ix.table[imp[i]])
+				total += qt.Weight * ix.idf(id) * float64(ix.table[imp[i]])
 			}
 		}
 	}
@@ -458,5 +458,34 @@ func TestBuildProgress(t *testing.T) {
 	}
 	if calls < 2 || last != 10000 {
 		t.Errorf("progress calls %d, last %d", calls, last)
+	}
+}
+
+func TestDocLookup(t *testing.T) {
+	ix, err := Build(synthetic(2000, 5), DefaultParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if _, err := ix.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	back, err := Decode(buf.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, ix := range map[string]*Index{"built": ix, "decoded": back} {
+		// IDs sort in another order than they load in (d0, d10, d100, …).
+		for i, d := range ix.Docs() {
+			got, ok := ix.Doc(d.ID)
+			if !ok || got.ID != d.ID || got.First != d.First {
+				t.Fatalf("%s: Doc(%q) = %+v, %v; want document %d", name, d.ID, got, ok, i)
+			}
+		}
+		for _, id := range []string{"", "d", "d5", "d99999", "e0"} {
+			if d, ok := ix.Doc(id); ok {
+				t.Errorf("%s: Doc(%q) found %q", name, id, d.ID)
+			}
+		}
 	}
 }

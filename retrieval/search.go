@@ -154,7 +154,7 @@ func (ix *Index) rank(q []QueryTerm, k int, opt Options) []scored {
 	if len(opt.Docs) > 0 {
 		allowed = map[uint32]bool{}
 		for _, id := range opt.Docs {
-			if i, ok := ix.docByID[id]; ok {
+			if i, ok := ix.docNum(id); ok {
 				allowed[uint32(i)] = true
 			}
 		}
@@ -172,7 +172,7 @@ func (ix *Index) rank(q []QueryTerm, k int, opt Options) []scored {
 		if len(docs) == 0 {
 			continue
 		}
-		cs = append(cs, cursor{docs: docs, imp: imp, cur: docs[0], weight: qt.Weight * ix.idf[id], ub: qt.Weight * ix.ub[id]})
+		cs = append(cs, cursor{docs: docs, imp: imp, cur: docs[0], weight: qt.Weight * ix.idf(id), ub: qt.Weight * ix.ub(id)})
 	}
 	if len(cs) == 0 {
 		return nil
