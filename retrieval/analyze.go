@@ -27,7 +27,18 @@ func isApostrophe(r rune) bool {
 }
 
 func isWordRune(r rune) bool {
+	if r < utf8.RuneSelf { // the same answer as below, without the tables
+		return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9'
+	}
 	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r)
+}
+
+// runeAt decodes the rune at text[i:], ASCII without a call.
+func runeAt(text string, i int) (rune, int) {
+	if c := text[i]; c < utf8.RuneSelf {
+		return rune(c), 1
+	}
+	return utf8.DecodeRuneInString(text[i:])
 }
 
 // Tokenize splits text into words: runs of letters and digits, joined across
@@ -38,7 +49,7 @@ func Tokenize(text string) []Token {
 	var out []Token
 	i := 0
 	for i < len(text) {
-		r, size := utf8.DecodeRuneInString(text[i:])
+		r, size := runeAt(text, i)
 		if !isWordRune(r) {
 			i += size
 			continue
@@ -46,13 +57,13 @@ func Tokenize(text string) []Token {
 		start := i
 		i += size
 		for i < len(text) {
-			r, size = utf8.DecodeRuneInString(text[i:])
+			r, size = runeAt(text, i)
 			if isWordRune(r) {
 				i += size
 				continue
 			}
 			if isApostrophe(r) && i+size < len(text) {
-				nr, _ := utf8.DecodeRuneInString(text[i+size:])
+				nr, _ := runeAt(text, i+size)
 				if unicode.IsLetter(nr) {
 					i += size
 					continue

@@ -27,11 +27,15 @@
 //
 // # Query evaluation
 //
-// Postings are sorted by passage number. Search evaluates document-at-a-time
-// with MaxScore: terms are ordered by their score upper bound, and the terms
-// whose summed upper bounds cannot lift a passage into the current top k are
-// only probed (by binary search) for passages the other terms already found.
-// Results are exactly those of exhaustive scoring.
+// Postings are sorted by passage number. Search evaluates with MaxScore,
+// window by window of passage numbers: terms are ordered by their score
+// upper bound; the essential terms are scored term at a time into a window
+// of partial scores; the terms whose summed upper bounds cannot lift a
+// passage into the current top k are not read, only probed (galloping
+// search) for the passages the essential terms found that could still make
+// it, and only when their lists are much longer than the essential ones
+// (otherwise reading them into the window is cheaper). Results are exactly
+// those of exhaustive scoring.
 //
 // An Index is immutable once built, so any number of goroutines may search
 // it; Live swaps a new index in atomically on reload.
@@ -141,7 +145,8 @@ func BuildProgress(docs []corpus.Document, p Params, progress func(done, total i
 	var lists [][]uint32 // passages per term
 	var tfs [][]uint16   // weighted term frequencies, parallel to lists
 	pn := uint32(0)
-	counts := map[uint32]uint32{}
+	var counts []uint32  // weighted term frequencies in the passage, by term
+	var touched []uint32 // the terms counted in the passage
 	an := analyzeAll(docs)
 	defer an.stop()
 	var chunk []analyzed
@@ -175,7 +180,6 @@ func BuildProgress(docs []corpus.Document, p Params, progress func(done, total i
 			store.add(ps)
 			ix.docOf = append(ix.docOf, uint32(di))
 			sbuf, buf := a.section[j], a.body[j]
-			clear(counts)
 			length := len(buf)
 			add := func(words []string, w int) {
 				for _, t := range words {
@@ -185,6 +189,10 @@ func BuildProgress(docs []corpus.Document, p Params, progress func(done, total i
 						terms[t] = id
 						lists = append(lists, nil)
 						tfs = append(tfs, nil)
+						counts = append(counts, 0)
+					}
+					if counts[id] == 0 {
+						touched = append(touched, id)
 					}
 					counts[id] += uint32(w)
 				}
@@ -198,13 +206,13 @@ func BuildProgress(docs []corpus.Document, p Params, progress func(done, total i
 				add(sbuf, p.SectionWeight)
 				length += len(sbuf) * p.SectionWeight
 			}
-			for id, c := range counts {
-				if c > math.MaxUint16 {
-					c = math.MaxUint16
-				}
+			for _, id := range touched {
+				c := min(counts[id], math.MaxUint16)
+				counts[id] = 0
 				lists[id] = append(lists[id], pn)
 				tfs[id] = append(tfs[id], uint16(c))
 			}
+			touched = touched[:0]
 			ix.lens = append(ix.lens, uint32(length))
 			pn++
 			if progress != nil && len(ix.lens)%4096 == 0 {

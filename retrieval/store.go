@@ -70,7 +70,7 @@ func newStoreBuilder() *storeBuilder {
 	b := &storeBuilder{s: &passageStore{Strings: []string{""}}, strIdx: map[string]uint32{"": 0},
 		work: make(chan []byte, 8), done: make(chan struct{})}
 	// An encoder per build: its tables (a few MiB) go when the build ends.
-	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(1))
+	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
 	if err != nil {
 		panic(fmt.Sprintf("retrieval: zstd encoder: %v", err)) // only for bad options
 	}
