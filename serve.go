@@ -30,8 +30,8 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		return errors.New("serve: no Discord token: set DISCORD_TOKEN (see README, \"Discord set-up\"); to try footnote without Discord, run: footnote ask \"What is footnote?\"")
 	}
 	log := newLogger(cfg, e.stderr)
-	if cfg.IndexFile != "" {
-		log.Warn("serve reads articles from the corpus so it can reload and ingest; the index file is not used", "index", cfg.IndexFile)
+	if cfg.IndexFile != "" && len(cfg.Corpus) > 0 {
+		log.Warn("both an index file and a corpus given; serving the index file", "index", cfg.IndexFile)
 	}
 	logScaleOut(log, cfg)
 	st, err := openStore(ctx, cfg)
@@ -46,7 +46,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	if rs != nil {
 		defer rs.Close()
 	}
-	libOpt := library.Options{Corpus: cfg.Corpus, DataDir: cfg.DataDir, Store: st, Logger: log,
+	libOpt := library.Options{Corpus: cfg.Corpus, IndexFile: cfg.IndexFile, DataDir: cfg.DataDir, Store: st, Logger: log,
 		Fetcher: ingest.New(ingest.Options{MaxBytes: int64(cfg.IngestMaxBytes), AllowPrivate: cfg.IngestAllowPrivate})}
 	retr, err := openRetriever(ctx, cfg)
 	if err != nil {

@@ -6,6 +6,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -137,5 +139,51 @@ func TestServeNeedsToken(t *testing.T) {
 	_, _, err := runCLI(t, nil, "serve")
 	if err == nil || !strings.Contains(err.Error(), "DISCORD_TOKEN") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// TestServeFromIndexFile serves an index file written by 'footnote index'
+// (no corpus given) and refuses a corrupt one, naming it.
+func TestServeFromIndexFile(t *testing.T) {
+	dir := t.TempDir()
+	articles := filepath.Join(dir, "articles")
+	os.Mkdir(articles, 0o755)
+	os.WriteFile(filepath.Join(articles, "widgets.md"), []byte("# Widgets\n\nWidgets are polished with beeswax every spring.\n"), 0o644)
+	idx := filepath.Join(dir, "w.idx")
+	if out, _, err := runCLI(t, nil, "index", "--corpus", articles, "--out", idx); err != nil {
+		t.Fatalf("index: %v\n%s", err, out)
+	}
+	d := discordtest.New(t, discordtest.Options{})
+	env := map[string]string{
+		"FOOTNOTE_DATA_DIR":         t.TempDir(),
+		"DISCORD_TOKEN":             discordtest.Token,
+		"FOOTNOTE_DISCORD_API_URL":  d.APIURL(),
+		"FOOTNOTE_DISCORD_GUILD_ID": discordtest.GuildID,
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	logs := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--index", idx}, strings.NewReader(""), io.Discard, logs, func(k string) string { return env[k] })
+	}()
+	if !d.WaitIdentified(1, 10*time.Second) {
+		cancel()
+		t.Fatalf("never identified; logs:\n%s", logs.String())
+	}
+	d.Dispatch("INTERACTION_CREATE", discordtest.AskInteraction(discordtest.Snowflake(), "tok-idx", "1500000000000000001", "What are widgets polished with?"))
+	c, ok := d.WaitCall(5*time.Second, func(c discordtest.Call) bool { return strings.HasSuffix(c.Path, "/tok-idx/callback") })
+	if !ok || !strings.Contains(string(c.Body), "beeswax") {
+		t.Errorf("not answered from the index file: %s", c.Body)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("serve: %v", err)
+	}
+	data, _ := os.ReadFile(idx)
+	data[len(data)/2] ^= 0xff
+	os.WriteFile(idx, data, 0o644)
+	err := run(context.Background(), []string{"serve", "--index", idx}, strings.NewReader(""), io.Discard, io.Discard, func(k string) string { return env[k] })
+	if err == nil || !strings.Contains(err.Error(), idx) || !strings.Contains(err.Error(), "corrupt") {
+		t.Errorf("serve with a corrupt index: %v", err)
 	}
 }

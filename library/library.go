@@ -1,5 +1,5 @@
 // Package library owns the articles footnote answers from: the configured
-// corpus, the articles added with /ingest (kept as files in the data folder
+// corpus (or index file), the articles added with /ingest (kept as files in the data folder
 // and recorded in the store, so they survive restarts) and the ones removed
 // with /forget. It rebuilds the index on reload, ingestion, forgetting and
 // file changes (watched with fsnotify, debounced), swapping the new index in
@@ -42,11 +42,15 @@ const IngestedPrefix = "ingested/"
 
 // Options configure a Library.
 type Options struct {
-	Corpus  []string // configured files and folders; empty = the built-in guide
-	DataDir string
-	Store   Store
-	Fetcher *ingest.Fetcher
-	Logger  *slog.Logger
+	Corpus []string // configured files and folders; empty = the built-in guide
+	// IndexFile, when set, holds the configured articles instead of Corpus:
+	// an index written by 'footnote index', served as it is when nothing
+	// was ingested or forgotten, and read again on every reload.
+	IndexFile string
+	DataDir   string
+	Store     Store
+	Fetcher   *ingest.Fetcher
+	Logger    *slog.Logger
 	// Debounce groups file-change events (default 750ms).
 	Debounce time.Duration
 	// Mirror, when set, is a second home of the passages (the Weaviate
@@ -96,12 +100,19 @@ func (l *Library) Live() *retrieval.Live { return l.live }
 func (l *Library) ingestedDir() string { return filepath.Join(l.opt.DataDir, "ingested") }
 
 // build loads everything and builds an index, without swapping it in.
+// The result's Documents are filled only when the Mirror needs them.
 func (l *Library) build(ctx context.Context) (*retrieval.Index, corpus.Result, error) {
 	var res corpus.Result
+	var base *retrieval.Index
 	var err error
-	if len(l.opt.Corpus) == 0 {
+	switch {
+	case l.opt.IndexFile != "":
+		if base, err = retrieval.Open(l.opt.IndexFile); err != nil {
+			return nil, res, err
+		}
+	case len(l.opt.Corpus) == 0:
 		res, err = corpus.LoadFS(ctx, guide.FS, guide.Root, corpus.Options{})
-	} else {
+	default:
 		res, err = corpus.LoadPaths(ctx, l.opt.Corpus, corpus.Options{})
 	}
 	if err != nil {
@@ -111,24 +122,42 @@ func (l *Library) build(ctx context.Context) (*retrieval.Index, corpus.Result, e
 	if err != nil {
 		return nil, res, err
 	}
-	res.Documents = append(res.Documents, ing.Documents...)
 	res.Skipped = append(res.Skipped, ing.Skipped...)
 	for _, s := range res.Skipped {
 		l.log.Warn("skipped article file", "file", s.Path, "reason", s.Reason)
 	}
+	forgotten := map[string]bool{}
 	if l.opt.Store != nil {
-		forgotten, err := l.opt.Store.Forgotten(ctx)
-		if err != nil {
+		if forgotten, err = l.opt.Store.Forgotten(ctx); err != nil {
 			return nil, res, err
 		}
-		kept := res.Documents[:0]
-		for _, d := range res.Documents {
-			if !forgotten[d.ID] {
-				kept = append(kept, d)
+	}
+	if base != nil {
+		// The index file serves as it is unless articles were ingested
+		// or some of its own were forgotten; then its documents are
+		// indexed again with the others.
+		changed := len(ing.Documents) > 0
+		for id := range forgotten {
+			if _, ok := base.Doc(id); ok {
+				changed = true
 			}
 		}
-		res.Documents = kept
+		if !changed {
+			if l.opt.Mirror != nil {
+				res.Documents = base.Documents()
+			}
+			return base, res, nil
+		}
+		res.Documents = base.Documents()
 	}
+	res.Documents = append(res.Documents, ing.Documents...)
+	kept := res.Documents[:0]
+	for _, d := range res.Documents {
+		if !forgotten[d.ID] {
+			kept = append(kept, d)
+		}
+	}
+	res.Documents = kept
 	if len(res.Documents) == 0 {
 		return nil, res, fmt.Errorf("no articles to serve (%s)", res.Summary())
 	}
@@ -315,6 +344,11 @@ func (l *Library) Watch(ctx context.Context) error {
 	}
 	defer w.Close()
 	roots := append([]string{l.ingestedDir()}, l.opt.Corpus...)
+	var index string // the index file, whose folder is watched for it alone
+	if l.opt.IndexFile != "" {
+		index = filepath.Clean(l.opt.IndexFile)
+		roots = []string{l.ingestedDir(), index}
+	}
 	for _, root := range roots {
 		st, err := os.Stat(root)
 		if err != nil {
@@ -344,6 +378,10 @@ func (l *Library) Watch(ctx context.Context) error {
 			}
 			if strings.HasPrefix(filepath.Base(ev.Name), ".") {
 				continue // temporary files
+			}
+			if index != "" && filepath.Dir(filepath.Clean(ev.Name)) == filepath.Dir(index) && filepath.Clean(ev.Name) != index &&
+				filepath.Dir(index) != l.ingestedDir() {
+				continue // another file beside the index file
 			}
 			if ev.Has(fsnotify.Create) {
 				if st, err := os.Stat(ev.Name); err == nil && st.IsDir() {

@@ -2,12 +2,15 @@ package library
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/footnote-bot/footnote/corpus"
 	"github.com/footnote-bot/footnote/retrieval"
 	"github.com/footnote-bot/footnote/store"
 )
@@ -129,3 +132,108 @@ func TestWatcherPicksUpChanges(t *testing.T) {
 }
 
 func retrievalOpts() retrieval.Options { return retrieval.Options{} }
+
+// saveIndex writes an index file of the given Markdown articles.
+func saveIndex(t *testing.T, path string, articles map[string]string) {
+	t.Helper()
+	dir := t.TempDir()
+	for name, body := range articles {
+		write(t, filepath.Join(dir, name), body)
+	}
+	res, err := corpus.LoadPaths(context.Background(), []string{dir}, corpus.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, err := retrieval.Build(res.Documents, retrieval.DefaultParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ix.Save(path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func docIDs(ix *retrieval.Index) []string {
+	var ids []string
+	for _, d := range ix.Docs() {
+		ids = append(ids, d.ID)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// TestIndexFile serves articles from an index file: as it is at start,
+// indexed again with ingested articles, without the forgotten ones, read
+// again on reload and when the file is replaced, and kept when the new
+// file is corrupt.
+func TestIndexFile(t *testing.T) {
+	dataDir, idxDir := t.TempDir(), t.TempDir()
+	idx := filepath.Join(idxDir, "articles.idx")
+	saveIndex(t, idx, map[string]string{"alpha.md": "# Alpha\n\nAlpha text about widgets.\n", "beta.md": "# Beta\n\nBeta text about sprockets.\n"})
+	st, err := store.OpenSQLite(context.Background(), filepath.Join(dataDir, "footnote.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	l, err := Open(context.Background(), Options{IndexFile: idx, DataDir: dataDir, Store: st, Debounce: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	file, err := retrieval.Open(idx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := l.Index().Fingerprint(); got != file.Fingerprint() {
+		t.Errorf("served index %s, want the file's own %s", got, file.Fingerprint())
+	}
+	if got := docIDs(l.Index()); !slices.Equal(got, []string{"alpha", "beta"}) {
+		t.Errorf("served %v", got)
+	}
+	if _, err := l.IngestFile(context.Background(), "gizmo.md", []byte("# Gizmo\n\nGizmos need oil.\n"), "admin"); err != nil {
+		t.Fatal(err)
+	}
+	if got := docIDs(l.Index()); !slices.Equal(got, []string{"alpha", "beta", "ingested/gizmo"}) {
+		t.Errorf("after ingesting: %v", got)
+	}
+	if hits := l.Index().Search("sprockets", 1, retrievalOpts()); len(hits) == 0 || hits[0].Passage.Text != "Beta text about sprockets." {
+		t.Errorf("the index file's passages, indexed again, lost their text: %v", hits)
+	}
+	if _, err := l.Forget(context.Background(), "beta"); err != nil {
+		t.Fatal(err)
+	}
+	if got := docIDs(l.Index()); !slices.Equal(got, []string{"alpha", "ingested/gizmo"}) {
+		t.Errorf("after forgetting beta: %v", got)
+	}
+	// A new index file is read on reload.
+	saveIndex(t, idx, map[string]string{"gamma.md": "# Gamma\n\nGamma text.\n", "beta.md": "# Beta\n\nBeta again.\n"})
+	if _, err := l.Reload(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := docIDs(l.Index()); !slices.Equal(got, []string{"gamma", "ingested/gizmo"}) {
+		t.Errorf("after reloading a new file: %v", got)
+	}
+	// A corrupt file fails the reload, naming the file; the index serves on.
+	data, _ := os.ReadFile(idx)
+	data[len(data)-1] ^= 0xff
+	write(t, idx, string(data))
+	if _, err := l.Reload(context.Background()); err == nil || !strings.Contains(err.Error(), idx) || !errors.Is(err, retrieval.ErrCorrupt) {
+		t.Errorf("reload of a corrupt file: %v", err)
+	}
+	if got := docIDs(l.Index()); !slices.Equal(got, []string{"gamma", "ingested/gizmo"}) {
+		t.Errorf("after a failed reload: %v", got)
+	}
+	// The watcher reloads when the file is replaced (written beside it,
+	// renamed over it).
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go l.Watch(ctx)
+	time.Sleep(100 * time.Millisecond)
+	saveIndex(t, idx, map[string]string{"delta.md": "# Delta\n\nDelta text.\n"})
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) && !slices.Equal(docIDs(l.Index()), []string{"delta", "ingested/gizmo"}) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got := docIDs(l.Index()); !slices.Equal(got, []string{"delta", "ingested/gizmo"}) {
+		t.Errorf("after replacing the file under the watcher: %v", got)
+	}
+}

@@ -589,6 +589,26 @@ func (ix *Index) DocPassages(id string) []corpus.Passage {
 	return out
 }
 
+// Documents rebuilds the documents the index was built from, passages and
+// text exactly as given (for building a new index with more documents, or
+// loading another retriever, from an index file).
+func (ix *Index) Documents() []corpus.Document {
+	r := storeReader{s: ix.store}
+	out := make([]corpus.Document, len(ix.docs))
+	for i, d := range ix.docs {
+		doc := corpus.Document{ID: d.ID, Title: d.Title, URL: d.URL, Author: d.Author, Date: d.Date, Source: d.Source,
+			Sections: slices.Clone(d.Sections), Passages: make([]corpus.Passage, d.Count)}
+		if len(doc.Sections) == 0 {
+			doc.Sections = nil
+		}
+		for j := range doc.Passages {
+			doc.Passages[j] = r.at(d.First + j)
+		}
+		out[i] = doc
+	}
+	return out
+}
+
 // IDF returns the inverse document frequency of an analysed term, and
 // whether the index has it. A term the index lacks gets the IDF of a term
 // found in no passage.

@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
 	"sync"
@@ -487,5 +488,31 @@ func TestDocLookup(t *testing.T) {
 				t.Errorf("%s: Doc(%q) found %q", name, id, d.ID)
 			}
 		}
+	}
+}
+
+func TestDocumentsRoundTrip(t *testing.T) {
+	docs := []corpus.Document{
+		{ID: "a", Title: "Alpha", URL: "https://example.com/a", Author: "Ann", Date: "2026-01-02", Source: "a.md",
+			Sections: []string{"Intro", "Más"}, Passages: []corpus.Passage{
+				{ID: "a#1", DocID: "a", Title: "Alpha", Section: "Intro", Heading: "Intro", Paragraph: 1, URL: "https://example.com/a#intro", Text: "First paragraph, café."},
+				{ID: "a#2", DocID: "a", Title: "Alpha", Section: "Más", Heading: "Más", Paragraph: 2, Text: "Second one."},
+			}},
+		{ID: "b", Title: "Beta", Passages: []corpus.Passage{{ID: "b#1", DocID: "b", Title: "Beta", Paragraph: 1, Text: "Only passage."}}},
+	}
+	ix, err := Build(docs, DefaultParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if _, err := ix.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	back, err := Decode(buf.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := back.Documents(); !reflect.DeepEqual(got, docs) {
+		t.Errorf("Documents() after a round trip:\n got %+v\nwant %+v", got, docs)
 	}
 }
