@@ -47,6 +47,13 @@ func runeAt(text string, i int) (rune, int) {
 // remaining apostrophes removed.
 func Tokenize(text string) []Token {
 	var out []Token
+	words(text, func(w string, start, end int) { out = append(out, Token{Text: w, Start: start, End: end}) })
+	return out
+}
+
+// words calls fn with each word of text, folded, and its byte offsets: the
+// loop behind Tokenize, without building the slice.
+func words(text string, fn func(w string, start, end int)) {
 	i := 0
 	for i < len(text) {
 		r, size := runeAt(text, i)
@@ -72,10 +79,9 @@ func Tokenize(text string) []Token {
 			break
 		}
 		if f := fold(text[start:i]); f != "" {
-			out = append(out, Token{Text: f, Start: start, End: i})
+			fn(f, start, i)
 		}
 	}
-	return out
 }
 
 var diacritics = runes.Remove(runes.In(unicode.Mn))
@@ -141,18 +147,18 @@ func Analyze(text string) []string {
 type stemCache map[string]string
 
 func (c stemCache) analyze(text string, out []string) []string {
-	for _, t := range Tokenize(text) {
-		if stopWord(t.Text) {
-			continue
+	words(text, func(w string, _, _ int) {
+		if stopWord(w) {
+			return
 		}
-		s, ok := c[t.Text]
+		s, ok := c[w]
 		if !ok {
-			s = Stem(t.Text)
+			s = Stem(w)
 			if len(c) < 1<<20 {
-				c[t.Text] = s
+				c[w] = s
 			}
 		}
 		out = append(out, s)
-	}
+	})
 	return out
 }
