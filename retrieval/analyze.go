@@ -143,17 +143,27 @@ func Analyze(text string) []string {
 	return out
 }
 
-// stemCache memoises stems while building an index (single goroutine).
-type stemCache map[string]string
+// stemmed is a word's stem as analysis hands it to indexing. term is the
+// index's number for the stem plus one, set by the indexing goroutine alone
+// the first time it meets this entry (0 = not yet), so each word costs a
+// term lookup once per analysis goroutine rather than once per occurrence.
+type stemmed struct {
+	stem string
+	term uint32
+}
 
-func (c stemCache) analyze(text string, out []string) []string {
+// stemCache memoises stems while building an index (one per analysis
+// goroutine).
+type stemCache map[string]*stemmed
+
+func (c stemCache) analyze(text string, out []*stemmed) []*stemmed {
 	words(text, func(w string, _, _ int) {
 		if stopWord(w) {
 			return
 		}
 		s, ok := c[w]
 		if !ok {
-			s = Stem(w)
+			s = &stemmed{stem: Stem(w)}
 			if len(c) < 1<<20 {
 				c[w] = s
 			}

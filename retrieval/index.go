@@ -181,16 +181,20 @@ func BuildProgress(docs []corpus.Document, p Params, progress func(done, total i
 			ix.docOf = append(ix.docOf, uint32(di))
 			sbuf, buf := a.section[j], a.body[j]
 			length := len(buf)
-			add := func(words []string, w int) {
+			add := func(words []*stemmed, w int) {
 				for _, t := range words {
-					id, ok := terms[t]
-					if !ok {
-						id = uint32(len(lists))
-						terms[t] = id
-						lists = append(lists, nil)
-						tfs = append(tfs, nil)
-						counts = append(counts, 0)
+					if t.term == 0 {
+						id, ok := terms[t.stem]
+						if !ok {
+							id = uint32(len(lists))
+							terms[t.stem] = id
+							lists = append(lists, nil)
+							tfs = append(tfs, nil)
+							counts = append(counts, 0)
+						}
+						t.term = id + 1
 					}
+					id := t.term - 1
 					if counts[id] == 0 {
 						touched = append(touched, id)
 					}
@@ -236,9 +240,9 @@ func BuildProgress(docs []corpus.Document, p Params, progress func(done, total i
 // analyzed is one document analysed: its title's terms and each passage's
 // section and body terms.
 type analyzed struct {
-	title   []string
-	section [][]string
-	body    [][]string
+	title   []*stemmed
+	section [][]*stemmed
+	body    [][]*stemmed
 }
 
 // analysis analyses documents on every core, ahead of the (sequential)
@@ -296,8 +300,8 @@ func analyzeAll(docs []corpus.Document) *analysis {
 			for c := range jobs {
 				out := make([]analyzed, 0, bounds[c+1]-bounds[c])
 				for _, d := range docs[bounds[c]:bounds[c+1]] {
-					x := analyzed{title: cache.analyze(d.Title, nil), section: make([][]string, len(d.Passages)),
-						body: make([][]string, len(d.Passages))}
+					x := analyzed{title: cache.analyze(d.Title, nil), section: make([][]*stemmed, len(d.Passages)),
+						body: make([][]*stemmed, len(d.Passages))}
 					for j, p := range d.Passages {
 						if j > 0 && p.Section == d.Passages[j-1].Section {
 							x.section[j] = x.section[j-1]
