@@ -142,8 +142,7 @@ func BuildProgress(docs []corpus.Document, p Params, progress func(done, total i
 	seenDoc := map[string]struct{}{}
 	seen := map[string]struct{}{}
 	terms := map[string]uint32{}
-	var lists [][]uint32 // passages per term
-	var tfs [][]uint16   // weighted term frequencies, parallel to lists
+	var lists buildLists // postings per term, compact while building
 	pn := uint32(0)
 	var counts []uint32  // weighted term frequencies in the passage, by term
 	var touched []uint32 // the terms counted in the passage
@@ -186,10 +185,8 @@ func BuildProgress(docs []corpus.Document, p Params, progress func(done, total i
 					if t.term == 0 {
 						id, ok := terms[t.stem]
 						if !ok {
-							id = uint32(len(lists))
+							id = lists.newTerm()
 							terms[t.stem] = id
-							lists = append(lists, nil)
-							tfs = append(tfs, nil)
 							counts = append(counts, 0)
 						}
 						t.term = id + 1
@@ -213,8 +210,7 @@ func BuildProgress(docs []corpus.Document, p Params, progress func(done, total i
 			for _, id := range touched {
 				c := min(counts[id], math.MaxUint16)
 				counts[id] = 0
-				lists[id] = append(lists[id], pn)
-				tfs[id] = append(tfs[id], uint16(c))
+				lists.add(id, pn, uint16(c))
 			}
 			touched = touched[:0]
 			ix.lens = append(ix.lens, uint32(length))
@@ -227,7 +223,7 @@ func BuildProgress(docs []corpus.Document, p Params, progress func(done, total i
 	seen, seenDoc = nil, nil
 	ix.store = store.finish()
 	ix.docOf, ix.lens, ix.docs = slices.Clone(ix.docOf), slices.Clone(ix.lens), slices.Clone(ix.docs)
-	if err := ix.pack(terms, lists, tfs); err != nil {
+	if err := ix.pack(terms, &lists); err != nil {
 		return nil, err
 	}
 	ix.finish()
@@ -333,7 +329,7 @@ func (a *analysis) stop() { close(a.done) }
 
 // pack computes the BM25 tf part of every posting, builds the table of its
 // distinct values, and lays the terms and postings out flat and sorted.
-func (ix *Index) pack(terms map[string]uint32, lists [][]uint32, tfs [][]uint16) error {
+func (ix *Index) pack(terms map[string]uint32, lists *buildLists) error {
 	var total float64
 	for _, l := range ix.lens {
 		total += float64(l)
@@ -342,14 +338,11 @@ func (ix *Index) pack(terms map[string]uint32, lists [][]uint32, tfs [][]uint16)
 	if n := len(ix.lens); n > 0 && total > 0 {
 		ix.avgLen = total / float64(n)
 	}
-	postings, textLen := 0, 0
-	for _, l := range lists {
-		postings += len(l)
-	}
+	postings, textLen := lists.total, 0
 	if postings > math.MaxUint32 {
 		return fmt.Errorf("retrieval: %d postings, more than one index holds (%d); split the corpus", postings, uint32(math.MaxUint32))
 	}
-	codeOf := ix.impactCodes(lists, tfs, 1<<24)
+	codeOf := ix.impactCodes(lists, 1<<24)
 	names := make([]string, 0, len(terms))
 	for t := range terms {
 		names = append(names, t)
@@ -365,14 +358,73 @@ func (ix *Index) pack(terms map[string]uint32, lists [][]uint32, tfs [][]uint16)
 		id := terms[name]
 		ix.termText = append(ix.termText, name...)
 		ix.termEnd = append(ix.termEnd, uint32(len(ix.termText)))
-		ix.post = append(ix.post, lists[id]...)
-		for i, d := range lists[id] {
-			ix.imp = append(ix.imp, codeOf(tfs[id][i], d))
+		for r := lists.reader(id); r.more(); {
+			d, tf := r.next()
+			ix.post = append(ix.post, d)
+			ix.imp = append(ix.imp, codeOf(tf, d))
 		}
 		ix.start = append(ix.start, uint32(len(ix.post)))
-		lists[id], tfs[id] = nil, nil
+		lists.data[id] = nil
 	}
 	return nil
+}
+
+// buildLists holds the postings while an index is built, compactly (about
+// a quarter of the flat arrays they end up in, which keeps the build's
+// peak memory down): per term, each posting as the uvarint of its gap from
+// the previous passage number, shifted left one bit, with the low bit set
+// when a uvarint of its weighted tf (> 1) follows.
+type buildLists struct {
+	data  [][]byte
+	next  []uint32 // per term, its last passage number + 1
+	total int      // postings
+	maxTF uint16
+}
+
+// newTerm adds a term with no postings and returns its number.
+func (b *buildLists) newTerm() uint32 {
+	b.data = append(b.data, nil)
+	b.next = append(b.next, 0)
+	return uint32(len(b.data) - 1)
+}
+
+// add appends passage d, with weighted tf, to term t's postings; d must
+// exceed the term's previous passage.
+func (b *buildLists) add(t, d uint32, tf uint16) {
+	v := uint64(d+1-b.next[t]) << 1
+	if tf > 1 {
+		v |= 1
+	}
+	buf := binary.AppendUvarint(b.data[t], v)
+	if tf > 1 {
+		buf = binary.AppendUvarint(buf, uint64(tf))
+	}
+	b.data[t], b.next[t] = buf, d+1
+	b.total++
+	b.maxTF = max(b.maxTF, tf)
+}
+
+// listReader decodes one term's postings in order.
+type listReader struct {
+	b     []byte
+	after uint32 // previous passage + 1
+}
+
+func (b *buildLists) reader(t uint32) listReader { return listReader{b: b.data[t]} }
+
+func (r *listReader) more() bool { return len(r.b) > 0 }
+
+func (r *listReader) next() (d uint32, tf uint16) {
+	v, n := binary.Uvarint(r.b)
+	r.b = r.b[n:]
+	tf = 1
+	if v&1 != 0 {
+		t, m := binary.Uvarint(r.b)
+		r.b = r.b[m:]
+		tf = uint16(t)
+	}
+	r.after += uint32(v >> 1)
+	return r.after - 1, tf
 }
 
 // impactCodes fills ix.table with the distinct values of the BM25 tf part
@@ -381,7 +433,7 @@ func (ix *Index) pack(terms map[string]uint32, lists [][]uint32, tfs [][]uint16)
 // passage's length, so it is computed once per (tf, length) pair seen, in
 // a dense table when the pairs are few (always, for paragraph-sized
 // passages) and a map otherwise.
-func (ix *Index) impactCodes(lists [][]uint32, tfs [][]uint16, denseLimit int) func(tf uint16, d uint32) uint16 {
+func (ix *Index) impactCodes(lists *buildLists, denseLimit int) func(tf uint16, d uint32) uint16 {
 	k1, b := ix.params.K1, ix.params.B
 	impactOf := func(tf uint16, length uint32) float32 {
 		norm := float32(k1 * (1 - b + b*float64(length)/ix.avgLen))
@@ -394,13 +446,7 @@ func (ix *Index) impactCodes(lists [][]uint32, tfs [][]uint16, denseLimit int) f
 			lenID[l] = uint32(len(lenID))
 		}
 	}
-	maxTF := uint16(0)
-	for _, t := range tfs {
-		for _, tf := range t {
-			maxTF = max(maxTF, tf)
-		}
-	}
-	pairs := (int(maxTF) + 1) * len(lenID)
+	pairs := (int(lists.maxTF) + 1) * len(lenID)
 	if pairs <= denseLimit {
 		passLen := make([]uint32, len(ix.lens))
 		lens := make([]uint32, len(lenID))
@@ -410,9 +456,10 @@ func (ix *Index) impactCodes(lists [][]uint32, tfs [][]uint16, denseLimit int) f
 		}
 		nl := uint32(len(lenID))
 		used := make([]bool, pairs)
-		for t, l := range lists {
-			for i, d := range l {
-				used[uint32(tfs[t][i])*nl+passLen[d]] = true
+		for t := range lists.data {
+			for r := lists.reader(uint32(t)); r.more(); {
+				d, tf := r.next()
+				used[uint32(tf)*nl+passLen[d]] = true
 			}
 		}
 		distinct := map[float32]struct{}{}
@@ -431,9 +478,10 @@ func (ix *Index) impactCodes(lists [][]uint32, tfs [][]uint16, denseLimit int) f
 		return func(tf uint16, d uint32) uint16 { return codes[uint32(tf)*nl+passLen[d]] }
 	}
 	distinct := map[float32]struct{}{}
-	for t, l := range lists {
-		for i, d := range l {
-			distinct[impactOf(tfs[t][i], ix.lens[d])] = struct{}{}
+	for t := range lists.data {
+		for r := lists.reader(uint32(t)); r.more(); {
+			d, tf := r.next()
+			distinct[impactOf(tf, ix.lens[d])] = struct{}{}
 		}
 	}
 	ix.table = impactTable(distinct)

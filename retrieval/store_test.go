@@ -175,26 +175,25 @@ func TestImpactCodesDenseAndMapAgree(t *testing.T) {
 	}
 	// Rebuild the per-term lists from the index, with weighted tfs made
 	// up (the codes only need to agree between the two paths).
-	var lists [][]uint32
-	var tfs [][]uint16
+	var lists buildLists
+	tfOf := func(term, d int) uint16 { return uint16(1 + (term+d)%7) }
 	for term := range ix.numTerms() {
 		docs, _ := ix.postings(uint32(term))
-		lists = append(lists, docs)
-		tf := make([]uint16, len(docs))
-		for i := range tf {
-			tf[i] = uint16(1 + (term+i)%7)
+		id := lists.newTerm()
+		for _, d := range docs {
+			lists.add(id, d, tfOf(term, int(d)))
 		}
-		tfs = append(tfs, tf)
 	}
-	dense := ix.impactCodes(lists, tfs, 1<<24)
+	dense := ix.impactCodes(&lists, 1<<24)
 	denseTable := slices.Clone(ix.table)
-	viaMap := ix.impactCodes(lists, tfs, 0)
+	viaMap := ix.impactCodes(&lists, 0)
 	if !slices.Equal(denseTable, ix.table) {
 		t.Fatalf("tables differ: %d vs %d values", len(denseTable), len(ix.table))
 	}
-	for term, l := range lists {
-		for i, d := range l {
-			if a, b := dense(tfs[term][i], d), viaMap(tfs[term][i], d); a != b {
+	for term := range ix.numTerms() {
+		docs, _ := ix.postings(uint32(term))
+		for _, d := range docs {
+			if a, b := dense(tfOf(term, int(d)), d), viaMap(tfOf(term, int(d)), d); a != b {
 				t.Fatalf("term %d passage %d: dense code %d, map code %d", term, d, a, b)
 			}
 		}
