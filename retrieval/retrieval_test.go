@@ -516,3 +516,30 @@ func TestDocumentsRoundTrip(t *testing.T) {
 		t.Errorf("Documents() after a round trip:\n got %+v\nwant %+v", got, docs)
 	}
 }
+
+// TestLargeTermFrequencies checks term frequencies past one byte of the
+// build's compact postings and past the 16-bit cap, against BM25 by hand.
+func TestLargeTermFrequencies(t *testing.T) {
+	p := Params{K1: 1.2, B: 0.75}
+	texts := []string{strings.Repeat("cat ", 300) + "dog", strings.Repeat("cat ", 70000), "dog bird"}
+	ix, err := Build([]corpus.Document{doc("a", texts...)}, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lens := []float64{301, 70000, 2}
+	avg := (lens[0] + lens[1] + lens[2]) / 3
+	bm25 := func(tf, df, length float64) float64 {
+		idf := math.Log(1 + (3-df+0.5)/(df+0.5))
+		return idf * tf * (p.K1 + 1) / (tf + p.K1*(1-p.B+p.B*length/avg))
+	}
+	want := map[string]float64{"a#1": bm25(300, 2, 301), "a#2": bm25(65535, 2, 70000)} // tf is capped at 65,535
+	hits := ix.Search("cat", 5, Options{})
+	if len(hits) != 2 {
+		t.Fatalf("hits = %+v", hits)
+	}
+	for _, h := range hits {
+		if math.Abs(h.Score-want[h.Passage.ID]) > 1e-5 {
+			t.Errorf("%s scores %.6f, want %.6f", h.Passage.ID, h.Score, want[h.Passage.ID])
+		}
+	}
+}
