@@ -167,7 +167,7 @@ func BuildProgress(docs []corpus.Document, p Params, progress func(done, total i
 			sections[i] = store.str(sec)
 		}
 		ix.docs = append(ix.docs, DocInfo{ID: strings.Clone(d.ID), Title: store.str(d.Title), URL: store.str(d.URL),
-			Author: strings.Clone(d.Author), Date: strings.Clone(d.Date), Source: strings.Clone(d.Source),
+			Author: store.str(d.Author), Date: store.str(d.Date), Source: store.str(d.Source),
 			Sections: sections, First: int(pn), Count: len(d.Passages)})
 		tbuf := a.title
 		for j, ps := range d.Passages {

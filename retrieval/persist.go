@@ -172,8 +172,32 @@ func Decode(data []byte) (*Index, error) {
 		}
 	}
 	ix.store.index()
+	ix.internDocs()
 	ix.finish()
 	return ix, nil
+}
+
+// internDocs points the documents' strings at the string table's copies,
+// as a build leaves them (decoding gives every field a copy of its own).
+func (ix *Index) internDocs() {
+	table := make(map[string]string, len(ix.store.Strings))
+	for _, v := range ix.store.Strings {
+		table[v] = v
+	}
+	in := func(v string) string {
+		if t, ok := table[v]; ok {
+			return t
+		}
+		table[v] = v
+		return v
+	}
+	for i := range ix.docs {
+		d := &ix.docs[i]
+		d.Title, d.URL, d.Author, d.Date, d.Source = in(d.Title), in(d.URL), in(d.Author), in(d.Date), in(d.Source)
+		for j, sec := range d.Sections {
+			d.Sections[j] = in(sec)
+		}
+	}
 }
 
 // checkPostings reports whether the term and posting tables of an index
