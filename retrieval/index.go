@@ -90,12 +90,13 @@ type Index struct {
 	docs   []DocInfo
 	byID   []uint32 // document numbers in ID order
 	// The terms, sorted: term t is termText[termEnd[t-1]:termEnd[t]]; its
-	// postings are the passages post[start[t]:start[t+1]] (ascending), with
-	// impact codes imp[start[t]:start[t+1]].
+	// postings are the passages post[start[t]:start[t+1]] (or post16's;
+	// ascending), with impact codes imp[start[t]:start[t+1]].
 	termText []byte
 	termEnd  []uint32
 	start    []uint32
-	post     []uint32
+	post     []uint32 // passage numbers, when there are more than 65,536
+	post16   []uint16 // passage numbers, when there are at most 65,536
 	imp      []uint16
 	lens     []uint32
 	avgLen   float64
@@ -352,7 +353,14 @@ func (ix *Index) pack(terms map[string]uint32, lists *buildLists) error {
 	ix.termText = make([]byte, 0, textLen)
 	ix.termEnd = make([]uint32, 0, len(names))
 	ix.start = make([]uint32, 1, len(names)+1)
-	ix.post = make([]uint32, 0, postings)
+	// 16-bit passage numbers when they fit: half the postings' memory for
+	// corpora of up to 65,536 passages.
+	narrow := len(ix.lens) <= 1<<16
+	if narrow {
+		ix.post16 = make([]uint16, 0, postings)
+	} else {
+		ix.post = make([]uint32, 0, postings)
+	}
 	ix.imp = make([]uint16, 0, postings)
 	for _, name := range names {
 		id := terms[name]
@@ -360,10 +368,14 @@ func (ix *Index) pack(terms map[string]uint32, lists *buildLists) error {
 		ix.termEnd = append(ix.termEnd, uint32(len(ix.termText)))
 		for r := lists.reader(id); r.more(); {
 			d, tf := r.next()
-			ix.post = append(ix.post, d)
+			if narrow {
+				ix.post16 = append(ix.post16, uint16(d))
+			} else {
+				ix.post = append(ix.post, d)
+			}
 			ix.imp = append(ix.imp, codeOf(tf, d))
 		}
-		ix.start = append(ix.start, uint32(len(ix.post)))
+		ix.start = append(ix.start, uint32(len(ix.imp)))
 		lists.data[id] = nil
 	}
 	return nil
@@ -526,8 +538,7 @@ func (ix *Index) finish() {
 	nt := ix.numTerms()
 	ix.best = make([]uint16, nt)
 	for t := range nt {
-		_, imp := ix.postings(uint32(t))
-		for _, c := range imp {
+		for _, c := range ix.imp[ix.start[t]:ix.start[t+1]] {
 			ix.best[t] = max(ix.best[t], c)
 		}
 	}
@@ -586,12 +597,6 @@ func (ix *Index) lookup(term string) (uint32, bool) {
 		return uint32(t), true
 	}
 	return 0, false
-}
-
-// postings returns term t's passages and impact codes.
-func (ix *Index) postings(t uint32) ([]uint32, []uint16) {
-	from, to := ix.start[t], ix.start[t+1]
-	return ix.post[from:to], ix.imp[from:to]
 }
 
 // Params reports the scoring parameters.

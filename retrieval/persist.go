@@ -12,7 +12,7 @@ import (
 	"path/filepath"
 )
 
-// Index file format (version 2):
+// Index file format (version 3; 2 kept passage numbers at 32 bits always):
 //
 //	offset  size  field
 //	0       8     magic "FOOTNOTE"
@@ -28,7 +28,7 @@ import (
 // either the old file or the new one, never half of one.
 const (
 	fileMagic   = "FOOTNOTE"
-	fileVersion = 2
+	fileVersion = 3
 	headerSize  = 8 + 4 + 8 + 32
 )
 
@@ -48,6 +48,7 @@ type fileIndex struct {
 	TermEnd  []uint32
 	Start    []uint32
 	Post     []uint32
+	Post16   []uint16
 	Imp      []uint16
 	Lens     []uint32
 	AvgLen   float64
@@ -59,7 +60,7 @@ func (ix *Index) WriteTo(w io.Writer) (int64, error) {
 	var payload bytes.Buffer
 	fi := fileIndex{Analyzer: AnalyzerVersion, Params: ix.params, Store: ix.store, DocOf: ix.docOf,
 		Docs: ix.docs, TermText: ix.termText, TermEnd: ix.termEnd,
-		Start: ix.start, Post: ix.post, Imp: ix.imp, Lens: ix.lens, AvgLen: ix.avgLen, Table: ix.table}
+		Start: ix.start, Post: ix.post, Post16: ix.post16, Imp: ix.imp, Lens: ix.lens, AvgLen: ix.avgLen, Table: ix.table}
 	if err := gob.NewEncoder(&payload).Encode(&fi); err != nil {
 		return 0, fmt.Errorf("encode index: %w", err)
 	}
@@ -162,7 +163,7 @@ func Decode(data []byte) (*Index, error) {
 		return nil, fmt.Errorf("%w: impact table of %d entries", ErrCorrupt, len(fi.Table))
 	}
 	ix := &Index{params: fi.Params, store: fi.Store, docOf: fi.DocOf, docs: fi.Docs, termText: fi.TermText,
-		termEnd: fi.TermEnd, start: fi.Start, post: fi.Post, imp: fi.Imp, lens: fi.Lens, avgLen: fi.AvgLen, table: fi.Table}
+		termEnd: fi.TermEnd, start: fi.Start, post: fi.Post, post16: fi.Post16, imp: fi.Imp, lens: fi.Lens, avgLen: fi.AvgLen, table: fi.Table}
 	if err := ix.checkPostings(); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
@@ -204,13 +205,22 @@ func (ix *Index) internDocs() {
 // read from a file are consistent, so that searching it cannot go wrong.
 func (ix *Index) checkPostings() error {
 	nt := len(ix.termEnd)
-	if len(ix.start) != nt+1 || ix.start[0] != 0 || int(ix.start[nt]) != len(ix.post) || len(ix.imp) != len(ix.post) {
+	n := uint32(ix.store.Len())
+	posts := len(ix.post)
+	if narrow := n <= 1<<16; narrow {
+		posts = len(ix.post16)
+		if ix.post != nil {
+			return fmt.Errorf("32-bit postings for %d passages", n)
+		}
+	} else if ix.post16 != nil {
+		return fmt.Errorf("16-bit postings for %d passages", n)
+	}
+	if len(ix.start) != nt+1 || ix.start[0] != 0 || int(ix.start[nt]) != posts || len(ix.imp) != posts {
 		return fmt.Errorf("posting tables of different lengths")
 	}
 	if !endOffsets(ix.termEnd, len(ix.termText)) {
 		return fmt.Errorf("bad term offsets")
 	}
-	n := uint32(ix.store.Len())
 	for t := range nt {
 		if t > 0 && string(ix.termBytes(t-1)) >= string(ix.termBytes(t)) {
 			return fmt.Errorf("terms out of order at %q", ix.termBytes(t))
@@ -218,12 +228,21 @@ func (ix *Index) checkPostings() error {
 		if ix.start[t+1] < ix.start[t] {
 			return fmt.Errorf("bad posting offsets")
 		}
-		docs, imp := ix.postings(uint32(t))
-		for j, d := range docs {
-			if d >= n || (j > 0 && d <= docs[j-1]) {
-				return fmt.Errorf("postings of %q out of order or past the last passage", ix.termBytes(t))
-			}
-			if int(imp[j]) >= len(ix.table) {
+		from, to := ix.start[t], ix.start[t+1]
+		if to > uint32(posts) {
+			return fmt.Errorf("bad posting offsets")
+		}
+		ok := true
+		if ix.post16 != nil {
+			ok = ascendingBelow(ix.post16[from:to], n)
+		} else {
+			ok = ascendingBelow(ix.post[from:to], n)
+		}
+		if !ok {
+			return fmt.Errorf("postings of %q out of order or past the last passage", ix.termBytes(t))
+		}
+		for _, c := range ix.imp[from:to] {
+			if int(c) >= len(ix.table) {
 				return fmt.Errorf("impact code past the table")
 			}
 		}
@@ -233,6 +252,16 @@ func (ix *Index) checkPostings() error {
 
 // endOffsets reports whether ends are the ascending end offsets of
 // consecutive pieces of a buffer of n bytes.
+// ascendingBelow reports whether docs ascend strictly and stay below n.
+func ascendingBelow[D docNum](docs []D, n uint32) bool {
+	for j, d := range docs {
+		if uint32(d) >= n || (j > 0 && d <= docs[j-1]) {
+			return false
+		}
+	}
+	return true
+}
+
 func endOffsets[T uint32 | uint64](ends []T, n int) bool {
 	var prev T
 	for _, e := range ends {

@@ -160,7 +160,7 @@ func bruteForce(ix *Index, q []QueryTerm, k int) []scored {
 		if !ok {
 			continue
 		}
-		docs, imp := ix.postings(id)
+		docs, imp := postingsOf(ix, id)
 		for i, d := range docs {
 			scores[d] += qt.Weight * ix.idf(id) * float64(ix.table[imp[i]])
 		}
@@ -186,7 +186,7 @@ func exhaustiveScore(ix *Index, q []QueryTerm, passageID string) float64 {
 		if !ok {
 			continue
 		}
-		docs, imp := ix.postings(id)
+		docs, imp := postingsOf(ix, id)
 		for i, pd := range docs {
 			if pd == d {
 				total += qt.Weight * ix.idf(id) * float64(ix.table[imp[i]])
@@ -220,13 +220,80 @@ func TestMaxScoreMatchesExhaustive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The same index with 32-bit passage numbers, as a corpus of more than
+	// 65,536 passages has them.
+	wide, err := Build(synthetic(3000, 7), DefaultParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	widen(wide)
 	// Windows of 64 passages and of all 3,000; lists left to seeking
 	// whenever MaxScore allows it, as the cost model chooses, and never.
-	for _, bits := range []int{6, maxWindowBits} {
-		for _, seek := range []int{0, seekFactor, 1 << 30} {
-			ix.windowBits, ix.seekFactor = bits, seek
-			checkAgainstExhaustive(t, ix, fmt.Sprintf("window 1<<%d, seek factor %d", bits, seek))
+	for name, ix := range map[string]*Index{"16-bit": ix, "32-bit": wide} {
+		for _, bits := range []int{6, maxWindowBits} {
+			for _, seek := range []int{0, seekFactor, 1 << 30} {
+				ix.windowBits, ix.seekFactor = bits, seek
+				checkAgainstExhaustive(t, ix, fmt.Sprintf("%s, window 1<<%d, seek factor %d", name, bits, seek))
+			}
 		}
+	}
+}
+
+// widen gives a built index 32-bit passage numbers.
+func widen(ix *Index) {
+	for _, d := range ix.post16 {
+		ix.post = append(ix.post, uint32(d))
+	}
+	ix.post16 = nil
+}
+
+// TestWidePostings builds more than 65,536 passages, so passage numbers
+// take 32 bits, and checks search and a round trip through the file.
+func TestWidePostings(t *testing.T) {
+	words := []string{"red", "green", "blue", "cyan", "magenta", "yellow", "black", "white"}
+	var docs []corpus.Document
+	for i := 0; i < 70000; i += 10 {
+		var texts []string
+		for j := i; j < i+10; j++ {
+			texts = append(texts, words[j%8]+" "+words[(j/8)%8]+" "+words[(j/64)%8])
+		}
+		d := doc(fmt.Sprintf("d%d", i), texts...)
+		docs = append(docs, d)
+	}
+	ix, err := Build(docs, DefaultParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ix.post == nil || ix.post16 != nil {
+		t.Fatalf("70,000 passages: want 32-bit postings only (post %d, post16 %d)", len(ix.post), len(ix.post16))
+	}
+	var buf bytes.Buffer
+	if _, err := ix.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	back, err := Decode(buf.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := ParseQuery("cyan magenta white")
+	want := bruteForce(ix, q, 20)
+	for name, ix := range map[string]*Index{"built": ix, "decoded": back} {
+		got := ix.SearchTerms(q, 20, Options{})
+		if len(got) != len(want) {
+			t.Fatalf("%s: %d hits, want %d", name, len(got), len(want))
+		}
+		for i := range got {
+			if got[i].Passage.ID != ix.PassageAt(int(want[i].doc)).ID || math.Abs(got[i].Score-want[i].score) > 1e-9 {
+				t.Errorf("%s rank %d: %s %.6f, want %s %.6f", name, i, got[i].Passage.ID, got[i].Score, ix.PassageAt(int(want[i].doc)).ID, want[i].score)
+			}
+		}
+	}
+	// A file whose passage numbers are narrower than its passages need is
+	// refused.
+	back.post16 = make([]uint16, len(back.post))
+	back.post = nil
+	if err := back.checkPostings(); err == nil {
+		t.Error("16-bit postings for 70,000 passages accepted")
 	}
 }
 

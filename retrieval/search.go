@@ -162,22 +162,29 @@ func (ix *Index) rank(q []QueryTerm, k int, opt Options) []scored {
 			return nil
 		}
 	}
-	cs := make([]cursor, 0, len(q))
+	if ix.post16 != nil {
+		return sortScored(maxScore(ix, cursors(ix, ix.post16, q), k, allowed))
+	}
+	return sortScored(maxScore(ix, cursors(ix, ix.post, q), k, allowed))
+}
+
+// cursors opens the query terms' posting lists (post is the index's
+// passage numbers, at whichever width it keeps them).
+func cursors[D docNum](ix *Index, post []D, q []QueryTerm) []cursor[D] {
+	cs := make([]cursor[D], 0, len(q))
 	for _, qt := range q {
 		id, ok := ix.lookup(qt.Term)
 		if !ok || qt.Weight <= 0 {
 			continue
 		}
-		docs, imp := ix.postings(id)
-		if len(docs) == 0 {
+		from, to := ix.start[id], ix.start[id+1]
+		if from == to {
 			continue
 		}
-		cs = append(cs, cursor{docs: docs, imp: imp, cur: docs[0], weight: qt.Weight * ix.idf(id), ub: qt.Weight * ix.ub(id)})
+		docs := post[from:to]
+		cs = append(cs, cursor[D]{docs: docs, imp: ix.imp[from:to], cur: uint32(docs[0]), weight: qt.Weight * ix.idf(id), ub: qt.Weight * ix.ub(id)})
 	}
-	if len(cs) == 0 {
-		return nil
-	}
-	return sortScored(ix.maxScore(cs, k, allowed))
+	return cs
 }
 
 func sortScored(res []scored) []scored {
@@ -185,9 +192,13 @@ func sortScored(res []scored) []scored {
 	return res
 }
 
+// docNum is a passage number as postings keep it: 16 bits when the index
+// has at most 65,536 passages, else 32.
+type docNum interface{ ~uint16 | ~uint32 }
+
 // cursor walks one query term's postings, its current passage cached.
-type cursor struct {
-	docs   []uint32
+type cursor[D docNum] struct {
+	docs   []D
 	imp    []uint16
 	pos    int
 	cur    uint32  // docs[pos], or noDoc past the end
@@ -198,14 +209,14 @@ type cursor struct {
 const noDoc = ^uint32(0)
 
 // seek moves to the first posting ≥ d (galloping, then binary search).
-func (c *cursor) seek(d uint32) {
+func (c *cursor[D]) seek(d uint32) {
 	docs := c.docs
 	if c.cur >= d {
 		return
 	}
 	lo, step := c.pos, 1
 	hi := lo + step
-	for hi < len(docs) && docs[hi] < d {
+	for hi < len(docs) && uint32(docs[hi]) < d {
 		lo = hi
 		step *= 2
 		hi = c.pos + step
@@ -215,7 +226,7 @@ func (c *cursor) seek(d uint32) {
 	}
 	for lo < hi { // first index in [lo, hi) with docs[i] >= d
 		mid := int(uint(lo+hi) >> 1)
-		if docs[mid] < d {
+		if uint32(docs[mid]) < d {
 			lo = mid + 1
 		} else {
 			hi = mid
@@ -223,7 +234,7 @@ func (c *cursor) seek(d uint32) {
 	}
 	c.pos = lo
 	if lo < len(docs) {
-		c.cur = docs[lo]
+		c.cur = uint32(docs[lo])
 	} else {
 		c.cur = noDoc
 	}
@@ -266,7 +277,10 @@ type window struct {
 // by seeking, highest bound first, until the bounds left cannot lift it.
 // Passages are completed in passage order, so ties go to the one loaded
 // first.
-func (ix *Index) maxScore(cs []cursor, k int, allowed map[uint32]bool) []scored {
+func maxScore[D docNum](ix *Index, cs []cursor[D], k int, allowed map[uint32]bool) []scored {
+	if len(cs) == 0 {
+		return nil
+	}
 	sort.Slice(cs, func(i, j int) bool { return cs[i].ub < cs[j].ub })
 	cum := make([]float64, len(cs)) // cum[i]: sum of the bounds of cs[:i+1]
 	sum := 0.0
@@ -303,7 +317,7 @@ func (ix *Index) maxScore(cs []cursor, k int, allowed map[uint32]bool) []scored 
 			docs, imp, w := c.docs, c.imp, c.weight
 			p := c.pos
 			for ; p < len(docs) && uint64(docs[p]) < hi; p++ {
-				off := (docs[p] - lo) & (maxWindow - 1)
+				off := (uint32(docs[p]) - lo) & (maxWindow - 1)
 				a := win.acc[off]
 				win.touched[n] = uint16(off)
 				if a == 0 {
@@ -314,7 +328,7 @@ func (ix *Index) maxScore(cs []cursor, k int, allowed map[uint32]bool) []scored 
 			c.pos = p
 			c.cur = noDoc
 			if p < len(docs) {
-				c.cur = docs[p]
+				c.cur = uint32(docs[p])
 			}
 		}
 		// Keep the passages the non-essential bounds could lift over the
@@ -407,9 +421,16 @@ func (ix *Index) finishHits(q []QueryTerm, res []scored) []Hit {
 }
 
 func (ix *Index) has(term, doc uint32) bool {
-	docs, _ := ix.postings(term)
-	i := sort.Search(len(docs), func(i int) bool { return docs[i] >= doc })
-	return i < len(docs) && docs[i] == doc
+	from, to := ix.start[term], ix.start[term+1]
+	if ix.post16 != nil {
+		return contains(ix.post16[from:to], doc)
+	}
+	return contains(ix.post[from:to], doc)
+}
+
+func contains[D docNum](docs []D, d uint32) bool {
+	i := sort.Search(len(docs), func(i int) bool { return uint32(docs[i]) >= d })
+	return i < len(docs) && uint32(docs[i]) == d
 }
 
 // DocHit is a document ranked by its best passage.

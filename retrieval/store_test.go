@@ -178,7 +178,7 @@ func TestImpactCodesDenseAndMapAgree(t *testing.T) {
 	var lists buildLists
 	tfOf := func(term, d int) uint16 { return uint16(1 + (term+d)%7) }
 	for term := range ix.numTerms() {
-		docs, _ := ix.postings(uint32(term))
+		docs, _ := postingsOf(ix, uint32(term))
 		id := lists.newTerm()
 		for _, d := range docs {
 			lists.add(id, d, tfOf(term, int(d)))
@@ -191,11 +191,24 @@ func TestImpactCodesDenseAndMapAgree(t *testing.T) {
 		t.Fatalf("tables differ: %d vs %d values", len(denseTable), len(ix.table))
 	}
 	for term := range ix.numTerms() {
-		docs, _ := ix.postings(uint32(term))
+		docs, _ := postingsOf(ix, uint32(term))
 		for _, d := range docs {
 			if a, b := dense(tfOf(term, int(d)), d), viaMap(tfOf(term, int(d)), d); a != b {
 				t.Fatalf("term %d passage %d: dense code %d, map code %d", term, d, a, b)
 			}
 		}
 	}
+}
+
+// postingsOf returns term t's passages (as 32-bit numbers) and codes.
+func postingsOf(ix *Index, t uint32) ([]uint32, []uint16) {
+	from, to := ix.start[t], ix.start[t+1]
+	if ix.post16 == nil {
+		return ix.post[from:to], ix.imp[from:to]
+	}
+	docs := make([]uint32, 0, to-from)
+	for _, d := range ix.post16[from:to] {
+		docs = append(docs, uint32(d))
+	}
+	return docs, ix.imp[from:to]
 }
