@@ -268,14 +268,7 @@ func TestWidePostings(t *testing.T) {
 	if ix.post == nil || ix.post16 != nil {
 		t.Fatalf("70,000 passages: want 32-bit postings only (post %d, post16 %d)", len(ix.post), len(ix.post16))
 	}
-	var buf bytes.Buffer
-	if _, err := ix.WriteTo(&buf); err != nil {
-		t.Fatal(err)
-	}
-	back, err := Decode(buf.Bytes())
-	if err != nil {
-		t.Fatal(err)
-	}
+	back := roundTrip(t, ix)
 	q := ParseQuery("cyan magenta white")
 	want := bruteForce(ix, q, 20)
 	for name, ix := range map[string]*Index{"built": ix, "decoded": back} {
@@ -552,14 +545,7 @@ func TestDocLookup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var buf bytes.Buffer
-	if _, err := ix.WriteTo(&buf); err != nil {
-		t.Fatal(err)
-	}
-	back, err := Decode(buf.Bytes())
-	if err != nil {
-		t.Fatal(err)
-	}
+	back := roundTrip(t, ix)
 	for name, ix := range map[string]*Index{"built": ix, "decoded": back} {
 		// IDs sort in another order than they load in (d0, d10, d100, …).
 		for i, d := range ix.Docs() {
@@ -589,14 +575,7 @@ func TestDocumentsRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var buf bytes.Buffer
-	if _, err := ix.WriteTo(&buf); err != nil {
-		t.Fatal(err)
-	}
-	back, err := Decode(buf.Bytes())
-	if err != nil {
-		t.Fatal(err)
-	}
+	back := roundTrip(t, ix)
 	if got := back.Documents(); !reflect.DeepEqual(got, docs) {
 		t.Errorf("Documents() after a round trip:\n got %+v\nwant %+v", got, docs)
 	}
@@ -627,4 +606,18 @@ func TestLargeTermFrequencies(t *testing.T) {
 			t.Errorf("%s scores %.6f, want %.6f", h.Passage.ID, h.Score, want[h.Passage.ID])
 		}
 	}
+}
+
+// roundTrip writes ix in the file format and reads it back.
+func roundTrip(t *testing.T, ix *Index) *Index {
+	t.Helper()
+	var buf bytes.Buffer
+	if _, err := ix.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	back, err := Decode(buf.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return back
 }
