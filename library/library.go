@@ -1,10 +1,10 @@
 // Package library owns the articles footnote answers from: the configured
-// corpus (or index file), the articles added with /ingest (kept as files in the data folder
-// and recorded in the store, so they survive restarts) and the ones removed
-// with /forget. It rebuilds the index on reload, ingestion, forgetting and
-// file changes (watched with fsnotify, debounced), swapping the new index in
-// only when it is complete: the old one serves until then, and a failed
-// rebuild changes nothing.
+// corpus or index file, the articles added with /ingest (kept as files in
+// the data folder and recorded in the store, so they survive restarts) and
+// the ones removed with /forget. It rebuilds the index on reload,
+// ingestion, forgetting and file changes (watched with fsnotify,
+// debounced), swapping the new index in only when it is complete: the old
+// one serves until then, and a failed rebuild changes nothing.
 package library
 
 import (
@@ -379,8 +379,7 @@ func (l *Library) Watch(ctx context.Context) error {
 			if strings.HasPrefix(filepath.Base(ev.Name), ".") {
 				continue // temporary files
 			}
-			if index != "" && filepath.Dir(filepath.Clean(ev.Name)) == filepath.Dir(index) && filepath.Clean(ev.Name) != index &&
-				filepath.Dir(index) != l.ingestedDir() {
+			if name := filepath.Clean(ev.Name); index != "" && name != index && !within(name, l.ingestedDir()) {
 				continue // another file beside the index file
 			}
 			if ev.Has(fsnotify.Create) {
@@ -409,4 +408,10 @@ func (l *Library) Watch(ctx context.Context) error {
 			}
 		}
 	}
+}
+
+// within reports whether path is dir or below it.
+func within(path, dir string) bool {
+	rel, err := filepath.Rel(dir, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }

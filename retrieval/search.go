@@ -249,10 +249,10 @@ const (
 	maxWindow     = 1 << maxWindowBits
 )
 
-// seekFactor decides how a list MaxScore may leave to seeking is read:
-// only when it is more than this many times longer than the essential
-// lists left is it cheaper to seek it for the few passages that need it
-// than to score it with them in the window (measured with the bench
+// seekFactor: a list whose bound lets MaxScore stop scoring it is left to
+// seeking only when it is more than seekFactor times longer than the
+// essential lists after it; otherwise scoring it in the window costs less
+// than probing it for the passages that need it (measured with the bench
 // harness: 4 to 16 are within noise of each other).
 const seekFactor = 8
 
@@ -295,7 +295,6 @@ func maxScore[D docNum](ix *Index, cs []cursor[D], k int, allowed map[uint32]boo
 		win = new(window)
 	}
 	size := uint64(1) << ix.windowBits // at most maxWindow
-
 	table := ix.table64
 	h := make(minHeap, 0, k)
 	threshold := -1.0
