@@ -621,3 +621,17 @@ func roundTrip(t *testing.T, ix *Index) *Index {
 	}
 	return back
 }
+
+// TestHugeK asks for more passages than exist: every match, no giant heap.
+func TestHugeK(t *testing.T) {
+	ix, err := Build([]corpus.Document{doc("a", "cat dog", "dog bird", "fish")}, DefaultParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hits := ix.Search("dog", math.MaxInt, Options{}); len(hits) != 2 {
+		t.Errorf("Search(dog, MaxInt) = %d hits, want 2", len(hits))
+	}
+	if docs := ix.SearchDocs("dog", math.MaxInt, Options{}); len(docs) != 1 {
+		t.Errorf("SearchDocs(dog, MaxInt) = %d documents, want 1", len(docs))
+	}
+}

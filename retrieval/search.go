@@ -150,6 +150,7 @@ func (ix *Index) rank(q []QueryTerm, k int, opt Options) []scored {
 	if k <= 0 || ix.Len() == 0 {
 		return nil
 	}
+	k = min(k, ix.Len()) // the heap is sized for k
 	var allowed map[uint32]bool
 	if len(opt.Docs) > 0 {
 		allowed = map[uint32]bool{}
@@ -445,7 +446,9 @@ func (ix *Index) SearchDocs(query string, k int, opt Options) []DocHit {
 	if k <= 0 {
 		return nil
 	}
-	pk := k * 2
+	n := ix.Len()
+	k = min(k, n) // no more documents than passages
+	pk := min(2*k, n)
 	for {
 		hits := ix.SearchTerms(q, pk, opt)
 		var out []DocHit
@@ -457,13 +460,13 @@ func (ix *Index) SearchDocs(query string, k int, opt Options) []DocHit {
 			seen[h.Passage.DocID] = true
 			out = append(out, DocHit{DocID: h.Passage.DocID, Score: h.Score, Best: h})
 		}
-		if len(out) >= k || len(hits) < pk || pk >= ix.Len() {
+		if len(out) >= k || len(hits) < pk || pk >= n {
 			if len(out) > k {
 				out = out[:k]
 			}
 			return out
 		}
-		pk *= 4
+		pk = min(4*pk, n)
 	}
 }
 
