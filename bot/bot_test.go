@@ -69,6 +69,9 @@ type setup struct {
 	// store in a temporary data folder) for /reload, /ingest, /forget and
 	// /stats.
 	corpusDir string
+	// answerDelay slows every answer by this much (the answer service
+	// waits for the index), for tests of the answer budget.
+	answerDelay time.Duration
 }
 
 func guideDocs(t testing.TB) []corpus.Document {
@@ -116,7 +119,14 @@ func start(t *testing.T, s setup) *harness {
 		aopt.Model = llm.New(llm.Config{BaseURL: s.llm.BaseURL(), Model: "m"})
 		s.opt.Streaming = true
 	}
-	svc := answer.New(live.Load, p, aopt)
+	index := live.Load
+	if s.answerDelay > 0 {
+		index = func() *retrieval.Index {
+			time.Sleep(s.answerDelay)
+			return live.Load()
+		}
+	}
+	svc := answer.New(index, p, aopt)
 	obs := &counts{}
 	opt := s.opt
 	opt.Token = discordtest.Token
@@ -745,7 +755,7 @@ func TestLLMAnswerIsDeferredAndStreamed(t *testing.T) {
 func TestSlowTemplateAnswerIsDeferred(t *testing.T) {
 	t.Parallel()
 	// An answer that misses the budget is deferred, then edited in.
-	h := start(t, setup{opt: Options{AnswerBudget: time.Nanosecond}})
+	h := start(t, setup{opt: Options{AnswerBudget: 10 * time.Millisecond}, answerDelay: 300 * time.Millisecond})
 	id, tok := h.ask("How do I reload the articles?", nil)
 	cb := h.callback(id, tok)
 	if cb["type"].(float64) != 5 {
