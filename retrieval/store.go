@@ -184,9 +184,10 @@ func (s *passageStore) check() error {
 	}
 	// Every block must decompress to exactly its passages' text, so that
 	// reading a passage later cannot fail.
+	var raw []byte
 	for j := range s.BlockEnd {
-		raw, err := s.block(j)
-		if err != nil {
+		var err error
+		if raw, err = s.block(j, raw[:0]); err != nil {
 			return err
 		}
 		prevT := uint32(0)
@@ -265,13 +266,13 @@ func (s *passageStore) blockLimit(j int) int {
 	return s.Len()
 }
 
-// block decompresses text block j.
-func (s *passageStore) block(j int) ([]byte, error) {
+// block decompresses text block j, appending to dst.
+func (s *passageStore) block(j int, dst []byte) ([]byte, error) {
 	start := uint64(0)
 	if j > 0 {
 		start = s.BlockEnd[j-1]
 	}
-	raw, err := decoder().DecodeAll(s.Blocks[start:s.BlockEnd[j]], nil)
+	raw, err := decoder().DecodeAll(s.Blocks[start:s.BlockEnd[j]], dst)
 	if err != nil {
 		return nil, fmt.Errorf("retrieval: text block %d: %w", j, err)
 	}
@@ -305,7 +306,7 @@ type storeReader struct {
 
 func (r *storeReader) at(i int) corpus.Passage {
 	if j := r.s.blockOf(i); !r.valid || j != r.j {
-		raw, err := r.s.block(j)
+		raw, err := r.s.block(j, r.raw[:0]) // passages copy their text out
 		if err != nil {
 			// check decompressed every block when the index was read, so
 			// this is a bug, not bad input.
