@@ -142,13 +142,12 @@ func (l *Library) build(ctx context.Context) (*retrieval.Index, corpus.Result, e
 				changed = true
 			}
 		}
+		if changed || l.opt.Mirror != nil {
+			res.Documents = base.Documents()
+		}
 		if !changed {
-			if l.opt.Mirror != nil {
-				res.Documents = base.Documents()
-			}
 			return base, res, nil
 		}
-		res.Documents = base.Documents()
 	}
 	res.Documents = append(res.Documents, ing.Documents...)
 	kept := res.Documents[:0]

@@ -353,9 +353,7 @@ func (ix *Index) pack(terms map[string]uint32, lists *buildLists) error {
 	ix.termText = make([]byte, 0, textLen)
 	ix.termEnd = make([]uint32, 0, len(names))
 	ix.start = make([]uint32, 1, len(names)+1)
-	// 16-bit passage numbers when they fit: half the postings' memory for
-	// corpora of up to 65,536 passages.
-	narrow := len(ix.lens) <= 1<<16
+	narrow := narrowPostings(len(ix.lens))
 	if narrow {
 		ix.post16 = make([]uint16, 0, postings)
 	} else {
@@ -380,6 +378,10 @@ func (ix *Index) pack(terms map[string]uint32, lists *buildLists) error {
 	}
 	return nil
 }
+
+// narrowPostings reports whether an index of n passages keeps 16-bit
+// passage numbers in its postings (half the memory of 32-bit ones).
+func narrowPostings(n int) bool { return n <= 1<<16 }
 
 // buildLists holds the postings while an index is built, compactly (about
 // a quarter of the flat arrays they end up in, which keeps the build's

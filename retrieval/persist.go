@@ -207,7 +207,7 @@ func (ix *Index) checkPostings() error {
 	nt := len(ix.termEnd)
 	n := uint32(ix.store.Len())
 	posts := len(ix.post)
-	if narrow := n <= 1<<16; narrow {
+	if narrowPostings(int(n)) {
 		posts = len(ix.post16)
 		if ix.post != nil {
 			return fmt.Errorf("32-bit postings for %d passages", n)
@@ -225,14 +225,11 @@ func (ix *Index) checkPostings() error {
 		if t > 0 && string(ix.termBytes(t-1)) >= string(ix.termBytes(t)) {
 			return fmt.Errorf("terms out of order at %q", ix.termBytes(t))
 		}
-		if ix.start[t+1] < ix.start[t] {
-			return fmt.Errorf("bad posting offsets")
-		}
 		from, to := ix.start[t], ix.start[t+1]
-		if to > uint32(posts) {
+		if to < from || to > uint32(posts) {
 			return fmt.Errorf("bad posting offsets")
 		}
-		ok := true
+		var ok bool
 		if ix.post16 != nil {
 			ok = ascendingBelow(ix.post16[from:to], n)
 		} else {
