@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/footnote-bot/footnote/answer"
@@ -15,7 +16,7 @@ import (
 	"github.com/footnote-bot/footnote/retrieval"
 )
 
-func buildService(ctx context.Context, cfg config.Config, live *retrieval.Live, e env, obs answer.Observer) (*answer.Service, error) {
+func buildService(ctx context.Context, cfg config.Config, live *retrieval.Live, e env, obs answer.Observer, tweak ...func(*answer.Options)) (*answer.Service, error) {
 	p, err := prompts.Load(cfg.PromptsDir)
 	if err != nil {
 		return nil, err
@@ -34,6 +35,9 @@ func buildService(ctx context.Context, cfg config.Config, live *retrieval.Live, 
 	}
 	if r != nil {
 		opt.Retriever = r
+	}
+	for _, f := range tweak {
+		f(&opt)
 	}
 	return answer.New(live.Load, p, opt), nil
 }
@@ -105,20 +109,25 @@ func cmdAsk(ctx context.Context, e env, args []string) error {
 
 func cmdQA(ctx context.Context, e env, args []string) error {
 	fs := flag.NewFlagSet("qa", flag.ContinueOnError)
-	questions := fs.String("questions", "", "JSON-lines question set ({question, gold} or {question, abstain: true})")
-	asJSON := fs.Bool("json", false, "print the report as JSON")
+	questions := fs.String("questions", "", "JSON-lines question set ({question, gold, answers} or {question, abstain: true})")
+	asJSON := fs.Bool("json", false, "print the report as JSON, every question's result included")
+	sweep := fs.Bool("sweep", false, "print the trade-off between false abstentions and out-of-corpus abstentions over the abstention threshold")
 	cfg, pos, err := setup(e, fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) > 0 || *questions == "" {
-		return usagef("qa: usage: footnote qa [--corpus PATH]... --questions FILE")
+		return usagef("qa: usage: footnote qa [--corpus PATH]... --questions FILE [--sweep] [--json]")
 	}
 	items, err := answer.ReadQA(*questions)
 	if err != nil {
 		return err
 	}
-	svc, err := localService(ctx, cfg, e)
+	ix, err := loadIndex(ctx, cfg, newLogger(cfg, e.stderr), e.stderr)
+	if err != nil {
+		return err
+	}
+	svc, err := buildService(ctx, cfg, retrieval.NewLive(ix), e, nil, func(o *answer.Options) { o.NoAbstain = *sweep })
 	if err != nil {
 		return err
 	}
@@ -126,8 +135,30 @@ func cmdQA(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if *sweep {
+		var th []float64
+		for t := 0.05; t < 0.96; t += 0.05 {
+			th = append(th, math.Round(t*100)/100)
+		}
+		rows := answer.Sweep(r, th)
+		if *asJSON {
+			return json.NewEncoder(e.stdout).Encode(rows)
+		}
+		fmt.Fprintf(e.stdout, "threshold  answer text  citation 1  answerable abstained  out-of-corpus abstained\n")
+		for _, row := range rows {
+			mark := ""
+			if math.Abs(row.Threshold-answer.DefaultMinConfidence) < 1e-9 {
+				mark = "  (default)"
+			}
+			fmt.Fprintf(e.stdout, "%9.2f  %10.1f%%  %9.1f%%  %19.1f%%  %22.1f%%%s\n", row.Threshold, 100*row.InAnswer, 100*row.GoldAt1,
+				100*row.FalseAbstain, 100*row.Abstained, mark)
+		}
+		return nil
+	}
 	if *asJSON {
-		return json.NewEncoder(e.stdout).Encode(r)
+		enc := json.NewEncoder(e.stdout)
+		enc.SetEscapeHTML(false)
+		return enc.Encode(r)
 	}
 	fmt.Fprintln(e.stdout, r)
 	for _, f := range r.Failures {

@@ -59,6 +59,9 @@ type Citation struct {
 	URL       string  `json:"url"`
 	Text      string  `json:"text"`
 	Score     float64 `json:"score"`
+	// Matched are the analysed query terms the passage holds (for
+	// highlighting).
+	Matched []string `json:"-"`
 }
 
 // Answer is footnote's reply to a question.
@@ -73,6 +76,13 @@ type Answer struct {
 	// Dropped counts LLM citations removed because they named no passage
 	// given to the model.
 	Dropped int `json:"dropped_citations,omitempty"`
+	// Confidence is the answer decision's estimate, in [0, 1], that the
+	// articles answer the question (see Decide); below the threshold
+	// footnote abstains.
+	Confidence float64 `json:"confidence"`
+	// Signals are what the decision was made from (for footnote qa and
+	// calibration).
+	Signals Signals `json:"-"`
 }
 
 // Backends.
@@ -96,9 +106,18 @@ var (
 type Options struct {
 	// TopK passages are considered (default 5).
 	TopK int
-	// MinCoverage is the abstention threshold (see Coverage); default
-	// DefaultMinCoverage.
-	MinCoverage float64
+	// MinConfidence is the abstention threshold (see Decide); default
+	// DefaultMinConfidence.
+	MinConfidence float64
+	// RankWeights weigh the ranking features (see FeatureNames); zero
+	// means DefaultRankWeights.
+	RankWeights RankWeights
+	// DecisionWeights are the abstention model's coefficients (see
+	// Decide); zero means DefaultDecisionWeights.
+	DecisionWeights DecisionWeights
+	// NoAbstain answers every question that matches any passage, whatever
+	// its confidence (for footnote qa --sweep and calibration).
+	NoAbstain bool
 	// Model, when not nil, answers from the passages; nil means template
 	// answers only.
 	Model Model
@@ -120,11 +139,6 @@ type Retriever interface {
 	SearchTerms(ctx context.Context, q []retrieval.QueryTerm, k int, opt retrieval.Options) ([]retrieval.Hit, error)
 }
 
-// DefaultMinCoverage is the abstention threshold: the best passage must
-// contain query terms carrying at least this share of the question's IDF
-// mass. Calibrated on shared/eval/seed-qa-dev.jsonl (see README).
-const DefaultMinCoverage = 1.0 / 3
-
 // Service answers questions from the index it is given.
 type Service struct {
 	index   func() *retrieval.Index
@@ -139,8 +153,14 @@ func New(index func() *retrieval.Index, p *prompts.Set, opt Options) *Service {
 	if opt.TopK <= 0 {
 		opt.TopK = 5
 	}
-	if opt.MinCoverage <= 0 {
-		opt.MinCoverage = DefaultMinCoverage
+	if opt.RankWeights == (RankWeights{}) {
+		opt.RankWeights = DefaultRankWeights
+	}
+	if opt.DecisionWeights == (DecisionWeights{}) {
+		opt.DecisionWeights = DefaultDecisionWeights
+	}
+	if opt.MinConfidence <= 0 {
+		opt.MinConfidence = DefaultMinConfidence
 	}
 	if opt.LLMTimeout <= 0 {
 		opt.LLMTimeout = 20 * time.Second
@@ -198,40 +218,6 @@ var questionWords = map[string]bool{
 // theArticle is how questions refer to the text itself ("what does the
 // article say"); it is not what they are about.
 var theArticle = regexp.MustCompile(`(?i)\b(the|this|that)\s+(article|text|guide|piece|post|document|page)\b`)
-
-// QueryTerms analyses a question for retrieval, without question words.
-func QueryTerms(question string) []retrieval.QueryTerm {
-	var sb strings.Builder
-	for _, t := range retrieval.Tokenize(theArticle.ReplaceAllString(question, " ")) {
-		if questionWords[t.Text] {
-			continue
-		}
-		sb.WriteString(t.Text)
-		sb.WriteByte(' ')
-	}
-	return retrieval.ParseQuery(sb.String())
-}
-
-// Coverage is the share of the query's IDF mass (terms the index lacks
-// count at the highest IDF) that a hit's matched terms carry, in [0, 1].
-func Coverage(ix *retrieval.Index, q []retrieval.QueryTerm, matched []string) float64 {
-	has := map[string]bool{}
-	for _, m := range matched {
-		has[m] = true
-	}
-	total, got := 0.0, 0.0
-	for _, t := range q {
-		idf, _ := ix.IDF(t.Term)
-		total += idf * t.Weight
-		if has[t.Term] {
-			got += idf * t.Weight
-		}
-	}
-	if total == 0 {
-		return 0
-	}
-	return got / total
-}
 
 // Answer answers one question. Errors are only for questions that cannot be
 // asked (empty, too long) and for a broken prompt template; every other

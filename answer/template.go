@@ -2,10 +2,12 @@ package answer
 
 import (
 	"context"
+	"log/slog"
 	"regexp"
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/footnote-bot/footnote/corpus"
 	"github.com/footnote-bot/footnote/prompts"
@@ -74,182 +76,179 @@ func (s *Service) templateAnswer(ctx context.Context, ix *retrieval.Index, q str
 	if a, ok, err := s.metaAnswer(ix, q, folded, req); ok || err != nil {
 		return a, nil, err
 	}
-	own := QueryTerms(q)
-	terms := append([]retrieval.QueryTerm(nil), own...)
-	if req.Context != "" {
-		// A follow-up keeps the earlier question's terms at half weight.
-		for _, t := range QueryTerms(req.Context) {
-			found := false
-			for i := range terms {
-				if terms[i].Term == t.Term {
-					found = true
-					break
-				}
-			}
-			if !found {
-				terms = append(terms, retrieval.QueryTerm{Term: t.Term, Weight: 0.5 * t.Weight})
-			}
-		}
-	}
-	// Sentences are drawn from twice the passages the answer may cite, so a
-	// defining sentence in a passage ranked just below the cut is found.
-	// A definition question ("What is X?") looks further, since X may be
-	// named in many passages and defined in one.
-	pool := 2 * s.opt.TopK
-	if definitionRe.MatchString(q) {
-		pool = 10 * s.opt.TopK
-	}
-	searchStart := time.Now()
-	hits := s.search(ctx, ix, terms, pool, retrieval.Options{Docs: req.Docs})
-	if s.opt.Observer != nil {
-		s.opt.Observer.Retrieved(time.Since(searchStart))
-	}
-	// Abstention looks at the question's own terms: an earlier question
-	// steers ranking but cannot make an unrelated question answerable.
-	if len(hits) == 0 || Coverage(ix, own, hits[0].Matched) < s.opt.MinCoverage {
+	sc, cands := s.rank(ctx, ix, q, req)
+	sig := sc.signals(cands)
+	conf := s.opt.DecisionWeights.Decide(sig)
+	if len(cands) == 0 || (!s.opt.NoAbstain && conf < s.opt.MinConfidence) {
 		a, err := s.abstain(ix, q)
+		a.Confidence, a.Signals = conf, sig
 		return a, nil, err
 	}
-	ps := make([]scoredPassage, len(hits))
-	for i, h := range hits {
-		ps[i] = scoredPassage{Passage: h.Passage, score: h.Score}
-	}
-	sents := pickSentences(ix, q, terms, hits)
-	// Cite passages in order of the sentences that use them.
+	sents := pickUnits(cands)
+	// Cite passages in order of the sentences that use them, then related
+	// passages (by question score) that BM25 also ranks close to the top.
 	var used []int
 	idx := map[int]int{}
 	for _, st := range sents {
-		if _, ok := idx[st.hit]; !ok {
-			idx[st.hit] = len(used)
-			used = append(used, st.hit)
+		if _, ok := idx[st.cand]; !ok {
+			idx[st.cand] = len(used)
+			used = append(used, st.cand)
 		}
 	}
-	ordered := sortCitedFirst(ps, used)
-	top := hits[0].Score
-	cut := len(used)
-	for cut < len(ordered) && cut < s.opt.TopK && ordered[cut].score >= relatedMinFactor*top {
-		cut++
+	ps := make([]scoredPassage, 0, s.opt.TopK)
+	for _, ci := range used {
+		ps = append(ps, scoredPassage{Passage: cands[ci].hit.Passage, score: cands[ci].hit.Score})
 	}
-	ordered = ordered[:cut]
-	// Keep the sentences in reading order: by passage rank, then position.
+	top := 0.0
+	for _, c := range cands {
+		top = max(top, c.hit.Score)
+	}
+	for ci := range cands {
+		if len(ps) >= s.opt.TopK {
+			break
+		}
+		if _, ok := idx[ci]; ok || cands[ci].hit.Score < relatedMinFactor*top {
+			continue
+		}
+		ps = append(ps, scoredPassage{Passage: cands[ci].hit.Passage, score: cands[ci].hit.Score})
+	}
+	// Keep the sentences in reading order: by citation, then position.
 	sort.SliceStable(sents, func(i, j int) bool {
-		if idx[sents[i].hit] != idx[sents[j].hit] {
-			return idx[sents[i].hit] < idx[sents[j].hit]
+		if idx[sents[i].cand] != idx[sents[j].cand] {
+			return idx[sents[i].cand] < idx[sents[j].cand]
 		}
 		return sents[i].pos < sents[j].pos
 	})
 	data := prompts.AnswerData{Question: q}
 	for _, st := range sents {
-		data.Sentences = append(data.Sentences, prompts.Sentence{Text: st.text, N: idx[st.hit] + 1})
+		data.Sentences = append(data.Sentences, prompts.Sentence{Text: st.text, N: idx[st.cand] + 1})
 	}
 	text, err := s.prompts.Render(prompts.Answer, data)
-	return Answer{Question: q, Text: text, Backend: BackendTemplate, Citations: citations(ordered)}, ps, err
+	// The LLM sees the passages in rank order.
+	ranked := make([]scoredPassage, len(cands))
+	for i, c := range cands {
+		ranked[i] = scoredPassage{Passage: c.hit.Passage, score: c.hit.Score}
+	}
+	return Answer{Question: q, Text: text, Backend: BackendTemplate, Citations: citations(ps), Confidence: conf, Signals: sig}, ranked, err
 }
 
-type sentence struct {
-	text  string
-	hit   int // index into hits
-	pos   int // position in the passage
-	terms map[string]bool
-	score float64
+// rank analyses a question, searches for a pool of passages and rescores
+// them for it, best first.
+func (s *Service) rank(ctx context.Context, ix *retrieval.Index, q string, req Request) (*scorer, []candidate) {
+	qa := analyse(ix, q)
+	terms := qa.retrievalTerms()
+	if s.log.Enabled(ctx, slog.LevelDebug) {
+		s.log.Debug("question analysed", "type", qa.typ.String(), "terms", qa.describe())
+	}
+	if req.Context != "" {
+		// A follow-up keeps the earlier question's terms at half weight.
+		have := map[string]bool{}
+		for _, t := range terms {
+			have[t.Term] = true
+		}
+		for _, t := range analyse(ix, req.Context).retrievalTerms() {
+			if !have[t.Term] {
+				terms = append(terms, retrieval.QueryTerm{Term: t.Term, Weight: 0.5 * t.Weight})
+			}
+		}
+	}
+	searchStart := time.Now()
+	hits := s.search(ctx, ix, terms, max(poolSize, 2*s.opt.TopK), retrieval.Options{Docs: req.Docs})
+	if s.opt.Observer != nil {
+		s.opt.Observer.Retrieved(time.Since(searchStart))
+	}
+	// Rescoring and the decision look at the question's own terms: an
+	// earlier question steers ranking but cannot make an unrelated question
+	// answerable.
+	sc := newScorer(ix, qa, q, &s.opt.RankWeights)
+	return sc, sc.rescore(hits)
 }
 
-// pickSentences scores every sentence of the hits against the query: the
-// IDF mass of the query terms it contains (each once), plus a share of its
-// passage's BM25 score so that ties go to the better passage. The best
-// sentence is taken, then others that add query terms not yet covered and
-// score at least half as well, up to three sentences and 700 characters.
-//
-// For a definition question ("What is X?", "Who are X?") a sentence that
-// defines X ("X is …", "X, a …") scores a bonus.
-func pickSentences(ix *retrieval.Index, question string, q []retrieval.QueryTerm, hits []retrieval.Hit) []sentence {
-	subject := ""
-	if m := definitionRe.FindStringSubmatch(question); m != nil {
-		subject = strings.ToLower(strings.TrimSpace(m[4]))
+// Candidate is a passage of a question's pool with its ranking features
+// (FeatureNames), for calibration and debugging.
+type Candidate struct {
+	PassageID string
+	Text      string // as cited (Passage.Quote)
+	Features  [numFeatures]float64
+	Score     float64
+}
+
+// Explain ranks a question's pool as Answer does and returns every
+// candidate with its features, best first.
+func (s *Service) Explain(ctx context.Context, question string) ([]Candidate, error) {
+	q, err := CleanQuestion(question)
+	if err != nil {
+		return nil, err
 	}
-	want := map[string]float64{}
-	total := 0.0
-	for _, t := range q {
-		idf, _ := ix.IDF(t.Term)
-		want[t.Term] = idf * t.Weight
-		total += idf * t.Weight
+	_, cands := s.rank(ctx, s.index(), q, Request{Question: q})
+	out := make([]Candidate, len(cands))
+	for i, c := range cands {
+		out[i] = Candidate{PassageID: c.hit.Passage.ID, Text: c.hit.Passage.Quote(), Features: c.features, Score: c.score}
 	}
-	if total == 0 {
-		total = 1
-	}
-	top := hits[0].Score
-	var all []sentence
-	for hi, h := range hits {
-		// A sentence inherits half the weight of query terms its section
-		// heading carries that it lacks itself ("Using your own articles" ›
-		// "Point footnote at …"), and a bonus for a heading on the subject.
-		heading := map[string]bool{}
-		for _, t := range retrieval.Analyze(h.Passage.Section) {
-			heading[t] = true
-		}
-		for pos, st := range corpus.SplitSentences(h.Passage.Text) {
-			terms := map[string]bool{}
-			mass := 0.0
-			for _, t := range retrieval.Analyze(st) {
-				if w, ok := want[t]; ok && !terms[t] {
-					terms[t] = true
-					mass += w
-				}
-			}
-			if mass == 0 {
-				continue
-			}
-			headingMass := 0.0
-			for t := range heading {
-				if w, ok := want[t]; ok {
-					headingMass += w
-					if !terms[t] {
-						mass += w / 2
-					}
-				}
-			}
-			// A section whose heading names the question's subject is about
-			// it: its sentences win ties against passing mentions elsewhere.
-			score := mass/total + 0.5*h.Score/top + 0.25*headingMass/total
-			if subject != "" && defines(st, subject) {
-				score += 0.5
-			}
-			all = append(all, sentence{text: st, hit: hi, pos: pos, terms: terms, score: score})
-		}
-	}
-	if len(all) == 0 {
-		// The passage matched on its title or heading only: quote its first sentence.
-		first := corpus.SplitSentences(hits[0].Passage.Text)
-		if len(first) == 0 {
-			return nil
-		}
-		return []sentence{{text: first[0], hit: 0}}
-	}
-	sort.SliceStable(all, func(i, j int) bool { return all[i].score > all[j].score })
-	chosen := []sentence{all[0]}
-	covered := map[string]bool{}
-	for t := range all[0].terms {
-		covered[t] = true
-	}
-	length := len([]rune(all[0].text))
-	for _, c := range all[1:] {
-		if len(chosen) >= maxSentences || c.score < 0.5*all[0].score {
+	return out, nil
+}
+
+// poolSize is how many passages BM25 hands to rescoring.
+const poolSize = 30
+
+// pickUnits chooses the answer's sentences: the best unit of the best
+// candidate, then units of the candidates that add question terms not yet
+// covered and score at least half as well, up to three sentences and 700
+// characters.
+func pickUnits(cands []candidate) []unit {
+	var all []unit
+	for ci, c := range cands {
+		if ci >= 5 {
 			break
 		}
+		for _, u := range c.units {
+			if u.cover > 0 {
+				all = append(all, u)
+			}
+		}
+	}
+	if cands[0].best < 0 {
+		// A code block, or a passage matched on its title or heading only:
+		// quote its first unit, or nothing but the citation.
+		for _, u := range cands[0].units {
+			return []unit{u}
+		}
+		return nil
+	}
+	first := cands[0].units[cands[0].best]
+	// A unit's rank for the answer: its own score and its passage's.
+	rankOf := func(u unit) float64 {
+		r := u.score
+		if cands[0].score > 0 {
+			r += 0.5 * cands[u.cand].score / cands[0].score
+		}
+		return r
+	}
+	sort.SliceStable(all, func(i, j int) bool { return rankOf(all[i]) > rankOf(all[j]) })
+	chosen := []unit{first}
+	covered := append([]float64(nil), first.match...)
+	length := utf8.RuneCountInString(first.text)
+	for _, u := range all {
+		if len(chosen) >= maxSentences || rankOf(u) < 0.5*rankOf(first) {
+			break
+		}
+		if u.cand == first.cand && u.pos == first.pos {
+			continue
+		}
 		adds := false
-		for t := range c.terms {
-			if !covered[t] {
+		for i, m := range u.match {
+			if m > covered[i] {
 				adds = true
 			}
 		}
-		l := len([]rune(c.text))
+		l := utf8.RuneCountInString(u.text)
 		if !adds || length+l > maxAnswerRunes {
 			continue
 		}
-		chosen = append(chosen, c)
+		chosen = append(chosen, u)
 		length += l
-		for t := range c.terms {
-			covered[t] = true
+		for i, m := range u.match {
+			covered[i] = max(covered[i], m)
 		}
 	}
 	return chosen
@@ -273,7 +272,7 @@ func (s *Service) metaAnswer(ix *retrieval.Index, q, folded string, req Request)
 	}
 	// The rest of the question names the article (or the sections).
 	var rest []retrieval.QueryTerm
-	for _, t := range QueryTerms(q) {
+	for _, t := range analyse(ix, q).retrievalTerms() {
 		if !metaWords[t.Term] && !metaWords[strings.TrimSuffix(t.Term, "s")] {
 			rest = append(rest, t)
 		}

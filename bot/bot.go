@@ -26,9 +26,11 @@ import (
 	"github.com/footnote-bot/footnote/store"
 )
 
-// Answerer answers questions.
+// Answerer answers questions and finds the passages that support a claim
+// (abstaining, in both, when the articles do not).
 type Answerer interface {
 	Answer(ctx context.Context, req answer.Request) (answer.Answer, error)
+	Sources(ctx context.Context, claim string) (answer.Answer, error)
 }
 
 // Observer is told what happens, for metrics. All methods must be safe for

@@ -565,10 +565,6 @@ func (b *Bot) logQuestion(ctx context.Context, guild, channel, user, command, qu
 	}
 }
 
-// supportThreshold is the coverage above which passages are said to
-// support a claim rather than merely come close to it.
-const supportThreshold = 0.6
-
 // findSource answers the "Find source" message command.
 func (b *Bot) findSource(ctx context.Context, i *discordgo.InteractionCreate, data discordgo.ApplicationCommandInteractionData) {
 	var msg *discordgo.Message
@@ -591,38 +587,31 @@ func (b *Bot) findSource(ctx context.Context, i *discordgo.InteractionCreate, da
 
 // sourcesFor finds the passages that support a claim.
 func (b *Bot) sourcesFor(ctx context.Context, claim, key string) (Reply, answer.Answer) {
-	ix := b.index()
 	text, err := answer.CleanQuestion(truncate(stripMarkup(claim), answer.MaxQuestionRunes))
 	if err != nil {
 		return ephemeral("That message has no text to find a source for."), answer.Answer{Abstained: true}
 	}
-	terms := answer.QueryTerms(text)
-	hits := ix.SearchTerms(terms, 3, retrieval.Options{})
-	if len(hits) == 0 {
-		return Reply{Embeds: []*discordgo.MessageEmbed{{Description: "None of the articles say anything close to this message.", Color: colorAbstain}}},
-			answer.Answer{Question: text, Abstained: true, Backend: answer.BackendTemplate}
+	a, err := b.answerer.Sources(ctx, text)
+	if err != nil {
+		return ephemeral("That message has no text to find a source for."), answer.Answer{Question: text, Abstained: true}
 	}
-	cov := answer.Coverage(ix, terms, hits[0].Matched)
+	if len(a.Citations) == 0 {
+		return Reply{Embeds: []*discordgo.MessageEmbed{{Description: "None of the articles say anything close to this message.", Color: colorAbstain}}}, a
+	}
 	title := "Passages that support this"
-	if cov < supportThreshold {
+	if a.Abstained {
 		title = "No passage clearly supports this; these come closest"
 	}
-	a := answer.Answer{Question: text, Backend: answer.BackendTemplate}
 	var sb strings.Builder
-	for n, h := range hits {
-		p := h.Passage
-		c := answer.Citation{N: n + 1, PassageID: p.ID, DocID: p.DocID, Title: p.Title, Section: p.Section, Paragraph: p.Paragraph,
-			URL: answer.FragmentURL(p.URL, p.Text), Text: p.Quote(), Score: h.Score}
-		a.Citations = append(a.Citations, c)
+	for _, c := range a.Citations {
 		sb.WriteString(sourceLine(c.N, c.Title, c.Section, c.Paragraph, c.URL, c.PassageID) + "\n" +
-			quoteBlock(retrieval.Snippet(p.Text, h.Matched, 300, [2]string{"**", "**"})) + "\n")
+			quoteBlock(retrieval.Snippet(c.Text, c.Matched, 300, [2]string{"**", "**"})) + "\n")
 	}
 	b.remember(ctx, key, Memory{Question: text, Answer: a})
 	e := &discordgo.MessageEmbed{Title: title, Description: truncate(sb.String(), maxDesc), Color: colorInfo}
 	r := Reply{Embeds: []*discordgo.MessageEmbed{e}}
 	r.Components = []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
 		discordgo.Button{Label: "Show quotes", Style: discordgo.SecondaryButton, CustomID: "quotes:" + key}}}}
-	a.Abstained = cov < supportThreshold
 	return r, a
 }
 

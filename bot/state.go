@@ -127,6 +127,11 @@ func AnswerCacheKey(version string, req answer.Request) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
+// Sources is not cached: Find source is rare and answered fast.
+func (c cachingAnswerer) Sources(ctx context.Context, claim string) (answer.Answer, error) {
+	return c.next.Sources(ctx, claim)
+}
+
 func (c cachingAnswerer) Answer(ctx context.Context, req answer.Request) (answer.Answer, error) {
 	if len(req.Context) > 0 {
 		return c.next.Answer(ctx, req)

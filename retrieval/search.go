@@ -566,3 +566,29 @@ func backUp(s string, pos, n int) int {
 	}
 	return i
 }
+
+// InDoc reports whether any passage of document docID holds the analysed
+// term (text, title or heading).
+func (ix *Index) InDoc(term, docID string) bool {
+	t, ok := ix.lookup(term)
+	if !ok {
+		return false
+	}
+	d, ok := ix.docNum(docID)
+	if !ok {
+		return false
+	}
+	from, to := ix.start[t], ix.start[t+1]
+	first := uint32(ix.docs[d].First)
+	end := first + uint32(ix.docs[d].Count)
+	if ix.post16 != nil {
+		return anyIn(ix.post16[from:to], first, end)
+	}
+	return anyIn(ix.post[from:to], first, end)
+}
+
+// anyIn reports whether sorted docs hold a passage number in [from, to).
+func anyIn[D docNum](docs []D, from, to uint32) bool {
+	i := sort.Search(len(docs), func(i int) bool { return uint32(docs[i]) >= from })
+	return i < len(docs) && uint32(docs[i]) < to
+}
