@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/footnote-bot/footnote/retrieval"
+	"github.com/footnote-bot/footnote/retrieval/wordlist"
 )
 
 // A question is analysed into what it is about (its content terms, with
@@ -87,7 +88,7 @@ func normalizeWords(ix *retrieval.Index, q string) string {
 		if r, ok := chatWords[lw]; ok {
 			return r
 		}
-		if len(lw) >= 4 && !retrieval.IsStopWord(lw) && !questionWords[lw] {
+		if len(lw) >= 4 && !retrieval.IsStopWord(lw) && !questionWords[lw] && !wordlist.Has(lw) {
 			for _, f := range functionWords {
 				if retrieval.EditDistance(lw, f, 1) <= 1 {
 					return f
@@ -164,7 +165,9 @@ func analyse(ix *retrieval.Index, question string) query {
 				}
 			}
 			if qt.known {
-				qt.spellings = ix.Spellings(w)
+				if !qt.fixed {
+					qt.spellings = ix.Spellings(w)
+				}
 				qt.derived = ix.Derived(qt.term)
 			} else if d := ix.Derived(qt.term); len(d) > 0 {
 				qt.derived = d

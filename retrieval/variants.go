@@ -231,8 +231,12 @@ func (ix *Index) Derived(term string) []string {
 	}
 	for _, suf := range derivational {
 		try(term + suf) // grow → growth
+		if e, ok := strings.CutSuffix(term, "e"); ok && strings.ContainsRune("aeiou", rune(suf[0])) {
+			try(e + suf) // scrape → scraper: a final e goes before a vowel
+		}
 		if base, ok := strings.CutSuffix(term, suf); ok && len(base) >= minBase {
-			try(base) // growth → grow
+			try(base)       // growth → grow
+			try(base + "e") // scraper → scrape
 		}
 	}
 	for _, r := range recodings {
