@@ -54,12 +54,12 @@ func TestCorrect(t *testing.T) {
 		{"defualt", "default", 1},
 		{"stnad", "stand", 1},
 		{"characterized", "characteris", 0}, // the British spelling the articles use
-		{"histogram", "", 0},                 // the index has it
-		{"soccer", "", 0},                    // a real word the articles lack: not "socket"
-		{"combs", "", 0},                     // not "come"
-		{"abc", "", 0},                       // too short to correct
-		{"zzzzzzzz", "", 0},                  // nothing close
-		{"because", "", 0},                   // a stop word
+		{"histogram", "", 0},                // the index has it
+		{"soccer", "", 0},                   // a real word the articles lack: not "socket"
+		{"combs", "", 0},                    // not "come"
+		{"abc", "", 0},                      // too short to correct
+		{"zzzzzzzz", "", 0},                 // nothing close
+		{"because", "", 0},                  // a stop word
 	}
 	for _, tt := range tests {
 		c, ok := ix.Correct(tt.word)
