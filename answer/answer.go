@@ -200,25 +200,6 @@ func CleanQuestion(q string) (string, error) {
 	return q, nil
 }
 
-// questionWords are dropped from questions before retrieval: they say what
-// kind of answer is wanted, not what it is about.
-var questionWords = map[string]bool{
-	"what": true, "which": true, "who": true, "whom": true, "whose": true, "when": true, "where": true,
-	"why": true, "how": true, "do": true, "does": true, "did": true, "can": true, "could": true,
-	"would": true, "should": true, "shall": true, "may": true, "might": true, "must": true, "tell": true,
-	"me": true, "i": true, "my": true, "we": true, "our": true, "you": true, "your": true, "about": true,
-	"say": true, "says": true, "said": true, "has": true, "have": true,
-	"had": true, "been": true, "being": true, "were": true, "am": true, "any": true, "some": true,
-	"please": true, "know": true, "explain": true, "describe": true, "mean": true, "means": true,
-	// Framing verbs: "Which companies are described as …", "What is mentioned about …".
-	"described": true, "mentioned": true, "discuss": true, "discussed": true,
-	"stated": true, "noted": true, "listed": true,
-}
-
-// theArticle is how questions refer to the text itself ("what does the
-// article say"); it is not what they are about.
-var theArticle = regexp.MustCompile(`(?i)\b(the|this|that)\s+(article|text|guide|piece|post|document|page)\b`)
-
 // Answer answers one question. Errors are only for questions that cannot be
 // asked (empty, too long) and for a broken prompt template; every other
 // problem (no match, LLM down) still produces an Answer.

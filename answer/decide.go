@@ -15,8 +15,11 @@ type Signals struct {
 	UnitCover float64 `json:"unit_cover"`
 	// Missing is the share of the question's IDF mass carried by words the
 	// articles do not have in any form (no spelling correction, no
-	// derivational variant).
-	Missing float64 `json:"missing"`
+	// derivational variant) that are names or not English words
+	// ("Australia", "LogQL"); MissingWord the share carried by missing
+	// English words ("whole", "carpet").
+	Missing     float64 `json:"missing"`
+	MissingWord float64 `json:"missing_word"`
 	// Specific is how the question's most specific word (highest IDF) is
 	// matched in the best passage: 1, a correction's or variant's weight,
 	// or 0.
@@ -30,6 +33,10 @@ type Signals struct {
 	// Margin is how far the best passage's question score leads the
 	// second's, as a share of the best.
 	Margin float64 `json:"margin"`
+	// Ident is 0 when the question names no identifier (a config key, a
+	// flag, a file name), else how many of them the best passage holds
+	// verbatim, from -1 (none) to 1 (all).
+	Ident float64 `json:"ident"`
 	// Terms is the number of the question's content terms.
 	Terms int `json:"terms"`
 }
@@ -39,8 +46,12 @@ func (s *scorer) signals(cands []candidate) Signals {
 	sig := Signals{Terms: len(s.q.terms)}
 	if s.total > 0 {
 		for i, t := range s.q.terms {
-			if !t.known && len(t.derived) == 0 {
+			switch {
+			case t.known || len(t.derived) > 0:
+			case t.name:
 				sig.Missing += s.idf[i] / s.total
+			default:
+				sig.MissingWord += s.idf[i] / s.total
 			}
 		}
 	}
@@ -54,7 +65,7 @@ func (s *scorer) signals(cands []candidate) Signals {
 		sig.UnitCover, sig.Prox = u.cover, u.prox
 		if s.q.typ != anyType || s.q.subject != "" {
 			sig.Typed = -1
-			if u.typed {
+			if u.typed || u.defines {
 				sig.Typed = 1
 			}
 		}
@@ -70,6 +81,9 @@ func (s *scorer) signals(cands []candidate) Signals {
 		body, _ := s.matchText(c.hit.Passage.Text)
 		sig.Specific = max(head[spec], body[spec])
 	}
+	if len(s.idents) > 0 {
+		sig.Ident = 2*c.features[fIdent] - 1
+	}
 	if len(cands) > 1 && c.score > 0 {
 		sig.Margin = (c.score - cands[1].score) / c.score
 	}
@@ -77,9 +91,9 @@ func (s *scorer) signals(cands []candidate) Signals {
 }
 
 // SignalNames name the decision's inputs, in DecisionWeights order.
-var SignalNames = [numSignals]string{"cover", "unit_cover", "missing", "specific", "prox", "typed", "margin"}
+var SignalNames = [numSignals]string{"cover", "unit_cover", "missing", "missing_word", "specific", "prox", "typed", "margin", "ident"}
 
-const numSignals = 7
+const numSignals = 9
 
 // DecisionWeights are the logistic model's coefficients, one per signal
 // (SignalNames), then the intercept.
@@ -87,7 +101,7 @@ type DecisionWeights [numSignals + 1]float64
 
 // Vector lays the signals out in SignalNames order.
 func (sig Signals) Vector() [numSignals]float64 {
-	return [numSignals]float64{sig.Cover, sig.UnitCover, sig.Missing, sig.Specific, sig.Prox, sig.Typed, sig.Margin}
+	return [numSignals]float64{sig.Cover, sig.UnitCover, sig.Missing, sig.MissingWord, sig.Specific, sig.Prox, sig.Typed, sig.Margin, sig.Ident}
 }
 
 // Decide is the confidence, in [0, 1], that the articles answer a question

@@ -3,6 +3,8 @@ package answer
 import (
 	"regexp"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/footnote-bot/footnote/retrieval"
 	"github.com/footnote-bot/footnote/retrieval/wordlist"
@@ -65,7 +67,7 @@ var chatWords = map[string]string{
 // functionWords are the words a misspelt function word is restored to
 // ("wich" → "which"), so it is dropped rather than "corrected" into a
 // content word.
-var functionWords = []string{"which", "what", "where", "when", "whom", "whose", "there", "their", "they", "with",
+var functionWords = []string{"the", "and", "for", "you", "are", "how", "why", "who", "not", "can", "its", "which", "what", "where", "when", "whom", "whose", "there", "their", "they", "with",
 	"without", "this", "that", "these", "those", "from", "into", "have", "about", "after", "before", "because",
 	"between", "does", "should", "would", "could", "much", "many", "other", "some", "your", "been", "were",
 	"through", "during", "while", "then", "than", "only", "very", "same", "both", "each", "also"}
@@ -88,7 +90,7 @@ func normalizeWords(ix *retrieval.Index, q string) string {
 		if r, ok := chatWords[lw]; ok {
 			return r
 		}
-		if len(lw) >= 4 && !retrieval.IsStopWord(lw) && !questionWords[lw] && !wordlist.Has(lw) {
+		if len(lw) >= 3 && !retrieval.IsStopWord(lw) && !questionWords[lw] && !wordlist.Has(lw) {
 			for _, f := range functionWords {
 				if retrieval.EditDistance(lw, f, 1) <= 1 {
 					return f
@@ -99,6 +101,31 @@ func normalizeWords(ix *retrieval.Index, q string) string {
 	})
 }
 
+// questionWords are dropped from questions before retrieval: they say what
+// kind of answer is wanted, not what it is about.
+var questionWords = map[string]bool{
+	"what": true, "which": true, "who": true, "whom": true, "whose": true, "when": true, "where": true,
+	"why": true, "how": true, "do": true, "does": true, "did": true, "can": true, "could": true,
+	"would": true, "should": true, "shall": true, "may": true, "might": true, "must": true, "tell": true,
+	"me": true, "i": true, "my": true, "we": true, "our": true, "you": true, "your": true, "about": true,
+	"say": true, "says": true, "said": true, "has": true, "have": true,
+	"had": true, "been": true, "being": true, "were": true, "am": true, "any": true, "some": true,
+	"please": true, "know": true, "explain": true, "describe": true, "mean": true, "means": true,
+	// Framing verbs: "Which companies are described as …", "What is mentioned about …".
+	"described": true, "mentioned": true, "discuss": true, "discussed": true,
+	"stated": true, "noted": true, "listed": true,
+	// Chat fillers: "is there something like …", "does it actually …".
+	"something": true, "anything": true, "stuff": true, "thing": true, "things": true, "actually": true,
+	"really": true, "basically": true, "like": true, "ok": true, "okay": true, "hey": true, "hi": true,
+	"hello": true, "thanks": true, "thank": true, "guys": true, "kinda": true, "sorta": true, "gonna": true,
+	"wanna": true, "lol": true, "etc": true, "possible": true, "way": true, "want": true, "need": true,
+	"get": true, "anyone": true, "someone": true, "somebody": true, "anybody": true, "wondering": true,
+}
+
+// theArticle is how questions refer to the text itself ("what does the
+// article say"); it is not what they are about.
+var theArticle = regexp.MustCompile(`(?i)\b(the|this|that)\s+(article|text|guide|piece|post|document|page)\b`)
+
 // questionTerm is a content term of a question.
 type questionTerm struct {
 	word  string // the folded word as asked
@@ -106,6 +133,10 @@ type questionTerm struct {
 	fixed bool   // term is a spelling correction
 	// known: the index has term.
 	known bool
+	// name: the word is capitalised inside the question or is not an
+	// English word (a name, a product, jargon), so the articles' lacking
+	// it says more than their lacking a common word.
+	name bool
 	// spellings are index terms of the word's other spellings (matched as
 	// the word itself).
 	spellings []string
@@ -131,7 +162,8 @@ var (
 
 // analyse reads a question against an index.
 func analyse(ix *retrieval.Index, question string) query {
-	q := strings.ToLower(normalizeWords(ix, strings.ReplaceAll(question, "’", "'")))
+	asked := normalizeWords(ix, strings.ReplaceAll(question, "’", "'"))
+	q := strings.ToLower(asked)
 	var out query
 	drop := map[string]bool{}
 	for _, at := range answerTypes {
@@ -147,12 +179,16 @@ func analyse(ix *retrieval.Index, question string) query {
 		out.subject = strings.TrimSpace(m[4])
 	}
 	seen := map[string]bool{}
-	for _, t := range retrieval.Tokenize(theArticle.ReplaceAllString(q, " ")) {
+	// References to the text itself are blanked, keeping offsets.
+	asked = theArticle.ReplaceAllStringFunc(asked, func(m string) string { return strings.Repeat(" ", len(m)) })
+	for i, t := range retrieval.Tokenize(asked) {
 		w := t.Text
 		if questionWords[w] || drop[w] || retrieval.IsStopWord(w) {
 			continue
 		}
 		qt := questionTerm{word: w, term: retrieval.Stem(w)}
+		first, _ := utf8.DecodeRuneInString(asked[t.Start:])
+		qt.name = i > 0 && unicode.IsUpper(first) || !wordlist.Has(w)
 		if seen[qt.term] {
 			continue
 		}

@@ -26,12 +26,17 @@ import (
 //	prox     unit × proximity: matched words over the width of the smallest
 //	         window holding them all
 //	typed    1 when the question asks for a kind of answer (a name, a date or
-//	         version, a number, a place, an instruction, a setting, a
-//	         definition) and the best unit holds one the question does not
-//	         already contain ("What is X?" wants "X is …")
+//	         version, a number, a place, an instruction, a setting) and the
+//	         best unit holds one the question does not already contain
+//	defines  1 when a definition question's subject ("What is X?") is
+//	         defined by a unit ("X is …", "X, a …")
 //	doc      the share of the question's IDF mass found anywhere in the
 //	         passage's article: an article about the question's topic
 //	heading  the share matched by the passage's title and section heading
+//	ident    the share of the question's identifiers (config keys, flags,
+//	         file names: "file_sd", "--web.external-url", "prometheus.yml")
+//	         that the passage holds verbatim; analysis splits them into
+//	         common words, so only the verbatim match tells them apart
 //
 // and scores Σ rankWeights[i]·feature[i]. The weights are fitted by
 // `go run ./answer/calibrate` (pairwise logistic regression: the passage
@@ -46,13 +51,15 @@ const (
 	fUnit
 	fProx
 	fTyped
+	fDefines
 	fDoc
 	fHeading
+	fIdent
 	numFeatures
 )
 
 // FeatureNames name the ranking features, in order.
-var FeatureNames = [numFeatures]string{"bm25", "cover", "unit", "prox", "typed", "doc", "heading"}
+var FeatureNames = [numFeatures]string{"bm25", "cover", "unit", "prox", "typed", "defines", "doc", "heading", "ident"}
 
 // RankWeights are the ranking features' weights.
 type RankWeights [numFeatures]float64
@@ -61,7 +68,7 @@ type RankWeights [numFeatures]float64
 // with proximity and the wanted kind of answer breaking ties.
 func unitScore(u unit) float64 {
 	s := u.cover + 0.5*u.cover*u.prox
-	if u.typed {
+	if u.typed || u.defines {
 		s += 0.25
 	}
 	return s
@@ -69,14 +76,15 @@ func unitScore(u unit) float64 {
 
 // unit is one quotable piece of a candidate passage.
 type unit struct {
-	text  string
-	cand  int // index into candidates
-	pos   int // position in the passage
-	match []float64
-	cover float64
-	prox  float64
-	typed bool
-	score float64
+	text    string
+	cand    int // index into candidates
+	pos     int // position in the passage
+	match   []float64
+	cover   float64
+	prox    float64
+	typed   bool
+	defines bool
+	score   float64
 }
 
 // candidate is a passage of the pool, rescored.
@@ -96,6 +104,7 @@ type scorer struct {
 	// own are the question's own words (folded), so an answer type is not
 	// satisfied by a word the question already has.
 	own     map[string]bool
+	idents  []string // the question's identifiers (see identifiers)
 	weights *RankWeights
 	ix      *retrieval.Index
 }
@@ -109,6 +118,7 @@ func newScorer(ix *retrieval.Index, q query, question string, w *RankWeights) *s
 	for _, t := range retrieval.Tokenize(question) {
 		s.own[t.Text] = true
 	}
+	s.idents = identifiers(question)
 	return s
 }
 
@@ -214,9 +224,6 @@ var (
 // typed reports whether text holds an answer of the kind the question
 // asks for that the question does not already contain.
 func (s *scorer) typed(text string) bool {
-	if s.q.subject != "" && defines(text, s.q.subject) {
-		return true
-	}
 	switch s.q.typ {
 	case timeType:
 		return s.newMatch(yearRe, text) || s.newMatch(monthRe, text) || s.newMatch(versionRe, text)
@@ -309,6 +316,7 @@ func (s *scorer) rescore(hits []retrieval.Hit) []candidate {
 			whole[i] = max(head[i], body[i])
 		}
 		f[fCover] = s.coverage(whole)
+		f[fIdent] = s.identShare(h.Passage)
 		f[fHeading] = s.coverage(head)
 		dc, ok := docCover[h.Passage.DocID]
 		if !ok {
@@ -323,6 +331,7 @@ func (s *scorer) rescore(hits []retrieval.Hit) []candidate {
 			}
 			u := unit{text: text, cand: ci, pos: pos, match: m, cover: s.coverage(m), prox: proximity(positions, len(s.q.terms))}
 			u.typed = s.typed(text)
+			u.defines = s.q.subject != "" && defines(text, s.q.subject)
 			u.score = unitScore(u)
 			c.units = append(c.units, u)
 			if c.best < 0 || u.score > c.units[c.best].score {
@@ -334,6 +343,9 @@ func (s *scorer) rescore(hits []retrieval.Hit) []candidate {
 			f[fUnit], f[fProx] = b.cover, b.cover*b.prox
 			if b.typed {
 				f[fTyped] = 1
+			}
+			if b.defines {
+				f[fDefines] = 1
 			}
 		}
 		for i, x := range f {
@@ -348,6 +360,39 @@ func (s *scorer) rescore(hits []retrieval.Hit) []candidate {
 		}
 	}
 	return cands
+}
+
+// identRe finds identifiers in a question: command-line flags, words
+// joined by "_" or "." (not bare version numbers), "_suffix" names and
+// camelCase.
+var identRe = regexp.MustCompile(`--[A-Za-z][A-Za-z0-9_.\-/]*|[A-Za-z0-9]*[A-Za-z][A-Za-z0-9]*(?:[_.][A-Za-z0-9]+)+|\b_[A-Za-z0-9]+|\b[a-z]+[A-Z][A-Za-z0-9]*\b`)
+
+// identifiers lists a question's identifiers, lower-cased, without a
+// flag's dashes or a trailing full stop.
+func identifiers(question string) []string {
+	var out []string
+	for _, m := range identRe.FindAllString(question, -1) {
+		if id := strings.ToLower(strings.TrimRight(strings.TrimLeft(m, "-"), ".")); len(id) >= 2 {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// identShare is the share of the question's identifiers a passage holds
+// verbatim (0 when the question has none).
+func (s *scorer) identShare(p corpus.Passage) float64 {
+	if len(s.idents) == 0 {
+		return 0
+	}
+	text := strings.ToLower(p.Title + "\n" + p.Section + "\n" + p.Text)
+	n := 0
+	for _, id := range s.idents {
+		if strings.Contains(text, id) {
+			n++
+		}
+	}
+	return float64(n) / float64(len(s.idents))
 }
 
 // docCoverage is the share of the question's IDF mass found anywhere in a

@@ -3,6 +3,7 @@ package answer
 import (
 	"context"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/footnote-bot/footnote/retrieval"
@@ -75,5 +76,27 @@ func TestRescoreFindsTheAnsweringSentence(t *testing.T) {
 	}
 	if a.Abstained || len(a.Citations) == 0 || a.Citations[0].PassageID != "d#2" {
 		t.Fatalf("answer = %+v, want citation 1 to be the passage with the year", a)
+	}
+}
+
+func TestIdentifiers(t *testing.T) {
+	tests := []struct {
+		q    string
+		want string
+	}{
+		{"what does honor_timestamps do in a scrape config?", "honor_timestamps"},
+		{"how do I set --web.external-url behind a proxy?", "web.external-url"},
+		{"where does prometheus.yml live", "prometheus.yml"},
+		{"do counters need the _total suffix", "_total"},
+		{"is mTLS supported?", "mtls"},
+		{"which version is 2.7?", ""},          // a version, not an identifier
+		{"is it built-in or per-request?", ""}, // hyphenated words
+		{"How do I run it.", ""},               // a sentence's full stop
+		{"set storage.tsdb.retention.time.", "storage.tsdb.retention.time"},
+	}
+	for _, tt := range tests {
+		if got := strings.Join(identifiers(tt.q), " "); got != tt.want {
+			t.Errorf("identifiers(%q) = %q, want %q", tt.q, got, tt.want)
+		}
 	}
 }

@@ -153,7 +153,13 @@ func (s *Service) rank(ctx context.Context, ix *retrieval.Index, q string, req R
 		}
 	}
 	searchStart := time.Now()
-	hits := s.search(ctx, ix, terms, max(poolSize, 2*s.opt.TopK), retrieval.Options{Docs: req.Docs})
+	pool := max(poolSize, 2*s.opt.TopK)
+	if qa.subject != "" {
+		// "What is X?" may name X in many passages and define it in one:
+		// BM25 alone cannot tell which, so look further.
+		pool *= 3
+	}
+	hits := s.search(ctx, ix, terms, pool, retrieval.Options{Docs: req.Docs})
 	if s.opt.Observer != nil {
 		s.opt.Observer.Retrieved(time.Since(searchStart))
 	}

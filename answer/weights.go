@@ -3,11 +3,11 @@
 package answer
 
 // DefaultRankWeights weigh the ranking features (FeatureNames).
-var DefaultRankWeights = RankWeights{1, 0.558, 0.571, 0.331, 0.304, 0.405, 0.339}
+var DefaultRankWeights = RankWeights{1, 0.454, 0.556, 0.342, 0.305, 0.434, 0.249, 0.27, 0.019}
 
 // DefaultDecisionWeights are the abstention model's coefficients
 // (SignalNames, then the intercept).
-var DefaultDecisionWeights = DecisionWeights{2.824, 2.789, -1.994, 0.158, 1.011, 0.161, 1.05, -2.967}
+var DefaultDecisionWeights = DecisionWeights{3.003, 2.876, -1.017, -1.238, 0.251, 1.111, 0.032, 0.853, 0.931, -3.059}
 
 // DefaultMinConfidence is the confidence below which footnote abstains.
-const DefaultMinConfidence = 0.31
+const DefaultMinConfidence = 0.37

@@ -11,11 +11,12 @@
 //
 //  1. Ranking. For every answerable question whose pool (the passages BM25
 //     hands to rescoring) holds a passage with an accepted answer and one
-//     without, each (answer passage, other passage) pair is an example
-//     whose input is the difference of their feature vectors (pairwise
-//     logistic regression, as RankNet without the network). Every question
-//     weighs the same, however many pairs it gives, and every set weighs
-//     the same, however many questions it has.
+//     without, the model gives each passage of the pool the probability
+//     exp(w·f) / Σ exp(w·f) of being the one cited first (a conditional
+//     logit, as ListNet's top-one probability), and the fit maximises the
+//     probability of the passages holding the answer. This aims at citation
+//     1 itself, which pairwise losses do not. Every set weighs the same,
+//     however many questions it has.
 //  2. Decision. With the fitted ranking, every question is answered
 //     without abstaining and its signals recorded; the label is whether
 //     the articles answer it. Answerable and out-of-corpus questions weigh
@@ -34,11 +35,11 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/footnote-bot/footnote/answer"
 	"github.com/footnote-bot/footnote/corpus"
+	"github.com/footnote-bot/footnote/guide"
 	"github.com/footnote-bot/footnote/prompts"
 	"github.com/footnote-bot/footnote/retrieval"
 )
@@ -74,6 +75,7 @@ func run(args []string, out io.Writer) error {
 		{"docs-dev", filepath.Join(eval, "docs-dev", "articles"), filepath.Join(eval, "docs-dev", "questions.jsonl")},
 		{"squad-dev", filepath.Join(eval, "squad-dev", "articles"), filepath.Join(eval, "squad-dev", "questions.jsonl")},
 		{"seed", filepath.Join(*shared, "corpus"), filepath.Join(eval, "seed-qa-dev.jsonl")},
+		{"guide", "", filepath.Join("guide", "testdata", "questions.jsonl")},
 	}
 	var sets, held []set
 	for _, d := range dev {
@@ -96,8 +98,6 @@ func run(args []string, out io.Writer) error {
 	}
 
 	// 1. Ranking.
-	var xs [][]float64
-	var ws []float64
 	pools := map[string][][]answer.Candidate{}
 	golds := map[string][][]bool{}
 	for _, s := range append(append([]set{}, sets...), held...) {
@@ -118,35 +118,27 @@ func run(args []string, out io.Writer) error {
 			golds[s.name] = append(golds[s.name], g)
 		}
 	}
+	var lists []list
 	for _, s := range sets {
-		var sx [][]float64
-		var sw []float64
-		questions := 0
+		var sl []list
 		for qi, cands := range pools[s.name] {
-			g := golds[s.name][qi]
-			var pairs [][]float64
-			for i := range cands {
-				for j := range cands {
-					if g[i] && !g[j] {
-						pairs = append(pairs, diff(cands[i].Features[:], cands[j].Features[:]))
-					}
-				}
+			l := list{gold: golds[s.name][qi]}
+			any, all := false, true
+			for i, c := range cands {
+				l.x = append(l.x, c.Features[:])
+				any = any || l.gold[i]
+				all = all && l.gold[i]
 			}
-			if len(pairs) == 0 {
-				continue
-			}
-			questions++
-			for _, x := range pairs {
-				sx = append(sx, x)
-				sw = append(sw, 1/float64(len(pairs)))
+			if any && !all {
+				sl = append(sl, l)
 			}
 		}
-		for i := range sw {
-			sw[i] /= float64(questions)
+		for i := range sl {
+			sl[i].w = 1 / float64(len(sl))
 		}
-		xs, ws = append(xs, sx...), append(ws, sw...)
+		lists = append(lists, sl...)
 	}
-	rw := logistic(xs, ones(len(xs)), ws, *ridge, false)
+	rw := softmaxFit(lists, *ridge)
 	var rank answer.RankWeights
 	// Scale so BM25 weighs 1, as the defaults read.
 	scale := 1.0
@@ -236,8 +228,16 @@ func run(args []string, out io.Writer) error {
 	return nil
 }
 
+// load reads a question set and its articles (the built-in guide when
+// articles is empty).
 func load(ctx context.Context, name, articles, questions string) (set, error) {
-	res, err := corpus.LoadPaths(ctx, []string{articles}, corpus.Options{})
+	var res corpus.Result
+	var err error
+	if articles == "" {
+		res, err = corpus.LoadFS(ctx, guide.FS, guide.Root, corpus.Options{})
+	} else {
+		res, err = corpus.LoadPaths(ctx, []string{articles}, corpus.Options{})
+	}
 	if err != nil {
 		return set{}, err
 	}
@@ -320,6 +320,85 @@ func ratio(k, n int) float64 {
 		return 0
 	}
 	return float64(k) / float64(n)
+}
+
+// list is one question's pool: its candidates' features, which of them
+// hold an accepted answer, and the question's weight.
+type list struct {
+	x    [][]float64
+	gold []bool
+	w    float64
+}
+
+// softmaxFit maximises Σ w·log(Σ_gold p_i) − ridge/2·|θ|², with
+// p_i = exp(θ·x_i)/Σ_j exp(θ·x_j), by gradient ascent with backtracking.
+func softmaxFit(lists []list, ridge float64) []float64 {
+	if len(lists) == 0 {
+		return nil
+	}
+	d := len(lists[0].x[0])
+	objective := func(theta []float64) (float64, []float64) {
+		obj, grad := 0.0, make([]float64, d)
+		for _, l := range lists {
+			scores := make([]float64, len(l.x))
+			top := math.Inf(-1)
+			for i, x := range l.x {
+				for k := range x {
+					scores[i] += theta[k] * x[k]
+				}
+				top = math.Max(top, scores[i])
+			}
+			var zAll, zGold float64
+			eAll, eGold := make([]float64, d), make([]float64, d)
+			for i, x := range l.x {
+				e := math.Exp(scores[i] - top)
+				zAll += e
+				for k := range x {
+					eAll[k] += e * x[k]
+				}
+				if l.gold[i] {
+					zGold += e
+					for k := range x {
+						eGold[k] += e * x[k]
+					}
+				}
+			}
+			obj += l.w * (math.Log(zGold) - math.Log(zAll))
+			for k := range grad {
+				grad[k] += l.w * (eGold[k]/zGold - eAll[k]/zAll)
+			}
+		}
+		for k := range theta {
+			obj -= ridge / 2 * theta[k] * theta[k]
+			grad[k] -= ridge * theta[k]
+		}
+		return obj, grad
+	}
+	theta := make([]float64, d)
+	theta[0] = 1
+	obj, grad := objective(theta)
+	step := 1.0
+	for iter := 0; iter < 2000; iter++ {
+		next := make([]float64, d)
+		for k := range theta {
+			next[k] = theta[k] + step*grad[k]
+		}
+		nobj, ngrad := objective(next)
+		if nobj < obj {
+			step /= 2
+			if step < 1e-12 {
+				break
+			}
+			continue
+		}
+		gain := nobj - obj
+		theta, obj, grad = next, nobj, ngrad
+		step *= 1.5
+		if gain < 1e-12 {
+			break
+		}
+	}
+	return theta
 }
 
 // logistic fits weighted logistic regression P(y=1|x) = σ(w·x) with a
@@ -464,5 +543,3 @@ type multi []string
 
 func (m *multi) String() string     { return strings.Join(*m, ",") }
 func (m *multi) Set(v string) error { *m = append(*m, v); return nil }
-
-var _ = sort.Strings
