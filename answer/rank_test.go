@@ -100,3 +100,14 @@ func TestIdentifiers(t *testing.T) {
 		}
 	}
 }
+
+func TestCut(t *testing.T) {
+	long := strings.Repeat("word ", 200)
+	got := cut(long, 700)
+	if n := len([]rune(got)); n > 700 || !strings.HasSuffix(got, "word…") {
+		t.Errorf("cut to %d runes: %q", n, got[len(got)-20:])
+	}
+	if cut("short", 700) != "short" {
+		t.Error("cut changed a short text")
+	}
+}

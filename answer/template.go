@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/footnote-bot/footnote/corpus"
@@ -84,7 +85,7 @@ func (s *Service) templateAnswer(ctx context.Context, ix *retrieval.Index, q str
 		a.Confidence, a.Signals = conf, sig
 		return a, nil, err
 	}
-	sents := pickUnits(cands)
+	sents := pickUnits(cands, sc.q.typ != anyType || sc.q.subject != "")
 	// Cite passages in order of the sentences that use them, then related
 	// passages (by question score) that BM25 also ranks close to the top.
 	var used []int
@@ -197,11 +198,34 @@ func (s *Service) Explain(ctx context.Context, question string) ([]Candidate, er
 // poolSize is how many passages BM25 hands to rescoring.
 const poolSize = 30
 
+// cut shortens text to at most n characters at a word boundary, ending
+// it with "…".
+func cut(text string, n int) string {
+	r := []rune(text)
+	if len(r) <= n {
+		return text
+	}
+	end := n - 1
+	for i := end; i > n/2; i-- {
+		if unicode.IsSpace(r[i]) {
+			end = i
+			break
+		}
+	}
+	return strings.TrimRightFunc(string(r[:end]), unicode.IsSpace) + "…"
+}
+
+// anaphorRe finds a sentence that opens by referring back ("It appoints
+// …", "He had been replaced …"): it needs the sentence before it.
+var anaphorRe = regexp.MustCompile(`^(It|Its|He|His|She|Her|They|Their|Them|This|These|That|Those|Such|There)\b`)
+
 // pickUnits chooses the answer's sentences: the best unit of the best
-// candidate, then units of the candidates that add question terms not yet
-// covered and score at least half as well, up to three sentences and 700
-// characters.
-func pickUnits(cands []candidate) []unit {
+// candidate; the sentence before it when it opens by referring back; the
+// sentence next to it when the question asks for a kind of answer (a
+// number, a name, a date) that it lacks and its neighbour has; then units
+// of the candidates that add question terms not yet covered and score at
+// least half as well, up to three sentences and 700 characters.
+func pickUnits(cands []candidate, typedQuestion bool) []unit {
 	var all []unit
 	for ci, c := range cands {
 		if ci >= 5 {
@@ -213,33 +237,60 @@ func pickUnits(cands []candidate) []unit {
 			}
 		}
 	}
-	if cands[0].best < 0 {
+	top := cands[0]
+	if top.best < 0 {
 		// A code block, or a passage matched on its title or heading only:
 		// quote its first unit, or nothing but the citation.
-		for _, u := range cands[0].units {
+		for _, u := range top.units {
 			return []unit{u}
 		}
 		return nil
 	}
-	first := cands[0].units[cands[0].best]
+	first := top.units[top.best]
+	if utf8.RuneCountInString(first.text) > maxAnswerRunes {
+		// One overlong sentence or list item: quote its start; the
+		// citation holds the rest.
+		first.text = cut(first.text, maxAnswerRunes)
+	}
+	chosen := []unit{first}
+	covered := append([]float64(nil), first.match...)
+	length := utf8.RuneCountInString(first.text)
+	taken := map[[2]int]bool{{first.cand, first.pos}: true}
+	take := func(u unit) bool {
+		l := utf8.RuneCountInString(u.text)
+		if len(chosen) >= maxSentences || length+l > maxAnswerRunes || taken[[2]int{u.cand, u.pos}] {
+			return false
+		}
+		chosen = append(chosen, u)
+		taken[[2]int{u.cand, u.pos}] = true
+		length += l
+		for i, m := range u.match {
+			covered[i] = max(covered[i], m)
+		}
+		return true
+	}
+	if first.pos > 0 && anaphorRe.MatchString(first.text) {
+		take(top.units[first.pos-1])
+	}
+	if typedQuestion && !first.typed {
+		for _, n := range []int{first.pos + 1, first.pos - 1} {
+			if n >= 0 && n < len(top.units) && top.units[n].typed && take(top.units[n]) {
+				break
+			}
+		}
+	}
 	// A unit's rank for the answer: its own score and its passage's.
 	rankOf := func(u unit) float64 {
 		r := u.score
-		if cands[0].score > 0 {
-			r += 0.5 * cands[u.cand].score / cands[0].score
+		if top.score > 0 {
+			r += 0.5 * cands[u.cand].score / top.score
 		}
 		return r
 	}
 	sort.SliceStable(all, func(i, j int) bool { return rankOf(all[i]) > rankOf(all[j]) })
-	chosen := []unit{first}
-	covered := append([]float64(nil), first.match...)
-	length := utf8.RuneCountInString(first.text)
 	for _, u := range all {
 		if len(chosen) >= maxSentences || rankOf(u) < 0.5*rankOf(first) {
 			break
-		}
-		if u.cand == first.cand && u.pos == first.pos {
-			continue
 		}
 		adds := false
 		for i, m := range u.match {
@@ -247,14 +298,8 @@ func pickUnits(cands []candidate) []unit {
 				adds = true
 			}
 		}
-		l := utf8.RuneCountInString(u.text)
-		if !adds || length+l > maxAnswerRunes {
-			continue
-		}
-		chosen = append(chosen, u)
-		length += l
-		for i, m := range u.match {
-			covered[i] = max(covered[i], m)
+		if adds {
+			take(u)
 		}
 	}
 	return chosen
