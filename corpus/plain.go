@@ -18,24 +18,37 @@ type frontMatter struct {
 	Date   string `yaml:"date"`
 }
 
-// splitFrontMatter separates a leading "---" YAML block from the body.
+// splitFrontMatter separates a leading YAML block from the body. The block
+// opens with a "---" line as the file's first line that is not blank and
+// closes with the next "---" (or YAML's "...") line; trailing blanks on
+// either line are allowed. Line endings are normalised first: CRLF and a
+// lone CR become LF, in the body too.
 func splitFrontMatter(text string) (frontMatter, string, error) {
 	var fm frontMatter
 	t := strings.ReplaceAll(text, "\r\n", "\n")
-	if !strings.HasPrefix(t, "---\n") {
+	t = strings.ReplaceAll(t, "\r", "\n")
+	lead := strings.TrimLeft(t, " \t\n")
+	first, rest, _ := strings.Cut(lead, "\n")
+	if strings.TrimRight(first, " \t") != "---" {
 		return fm, t, nil
 	}
-	rest := t[4:]
-	end := strings.Index(rest, "\n---")
-	if end < 0 {
-		return fm, t, fmt.Errorf("front matter opened with --- is never closed")
+	var raw, body string
+	closed := false
+	for off := 0; off <= len(rest); {
+		line, _, more := strings.Cut(rest[off:], "\n")
+		if l := strings.TrimRight(line, " \t"); l == "---" || l == "..." {
+			raw = rest[:off]
+			body = rest[min(off+len(line)+1, len(rest)):]
+			closed = true
+			break
+		}
+		if !more {
+			break
+		}
+		off += len(line) + 1
 	}
-	raw := rest[:end]
-	body := rest[end+4:]
-	if i := strings.IndexByte(body, '\n'); i >= 0 {
-		body = body[i+1:]
-	} else {
-		body = ""
+	if !closed {
+		return fm, t, fmt.Errorf("front matter opened with --- is never closed")
 	}
 	// Decode loosely: a date may be a YAML timestamp, other keys are ignored.
 	var m map[string]any
