@@ -10,7 +10,8 @@
 //     punctuation are headings. Page chrome that precedes the title is dropped
 //     and a closing author bio is kept in a section of its own.
 //   - HTML (.html, .htm): main content extracted with go-readability; the
-//     <title>, canonical URL and headings are kept.
+//     page's title (see pageTitle), canonical URL and headings are kept,
+//     <pre>, lists and tables read as in Markdown.
 //   - JSON lines (.jsonl) in the BEIR layout: one document per line with
 //     "_id" (or "id"), "title", "text" and an optional "url".
 //   - PDF (.pdf): the text layer (github.com/ledongthuc/pdf), read as plain
