@@ -4,7 +4,10 @@
 // Formats, chosen by file extension:
 //
 //   - Markdown (.md, .markdown): optional YAML front matter (title, url,
-//     author, date); ATX headings (#) start sections.
+//     author, date), then CommonMark with GFM tables, parsed with goldmark
+//     and reduced to the text a reader sees (see markdown.go): headings
+//     start sections, code blocks stay whole and fenced, lists and tables
+//     keep one item or row a line.
 //   - Plain text (.txt, .text): blank lines separate paragraphs; front matter
 //     or the first heading-like line is the title; short lines without end
 //     punctuation are headings. Page chrome that precedes the title is dropped

@@ -30,3 +30,18 @@ func TestSplitFrontMatter(t *testing.T) {
 		t.Errorf("unclosed front matter: err = %v, want \"never closed\"", err)
 	}
 }
+
+func TestCRLFMarkdownKeepsItsTitle(t *testing.T) {
+	in := "---\r\ntitle: Windows file\r\n---\r\n\r\n# Windows file\r\n\r\nFirst line\r\nsecond line.\r\n\r\n```\r\ncode\r\n```\r\n"
+	docs, err := Parse("w", "w.md", []byte(in), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := docs[0]
+	if d.Title != "Windows file" || len(d.Sections) != 0 {
+		t.Errorf("title %q sections %q, want %q and none", d.Title, d.Sections, "Windows file")
+	}
+	if got := texts(d); strings.Join(got, "|") != "First line second line.|```\ncode\n```" {
+		t.Errorf("passages = %q", got)
+	}
+}
