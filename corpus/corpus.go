@@ -8,10 +8,12 @@
 //     and reduced to the text a reader sees (see markdown.go): headings
 //     start sections, code blocks stay whole and fenced, lists and tables
 //     keep one item or row a line.
-//   - Plain text (.txt, .text): blank lines separate paragraphs; front matter
-//     or the first heading-like line is the title; short lines without end
-//     punctuation are headings. Page chrome that precedes the title is dropped
-//     and a closing author bio is kept in a section of its own.
+//   - Plain text (.txt, .text): blank lines separate paragraphs and
+//     hard-wrapped lines are joined; front matter or the first heading-like
+//     line is the title; short lines without end punctuation are headings;
+//     lines starting with a bullet or a number are a list. Page chrome that
+//     precedes the title is dropped and a closing author bio is kept in a
+//     section of its own.
 //   - HTML (.html, .htm): main content extracted with go-readability; the
 //     page's title (see pageTitle), canonical URL and headings are kept,
 //     <pre>, lists and tables read as in Markdown.

@@ -45,3 +45,39 @@ func TestCRLFMarkdownKeepsItsTitle(t *testing.T) {
 		t.Errorf("passages = %q", got)
 	}
 }
+
+func TestPlainBlocks(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want []string
+	}{
+		{"wrapped lines are joined", "These notes wrap at\nseventy columns, so\nlines are joined.", []string{"These notes wrap at seventy columns, so lines are joined."}},
+		{"a bulleted list keeps one item a line", "- one\n* two\n• three", []string{"- one\n- two\n- three"}},
+		{"wrapped items are joined", "- take a snapshot\n  of the data\n- tell on-call", []string{"- take a snapshot of the data\n- tell on-call"}},
+		{"nesting follows indentation", "- a\n    - b\n        - c\n- d", []string{"- a\n  - b\n    - c\n- d"}},
+		{"numbers are kept", "1. Stop.\n2) Replace.\n3. Start.", []string{"1. Stop.\n2. Replace.\n3. Start."}},
+		{"a lead-in with a colon", "Before an upgrade:\n- snapshot\n- tell on-call", []string{"Before an upgrade:", "- snapshot\n- tell on-call"}},
+		{"one dash after a wrapped line is prose", "the range from 1990\n- 2000 was quiet.", []string{"the range from 1990 - 2000 was quiet."}},
+		{"a fenced paragraph is code", "```sh\nmake\n  make install\n```", []string{"```sh\nmake\n  make install\n```"}},
+	}
+	for _, tt := range tests {
+		var got []string
+		for _, b := range plainBlocks(tt.in) {
+			got = append(got, b.text)
+		}
+		if strings.Join(got, "¶") != strings.Join(tt.want, "¶") {
+			t.Errorf("%s: plainBlocks(%q) = %q, want %q", tt.name, tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestPlainBulletIsNotAHeading(t *testing.T) {
+	d, err := parsePlain("x", "Shopping notes\n\n- milk\n\nBuy them today, before the shop closes at six.", &builder{maxWords: 300})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Sections) != 0 || len(d.Passages) != 2 || d.Passages[0].Text != "- milk" {
+		t.Errorf("sections %q passages %q, want no sections and the item kept as a list", d.Sections, texts(d))
+	}
+}
