@@ -4,22 +4,30 @@
 // Formats, chosen by file extension:
 //
 //   - Markdown (.md, .markdown): optional YAML front matter (title, url,
-//     author, date); ATX headings (#) start sections.
-//   - Plain text (.txt, .text): blank lines separate paragraphs; front matter
-//     or the first heading-like line is the title; short lines without end
-//     punctuation are headings. Page chrome that precedes the title is dropped
-//     and a closing author bio is kept in a section of its own.
+//     author, date), then CommonMark with GFM tables, parsed with goldmark
+//     and reduced to the text a reader sees (see markdown.go): headings
+//     start sections, code blocks stay whole and fenced, lists and tables
+//     keep one item or row a line.
+//   - Plain text (.txt, .text): blank lines separate paragraphs and
+//     hard-wrapped lines are joined; front matter or the first heading-like
+//     line is the title; short lines without end punctuation are headings;
+//     lines starting with a bullet or a number are a list. Page chrome that
+//     precedes the title is dropped and a closing author bio is kept in a
+//     section of its own.
 //   - HTML (.html, .htm): main content extracted with go-readability; the
-//     <title>, canonical URL and headings are kept.
+//     page's title (see pageTitle), canonical URL and headings are kept,
+//     <pre>, lists and tables read as in Markdown.
 //   - JSON lines (.jsonl) in the BEIR layout: one document per line with
 //     "_id" (or "id"), "title", "text" and an optional "url".
 //   - PDF (.pdf): the text layer (github.com/ledongthuc/pdf), read as plain
 //     text; the document title from the PDF's metadata when present.
 //
 // Every passage carries a stable ID (document ID, '#', paragraph number and,
-// for a long paragraph split on sentence boundaries, '.' and the part), the
-// exact original text for quoting, and the heading it sits under. A bad file
-// never stops a load: it is reported in Result.Skipped with the reason.
+// for a long paragraph split in parts, '.' and the part), its text for
+// quoting, and the heading it sits under. A passage's text is prose, a code
+// block, a list or a table (see Units for how each is told apart and
+// quoted). A bad file never stops a load: it is reported in Result.Skipped
+// with the reason.
 package corpus
 
 import (
@@ -57,7 +65,7 @@ type Passage struct {
 	Heading   string `json:"heading,omitempty"` // set on the first passage under a heading
 	Paragraph int    `json:"paragraph"`         // 1-based paragraph number in the document
 	URL       string `json:"url,omitempty"`
-	Text      string `json:"text"` // the paragraph text exactly as written
+	Text      string `json:"text"` // the paragraph's text as a reader sees it (markup reduced, see Units)
 }
 
 // Quote is the passage as it is quoted and cited: the heading it opens, if
@@ -99,7 +107,8 @@ func (r Result) Summary() string {
 type Options struct {
 	// MaxFileBytes skips larger files. Zero means DefaultMaxFileBytes.
 	MaxFileBytes int64
-	// MaxPassageWords splits longer paragraphs on sentence boundaries.
+	// MaxPassageWords splits longer paragraphs: prose on sentence
+	// boundaries, code, lists and tables between lines (see splitLong).
 	// Zero means DefaultMaxPassageWords.
 	MaxPassageWords int
 	// Progress, when set, is called after each file with the number of
@@ -325,25 +334,30 @@ type builder struct {
 	maxWords int
 }
 
-// block is one paragraph or heading of source text.
+// block is one paragraph-level piece of source text, or a heading.
 type block struct {
 	text    string
 	heading bool
+	level   int       // a heading's level (1-6) where the format has one
+	kind    blockKind // the shape of a non-heading block's text
 }
 
-// assemble turns blocks into a document's sections and passages.
+// assemble turns blocks into a document's sections and passages. Titles and
+// headings are kept on one line.
 func (b *builder) assemble(d *Document, blocks []block) {
+	d.Title = collapse(d.Title)
 	section, pending := "", ""
 	para := 0
 	for _, bl := range blocks {
 		if bl.heading {
+			bl.text = collapse(bl.text)
 			section = bl.text
 			pending = bl.text
 			d.Sections = append(d.Sections, bl.text)
 			continue
 		}
 		para++
-		parts := splitLong(bl.text, b.maxWords)
+		parts := splitLong(bl, b.maxWords)
 		for i, part := range parts {
 			id := fmt.Sprintf("%s#%d", d.ID, para)
 			if len(parts) > 1 {
@@ -357,34 +371,6 @@ func (b *builder) assemble(d *Document, blocks []block) {
 			d.Passages = append(d.Passages, p)
 		}
 	}
-}
-
-// splitLong splits text into runs of whole sentences of at most maxWords
-// words each (a single longer sentence stays whole).
-func splitLong(text string, maxWords int) []string {
-	if wordCount(text) <= maxWords {
-		return []string{text}
-	}
-	var out []string
-	var cur strings.Builder
-	words := 0
-	for _, s := range SplitSentences(text) {
-		w := wordCount(s)
-		if words > 0 && words+w > maxWords {
-			out = append(out, cur.String())
-			cur.Reset()
-			words = 0
-		}
-		if cur.Len() > 0 {
-			cur.WriteByte(' ')
-		}
-		cur.WriteString(s)
-		words += w
-	}
-	if cur.Len() > 0 {
-		out = append(out, cur.String())
-	}
-	return out
 }
 
 func wordCount(s string) int { return len(strings.Fields(s)) }

@@ -17,6 +17,10 @@ func checkDoc(t *testing.T, d Document) {
 			t.Fatalf("duplicate passage ID %s", p.ID)
 		}
 		seen[p.ID] = true
+		// A code block has no units to quote; anything else has at least one.
+		if units := Units(p.Text); p.IsCode() == (len(units) > 0) {
+			t.Fatalf("passage %q: IsCode() = %v with units %q", p.Text, p.IsCode(), units)
+		}
 	}
 }
 
@@ -31,7 +35,7 @@ func seeds(f *testing.F, files ...string) {
 }
 
 func FuzzPlain(f *testing.F) {
-	seeds(f, "testdata/good/notes.txt")
+	seeds(f, "testdata/good/notes.txt", "testdata/docs/notes.txt")
 	f.Fuzz(func(t *testing.T, data []byte) {
 		d, err := parsePlain("x", string(data), &builder{maxWords: 20})
 		if err == nil {
@@ -41,7 +45,7 @@ func FuzzPlain(f *testing.F) {
 }
 
 func FuzzMarkdown(f *testing.F) {
-	seeds(f, "testdata/good/guide.md")
+	seeds(f, "testdata/good/guide.md", "testdata/docs/configuration.md", "testdata/docs/alerts.md", "testdata/docs/crlf.md")
 	f.Fuzz(func(t *testing.T, data []byte) {
 		d, err := parseMarkdown("x", string(data), &builder{maxWords: 20})
 		if err == nil {
@@ -51,7 +55,7 @@ func FuzzMarkdown(f *testing.F) {
 }
 
 func FuzzHTML(f *testing.F) {
-	seeds(f, "testdata/good/page.html")
+	seeds(f, "testdata/good/page.html", "testdata/docs/getting-started.html")
 	f.Fuzz(func(t *testing.T, data []byte) {
 		d, err := parseHTML("x", data, &builder{maxWords: 20})
 		if err == nil {

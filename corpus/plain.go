@@ -3,6 +3,7 @@ package corpus
 import (
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -18,24 +19,37 @@ type frontMatter struct {
 	Date   string `yaml:"date"`
 }
 
-// splitFrontMatter separates a leading "---" YAML block from the body.
+// splitFrontMatter separates a leading YAML block from the body. The block
+// opens with a "---" line as the file's first line that is not blank and
+// closes with the next "---" (or YAML's "...") line; trailing blanks on
+// either line are allowed. Line endings are normalised first: CRLF and a
+// lone CR become LF, in the body too.
 func splitFrontMatter(text string) (frontMatter, string, error) {
 	var fm frontMatter
 	t := strings.ReplaceAll(text, "\r\n", "\n")
-	if !strings.HasPrefix(t, "---\n") {
+	t = strings.ReplaceAll(t, "\r", "\n")
+	lead := strings.TrimLeft(t, " \t\n")
+	first, rest, _ := strings.Cut(lead, "\n")
+	if strings.TrimRight(first, " \t") != "---" {
 		return fm, t, nil
 	}
-	rest := t[4:]
-	end := strings.Index(rest, "\n---")
-	if end < 0 {
-		return fm, t, fmt.Errorf("front matter opened with --- is never closed")
+	var raw, body string
+	closed := false
+	for off := 0; off <= len(rest); {
+		line, _, more := strings.Cut(rest[off:], "\n")
+		if l := strings.TrimRight(line, " \t"); l == "---" || l == "..." {
+			raw = rest[:off]
+			body = rest[min(off+len(line)+1, len(rest)):]
+			closed = true
+			break
+		}
+		if !more {
+			break
+		}
+		off += len(line) + 1
 	}
-	raw := rest[:end]
-	body := rest[end+4:]
-	if i := strings.IndexByte(body, '\n'); i >= 0 {
-		body = body[i+1:]
-	} else {
-		body = ""
+	if !closed {
+		return fm, t, fmt.Errorf("front matter opened with --- is never closed")
 	}
 	// Decode loosely: a date may be a YAML timestamp, other keys are ignored.
 	var m map[string]any
@@ -71,6 +85,9 @@ func paragraphs(text string) []string {
 func isHeadingLine(s string) bool {
 	if strings.ContainsRune(s, '\n') || utf8.RuneCountInString(s) > 100 || wordCount(s) > 12 {
 		return false
+	}
+	if m := plainMarker.FindStringSubmatch(s); m != nil && !isDigit(m[2][0]) {
+		return false // a one-item bulleted list
 	}
 	r, _ := utf8.DecodeLastRuneInString(s)
 	switch r {
@@ -151,9 +168,10 @@ func parsePlain(id, text string, b *builder) (Document, error) {
 			if d.Author == "" {
 				d.Author = strings.TrimSpace(bioPattern.FindStringSubmatch(p)[1])
 			}
-			blocks = append(blocks, block{text: AuthorSection, heading: true}, block{text: p})
+			blocks = append(blocks, block{text: AuthorSection, heading: true})
+			blocks = append(blocks, plainBlocks(p)...)
 		default:
-			blocks = append(blocks, block{text: p})
+			blocks = append(blocks, plainBlocks(p)...)
 		}
 	}
 	if d.Title == "" {
@@ -167,6 +185,105 @@ func parsePlain(id, text string, b *builder) (Document, error) {
 		}
 	}
 	return d, nil
+}
+
+// plainMarker is a list item's first line in plain text: indentation, a
+// bullet or a number, the text.
+var plainMarker = regexp.MustCompile(`^([ \t]*)([-*+•◦‣▪]|[0-9]{1,3}[.)])[ \t]+(\S.*)$`)
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+func atoi(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
+}
+
+// plainBlocks reads one plain-text paragraph. Hard-wrapped lines are joined
+// with a space. Lines that start with a bullet (-, *, +, •) or a number
+// ("1." or "1)") are a list: every such line starts an item, rendered
+// "- text" or "N. text" and nested by its indentation, and other lines
+// continue the item before them. The list may follow a lead-in ("Before an
+// upgrade:") when that ends with a colon or the list has two items or more;
+// the lead-in is then a paragraph of its own. A paragraph fenced with ```
+// lines is a code block, kept as written.
+func plainBlocks(p string) []block {
+	lines := strings.Split(p, "\n")
+	if n := len(lines); n >= 2 && strings.HasPrefix(lines[0], "```") && strings.HasPrefix(strings.TrimSpace(lines[n-1]), "```") {
+		if t := fence(codeLang(lines[0][3:]), strings.Join(lines[1:n-1], "\n")); t != "" {
+			return []block{{text: t, kind: kindCode}}
+		}
+	}
+	if k := listStart(lines); k >= 0 {
+		if t := plainList(lines[k:]); isList(t) {
+			if k == 0 {
+				return []block{{text: t, kind: kindList}}
+			}
+			return []block{{text: joinLines(lines[:k])}, {text: t, kind: kindList}}
+		}
+	}
+	return []block{{text: joinLines(lines)}}
+}
+
+// listStart is the index of the line a plain-text list starts on, or -1.
+func listStart(lines []string) int {
+	for k, l := range lines {
+		if !plainMarker.MatchString(l) {
+			continue
+		}
+		if k == 0 || strings.HasSuffix(strings.TrimSpace(lines[k-1]), ":") {
+			return k
+		}
+		items := 0
+		for _, l := range lines[k:] {
+			if plainMarker.MatchString(l) {
+				items++
+			}
+		}
+		if items >= 2 {
+			return k
+		}
+		return -1
+	}
+	return -1
+}
+
+// plainList renders lines that start with a list marker as list lines.
+func plainList(lines []string) string {
+	var items []string
+	var stack []int // indentation of the open nesting levels
+	for _, l := range lines {
+		m := plainMarker.FindStringSubmatch(l)
+		if m == nil {
+			if t := strings.TrimSpace(l); t != "" {
+				items[len(items)-1] += " " + t
+			}
+			continue
+		}
+		ind := len(strings.ReplaceAll(m[1], "\t", "    "))
+		for len(stack) > 0 && ind < stack[len(stack)-1] {
+			stack = stack[:len(stack)-1]
+		}
+		if len(stack) == 0 || ind > stack[len(stack)-1] {
+			stack = append(stack, ind)
+		}
+		marker := "- "
+		if isDigit(m[2][0]) {
+			marker = ordinal(atoi(strings.TrimRight(m[2], ".)")))
+		}
+		items = append(items, strings.Repeat("  ", len(stack)-1)+marker+strings.TrimSpace(m[3]))
+	}
+	return strings.Join(items, "\n")
+}
+
+// joinLines joins hard-wrapped lines with single spaces.
+func joinLines(lines []string) string {
+	var out []string
+	for _, l := range lines {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, " ")
 }
 
 func firstLine(s string) string {

@@ -1,0 +1,183 @@
+package corpus
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestMarkdownBlocks(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want []string
+	}{
+		// Paragraphs and inline markup.
+		{"a hard-wrapped paragraph is one line", "Lanternfish keeps traces\nfor fourteen days\nby default.",
+			[]string{"Lanternfish keeps traces for fourteen days by default."}},
+		{"a hard line break stays a newline", "first line  \nsecond line\\\nthird line",
+			[]string{"first line\nsecond line\nthird line"}},
+		{"emphasis and strikethrough markers are dropped", "Keep **14 days** of *recent* ~~old~~ data.",
+			[]string{"Keep 14 days of recent old data."}},
+		{"a link is its text", "See [the storage docs](storage.md#retention) and [this](https://x.example/a_b).",
+			[]string{"See the storage docs and this."}},
+		{"a reference link is its text", "Read [the guide][g] or [g].\n\n[g]: https://x.example/guide",
+			[]string{"Read the guide or g."}},
+		{"an image is its alt text or nothing", "Look: ![the *architecture*](a.png) ![](b.png) done.",
+			[]string{"Look: the architecture done."}},
+		{"an autolink is its URL", "Docs at <https://x.example/docs> or <team@x.example>.",
+			[]string{"Docs at https://x.example/docs or team@x.example."}},
+		{"raw inline HTML tags are dropped", "Press <kbd>Ctrl</kbd>+<kbd>C</kbd><br>to stop <!-- todo -->now.",
+			[]string{"Press Ctrl+C to stop now."}},
+		{"entities and escapes are decoded", "Tom &amp; Jerry &mdash; &#x41;&#66; \\*not emphasis\\* \\&amp;",
+			[]string{"Tom & Jerry — AB *not emphasis* &amp;"}},
+		{"a code span stays code", "Set `storage.retention` or ``a ` b``.",
+			[]string{"Set `storage.retention` or ``a ` b``."}},
+		{"escaped link syntax is reduced too", `\[not a link\](x.md) here`, []string{"not a link here"}},
+
+		// Headings.
+		{"ATX headings start sections", "## Retention\n\nText.", []string{"## Retention", "Text."}},
+		{"a {#id} attribute is parsed away", "## Retention {#retention}\n\nText.", []string{"## Retention", "Text."}},
+		{"setext headings with an attribute", "Upgrading {#up}\n---------\n\nText.", []string{"## Upgrading", "Text."}},
+		{"heading markup is reduced", "### The `--web.listen` [flag](#flag)", []string{"### The `--web.listen` flag"}},
+		{"a # line in fenced code is not a heading", "```sh\n# install it\nmake\n```",
+			[]string{"```sh\n# install it\nmake\n```"}},
+
+		// Code blocks.
+		{"a fenced block keeps its lines and language", "~~~ yaml title=\"x.yml\"\nstorage:\n  retention: 30d   \n~~~",
+			[]string{"```yaml\nstorage:\n  retention: 30d\n```"}},
+		{"a language- prefix is dropped", "```language-bash\ntar xzf x.tgz\n```", []string{"```bash\ntar xzf x.tgz\n```"}},
+		{"an indented block is fenced", "Run:\n\n    # print the version\n    lanternfish --version\n\nDone.",
+			[]string{"Run:", "```\n# print the version\nlanternfish --version\n```", "Done."}},
+		{"blank lines inside code are kept", "```\none\n\n\ntwo\n```", []string{"```\none\n\n\ntwo\n```"}},
+		{"an empty code block gives nothing", "```\n```\n\nText.", []string{"Text."}},
+
+		// Lists.
+		{"a list is one block, one line per item", "* `name`: shown in the UI\n* `address`: where\n  the broker listens",
+			[]string{"- `name`: shown in the UI\n- `address`: where the broker listens"}},
+		{"ordered lists keep their numbers", "3. three\n4. four", []string{"3. three\n4. four"}},
+		{"nested lists are indented", "- a\n  - b\n    1. c\n- d", []string{"- a\n  - b\n    1. c\n- d"}},
+		{"an item's paragraphs are joined", "- first para\n\n  second para\n- next", []string{"- first para second para\n- next"}},
+		{"link-heavy lists keep the words", "- [Go](https://go.example/client): the Go client\n- [Java](j.md) — for the JVM",
+			[]string{"- Go: the Go client\n- Java — for the JVM"}},
+		{"code inside an item follows the list part before it",
+			"1. Stop the server:\n\n   ```sh\n   systemctl stop lf\n   ```\n\n   Wait a moment.\n2. Upgrade.\n3. Start it.",
+			[]string{"1. Stop the server:", "```sh\nsystemctl stop lf\n```", "Wait a moment.", "2. Upgrade.\n3. Start it."}},
+
+		// Tables.
+		{"a table is one block, header first", "| Setting | Default |\n|---|:--:|\n| `retention` | **14d** |\n| [path](#p) | `data/` |",
+			[]string{"Setting | Default\n`retention` | 14d\npath | `data/`"}},
+		{"an escaped pipe stays in its cell", "| a | b |\n|---|---|\n| x \\| y | z |", []string{"a | b\nx | y | z"}},
+
+		// Block quotes.
+		{"a NOTE quote is a paragraph", "> NOTE: Changes take effect\n> after a restart.", []string{"NOTE: Changes take effect after a restart."}},
+		{"a GitHub alert marker is dropped", "> [!WARNING]\n> Version 3 cannot read version 1 data.", []string{"Version 3 cannot read version 1 data."}},
+		{"quoted blocks are read as blocks", "> Intro:\n>\n> - one\n> - two\n>\n> ```\n> code\n> ```",
+			[]string{"Intro:", "- one\n- two", "```\ncode\n```"}},
+
+		// Breaks and HTML.
+		{"thematic breaks are dropped", "one\n\n***\n\ntwo\n\n- - -", []string{"one", "two"}},
+		{"an HTML block is reduced to its text", "<div class=\"note\">\n<p>Ask in the <a href=\"x\">chat</a>.</p>\n</div>",
+			[]string{"Ask in the chat."}},
+		{"an HTML block of tags only gives nothing", "<div align=\"center\">\n<img src=\"logo.png\">\n</div>\n\n<!-- hidden -->\n\nText.",
+			[]string{"Text."}},
+		{"scripts and styles in HTML are dropped", "<script>track()</script>\n\n<style>p{}</style>\n\nText.", []string{"Text."}},
+
+		// Shortcodes.
+		{"Hugo shortcodes are removed, their content kept", "{{< note >}}\nThis page is for **v3**.\n{{< /note >}}",
+			[]string{"This page is for v3."}},
+		{"percent shortcodes too, inside a sentence", "Before {{% tip %}}the tip{{% /tip %}} after.", []string{"Before the tip after."}},
+		{"a shortcode written like a tag", "{{<note>}}Tagged text{{</note>}}", []string{"Tagged text"}},
+		{"a template action alone is dropped", "{{ code \"examples/x.go\" }}\n\n{{template \"head\" .}}\n\nText.", []string{"Text."}},
+		{"an action inside a sentence stays", "Ports are listed at {{PrometheusPorts}} today.", []string{"Ports are listed at {{PrometheusPorts}} today."}},
+		{"shortcodes in code stay", "```\n{{< note >}}\n```\n\nUse `{{ .Queue }}` here.", []string{"```\n{{< note >}}\n```", "Use `{{ .Queue }}` here."}},
+	}
+	for _, tt := range tests {
+		title := "T"
+		got := showBlocks(markdownBlocks(tt.in, &title))
+		if strings.Join(got, "\n¶\n") != strings.Join(tt.want, "\n¶\n") {
+			t.Errorf("%s: markdownBlocks(%q) = %q, want %q", tt.name, tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestMarkdownTitle(t *testing.T) {
+	tests := []struct {
+		in, title string
+		sections  []string
+	}{
+		{"# Guide\n\n## One\n\nText.", "Guide", []string{"One"}},
+		{"---\ntitle: From front matter\n---\n# From front matter\n\nText.", "From front matter", nil},
+		{"---\ntitle: From front matter\n---\n# Another\n\nText.", "From front matter", []string{"Another"}},
+		{"Guide {#top}\n=====\n\nText.", "Guide", nil},
+		{"# Guide\n\n# Guide\n\n# Part two\n\nText.", "Guide", []string{"Part two"}},
+		{"Just text.", "doc", nil},
+		{"```\n# not a title\n```", "doc", nil},
+	}
+	for _, tt := range tests {
+		d, err := parseMarkdown("doc", tt.in, &builder{maxWords: 300})
+		if err != nil {
+			t.Errorf("parseMarkdown(%q): %v", tt.in, err)
+			continue
+		}
+		if d.Title != tt.title || strings.Join(d.Sections, "|") != strings.Join(tt.sections, "|") {
+			t.Errorf("parseMarkdown(%q): title %q sections %q, want %q %q", tt.in, d.Title, d.Sections, tt.title, tt.sections)
+		}
+	}
+}
+
+func TestCapNesting(t *testing.T) {
+	tests := []struct {
+		in, want string
+	}{
+		{"> > quote\n- - list\n", "> > quote\n- - list\n"},
+		{strings.Repeat(">", 40) + " deep", strings.Repeat(">", 32) + `\` + strings.Repeat(">", 8) + " deep"},
+		// The spaces between markers count as indentation: 22 markers and 22
+		// spaces reach the limit of 32.
+		{strings.Repeat("1. ", 40) + "x", strings.Repeat("1. ", 22) + `1\. ` + strings.Repeat("1. ", 17) + "x"},
+		{strings.Repeat(" ", 80) + "- deep item\n", strings.Repeat(" ", 80) + `\- deep item` + "\n"},
+		{strings.Repeat(" ", 80) + "not a marker\n", strings.Repeat(" ", 80) + "not a marker\n"},
+	}
+	for _, tt := range tests {
+		if got := capNesting(tt.in); got != tt.want {
+			t.Errorf("capNesting(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestMarkdownStaysLinear parses hostile inputs that take goldmark (or a
+// naive walk of its tree) quadratic time: deep nesting, thousands of
+// unclosed link brackets in one paragraph, long runs of delimiters. Each
+// would take minutes at this size without the bounds in markdown.go.
+func TestMarkdownStaysLinear(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow: parses several 512 KB inputs")
+	}
+	const n = 512 << 10
+	rep := func(s string) string { return strings.Repeat(s, n/len(s)) }
+	var deep strings.Builder
+	for i := 0; deep.Len() < n; i++ {
+		fmt.Fprintf(&deep, "%s- item\n", strings.Repeat(" ", 2*(i%2000)))
+	}
+	inputs := map[string]string{
+		"nested quotes on one line":   rep("> "),
+		"nested lists on one line":    rep("- "),
+		"ever deeper list items":      deep.String(),
+		"unclosed link destinations":  rep("[a]("),
+		"shortcut references by line": rep("[a]\n"),
+		"a heading of links":          "# " + rep("[a]("),
+		"open brackets":               rep("["),
+		"unmatched emphasis":          rep("*a "),
+		"table cells of links":        "a|b\n-|-\n" + rep("x|[a](\n"),
+	}
+	for name, src := range inputs {
+		start := time.Now()
+		if _, err := parseMarkdown("x", src, &builder{maxWords: 300}); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+		if d := time.Since(start); d > 10*time.Second {
+			t.Errorf("%s: parsing %d bytes took %v", name, len(src), d)
+		}
+	}
+}
