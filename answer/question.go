@@ -48,7 +48,7 @@ var answerTypes = []struct {
 	{regexp.MustCompile(`^(who|whom|whose)\b|\b(which|what) (person|people|man|woman|king|leader|group)\b|\bwho (is|was|were|are|led|leads|founded|wrote|created|invented)\b`), personType, nil},
 	{regexp.MustCompile(`\bwhere\b|\b(what|which) (city|country|place|region|location|town|state|area)\b`), placeType,
 		[]string{"city", "country", "place", "region", "location", "town", "state", "area"}},
-	{regexp.MustCompile(`\b(which|what)('s| is| are)? (the )?(flag|flags|option|options|setting|settings|parameter|parameters|config key|configuration key|environment variable|env var|field|label|metric name)\b`), settingType, nil},
+	{regexp.MustCompile(`\b(which|what)('s| is| are)? (the )?(flag|flags|option|options|setting|settings|parameter|parameters|config key|configuration key|environment variable|env var|field|label|metric name|intent|intents|permission|permissions|scope|scopes|role|roles|port|endpoint|header)\b`), settingType, nil},
 	{regexp.MustCompile(`\bhow (do|can|should|would|could|to|does one|is one supposed to)\b|\b(what|which)('s| is)? (the )?(command|way|steps?)\b|\bis (it|there) (possible|a way)\b|\bway to\b|\bsteps? to\b`), howToType, nil},
 }
 

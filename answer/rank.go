@@ -234,7 +234,8 @@ func (s *scorer) typed(text string) bool {
 	case howToType:
 		return commandRe.MatchString(text) || imperative(text)
 	case settingType:
-		return s.newMatch(settingRe, text)
+		// A key, a flag, or a named setting ("the Message Content intent").
+		return s.newMatch(settingRe, text) || s.hasNewName(text)
 	}
 	return false
 }
@@ -282,17 +283,6 @@ func imperative(text string) bool {
 	return false
 }
 
-// units splits a passage into its quotable units.
-func units(p corpus.Passage) []string {
-	if isCode(p) {
-		return nil
-	}
-	return corpus.SplitSentences(p.Text)
-}
-
-// isCode reports whether a passage is a code block.
-func isCode(p corpus.Passage) bool { return strings.HasPrefix(p.Text, "```") }
-
 // rescore reads and rescores a pool of hits, best first.
 func (s *scorer) rescore(hits []retrieval.Hit) []candidate {
 	if len(hits) == 0 {
@@ -324,7 +314,7 @@ func (s *scorer) rescore(hits []retrieval.Hit) []candidate {
 			docCover[h.Passage.DocID] = dc
 		}
 		f[fDoc] = dc
-		for pos, text := range units(h.Passage) {
+		for pos, text := range corpus.Units(h.Passage.Text) {
 			m, positions := s.matchText(text)
 			for i := range m {
 				m[i] = max(m[i], head[i]/2)

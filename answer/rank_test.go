@@ -47,8 +47,7 @@ func TestTyped(t *testing.T) {
 		{"How do I run it?", "Run it with `go run .` from the checkout.", true},
 		{"How do I run it?", "It is a program.", false},
 		{"Which flag sets the retention?", "Use --storage.tsdb.retention.time to set it.", true},
-		{"What is footnote?", "footnote is a Discord bot that answers questions.", true},
-		{"What is footnote?", "With footnote, members ask questions.", false},
+		{"Which intent do mentions need?", "Mentions need the Message Content intent.", true},
 	}
 	for _, tt := range tests {
 		q := analyse(ix, tt.question)

@@ -122,7 +122,7 @@ func (s *Service) templateAnswer(ctx context.Context, ix *retrieval.Index, q str
 	})
 	data := prompts.AnswerData{Question: q}
 	for _, st := range sents {
-		data.Sentences = append(data.Sentences, prompts.Sentence{Text: st.text, N: idx[st.cand] + 1})
+		data.Sentences = append(data.Sentences, prompts.Sentence{Text: st.text, N: idx[st.cand] + 1, Code: s.codeAfter(ix, cands[st.cand], st)})
 	}
 	text, err := s.prompts.Render(prompts.Answer, data)
 	// The LLM sees the passages in rank order.
@@ -131,6 +131,20 @@ func (s *Service) templateAnswer(ctx context.Context, ix *retrieval.Index, q str
 		ranked[i] = scoredPassage{Passage: c.hit.Passage, score: c.hit.Score}
 	}
 	return Answer{Question: q, Text: text, Backend: BackendTemplate, Citations: citations(ps), Confidence: conf, Signals: sig}, ranked, err
+}
+
+// codeAfter is the code block a sentence introduces: the passage after
+// the sentence's own when the sentence ends its passage with a colon ("Run
+// it with:") and that passage is code, cut to the answer's length bound.
+func (s *Service) codeAfter(ix *retrieval.Index, c candidate, u unit) string {
+	if u.pos != len(c.units)-1 || !strings.HasSuffix(strings.TrimSpace(u.text), ":") {
+		return ""
+	}
+	next, ok := ix.Neighbour(c.hit.Passage.ID, 1)
+	if !ok || !next.IsCode() || utf8.RuneCountInString(next.Text) > maxAnswerRunes {
+		return ""
+	}
+	return next.Text
 }
 
 // rank analyses a question, searches for a pool of passages and rescores

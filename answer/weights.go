@@ -3,11 +3,11 @@
 package answer
 
 // DefaultRankWeights weigh the ranking features (FeatureNames).
-var DefaultRankWeights = RankWeights{1, 0.454, 0.556, 0.342, 0.305, 0.434, 0.249, 0.27, 0.019}
+var DefaultRankWeights = RankWeights{1, 0.489, 0.544, 0.374, 0.294, 0.437, 0.24, 0.266, 0.015}
 
 // DefaultDecisionWeights are the abstention model's coefficients
 // (SignalNames, then the intercept).
-var DefaultDecisionWeights = DecisionWeights{3.003, 2.876, -1.017, -1.238, 0.251, 1.111, 0.032, 0.853, 0.931, -3.059}
+var DefaultDecisionWeights = DecisionWeights{3.008, 2.785, -1.068, -1.334, 0.277, 1.285, 0.037, 0.814, 1.536, -3.014}
 
 // DefaultMinConfidence is the confidence below which footnote abstains.
-const DefaultMinConfidence = 0.37
+const DefaultMinConfidence = 0.39

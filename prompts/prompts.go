@@ -32,9 +32,12 @@ const (
 )
 
 // Sentence is one sentence of an answer and the citation it carries.
+// Code, when set, is a code block (a Markdown fence) the sentence
+// introduces ("Run it with:"), shown after it.
 type Sentence struct {
 	Text string
 	N    int
+	Code string
 }
 
 // AnswerData feeds the answer template.

@@ -12,7 +12,8 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 
 // fixtures gives every template a fixed input.
 var fixtures = map[string]any{
-	Answer:  AnswerData{Question: "q", Sentences: []Sentence{{Text: "Widgets click into place.", N: 1}, {Text: "Turn the power off first.", N: 2}}},
+	Answer: AnswerData{Question: "q", Sentences: []Sentence{{Text: "Widgets click into place.", N: 1},
+		{Text: "Turn the power off first:", N: 2, Code: "```sh\nwidget --off\n```"}, {Text: "Then slide it in.", N: 2}}},
 	Abstain: AbstainData{Question: "How do I bake bread?", Articles: 3},
 	Author:  DocData{Title: "The Widget Handbook", Author: "Jane Doe", N: 1},
 	Date:    DocData{Title: "The Widget Handbook", Date: "2024-03-01", N: 1},

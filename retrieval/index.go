@@ -628,6 +628,20 @@ func (ix *Index) Passage(id string) (corpus.Passage, bool) {
 	return ix.PassageAt(i), true
 }
 
+// Neighbour returns the passage delta places from the passage id within
+// its document (1 the next, -1 the one before), if there is one.
+func (ix *Index) Neighbour(id string, delta int) (corpus.Passage, bool) {
+	i, ok := ix.store.find(id)
+	if !ok {
+		return corpus.Passage{}, false
+	}
+	j := i + delta
+	if j < 0 || j >= ix.Len() || ix.docOf[j] != ix.docOf[i] {
+		return corpus.Passage{}, false
+	}
+	return ix.PassageAt(j), true
+}
+
 // PassageAt returns passage number i (decompressing its text).
 func (ix *Index) PassageAt(i int) corpus.Passage {
 	r := storeReader{s: ix.store}

@@ -138,3 +138,28 @@ func TestInDoc(t *testing.T) {
 		}
 	}
 }
+
+func TestNeighbour(t *testing.T) {
+	ix, err := Build([]corpus.Document{doc("a", "one", "two"), doc("b", "three")}, DefaultParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		id    string
+		delta int
+		want  string // "" = none
+	}{
+		{"a#1", 1, "two"},
+		{"a#2", -1, "one"},
+		{"a#2", 1, ""}, // the next passage is another document's
+		{"b#1", -1, ""},
+		{"b#1", 1, ""},
+		{"nosuch", 1, ""},
+	}
+	for _, tt := range tests {
+		p, ok := ix.Neighbour(tt.id, tt.delta)
+		if got := p.Text; ok != (tt.want != "") || got != tt.want {
+			t.Errorf("Neighbour(%q, %d) = %q, %v; want %q", tt.id, tt.delta, got, ok, tt.want)
+		}
+	}
+}
