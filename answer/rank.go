@@ -105,12 +105,13 @@ type scorer struct {
 	// satisfied by a word the question already has.
 	own     map[string]bool
 	idents  []string // the question's identifiers (see identifiers)
+	stems   map[string]string
 	weights *RankWeights
 	ix      *retrieval.Index
 }
 
 func newScorer(ix *retrieval.Index, q query, question string, w *RankWeights) *scorer {
-	s := &scorer{q: q, idf: make([]float64, len(q.terms)), own: map[string]bool{}, weights: w, ix: ix}
+	s := &scorer{q: q, idf: make([]float64, len(q.terms)), own: map[string]bool{}, weights: w, ix: ix, stems: map[string]string{}}
 	for i, t := range q.terms {
 		s.idf[i], _ = ix.IDF(t.term)
 		s.total += s.idf[i]
@@ -154,7 +155,11 @@ func (s *scorer) matchText(text string) (match []float64, positions [][2]int) {
 		if retrieval.IsStopWord(tok.Text) {
 			continue
 		}
-		stem := retrieval.Stem(tok.Text)
+		stem, ok := s.stems[tok.Text]
+		if !ok {
+			stem = s.ix.Stem(tok.Text)
+			s.stems[tok.Text] = stem
+		}
 		for i := range s.q.terms {
 			if m := s.termMatch(i, stem); m > 0 {
 				match[i] = max(match[i], m)
@@ -300,7 +305,34 @@ func (s *scorer) rescore(hits []retrieval.Hit) []candidate {
 		// The title and heading count for the passage, and half for each
 		// unit under them (a sentence inherits what its heading names).
 		head, _ := s.matchText(h.Passage.Title + " . " + h.Passage.Section)
-		body, _ := s.matchText(h.Passage.Text)
+		texts := corpus.Units(h.Passage.Text)
+		body := make([]float64, len(head))
+		for pos, text := range texts {
+			m, positions := s.matchText(text)
+			for i := range m {
+				body[i] = max(body[i], m[i])
+				m[i] = max(m[i], head[i]/2)
+			}
+			u := unit{text: text, cand: ci, pos: pos, match: m, cover: s.coverage(m), prox: proximity(positions, len(s.q.terms))}
+			if u.cover > 0 {
+				// Units matching nothing are never best; a neighbour's
+				// kind of answer is looked at when the answer is chosen.
+				u.typed = s.typed(text)
+				u.defines = s.q.subject != "" && defines(text, s.q.subject)
+			}
+			u.score = unitScore(u)
+			c.units = append(c.units, u)
+			if c.best < 0 || u.score > c.units[c.best].score {
+				c.best = len(c.units) - 1
+			}
+		}
+		if len(texts) == 0 || corpus.IsTable(h.Passage.Text) {
+			// Code, and a table's header row, are matched as a whole.
+			m, _ := s.matchText(h.Passage.Text)
+			for i := range body {
+				body[i] = max(body[i], m[i])
+			}
+		}
 		whole := make([]float64, len(head))
 		for i := range whole {
 			whole[i] = max(head[i], body[i])
@@ -314,20 +346,6 @@ func (s *scorer) rescore(hits []retrieval.Hit) []candidate {
 			docCover[h.Passage.DocID] = dc
 		}
 		f[fDoc] = dc
-		for pos, text := range corpus.Units(h.Passage.Text) {
-			m, positions := s.matchText(text)
-			for i := range m {
-				m[i] = max(m[i], head[i]/2)
-			}
-			u := unit{text: text, cand: ci, pos: pos, match: m, cover: s.coverage(m), prox: proximity(positions, len(s.q.terms))}
-			u.typed = s.typed(text)
-			u.defines = s.q.subject != "" && defines(text, s.q.subject)
-			u.score = unitScore(u)
-			c.units = append(c.units, u)
-			if c.best < 0 || u.score > c.units[c.best].score {
-				c.best = len(c.units) - 1
-			}
-		}
 		if c.best >= 0 {
 			b := c.units[c.best]
 			f[fUnit], f[fProx] = b.cover, b.cover*b.prox

@@ -85,7 +85,7 @@ func (s *Service) templateAnswer(ctx context.Context, ix *retrieval.Index, q str
 		a.Confidence, a.Signals = conf, sig
 		return a, nil, err
 	}
-	sents := pickUnits(cands, sc.q.typ != anyType || sc.q.subject != "")
+	sents := sc.pickUnits(cands)
 	// Cite passages in order of the sentences that use them, then related
 	// passages (by question score) that BM25 also ranks close to the top.
 	var used []int
@@ -121,8 +121,19 @@ func (s *Service) templateAnswer(ctx context.Context, ix *retrieval.Index, q str
 		return sents[i].pos < sents[j].pos
 	})
 	data := prompts.AnswerData{Question: q}
+	length := 0
 	for _, st := range sents {
-		data.Sentences = append(data.Sentences, prompts.Sentence{Text: st.text, N: idx[st.cand] + 1, Code: s.codeAfter(ix, cands[st.cand], st)})
+		length += utf8.RuneCountInString(st.text)
+	}
+	for _, st := range sents {
+		// A code block counts towards the answer's length bound.
+		code := s.codeAfter(ix, cands[st.cand], st)
+		if n := utf8.RuneCountInString(code); length+n > maxAnswerRunes {
+			code = ""
+		} else {
+			length += n
+		}
+		data.Sentences = append(data.Sentences, prompts.Sentence{Text: st.text, N: idx[st.cand] + 1, Code: code})
 	}
 	text, err := s.prompts.Render(prompts.Answer, data)
 	// The LLM sees the passages in rank order.
@@ -135,13 +146,13 @@ func (s *Service) templateAnswer(ctx context.Context, ix *retrieval.Index, q str
 
 // codeAfter is the code block a sentence introduces: the passage after
 // the sentence's own when the sentence ends its passage with a colon ("Run
-// it with:") and that passage is code, cut to the answer's length bound.
+// it with:") and that passage is code.
 func (s *Service) codeAfter(ix *retrieval.Index, c candidate, u unit) string {
 	if u.pos != len(c.units)-1 || !strings.HasSuffix(strings.TrimSpace(u.text), ":") {
 		return ""
 	}
 	next, ok := ix.Neighbour(c.hit.Passage.ID, 1)
-	if !ok || !next.IsCode() || utf8.RuneCountInString(next.Text) > maxAnswerRunes {
+	if !ok || !next.IsCode() {
 		return ""
 	}
 	return next.Text
@@ -239,7 +250,8 @@ var anaphorRe = regexp.MustCompile(`^(It|Its|He|His|She|Her|They|Their|Them|This
 // number, a name, a date) that it lacks and its neighbour has; then units
 // of the candidates that add question terms not yet covered and score at
 // least half as well, up to three sentences and 700 characters.
-func pickUnits(cands []candidate, typedQuestion bool) []unit {
+func (s *scorer) pickUnits(cands []candidate) []unit {
+	typedQuestion := s.q.typ != anyType || s.q.subject != ""
 	var all []unit
 	for ci, c := range cands {
 		if ci >= 5 {
@@ -288,7 +300,12 @@ func pickUnits(cands []candidate, typedQuestion bool) []unit {
 	}
 	if typedQuestion && !first.typed {
 		for _, n := range []int{first.pos + 1, first.pos - 1} {
-			if n >= 0 && n < len(top.units) && top.units[n].typed && take(top.units[n]) {
+			if n < 0 || n >= len(top.units) {
+				continue
+			}
+			nb := top.units[n]
+			nb.typed = s.typed(nb.text) || s.q.subject != "" && defines(nb.text, s.q.subject)
+			if nb.typed && take(nb) {
 				break
 			}
 		}

@@ -105,6 +105,9 @@ func isList(text string) bool {
 	return true
 }
 
+// IsTable reports whether a passage's text is a table (see Units).
+func IsTable(text string) bool { return !isCode(text) && !isList(text) && isTable(text) }
+
 // isTable reports whether text has at least two lines and every line holds a
 // cell separator.
 func isTable(text string) bool {

@@ -61,6 +61,10 @@ func (ix *Index) Search(query string, k int, opt Options) []Hit {
 // ParseQuery is the package ParseQuery with stems cached in the index.
 func (ix *Index) ParseQuery(q string) []QueryTerm { return parseQuery(q, ix.stem) }
 
+// Stem is the package Stem, remembered by the index (for callers that
+// stem the same words over and over, such as rescoring passages).
+func (ix *Index) Stem(w string) string { return ix.stem(w) }
+
 // stem stems a folded word, remembering up to 1<<17 words.
 func (ix *Index) stem(w string) string {
 	if s, ok := ix.stems.Load(w); ok {
