@@ -103,11 +103,14 @@ type scorer struct {
 	total float64
 	// own are the question's own words (folded), so an answer type is not
 	// satisfied by a word the question already has.
-	own     map[string]bool
-	idents  []string // the question's identifiers (see identifiers)
-	stems   map[string]string
-	weights *RankWeights
-	ix      *retrieval.Index
+	own    map[string]bool
+	idents []string // the question's identifiers (see identifiers)
+	stems  map[string]string
+	// prefixes are the first prefixLen bytes of every term a word may
+	// match (see mayMatch).
+	prefixes map[string]bool
+	weights  *RankWeights
+	ix       *retrieval.Index
 }
 
 func newScorer(ix *retrieval.Index, q query, question string, w *RankWeights) *scorer {
@@ -120,6 +123,12 @@ func newScorer(ix *retrieval.Index, q query, question string, w *RankWeights) *s
 		s.own[t.Text] = true
 	}
 	s.idents = identifiers(question)
+	s.prefixes = map[string]bool{}
+	for _, t := range q.terms {
+		for _, term := range append(append([]string{t.term}, t.spellings...), t.derived...) {
+			s.prefixes[term[:min(len(term), prefixLen)]] = true
+		}
+	}
 	return s
 }
 
@@ -152,7 +161,7 @@ func (s *scorer) termMatch(i int, stem string) float64 {
 func (s *scorer) matchText(text string) (match []float64, positions [][2]int) {
 	match = make([]float64, len(s.q.terms))
 	for p, tok := range retrieval.Tokenize(text) {
-		if retrieval.IsStopWord(tok.Text) {
+		if !s.mayMatch(tok.Text) || retrieval.IsStopWord(tok.Text) {
 			continue
 		}
 		stem, ok := s.stems[tok.Text]
@@ -168,6 +177,19 @@ func (s *scorer) matchText(text string) (match []float64, positions [][2]int) {
 		}
 	}
 	return match, positions
+}
+
+// prefixLen is how many leading bytes of a word mayMatch compares.
+const prefixLen = 2
+
+// mayMatch reports whether a folded word could stem to one of the
+// question's terms: Porter2 changes only endings, so a word keeps its
+// stem's first letters. It saves stemming the words that cannot match.
+func (s *scorer) mayMatch(w string) bool {
+	if len(w) < prefixLen {
+		return s.prefixes[w]
+	}
+	return s.prefixes[w[:prefixLen]]
 }
 
 // coverage is the IDF-weighted share of the question terms matched.
