@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/footnote-bot/footnote/answer"
@@ -112,12 +113,23 @@ func cmdQA(ctx context.Context, e env, args []string) error {
 	questions := fs.String("questions", "", "JSON-lines question set ({question, gold, answers} or {question, abstain: true})")
 	asJSON := fs.Bool("json", false, "print the report as JSON, every question's result included")
 	sweep := fs.Bool("sweep", false, "print the trade-off between false abstentions and out-of-corpus abstentions over the abstention threshold")
+	without := fs.String("without", "", "switch techniques off to measure what each adds, comma-separated: "+strings.Join(answer.Techniques, ", "))
 	cfg, pos, err := setup(e, fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) > 0 || *questions == "" {
 		return usagef("qa: usage: footnote qa [--corpus PATH]... --questions FILE [--sweep] [--json]")
+	}
+	var off []string
+	for _, t := range strings.Split(*without, ",") {
+		if t = strings.TrimSpace(t); t == "" {
+			continue
+		}
+		if !slices.Contains(answer.Techniques, t) {
+			return usagef("qa: --without %q: not one of %s", t, strings.Join(answer.Techniques, ", "))
+		}
+		off = append(off, t)
 	}
 	items, err := answer.ReadQA(*questions)
 	if err != nil {
@@ -127,7 +139,10 @@ func cmdQA(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	svc, err := buildService(ctx, cfg, retrieval.NewLive(ix), e, nil, func(o *answer.Options) { o.NoAbstain = *sweep })
+	svc, err := buildService(ctx, cfg, retrieval.NewLive(ix), e, nil, func(o *answer.Options) {
+		o.NoAbstain = *sweep
+		o.Without = off
+	})
 	if err != nil {
 		return err
 	}

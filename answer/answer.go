@@ -115,6 +115,9 @@ type Options struct {
 	// DecisionWeights are the abstention model's coefficients (see
 	// Decide); zero means DefaultDecisionWeights.
 	DecisionWeights DecisionWeights
+	// Without switches techniques off (see Techniques), to measure what
+	// each adds; unknown names are ignored.
+	Without []string
 	// NoAbstain answers every question that matches any passage, whatever
 	// its confidence (for footnote qa --sweep and calibration).
 	NoAbstain bool
@@ -144,6 +147,7 @@ type Service struct {
 	index   func() *retrieval.Index
 	prompts *prompts.Set
 	opt     Options
+	off     techniques
 	log     *slog.Logger
 }
 
@@ -172,7 +176,11 @@ func New(index func() *retrieval.Index, p *prompts.Set, opt Options) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{index: index, prompts: p, opt: opt, log: log}
+	off := techniques{}
+	for _, t := range opt.Without {
+		off[t] = true
+	}
+	return &Service{index: index, prompts: p, opt: opt, off: off, log: log}
 }
 
 // zeroWidth are invisible characters that would split or hide words.

@@ -113,3 +113,14 @@ func (w DecisionWeights) Decide(sig Signals) float64 {
 	}
 	return 1 / (1 + math.Exp(-z))
 }
+
+// decide is the service's confidence for the signals: the fitted model,
+// or, with the decision switched off (Options.Without), the share of the
+// question's IDF mass the best passage covers, scaled so that the old rule
+// (abstain below a third) falls at the threshold.
+func (s *Service) decide(sig Signals) float64 {
+	if s.off[TechDecision] {
+		return min(1, sig.Cover*3*s.opt.MinConfidence)
+	}
+	return s.opt.DecisionWeights.Decide(sig)
+}

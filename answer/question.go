@@ -114,7 +114,11 @@ var questionWords = map[string]bool{
 	// Framing verbs: "Which companies are described as …", "What is mentioned about …".
 	"described": true, "mentioned": true, "discuss": true, "discussed": true,
 	"stated": true, "noted": true, "listed": true,
-	// Chat fillers: "is there something like …", "does it actually …".
+}
+
+// chatFillers are words of chat that carry no topic: "is there something
+// like …", "does it actually …".
+var chatFillers = map[string]bool{
 	"something": true, "anything": true, "stuff": true, "thing": true, "things": true, "actually": true,
 	"really": true, "basically": true, "like": true, "ok": true, "okay": true, "hey": true, "hi": true,
 	"hello": true, "thanks": true, "thank": true, "guys": true, "kinda": true, "sorta": true, "gonna": true,
@@ -125,6 +129,23 @@ var questionWords = map[string]bool{
 // theArticle is how questions refer to the text itself ("what does the
 // article say"); it is not what they are about.
 var theArticle = regexp.MustCompile(`(?i)\b(the|this|that)\s+(article|text|guide|piece|post|document|page)\b`)
+
+// Techniques name the steps of answering that Options.Without (footnote
+// qa --without) switches off, to measure what each adds.
+const (
+	TechChat     = "chat"     // chat abbreviations, fillers, misspelt function words
+	TechSpelling = "spelling" // corrections and British/American spellings
+	TechVariants = "variants" // derivational variants
+	TechTypes    = "types"    // answer types and definition questions
+	TechRescore  = "rescore"  // rescoring the pool (off: BM25 order)
+	TechDecision = "decision" // the fitted decision (off: abstain below a third of the IDF mass)
+)
+
+// Techniques lists them in the order they were built.
+var Techniques = []string{TechChat, TechSpelling, TechVariants, TechTypes, TechRescore, TechDecision}
+
+// techniques is a set of switched-off techniques.
+type techniques map[string]bool
 
 // questionTerm is a content term of a question.
 type questionTerm struct {
@@ -161,12 +182,18 @@ var (
 )
 
 // analyse reads a question against an index.
-func analyse(ix *retrieval.Index, question string) query {
-	asked := normalizeWords(ix, strings.ReplaceAll(question, "’", "'"))
+func analyse(ix *retrieval.Index, question string, off techniques) query {
+	asked := strings.ReplaceAll(question, "’", "'")
+	if !off[TechChat] {
+		asked = normalizeWords(ix, asked)
+	}
 	q := strings.ToLower(asked)
 	var out query
 	drop := map[string]bool{}
 	for _, at := range answerTypes {
+		if off[TechTypes] {
+			break
+		}
 		if at.re.MatchString(q) {
 			out.typ = at.typ
 			for _, w := range at.drop {
@@ -175,7 +202,7 @@ func analyse(ix *retrieval.Index, question string) query {
 			break
 		}
 	}
-	if m := definitionRe.FindStringSubmatch(strings.TrimSpace(q)); m != nil {
+	if m := definitionRe.FindStringSubmatch(strings.TrimSpace(q)); m != nil && !off[TechTypes] {
 		out.subject = strings.TrimSpace(m[4])
 	}
 	seen := map[string]bool{}
@@ -183,7 +210,7 @@ func analyse(ix *retrieval.Index, question string) query {
 	asked = theArticle.ReplaceAllStringFunc(asked, func(m string) string { return strings.Repeat(" ", len(m)) })
 	for i, t := range retrieval.Tokenize(asked) {
 		w := t.Text
-		if questionWords[w] || drop[w] || retrieval.IsStopWord(w) {
+		if questionWords[w] || chatFillers[w] && !off[TechChat] || drop[w] || retrieval.IsStopWord(w) {
 			continue
 		}
 		qt := questionTerm{word: w, term: retrieval.Stem(w)}
@@ -195,18 +222,16 @@ func analyse(ix *retrieval.Index, question string) query {
 		seen[qt.term] = true
 		if ix != nil {
 			_, qt.known = ix.IDF(qt.term)
-			if !qt.known {
+			if !qt.known && !off[TechSpelling] {
 				if c, ok := ix.Correct(w); ok {
 					qt.term, qt.fixed, qt.known = c.Term, true, true
 				}
 			}
-			if qt.known {
-				if !qt.fixed {
-					qt.spellings = ix.Spellings(w)
-				}
+			if qt.known && !qt.fixed && !off[TechSpelling] {
+				qt.spellings = ix.Spellings(w)
+			}
+			if !off[TechVariants] {
 				qt.derived = ix.Derived(qt.term)
-			} else if d := ix.Derived(qt.term); len(d) > 0 {
-				qt.derived = d
 			}
 		}
 		out.terms = append(out.terms, qt)

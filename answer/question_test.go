@@ -55,7 +55,7 @@ func TestAnalyse(t *testing.T) {
 		{"What is the capital of Australia?", anyType, "capital? australia?", "capital of australia"},
 	}
 	for _, tt := range tests {
-		q := analyse(ix, tt.q)
+		q := analyse(ix, tt.q, nil)
 		if q.typ != tt.typ || q.describe() != tt.terms || q.subject != tt.subject {
 			t.Errorf("analyse(%q) = type %v, terms %q, subject %q; want %v, %q, %q", tt.q, q.typ, q.describe(), q.subject, tt.typ, tt.terms, tt.subject)
 		}
@@ -84,7 +84,7 @@ func TestNormalizeWordsLeavesIndexTermsAlone(t *testing.T) {
 func TestRetrievalTermsWeights(t *testing.T) {
 	ix := index(t, "Data retention and histogram growth.")
 	var parts []string
-	for _, qt := range analyse(ix, "histgram grow retain").retrievalTerms() {
+	for _, qt := range analyse(ix, "histgram grow retain", nil).retrievalTerms() {
 		parts = append(parts, fmt.Sprintf("%s=%g", qt.Term, qt.Weight))
 	}
 	want := "histogram=0.8 grow=1 retain=1 growth=0.5 retent=0.5"

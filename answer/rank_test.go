@@ -50,7 +50,7 @@ func TestTyped(t *testing.T) {
 		{"Which intent do mentions need?", "Mentions need the Message Content intent.", true},
 	}
 	for _, tt := range tests {
-		q := analyse(ix, tt.question)
+		q := analyse(ix, tt.question, nil)
 		s := newScorer(ix, q, tt.question, &DefaultRankWeights)
 		if got := s.typed(tt.sentence); got != tt.want {
 			t.Errorf("%q / %q: typed = %v, want %v", tt.question, tt.sentence, got, tt.want)

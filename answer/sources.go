@@ -18,8 +18,7 @@ func (s *Service) Sources(ctx context.Context, claim string) (Answer, error) {
 	ix := s.index()
 	sc, cands := s.rank(ctx, ix, q, Request{Question: q})
 	sig := sc.signals(cands)
-	a := Answer{Question: q, Backend: BackendTemplate, Citations: []Citation{}, Signals: sig,
-		Confidence: s.opt.DecisionWeights.Decide(sig)}
+	a := Answer{Question: q, Backend: BackendTemplate, Citations: []Citation{}, Signals: sig, Confidence: s.decide(sig)}
 	a.Abstained = len(cands) == 0 || a.Confidence < s.opt.MinConfidence
 	for i, c := range cands {
 		if i == maxSources {

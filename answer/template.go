@@ -79,7 +79,7 @@ func (s *Service) templateAnswer(ctx context.Context, ix *retrieval.Index, q str
 	}
 	sc, cands := s.rank(ctx, ix, q, req)
 	sig := sc.signals(cands)
-	conf := s.opt.DecisionWeights.Decide(sig)
+	conf := s.decide(sig)
 	if len(cands) == 0 || (!s.opt.NoAbstain && conf < s.opt.MinConfidence) {
 		a, err := s.abstain(ix, q)
 		a.Confidence, a.Signals = conf, sig
@@ -161,7 +161,7 @@ func (s *Service) codeAfter(ix *retrieval.Index, c candidate, u unit) string {
 // rank analyses a question, searches for a pool of passages and rescores
 // them for it, best first.
 func (s *Service) rank(ctx context.Context, ix *retrieval.Index, q string, req Request) (*scorer, []candidate) {
-	qa := analyse(ix, q)
+	qa := analyse(ix, q, s.off)
 	terms := qa.retrievalTerms()
 	if s.log.Enabled(ctx, slog.LevelDebug) {
 		s.log.Debug("question analysed", "type", qa.typ.String(), "terms", qa.describe())
@@ -172,7 +172,7 @@ func (s *Service) rank(ctx context.Context, ix *retrieval.Index, q string, req R
 		for _, t := range terms {
 			have[t.Term] = true
 		}
-		for _, t := range analyse(ix, req.Context).retrievalTerms() {
+		for _, t := range analyse(ix, req.Context, s.off).retrievalTerms() {
 			if !have[t.Term] {
 				terms = append(terms, retrieval.QueryTerm{Term: t.Term, Weight: 0.5 * t.Weight})
 			}
@@ -192,7 +192,11 @@ func (s *Service) rank(ctx context.Context, ix *retrieval.Index, q string, req R
 	// Rescoring and the decision look at the question's own terms: an
 	// earlier question steers ranking but cannot make an unrelated question
 	// answerable.
-	sc := newScorer(ix, qa, q, &s.opt.RankWeights)
+	w := &s.opt.RankWeights
+	if s.off[TechRescore] {
+		w = &RankWeights{1}
+	}
+	sc := newScorer(ix, qa, q, w)
 	return sc, sc.rescore(hits)
 }
 
@@ -354,7 +358,7 @@ func (s *Service) metaAnswer(ix *retrieval.Index, q, folded string, req Request)
 	}
 	// The rest of the question names the article (or the sections).
 	var rest []retrieval.QueryTerm
-	for _, t := range analyse(ix, q).retrievalTerms() {
+	for _, t := range analyse(ix, q, s.off).retrievalTerms() {
 		if !metaWords[t.Term] && !metaWords[strings.TrimSuffix(t.Term, "s")] {
 			rest = append(rest, t)
 		}
