@@ -21,6 +21,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
+	"github.com/footnote-bot/footnote/answer"
 	"github.com/footnote-bot/footnote/config"
 	"github.com/footnote-bot/footnote/corpus"
 	"github.com/footnote-bot/footnote/guide"
@@ -325,12 +326,13 @@ func cmdEval(ctx context.Context, e env, args []string) error {
 	queries := fs.String("queries", "", "BEIR queries.jsonl or TSV")
 	qrelsPath := fs.String("qrels", "", "qrels TSV")
 	asJSON := fs.Bool("json", false, "print JSON")
+	rescore := fs.Bool("rescore", false, "rerank the top 100 passages as questions are (coverage, proximity, answer type), documents by their best passage")
 	cfg, pos, err := setup(e, fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) > 0 || *queries == "" || *qrelsPath == "" {
-		return usagef("eval: usage: footnote eval --corpus PATH --queries FILE --qrels FILE")
+		return usagef("eval: usage: footnote eval --corpus PATH --queries FILE --qrels FILE [--rescore]")
 	}
 	qs, err := ireval.ReadQueries(*queries)
 	if err != nil {
@@ -374,6 +376,35 @@ func cmdEval(ctx context.Context, e env, args []string) error {
 				docs = append(docs, h.DocID)
 			}
 			return docs, nil
+		}
+		if *rescore {
+			svc, err := buildService(ctx, cfg, retrieval.NewLive(ix), e, nil, func(o *answer.Options) { o.Pool = 100 })
+			if err != nil {
+				return err
+			}
+			bm25 := rank
+			rank = func(q string) ([]string, error) {
+				cands, err := svc.Explain(ctx, q)
+				if err != nil {
+					return nil, err
+				}
+				var docs []string
+				seen := map[string]bool{}
+				for _, c := range cands {
+					if d := c.DocID; !seen[d] {
+						seen[d] = true
+						docs = append(docs, d)
+					}
+				}
+				rest, err := bm25(q)
+				for _, d := range rest {
+					if !seen[d] && len(docs) < 100 {
+						seen[d] = true
+						docs = append(docs, d)
+					}
+				}
+				return docs, err
+			}
 		}
 	}
 	run := map[string][]string{}

@@ -118,6 +118,8 @@ type Options struct {
 	// Without switches techniques off (see Techniques), to measure what
 	// each adds; unknown names are ignored.
 	Without []string
+	// Pool is how many passages BM25 hands to rescoring (default 30).
+	Pool int
 	// NoAbstain answers every question that matches any passage, whatever
 	// its confidence (for footnote qa --sweep and calibration).
 	NoAbstain bool
@@ -156,6 +158,9 @@ type Service struct {
 func New(index func() *retrieval.Index, p *prompts.Set, opt Options) *Service {
 	if opt.TopK <= 0 {
 		opt.TopK = 5
+	}
+	if opt.Pool <= 0 {
+		opt.Pool = poolSize
 	}
 	if opt.RankWeights == (RankWeights{}) {
 		opt.RankWeights = DefaultRankWeights

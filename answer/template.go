@@ -179,7 +179,7 @@ func (s *Service) rank(ctx context.Context, ix *retrieval.Index, q string, req R
 		}
 	}
 	searchStart := time.Now()
-	pool := max(poolSize, 2*s.opt.TopK)
+	pool := max(s.opt.Pool, 2*s.opt.TopK)
 	if qa.subject != "" {
 		// "What is X?" may name X in many passages and define it in one:
 		// BM25 alone cannot tell which, so look further.
@@ -204,6 +204,7 @@ func (s *Service) rank(ctx context.Context, ix *retrieval.Index, q string, req R
 // (FeatureNames), for calibration and debugging.
 type Candidate struct {
 	PassageID string
+	DocID     string
 	Text      string // as cited (Passage.Quote)
 	Features  [numFeatures]float64
 	Score     float64
@@ -219,7 +220,7 @@ func (s *Service) Explain(ctx context.Context, question string) ([]Candidate, er
 	_, cands := s.rank(ctx, s.index(), q, Request{Question: q})
 	out := make([]Candidate, len(cands))
 	for i, c := range cands {
-		out[i] = Candidate{PassageID: c.hit.Passage.ID, Text: c.hit.Passage.Quote(), Features: c.features, Score: c.score}
+		out[i] = Candidate{PassageID: c.hit.Passage.ID, DocID: c.hit.Passage.DocID, Text: c.hit.Passage.Quote(), Features: c.features, Score: c.score}
 	}
 	return out, nil
 }
