@@ -82,7 +82,7 @@ func TestIndexThenAskAndCorruptIndex(t *testing.T) {
 	dir := t.TempDir()
 	idx := filepath.Join(dir, "g.idx")
 	out, _, err := runCLI(t, nil, "index", "--corpus", "guide/articles", "--out", idx)
-	if err != nil || !strings.Contains(out, "4 documents") {
+	if err != nil || !strings.Contains(out, "6 documents") {
 		t.Fatalf("index: %v\n%s", err, out)
 	}
 	out, _, err = runCLI(t, nil, "ask", "--index", idx, "How do I reload the articles?")

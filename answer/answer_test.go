@@ -265,3 +265,29 @@ func FuzzCheckCitations(f *testing.F) {
 		}
 	})
 }
+
+// TestGuideQuestions: the built-in guide answers at least 95% of what a
+// newcomer asks (guide/testdata/questions.jsonl: casual, misspelt,
+// paraphrased), citing the passage that holds the answer first, and says
+// so when the guide does not answer.
+func TestGuideQuestions(t *testing.T) {
+	items, err := ReadQA("../guide/testdata/questions.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(items) < 30 {
+		t.Fatalf("%d guide questions, want at least 30", len(items))
+	}
+	r, err := EvaluateQA(context.Background(), service(t, guideDocs(t), Options{}), items)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Log(r)
+	right := r.GoldAt1 + r.Abstained
+	if total := r.Answerable + r.OutOfCorpus; float64(right) < 0.95*float64(total) {
+		t.Errorf("%d of %d guide questions right, want at least 95%%", right, total)
+		for _, f := range r.Failures {
+			t.Log(f)
+		}
+	}
+}

@@ -3,11 +3,11 @@
 package answer
 
 // DefaultRankWeights weigh the ranking features (FeatureNames).
-var DefaultRankWeights = RankWeights{1, 0.489, 0.544, 0.374, 0.294, 0.437, 0.24, 0.266, 0.015}
+var DefaultRankWeights = RankWeights{1, 0.499, 0.479, 0.356, 0.355, 0.994, 0.216, 0.576, -0.028}
 
 // DefaultDecisionWeights are the abstention model's coefficients
 // (SignalNames, then the intercept).
-var DefaultDecisionWeights = DecisionWeights{3.008, 2.785, -1.068, -1.334, 0.277, 1.285, 0.037, 0.814, 1.536, -3.014}
+var DefaultDecisionWeights = DecisionWeights{5.365, 4.048, -2.119, -1.181, -0.008, 1.992, 0.17, 0.183, 1.649, -5.278}
 
 // DefaultMinConfidence is the confidence below which footnote abstains.
-const DefaultMinConfidence = 0.39
+const DefaultMinConfidence = 0.23

@@ -350,7 +350,7 @@ func TestAskAnswersWithCitationsAndButtons(t *testing.T) {
 	}
 	fields := es[0]["fields"].([]any)
 	src := fields[0].(map[string]any)
-	if src["name"] != "Sources" || !strings.Contains(src["value"].(string), "`[1]` [Running the footnote bot › Admin commands, ¶4](https://") {
+	if src["name"] != "Sources" || !strings.Contains(src["value"].(string), "`[1]` [Running the footnote bot › Updating and reloading the articles, ¶9](https://") {
 		t.Errorf("sources field = %v", src)
 	}
 	ids := customIDs(d)
@@ -413,7 +413,7 @@ func TestShowQuotesAndVotes(t *testing.T) {
 	}
 	es := embeds(d)
 	if len(es) == 0 || !strings.HasPrefix(es[0]["title"].(string), "[1] Running the footnote bot") ||
-		!strings.Contains(es[0]["description"].(string), "> Members with the Manage Server permission") {
+		!strings.Contains(es[0]["description"].(string), "> You do not have to restart footnote") {
 		t.Errorf("quotes = %v", es)
 	}
 	assertNoPings(t, d)
@@ -448,7 +448,7 @@ func TestLookupCiteSourcesHelp(t *testing.T) {
 	}
 	id, tok = h.interaction("interaction_ask.json", func(m map[string]any) {
 		m["data"] = map[string]any{"id": "1", "name": "cite", "type": 1, "options": []any{
-			map[string]any{"name": "passage", "type": 3, "value": "running-the-bot#4"}}}
+			map[string]any{"name": "passage", "type": 3, "value": "running-the-bot#7"}}}
 	})
 	e = embeds(data(h.callback(id, tok)))[0]
 	if e["title"] != "Running the footnote bot" || !strings.Contains(e["description"].(string), "> Members with the Manage Server") {
@@ -458,7 +458,7 @@ func TestLookupCiteSourcesHelp(t *testing.T) {
 		m["data"] = map[string]any{"id": "1", "name": "sources", "type": 1}
 	})
 	e = embeds(data(h.callback(id, tok)))[0]
-	if e["title"] != "Articles (4)" || !strings.Contains(e["description"].(string), "**Getting started with footnote**") {
+	if e["title"] != "Articles (6)" || !strings.Contains(e["description"].(string), "**Getting started with the footnote bot**") {
 		t.Errorf("sources = %v", e)
 	}
 	id, tok = h.interaction("interaction_ask.json", func(m map[string]any) {

@@ -20,7 +20,9 @@
 //  2. Decision. With the fitted ranking, every question is answered
 //     without abstaining and its signals recorded; the label is whether
 //     the articles answer it. Answerable and out-of-corpus questions weigh
-//     the same in total within each set, and sets weigh the same.
+//     the same in total within each set, and a set weighs by its size
+//     (the seed set's two out-of-corpus questions would otherwise weigh
+//     as much as the Wikipedia set's 150).
 //
 // The threshold is then the highest confidence at which no dev set of 50
 // or more answerable questions abstains on more than -max-false of them.
@@ -63,7 +65,7 @@ func run(args []string, out io.Writer) error {
 	shared := fs.String("shared", "../shared", "the shared material (eval/ and corpus/)")
 	write := fs.String("write", "", "rewrite this weights file (answer/weights.go) with the fitted constants")
 	maxFalse := fs.Float64("max-false", 0.03, "largest share of a dev set's answerable questions the threshold may abstain on")
-	ridge := fs.Float64("ridge", 0.01, "ridge penalty of both fits")
+	ridge := fs.Float64("ridge", 0.001, "ridge penalty of both fits")
 	var checks multi
 	fs.Var(&checks, "check", "a held-back set to report, not fit (folder with articles/ and questions.jsonl); repeatable")
 	if err := fs.Parse(args); err != nil {
@@ -181,14 +183,24 @@ func run(args []string, out io.Writer) error {
 		for _, res := range r.Results {
 			v := res.Signals.Vector()
 			dx = append(dx, append(v[:], 1))
+			// A set weighs by its size, and within it the answerable and
+			// out-of-corpus questions weigh the same in total.
+			n := float64(pos + neg)
 			if res.WantAbstain {
 				dy = append(dy, 0)
-				dw = append(dw, 0.5/float64(neg))
+				dw = append(dw, 0.5*n/float64(neg))
 			} else {
 				dy = append(dy, 1)
-				dw = append(dw, 0.5/float64(pos))
+				dw = append(dw, 0.5*n/float64(pos))
 			}
 		}
+	}
+	total := 0.0
+	for _, w := range dw {
+		total += w
+	}
+	for i := range dw {
+		dw[i] /= total
 	}
 	fw := logistic(dx, dy, dw, *ridge, true)
 	var dec answer.DecisionWeights
