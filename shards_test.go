@@ -58,7 +58,7 @@ func TestFakeDiscordProcess(t *testing.T) {
 				(strings.Contains(c.Path, "/webhooks/") && strings.Contains(c.Path, "tok-"+q.ID))
 		})
 		if !ok {
-			http.Error(w, "no reply", 504)
+			http.Error(w, "no reply", http.StatusGatewayTimeout)
 			return
 		}
 		w.Write(c.Body)

@@ -282,7 +282,7 @@ func (b *Bot) Run(ctx context.Context) error {
 func classifyOpenError(err error) error {
 	var ce interface{ Error() string }
 	if errors.As(err, &ce) && strings.Contains(err.Error(), "4004") {
-		return fmt.Errorf("Discord rejected the token (4004 authentication failed): check DISCORD_TOKEN: %w", err)
+		return fmt.Errorf("the token was rejected by Discord (4004 authentication failed): check DISCORD_TOKEN: %w", err)
 	}
 	return err
 }

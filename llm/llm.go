@@ -62,7 +62,9 @@ func (c *Client) Complete(ctx context.Context, system, user string, onDelta func
 			{Role: openai.ChatMessageRoleSystem, Content: system},
 			{Role: openai.ChatMessageRoleUser, Content: user},
 		},
-		MaxTokens:   c.maxTok,
+		// max_tokens, not max_completion_tokens: the OpenAI-compatible
+		// servers footnote is used with (Ollama, vLLM, llama.cpp) read it.
+		MaxTokens:   c.maxTok, //lint:ignore SA1019 see above
 		Temperature: c.temp,
 	}
 	if onDelta == nil {

@@ -499,22 +499,6 @@ func solve(a [][]float64, b []float64) []float64 {
 	return x
 }
 
-func diff(a, b []float64) []float64 {
-	out := make([]float64, len(a))
-	for i := range a {
-		out[i] = a[i] - b[i]
-	}
-	return out
-}
-
-func ones(n int) []float64 {
-	out := make([]float64, n)
-	for i := range out {
-		out[i] = 1
-	}
-	return out
-}
-
 func round(x float64) float64 { return math.Round(x*1000) / 1000 }
 
 func fmtVec(v []float64) string {
