@@ -170,8 +170,9 @@ type query struct {
 	typ   answerType
 	terms []questionTerm
 	// subject is what a definition question ("What is X?") asks about,
-	// folded; empty otherwise.
-	subject string
+	// folded; empty otherwise. subjectTerms are its terms, as matched.
+	subject      string
+	subjectTerms []string
 }
 
 // Weights of the terms a question adds to its own: a spelling correction
@@ -202,8 +203,10 @@ func analyse(ix *retrieval.Index, question string, off techniques) query {
 			break
 		}
 	}
-	if m := definitionRe.FindStringSubmatch(strings.TrimSpace(q)); m != nil && !off[TechTypes] {
-		out.subject = strings.TrimSpace(m[4])
+	subjectAt := -1
+	if m := definitionRe.FindStringSubmatchIndex(q); m != nil && !off[TechTypes] {
+		out.subject = strings.TrimSpace(q[m[8]:m[9]])
+		subjectAt = m[8]
 	}
 	seen := map[string]bool{}
 	// References to the text itself are blanked, keeping offsets.
@@ -235,6 +238,9 @@ func analyse(ix *retrieval.Index, question string, off techniques) query {
 			}
 		}
 		out.terms = append(out.terms, qt)
+		if subjectAt >= 0 && t.Start >= subjectAt {
+			out.subjectTerms = append(out.subjectTerms, qt.term)
+		}
 	}
 	return out
 }

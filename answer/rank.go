@@ -71,8 +71,15 @@ func unitScore(u unit) float64 {
 	if u.typed || u.defines {
 		s += 0.25
 	}
+	if len(strings.Fields(u.text)) < shortUnit {
+		// A bare name or code span ("`histogram_avg()`") is a poor answer.
+		s /= 2
+	}
 	return s
 }
+
+// shortUnit is the fewest words of a unit that reads as an answer.
+const shortUnit = 4
 
 // unit is one quotable piece of a candidate passage.
 type unit struct {
@@ -340,7 +347,7 @@ func (s *scorer) rescore(hits []retrieval.Hit) []candidate {
 				// Units matching nothing are never best; a neighbour's
 				// kind of answer is looked at when the answer is chosen.
 				u.typed = s.typed(text)
-				u.defines = s.q.subject != "" && defines(text, s.q.subject)
+				u.defines = s.defines(text)
 			}
 			u.score = unitScore(u)
 			c.units = append(c.units, u)
@@ -390,6 +397,45 @@ func (s *scorer) rescore(hits []retrieval.Hit) []candidate {
 		}
 	}
 	return cands
+}
+
+// definitionTails are what follows a subject being defined: "X is …",
+// "X, a …", "X (…)", "X means …".
+var definitionTails = []string{" is ", " are ", " was ", " were ", ", a ", ", an ", ", the ", " (", " means ", " refers to ", " stands for "}
+
+// defines reports whether a unit reads as a definition of the question's
+// subject ("What is X?"): the subject's terms, in order (stop words
+// between them allowed, spelling corrections applied), followed by "is",
+// "are", "means", ", a", "(" ….
+func (s *scorer) defines(text string) bool {
+	want := s.q.subjectTerms
+	if len(want) == 0 {
+		return false
+	}
+	toks := retrieval.Tokenize(text)
+	for start := range toks {
+		i, j := start, 0
+		for ; i < len(toks) && j < len(want); i++ {
+			w := toks[i].Text
+			if retrieval.IsStopWord(w) && j > 0 {
+				continue
+			}
+			if s.ix.Stem(w) != want[j] {
+				break
+			}
+			j++
+		}
+		if j < len(want) {
+			continue
+		}
+		rest := strings.ToLower(text[toks[i-1].End:])
+		for _, tail := range definitionTails {
+			if strings.HasPrefix(rest, tail) || strings.HasPrefix(rest, strings.TrimRight(tail, " ")+"\n") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // identRe finds identifiers in a question: command-line flags, words

@@ -110,3 +110,27 @@ func TestCut(t *testing.T) {
 		t.Error("cut changed a short text")
 	}
 }
+
+func TestDefines(t *testing.T) {
+	ix := index(t, "A histogram is a metric. The capital of France is Paris.")
+	tests := []struct {
+		question, sentence string
+		want               bool
+	}{
+		{"What is footnote?", "footnote is a Discord bot that answers questions.", true},
+		{"What is footnote?", "With footnote, members ask questions.", false},
+		{"wat is a histgram", "A histogram is a metric that counts observations in buckets.", true}, // misspelt subject
+		{"What is a histogram?", "`histogram_avg()`", false},
+		{"What is the capital of France?", "The capital of France is Paris.", true},
+		{"What is the capital of France?", "France is a country.", false},
+		{"What are mixins?", "Mixins (reusable sets of alerts) ship with dashboards.", true},
+		{"How do I run it?", "It is run with go run.", false}, // not a definition question
+	}
+	for _, tt := range tests {
+		q := analyse(ix, tt.question, nil)
+		s := newScorer(ix, q, tt.question, &DefaultRankWeights)
+		if got := s.defines(tt.sentence); got != tt.want {
+			t.Errorf("%q / %q: defines = %v, want %v (subject terms %q)", tt.question, tt.sentence, got, tt.want, q.subjectTerms)
+		}
+	}
+}

@@ -38,18 +38,7 @@ var (
 )
 
 // definitionRe matches "What is X?" and "Who are the X?".
-var definitionRe = regexp.MustCompile(`(?i)^(what|who)\s+(is|are|was|were)\s+(an?\s+|the\s+)?([^?]{1,80}?)\s*\?*$`)
-
-// defines reports whether a sentence reads as a definition of subject.
-func defines(sentence, subject string) bool {
-	s := strings.ToLower(strings.ReplaceAll(sentence, "’", "'"))
-	for _, tail := range []string{" is ", " are ", " was ", " were ", ", a ", ", an ", ", the ", " (", " means "} {
-		if strings.Contains(s, subject+tail) {
-			return true
-		}
-	}
-	return false
-}
+var definitionRe = regexp.MustCompile(`(?i)^\s*(what|who)\s+(is|are|was|were)\s+(an?\s+|the\s+)?([^?]{1,80}?)\s*\?*$`)
 
 // search ranks passages with the configured Retriever, or the index. If
 // the retriever fails, the in-process index answers (logged), so a
@@ -309,7 +298,7 @@ func (s *scorer) pickUnits(cands []candidate) []unit {
 				continue
 			}
 			nb := top.units[n]
-			nb.typed = s.typed(nb.text) || s.q.subject != "" && defines(nb.text, s.q.subject)
+			nb.typed = s.typed(nb.text) || s.defines(nb.text)
 			if nb.typed && take(nb) {
 				break
 			}

@@ -3,11 +3,11 @@
 package answer
 
 // DefaultRankWeights weigh the ranking features (FeatureNames).
-var DefaultRankWeights = RankWeights{1, 0.499, 0.479, 0.356, 0.355, 0.994, 0.216, 0.576, -0.028}
+var DefaultRankWeights = RankWeights{1, 0.498, 0.477, 0.354, 0.355, 0.994, 0.213, 0.577, -0.028}
 
 // DefaultDecisionWeights are the abstention model's coefficients
 // (SignalNames, then the intercept).
-var DefaultDecisionWeights = DecisionWeights{5.365, 4.048, -2.119, -1.181, -0.008, 1.992, 0.17, 0.183, 1.649, -5.278}
+var DefaultDecisionWeights = DecisionWeights{5.456, 3.971, -2.127, -1.167, -0.018, 1.92, 0.172, 0.173, 1.646, -5.259}
 
 // DefaultMinConfidence is the confidence below which footnote abstains.
-const DefaultMinConfidence = 0.23
+const DefaultMinConfidence = 0.22
