@@ -62,6 +62,8 @@ var chatWords = map[string]string{
 	"dont": "do not", "doesnt": "does not", "cant": "cannot", "wont": "will not", "isnt": "is not",
 	"im": "i am", "ive": "i have", "whos": "who is", "wheres": "where is", "hows": "how is",
 	"shld": "should", "cn": "can", "smth": "something", "sth": "something", "ya": "you", "yr": "your",
+	"tho": "though", "thru": "through", "ofc": "of course", "wtf": "", "omg": "", "ty": "", "np": "",
+	"nvm": "", "fyi": "", "afaik": "", "iirc": "", "imho": "", "lmk": "",
 }
 
 // functionWords are the words a misspelt function word is restored to
