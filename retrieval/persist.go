@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 )
@@ -26,10 +27,25 @@ import (
 // checksum does not match as corrupt. Files are written to a temporary file
 // in the same folder, synced and renamed over the target, so a crash leaves
 // either the old file or the new one, never half of one.
+//
+// A file is checked whole before any of it is used, because a file with a
+// good checksum can still be made by hand: every count and offset in its
+// tables must fall inside the table it points into (passage IDs, strings, text
+// blocks, terms, postings, impact values, documents); a text block must
+// decompress to exactly as many bytes as its passages end at, and no more
+// than maxBlockText, checked while decompressing; the documents must cover
+// the passages in order, one after another; passage and document IDs must
+// be distinct; and the scoring parameters and impact values must be ones
+// a build can make (finite, ascending). A file that fails is refused as
+// corrupt, saying what is wrong, so searching, quoting or rebuilding from
+// an index that was read cannot go wrong later.
 const (
 	fileMagic   = "FOOTNOTE"
 	fileVersion = 3
 	headerSize  = 8 + 4 + 8 + 32
+	// maxFileBytes bounds the index files footnote writes and reads
+	// (encoding/gob's own limit on one message on 64-bit machines).
+	maxFileBytes = 8 << 30
 )
 
 // ErrStale and ErrCorrupt classify index files that cannot be used.
@@ -57,25 +73,41 @@ type fileIndex struct {
 
 // WriteTo encodes the index in the file format.
 func (ix *Index) WriteTo(w io.Writer) (int64, error) {
-	var payload bytes.Buffer
-	fi := fileIndex{Analyzer: AnalyzerVersion, Params: ix.params, Store: ix.store, DocOf: ix.docOf,
+	data, err := ix.encode()
+	if err != nil {
+		return 0, err
+	}
+	n, err := w.Write(data)
+	return int64(n), err
+}
+
+// encode returns the index file's bytes, header and payload.
+func (ix *Index) encode() ([]byte, error) {
+	st := ix.store
+	for j := range st.BlockStart {
+		if n := st.TextEnd[st.blockLimit(j)-1]; n > maxBlockText {
+			return nil, fmt.Errorf("encode index: text block %d holds %d bytes (a passage of about that size), more than the %d an index file may", j, n, maxBlockText)
+		}
+	}
+	var buf bytes.Buffer
+	buf.Write(make([]byte, headerSize))
+	fi := fileIndex{Analyzer: AnalyzerVersion, Params: ix.params, Store: st, DocOf: ix.docOf,
 		Docs: ix.docs, TermText: ix.termText, TermEnd: ix.termEnd,
 		Start: ix.start, Post: ix.post, Post16: ix.post16, Imp: ix.imp, Lens: ix.lens, AvgLen: ix.avgLen, Table: ix.table}
-	if err := gob.NewEncoder(&payload).Encode(&fi); err != nil {
-		return 0, fmt.Errorf("encode index: %w", err)
+	if err := gob.NewEncoder(&buf).Encode(&fi); err != nil {
+		return nil, fmt.Errorf("encode index: %w", err)
 	}
-	var hdr [headerSize]byte
-	copy(hdr[:8], fileMagic)
-	binary.BigEndian.PutUint32(hdr[8:12], fileVersion)
-	binary.BigEndian.PutUint64(hdr[12:20], uint64(payload.Len()))
-	sum := sha256.Sum256(payload.Bytes())
-	copy(hdr[20:], sum[:])
-	n, err := w.Write(hdr[:])
-	if err != nil {
-		return int64(n), err
+	data := buf.Bytes()
+	if int64(len(data)) > maxFileBytes {
+		return nil, fmt.Errorf("encode index: %d bytes, more than the %d an index file may be; split the corpus", len(data), int64(maxFileBytes))
 	}
-	m, err := w.Write(payload.Bytes())
-	return int64(n + m), err
+	payload := data[headerSize:]
+	copy(data[:8], fileMagic)
+	binary.BigEndian.PutUint32(data[8:12], fileVersion)
+	binary.BigEndian.PutUint64(data[12:20], uint64(len(payload)))
+	sum := sha256.Sum256(payload)
+	copy(data[20:headerSize], sum[:])
+	return data, nil
 }
 
 // Save writes the index to path atomically.
@@ -126,7 +158,8 @@ func Open(path string) (*Index, error) {
 	return ix, nil
 }
 
-// Decode reads an index from the bytes of an index file.
+// Decode reads an index from the bytes of an index file, checking every
+// table (see the file format).
 func Decode(data []byte) (*Index, error) {
 	if len(data) < headerSize || string(data[:8]) != fileMagic {
 		return nil, fmt.Errorf("%w: not a footnote index (bad magic)", ErrCorrupt)
@@ -152,30 +185,81 @@ func Decode(data []byte) (*Index, error) {
 	if fi.Store == nil {
 		fi.Store = &passageStore{Strings: []string{""}}
 	}
-	if err := fi.Store.check(); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
-	}
-	np := fi.Store.Len()
-	if len(fi.DocOf) != np || len(fi.Lens) != np {
-		return nil, fmt.Errorf("%w: inconsistent tables", ErrCorrupt)
-	}
-	if len(fi.Table) > 1<<16 {
-		return nil, fmt.Errorf("%w: impact table of %d entries", ErrCorrupt, len(fi.Table))
-	}
 	ix := &Index{params: fi.Params, store: fi.Store, docOf: fi.DocOf, docs: fi.Docs, termText: fi.TermText,
 		termEnd: fi.TermEnd, start: fi.Start, post: fi.Post, post16: fi.Post16, imp: fi.Imp, lens: fi.Lens, avgLen: fi.AvgLen, table: fi.Table}
-	if err := ix.checkPostings(); err != nil {
+	if err := ix.check(); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
-	for _, d := range fi.DocOf {
-		if int(d) >= len(fi.Docs) {
-			return nil, fmt.Errorf("%w: passage of an unknown document", ErrCorrupt)
-		}
-	}
-	ix.store.index()
 	ix.internDocs()
 	ix.finish()
+	for k := 1; k < len(ix.byID); k++ {
+		if a, b := ix.docs[ix.byID[k-1]], ix.docs[ix.byID[k]]; a.ID == b.ID {
+			return nil, fmt.Errorf("%w: two documents with ID %q", ErrCorrupt, a.ID)
+		}
+	}
 	return ix, nil
+}
+
+// check reports whether the tables of an index read from a file agree
+// with each other, and builds the passage ID table.
+func (ix *Index) check() error {
+	if err := ix.params.check(); err != nil {
+		return err
+	}
+	if err := ix.store.check(); err != nil {
+		return err
+	}
+	np := ix.store.Len()
+	if len(ix.docOf) != np || len(ix.lens) != np {
+		return fmt.Errorf("inconsistent tables: %d passages, %d document numbers, %d lengths", np, len(ix.docOf), len(ix.lens))
+	}
+	if len(ix.table) > 1<<16 {
+		return fmt.Errorf("impact table of %d entries", len(ix.table))
+	}
+	for i, v := range ix.table {
+		if !(v >= 0) || math.IsInf(float64(v), 0) || (i > 0 && v < ix.table[i-1]) {
+			return fmt.Errorf("impact table: entry %d is %v (want finite values ≥ 0, ascending)", i, v)
+		}
+	}
+	if err := ix.checkPostings(); err != nil {
+		return err
+	}
+	if err := ix.checkDocs(); err != nil {
+		return err
+	}
+	if dup := ix.store.index(); dup >= 0 {
+		return fmt.Errorf("two passages with ID %q", ix.store.id(dup))
+	}
+	return nil
+}
+
+// checkDocs reports whether the documents cover the passages exactly: each
+// document's passages follow the previous document's, every passage is
+// numbered with the document it lies in, and the counts add up to the
+// passages there are.
+func (ix *Index) checkDocs() error {
+	np := len(ix.docOf)
+	next := 0 // the passage the next document must start at
+	for i, d := range ix.docs {
+		switch {
+		case d.First < 0 || d.First > np:
+			return fmt.Errorf("document %d (%q) starts at passage %d, past the %d passages", i, d.ID, d.First, np)
+		case d.First != next:
+			return fmt.Errorf("document %d (%q) starts at passage %d, want %d (right after the document before)", i, d.ID, d.First, next)
+		case d.Count < 0 || d.Count > np-next:
+			return fmt.Errorf("document %d (%q) has %d passages from passage %d, past the %d passages", i, d.ID, d.Count, d.First, np)
+		}
+		for p := next; p < next+d.Count; p++ {
+			if ix.docOf[p] != uint32(i) {
+				return fmt.Errorf("passage %d is numbered with document %d but lies in document %d (%q)", p, ix.docOf[p], i, d.ID)
+			}
+		}
+		next += d.Count
+	}
+	if next != np {
+		return fmt.Errorf("the documents hold %d passages, the passage table %d", next, np)
+	}
+	return nil
 }
 
 // internDocs points the documents' strings at the string table's copies,
