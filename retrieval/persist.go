@@ -29,8 +29,10 @@ import (
 // either the old file or the new one, never half of one.
 //
 // A file is checked whole before any of it is used, because a file with a
-// good checksum can still be made by hand: every count and offset in its
-// tables must fall inside the table it points into (passage IDs, strings, text
+// good checksum can still be made by hand: only a regular file is opened
+// (not a device, named pipe, folder or socket), of at most maxFileBytes,
+// and read no further than its size; every count and offset in its tables
+// must fall inside the table it points into (passage IDs, strings, text
 // blocks, terms, postings, impact values, documents); a text block must
 // decompress to exactly as many bytes as its passages end at, and no more
 // than maxBlockText, checked while decompressing; the documents must cover
@@ -48,10 +50,12 @@ const (
 	maxFileBytes = 8 << 30
 )
 
-// ErrStale and ErrCorrupt classify index files that cannot be used.
+// ErrStale and ErrCorrupt classify index files that cannot be used;
+// ErrNotRegular is a path that names something other than a file.
 var (
-	ErrStale   = errors.New("stale index file")
-	ErrCorrupt = errors.New("corrupt index file")
+	ErrStale      = errors.New("stale index file")
+	ErrCorrupt    = errors.New("corrupt index file")
+	ErrNotRegular = errors.New("not a regular file")
 )
 
 type fileIndex struct {
@@ -145,9 +149,11 @@ func saveAtomic(path string, write func(io.Writer) error) error {
 	return nil
 }
 
-// Open reads an index file written by Save.
+// Open reads an index file written by Save. It refuses at once a path that
+// is not a regular file (a device such as /dev/zero, a named pipe, a
+// folder), and one larger than an index file can be.
 func Open(path string) (*Index, error) {
-	data, err := os.ReadFile(path)
+	data, err := readIndexFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("open index: %w", err)
 	}
@@ -156,6 +162,64 @@ func Open(path string) (*Index, error) {
 		return nil, fmt.Errorf("index %s: %w", path, err)
 	}
 	return ix, nil
+}
+
+// readIndexFile reads a regular file of at most maxFileBytes, no further
+// than the size it had when opened. Its errors name the file.
+func readIndexFile(path string) ([]byte, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := regularFile(path, st); err != nil {
+		return nil, err
+	}
+	// Without blocking: a named pipe put there since the Stat would block
+	// an ordinary open until a writer came; it is refused by the next
+	// check instead.
+	f, err := os.OpenFile(path, openFlags, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if st, err = f.Stat(); err != nil {
+		return nil, err
+	}
+	if err := regularFile(path, st); err != nil {
+		return nil, err
+	}
+	size := st.Size()
+	if size > maxFileBytes || size > math.MaxInt {
+		return nil, fmt.Errorf("%w: %s is %d bytes, more than the %d an index file may be", ErrCorrupt, path, size, int64(maxFileBytes))
+	}
+	data := make([]byte, size)
+	if _, err := io.ReadFull(f, data); err != nil {
+		return nil, fmt.Errorf("read %s: %w (the file is %d bytes)", path, err, size)
+	}
+	return data, nil
+}
+
+// regularFile reports an error naming what path is if it is not a regular
+// file.
+func regularFile(path string, st os.FileInfo) error {
+	m := st.Mode()
+	if m.IsRegular() {
+		return nil
+	}
+	what := "not a plain file"
+	switch {
+	case m.IsDir():
+		what = "a folder"
+	case m&os.ModeNamedPipe != 0:
+		what = "a named pipe (FIFO)"
+	case m&os.ModeSocket != 0:
+		what = "a socket"
+	case m&os.ModeCharDevice != 0:
+		what = "a character device"
+	case m&os.ModeDevice != 0:
+		what = "a device"
+	}
+	return fmt.Errorf("%s is %s, %w", path, what, ErrNotRegular)
 }
 
 // Decode reads an index from the bytes of an index file, checking every

@@ -5,6 +5,8 @@ import (
 	"encoding/gob"
 	"errors"
 	"math"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -182,5 +184,24 @@ func TestTextBlockBombRefused(t *testing.T) {
 	}
 	if n := after.TotalAlloc - before.TotalAlloc; n > 16<<20 {
 		t.Errorf("decoding allocated %d MiB", n>>20)
+	}
+}
+
+// TestOpenRefusesHugeFile opens a (sparse) file larger than an index file
+// may be: refused by its size, before anything is read or allocated.
+func TestOpenRefusesHugeFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "huge.idx")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(maxFileBytes + 1); err != nil {
+		f.Close()
+		t.Skipf("no sparse file here: %v", err)
+	}
+	f.Close()
+	_, err = Open(path)
+	if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), path+" is 8589934593 bytes, more than the 8589934592") {
+		t.Errorf("Open = %v, want a corrupt file too large", err)
 	}
 }
