@@ -11,6 +11,8 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
+	"time"
 )
 
 // Index file format (version 3; 2 kept passage numbers at 32 bits always):
@@ -24,9 +26,7 @@ import (
 //
 // The payload records the analyzer version; a file written by another
 // format or analyzer version is refused as stale, one whose length or
-// checksum does not match as corrupt. Files are written to a temporary file
-// in the same folder, synced and renamed over the target, so a crash leaves
-// either the old file or the new one, never half of one.
+// checksum does not match as corrupt.
 //
 // A file is checked whole before any of it is used, because a file with a
 // good checksum can still be made by hand: only a regular file is opened
@@ -41,6 +41,13 @@ import (
 // a build can make (finite, ascending). A file that fails is refused as
 // corrupt, saying what is wrong, so searching, quoting or rebuilding from
 // an index that was read cannot go wrong later.
+//
+// Files are written mode 0644 (readable by a container's user) to a
+// temporary file .NAME.tmp-DIGITS in the same folder, locked (flock) while
+// it is written, synced and renamed over the target, so a crash leaves
+// either the old file or the new one, never half of one. A temporary file
+// a killed save left behind is unlocked, and the next save of the same
+// file removes it.
 const (
 	fileMagic   = "FOOTNOTE"
 	fileVersion = 3
@@ -114,24 +121,42 @@ func (ix *Index) encode() ([]byte, error) {
 	return data, nil
 }
 
-// Save writes the index to path atomically.
+// Save writes the index to path atomically, mode 0644.
 func (ix *Index) Save(path string) error {
+	// Encoded before the temporary file exists, so that the file lives
+	// only as long as writing it takes.
+	data, err := ix.encode()
+	if err != nil {
+		return fmt.Errorf("save index %s: %w", path, err)
+	}
 	return saveAtomic(path, func(w io.Writer) error {
-		_, err := ix.WriteTo(w)
+		_, err := w.Write(data)
 		return err
 	})
 }
 
+// tempPrefix begins the names of path's temporary files; CreateTemp ends
+// them with decimal digits.
+func tempPrefix(path string) string { return "." + filepath.Base(path) + ".tmp-" }
+
 // saveAtomic writes through write into a temporary file beside path, syncs
 // it and renames it over path; on any failure path is untouched and the
-// temporary file removed.
+// temporary file removed. The temporary file is locked while it exists,
+// so that another save can tell it from one a killed save left behind,
+// which it removes first.
 func saveAtomic(path string, write func(io.Writer) error) error {
 	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	removeStaleTemps(path)
+	tmp, err := os.CreateTemp(dir, tempPrefix(path)+"*")
 	if err != nil {
 		return fmt.Errorf("save index %s: %w", path, err)
 	}
 	defer os.Remove(tmp.Name()) // no-op after the rename
+	lockTemp(tmp)
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return fmt.Errorf("save index %s: %w", path, err)
+	}
 	if err := write(tmp); err != nil {
 		tmp.Close()
 		return fmt.Errorf("save index %s: %w", path, err)
@@ -140,13 +165,53 @@ func saveAtomic(path string, write func(io.Writer) error) error {
 		tmp.Close()
 		return fmt.Errorf("save index %s: %w", path, err)
 	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("save index %s: %w", path, err)
+	if !renameOpen {
+		if err := tmp.Close(); err != nil {
+			return fmt.Errorf("save index %s: %w", path, err)
+		}
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
+		tmp.Close()
 		return fmt.Errorf("save index %s: %w", path, err)
 	}
+	if renameOpen {
+		if err := tmp.Close(); err != nil {
+			return fmt.Errorf("save index %s: %w", path, err)
+		}
+	}
 	return nil
+}
+
+// staleTempAge is how long a temporary file may go unwritten before it is
+// taken for one a killed save left, where locks cannot tell: Save encodes
+// the index first, so writing the file takes seconds.
+const staleTempAge = time.Hour
+
+// removeStaleTemps removes the temporary files of path that saves killed
+// while writing left behind: regular files named like them (tempPrefix and
+// digits) that no live save holds locked (see abandoned). It only tidies
+// up, so it reports nothing.
+func removeStaleTemps(path string) {
+	dir, prefix := filepath.Dir(path), tempPrefix(path)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		rest, ok := strings.CutPrefix(e.Name(), prefix)
+		if !ok || rest == "" || strings.Trim(rest, "0123456789") != "" || !e.Type().IsRegular() {
+			continue
+		}
+		name := filepath.Join(dir, e.Name())
+		f, err := os.OpenFile(name, openFlags, 0)
+		if err != nil {
+			continue
+		}
+		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && abandoned(f, st) {
+			os.Remove(name)
+		}
+		f.Close()
+	}
 }
 
 // Open reads an index file written by Save. It refuses at once a path that

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"encoding/gob"
 	"errors"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/klauspost/compress/zstd"
 )
@@ -203,5 +205,116 @@ func TestOpenRefusesHugeFile(t *testing.T) {
 	_, err = Open(path)
 	if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), path+" is 8589934593 bytes, more than the 8589934592") {
 		t.Errorf("Open = %v, want a corrupt file too large", err)
+	}
+}
+
+// TestSaveMode saves over nothing and over a private file: either way the
+// index file is mode 0644, so a container's user can read it.
+func TestSaveMode(t *testing.T) {
+	ix, err := Build(synthetic(20, 1), DefaultParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	private := filepath.Join(dir, "private.idx")
+	if err := os.WriteFile(private, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{filepath.Join(dir, "new.idx"), private} {
+		if err := ix.Save(path); err != nil {
+			t.Fatal(err)
+		}
+		st, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := st.Mode().Perm(); got != 0o644 {
+			t.Errorf("%s: mode %v, want 0644", filepath.Base(path), got)
+		}
+	}
+}
+
+// TestFailedSaveLeavesNoTempFile fails a save in each of its steps: the
+// error names the file, and nothing is left beside it.
+func TestFailedSaveLeavesNoTempFile(t *testing.T) {
+	ix, err := Build(synthetic(20, 1), DefaultParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name  string
+		setup func(dir string) string // returns the path to save to
+		save  func(path string) error
+	}{
+		{"write fails", func(dir string) string { return filepath.Join(dir, "x.idx") },
+			func(path string) error {
+				return saveAtomic(path, func(w io.Writer) error { w.Write([]byte("half")); return errors.New("disk full") })
+			}},
+		{"rename fails (a folder is there)", func(dir string) string {
+			p := filepath.Join(dir, "x.idx")
+			os.MkdirAll(filepath.Join(p, "inside"), 0o755)
+			return p
+		}, ix.Save},
+		{"no such folder", func(dir string) string { return filepath.Join(dir, "missing", "x.idx") }, ix.Save},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := tt.setup(dir)
+			before, _ := os.ReadDir(dir)
+			if err := tt.save(path); err == nil || !strings.Contains(err.Error(), path) {
+				t.Errorf("save = %v, want an error naming %s", err, path)
+			}
+			if after, _ := os.ReadDir(dir); len(after) != len(before) {
+				t.Errorf("left behind: %v (before %v)", after, before)
+			}
+		})
+	}
+}
+
+// TestStaleTempFiles puts files beside an index before a save: the
+// temporary files of killed saves of that index are removed; an empty
+// one just created (a save about to lock it) is kept, and so is anything
+// that only looks like one.
+func TestStaleTempFiles(t *testing.T) {
+	ix, err := Build(synthetic(20, 1), DefaultParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "x.idx")
+	old := time.Now().Add(-2 * staleTempAge)
+	files := []struct {
+		name    string
+		data    string
+		old     bool
+		removed bool
+	}{
+		{".x.idx.tmp-123", "FOOTNOTE half", true, true},
+		{".x.idx.tmp-4567", "", true, true},
+		{".x.idx.tmp-89", "", false, false},
+		{".x.idx.tmp-12abc", "FOOTNOTE", true, false},
+		{".x.idx.tmp-", "FOOTNOTE", true, false},
+		{".y.idx.tmp-123", "FOOTNOTE", true, false},
+		{"x.idx.tmp-123", "FOOTNOTE", true, false},
+		{".x.idx.tmp-5.idx.tmp-6", "FOOTNOTE", true, false},
+	}
+	for _, f := range files {
+		p := filepath.Join(dir, f.name)
+		if err := os.WriteFile(p, []byte(f.data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if f.old {
+			os.Chtimes(p, old, old)
+		}
+	}
+	if err := ix.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		_, err := os.Stat(filepath.Join(dir, f.name))
+		if gone := errors.Is(err, os.ErrNotExist); gone != f.removed {
+			t.Errorf("%s: removed %v, want %v", f.name, gone, f.removed)
+		}
 	}
 }

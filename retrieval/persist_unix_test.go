@@ -4,8 +4,10 @@ package retrieval
 
 import (
 	"errors"
+	"io"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -101,4 +103,79 @@ func TestOpenDoesNotBlockOnAPipe(t *testing.T) {
 	if err := regularFile(fifo, st); !errors.Is(err, ErrNotRegular) {
 		t.Errorf("regularFile = %v, want %v", err, ErrNotRegular)
 	}
+}
+
+// TestKilledSaveTempFileRemoved kills a save with SIGKILL half-way through
+// writing (a child process of this test): its temporary file is left, the
+// next save of the same file removes it, and a temporary file that a live
+// save is writing is never removed.
+func TestKilledSaveTempFileRemoved(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "x.idx")
+	ix, err := Build(synthetic(50, 1), DefaultParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A save in another process that writes, then waits to be killed.
+	start := func() *exec.Cmd {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestHelperHangingSave$")
+		cmd.Env = append(os.Environ(), "FOOTNOTE_HANGING_SAVE="+path)
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 64)
+		if n, _ := out.Read(buf); !strings.Contains(string(buf[:n]), "writing") {
+			cmd.Process.Kill()
+			cmd.Wait()
+			t.Fatalf("helper said %q", buf[:n])
+		}
+		return cmd
+	}
+	temps := func() []string {
+		m, _ := filepath.Glob(filepath.Join(dir, ".x.idx.tmp-*"))
+		return m
+	}
+	live := start()
+	if len(temps()) != 1 {
+		t.Fatalf("temporary files while the helper writes: %v", temps())
+	}
+	// A live save's temporary file stays.
+	if err := ix.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	if len(temps()) != 1 {
+		t.Errorf("a live save's temporary file was removed: %v", temps())
+	}
+	live.Process.Signal(syscall.SIGKILL)
+	live.Wait()
+	if len(temps()) != 1 {
+		t.Fatalf("temporary files after kill -9: %v", temps())
+	}
+	if err := ix.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	if got := temps(); len(got) != 0 {
+		t.Errorf("the killed save's temporary file is still there: %v", got)
+	}
+	if _, err := Open(path); err != nil {
+		t.Errorf("the saved file: %v", err)
+	}
+}
+
+// TestHelperHangingSave is the child process of TestKilledSaveTempFileRemoved.
+func TestHelperHangingSave(t *testing.T) {
+	path := os.Getenv("FOOTNOTE_HANGING_SAVE")
+	if path == "" {
+		t.Skip("run by TestKilledSaveTempFileRemoved")
+	}
+	saveAtomic(path, func(w io.Writer) error {
+		w.Write([]byte("FOOTNOTE half an index"))
+		os.Stdout.WriteString("writing\n")
+		time.Sleep(time.Hour) // until killed
+		return nil
+	})
 }
