@@ -1,9 +1,13 @@
 package retrieval
 
 import (
+	"bytes"
+	"errors"
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/footnote-bot/footnote/corpus"
 )
 
 func FuzzAnalyze(f *testing.F) {
@@ -26,4 +30,83 @@ func FuzzAnalyze(f *testing.F) {
 		}
 		_ = Snippet(s, Analyze(s), 40, [2]string{"**", "**"})
 	})
+}
+
+// FuzzDecode reads index files with a good header and checksum around a
+// fuzzed payload (seeded with real payloads, so that mutations reach the
+// table checks): Decode either refuses the file as corrupt or stale, or
+// returns an index that every read works on, that searches exactly as
+// exhaustive scoring does, and that a new index can be built from.
+func FuzzDecode(f *testing.F) {
+	f.Add(goodPayload(f))
+	for _, docs := range [][]corpus.Document{nil, synthetic(12, 1), {doc("a", "cat dog", "", "dog bird"), doc("b", "fish")}} {
+		ix, err := Build(docs, DefaultParams())
+		if err != nil {
+			f.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if _, err := ix.WriteTo(&buf); err != nil {
+			f.Fatal(err)
+		}
+		f.Add(buf.Bytes()[headerSize:])
+	}
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		ix, err := Decode(rewriteHeader(payload))
+		if err != nil {
+			if !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrStale) {
+				t.Fatalf("Decode error is neither corrupt nor stale: %v", err)
+			}
+			return
+		}
+		exercise(t, ix)
+	})
+}
+
+// exercise reads everything an index holds, the ways footnote does.
+func exercise(t *testing.T, ix *Index) {
+	for i := range ix.Len() {
+		p := ix.PassageAt(i)
+		if got, ok := ix.Passage(p.ID); !ok || got != p {
+			t.Fatalf("Passage(%q) = %+v, %v; PassageAt(%d) = %+v", p.ID, got, ok, i, p)
+		}
+		ix.Neighbour(p.ID, -1)
+		ix.Neighbour(p.ID, 1)
+	}
+	n := 0
+	for _, d := range ix.Docs() {
+		if got, ok := ix.Doc(d.ID); !ok || got.ID != d.ID {
+			t.Fatalf("Doc(%q) = %+v, %v", d.ID, got, ok)
+		}
+		if ps := ix.DocPassages(d.ID); len(ps) != d.Count {
+			t.Fatalf("DocPassages(%q): %d passages, the table says %d", d.ID, len(ps), d.Count)
+		}
+		n += d.Count
+	}
+	if n != ix.Len() {
+		t.Fatalf("documents hold %d passages of %d", n, ix.Len())
+	}
+	docs := ix.Documents()
+	var q []QueryTerm
+	for term := range min(ix.numTerms(), 4) {
+		text := string(ix.termBytes(term))
+		q = append(q, QueryTerm{Term: text, Weight: float64(1 + term%2)})
+		ix.TermsWithPrefix(text[:min(len(text), 1)], 25)
+		for _, d := range ix.Docs() {
+			ix.InDoc(text, d.ID)
+		}
+	}
+	got, want := ix.SearchTerms(q, 10, Options{}), bruteForce(ix, q, 10)
+	if len(got) != len(want) {
+		t.Fatalf("search %v: %d hits, exhaustive scoring %d", q, len(got), len(want))
+	}
+	for i := range got {
+		if d := got[i].Score - want[i].score; d > 1e-6*max(1, want[i].score) || -d > 1e-6*max(1, want[i].score) {
+			t.Fatalf("search %v rank %d: %v, exhaustive scoring %v", q, i, got[i].Score, want[i].score)
+		}
+	}
+	ix.Search("cat dog w1", 5, Options{})
+	ix.Fingerprint()
+	if _, err := Build(docs, ix.Params()); err != nil {
+		t.Fatalf("building from the file's documents: %v", err)
+	}
 }

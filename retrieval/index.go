@@ -69,6 +69,15 @@ type Params struct {
 // "Retrieval quality" table records what each choice did.
 func DefaultParams() Params { return Params{K1: 1.2, B: 0.75, TitleWeight: 2, SectionWeight: 1} }
 
+// check reports whether the parameters make sense (for Build, and for
+// files read from disk).
+func (p Params) check() error {
+	if !(p.K1 > 0) || math.IsInf(p.K1, 0) || !(p.B >= 0 && p.B <= 1) || p.TitleWeight < 0 || p.SectionWeight < 0 {
+		return fmt.Errorf("bad parameters %+v (want k1 > 0, 0 ≤ b ≤ 1, weights ≥ 0)", p)
+	}
+	return nil
+}
+
 // DocInfo describes one document of the index.
 type DocInfo struct {
 	ID       string
@@ -135,8 +144,8 @@ func BuildProgress(docs []corpus.Document, p Params, progress func(done, total i
 	for _, d := range docs {
 		total += len(d.Passages)
 	}
-	if p.K1 <= 0 || p.B < 0 || p.B > 1 || p.TitleWeight < 0 || p.SectionWeight < 0 {
-		return nil, fmt.Errorf("retrieval: bad parameters %+v (want k1 > 0, 0 ≤ b ≤ 1, weights ≥ 0)", p)
+	if err := p.check(); err != nil {
+		return nil, fmt.Errorf("retrieval: %w", err)
 	}
 	ix := &Index{params: p}
 	store := newStoreBuilder()

@@ -1,6 +1,8 @@
 package retrieval
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"slices"
@@ -21,6 +23,13 @@ const (
 	blockPassages = 8
 	blockBytes    = 4 << 10
 )
+
+// maxBlockText bounds the text of one block, so that a file read from disk
+// cannot make a block decompress to more: a block closes at blockBytes, so
+// it holds at most a few kilobytes more than its longest passage, which
+// is 300 words by default (corpus.DefaultMaxPassageWords) from an article
+// file of at most 64 MiB (corpus.DefaultMaxFileBytes).
+const maxBlockText = 256 << 20
 
 // passageStore keeps the passages compactly, the way Lucene keeps stored
 // fields: metadata in flat tables of integers into one table of distinct
@@ -46,9 +55,12 @@ type passageStore struct {
 }
 
 // decoder is the zstd decoder every store shares: DecodeAll is safe for
-// concurrent use and starts no goroutines.
+// concurrent use and starts no goroutines. It decodes no more than the
+// capacity left in the buffer it is given (block sizes it), and never more
+// than maxBlockText, whatever a frame says of itself.
 var decoder = sync.OnceValue(func() *zstd.Decoder {
-	dec, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(0), zstd.WithDecoderLowmem(true))
+	dec, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(0), zstd.WithDecoderLowmem(true),
+		zstd.WithDecodeAllCapLimit(true), zstd.WithDecoderMaxMemory(maxBlockText))
 	if err != nil {
 		panic(fmt.Sprintf("retrieval: zstd decoder: %v", err)) // only for bad options
 	}
@@ -183,21 +195,28 @@ func (s *passageStore) check() error {
 		return fmt.Errorf("bad text block offsets")
 	}
 	// Every block must decompress to exactly its passages' text, so that
-	// reading a passage later cannot fail.
+	// reading a passage later cannot fail. The passages say how long the
+	// text is before anything is decompressed, and no block may decompress
+	// to more.
 	var raw []byte
 	for j := range s.BlockEnd {
-		var err error
-		if raw, err = s.block(j, raw[:0]); err != nil {
-			return err
-		}
 		prevT := uint32(0)
 		for i := int(s.BlockStart[j]); i < s.blockLimit(j); i++ {
-			if s.TextEnd[i] < prevT || int(s.TextEnd[i]) > len(raw) {
+			if s.TextEnd[i] < prevT {
 				return fmt.Errorf("text block %d: bad passage offsets", j)
 			}
 			prevT = s.TextEnd[i]
 		}
-		if int(prevT) != len(raw) {
+		if prevT > maxBlockText {
+			return fmt.Errorf("text block %d: %d bytes of text, more than the %d a block may hold", j, prevT, maxBlockText)
+		}
+		var err error
+		if raw, err = s.block(j, raw[:0]); errors.Is(err, zstd.ErrDecoderSizeExceeded) {
+			return fmt.Errorf("text block %d decompresses to more than the %d bytes its passages end at", j, prevT)
+		} else if err != nil {
+			return fmt.Errorf("text block %d does not decompress: %w", j, errors.Unwrap(err))
+		}
+		if len(raw) != int(prevT) {
 			return fmt.Errorf("text block %d: %d bytes, passages end at %d", j, len(raw), prevT)
 		}
 	}
@@ -210,22 +229,31 @@ func hashID(id []byte) uint64 {
 	return h.Sum64()
 }
 
-// index builds the ID lookup table.
-func (s *passageStore) index() {
+// index builds the ID lookup table. It returns the number of the first
+// passage whose ID an earlier one has (a file's tables are refused then),
+// or -1.
+func (s *passageStore) index() int {
 	size := 1
 	for size < 2*s.Len() {
 		size <<= 1
 	}
 	s.slots = make([]uint32, size)
 	mask := uint64(size - 1)
+	dup := -1
 	for i := range s.Len() {
-		for h := hashID(s.id(i)) & mask; ; h = (h + 1) & mask {
-			if s.slots[h] == 0 {
+		id := s.id(i)
+		for h := hashID(id) & mask; ; h = (h + 1) & mask {
+			v := s.slots[h]
+			if v == 0 {
 				s.slots[h] = uint32(i) + 1
 				break
 			}
+			if dup < 0 && bytes.Equal(s.id(int(v-1)), id) {
+				dup = i
+			}
 		}
 	}
+	return dup
 }
 
 func (s *passageStore) id(i int) []byte {
@@ -266,12 +294,15 @@ func (s *passageStore) blockLimit(j int) int {
 	return s.Len()
 }
 
-// block decompresses text block j, appending to dst.
+// block decompresses text block j, appending to dst. It makes room for as
+// many bytes as the block's passages end at, and decompresses no more than
+// dst can then hold (a block that holds more is an error).
 func (s *passageStore) block(j int, dst []byte) ([]byte, error) {
 	start := uint64(0)
 	if j > 0 {
 		start = s.BlockEnd[j-1]
 	}
+	dst = slices.Grow(dst, int(s.TextEnd[s.blockLimit(j)-1]))
 	raw, err := decoder().DecodeAll(s.Blocks[start:s.BlockEnd[j]], dst)
 	if err != nil {
 		return nil, fmt.Errorf("retrieval: text block %d: %w", j, err)

@@ -1,0 +1,197 @@
+//go:build unix
+
+package library
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/gob"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/footnote-bot/footnote/retrieval"
+	"github.com/footnote-bot/footnote/store"
+)
+
+// TestHostileIndexFile replaces the index file being served (with an
+// article ingested, so that a reload reads the file's documents back) by a
+// file with a good checksum whose document table points past its
+// passages, by a named pipe and by a link to /dev/zero: the watcher's
+// reload and /reload fail at once, naming the file and what is wrong, the
+// previous index serves on, and a good file is read again after.
+func TestHostileIndexFile(t *testing.T) {
+	dataDir, idxDir := t.TempDir(), t.TempDir()
+	idx := filepath.Join(idxDir, "articles.idx")
+	saveIndex(t, idx, map[string]string{"alpha.md": "# Alpha\n\nAlpha text about widgets.\n", "beta.md": "# Beta\n\nBeta text.\n"})
+	crafted := pastThePassages(t, idx)
+	st, err := store.OpenSQLite(context.Background(), filepath.Join(dataDir, "footnote.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	var logs lockedBuffer
+	l, err := Open(context.Background(), Options{IndexFile: idx, DataDir: dataDir, Store: st, Debounce: 50 * time.Millisecond,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.IngestFile(context.Background(), "gizmo.md", []byte("# Gizmo\n\nGizmos need oil.\n"), "admin"); err != nil {
+		t.Fatal(err)
+	}
+	served := l.Index()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go l.Watch(ctx)
+	time.Sleep(100 * time.Millisecond)
+	replace := func(put func() error) func() error {
+		return func() error {
+			if err := os.Remove(idx); err != nil {
+				return err
+			}
+			return put()
+		}
+	}
+	tests := []struct {
+		name string
+		put  func() error
+		want string
+	}{
+		{"document table past the passages", func() error { return os.WriteFile(idx, crafted, 0o644) },
+			"starts at passage 1001, past the 2 passages"},
+		{"named pipe", replace(func() error { return syscall.Mkfifo(idx, 0o644) }), idx + " is a named pipe (FIFO), not a regular file"},
+		{"link to /dev/zero", replace(func() error { return os.Symlink("/dev/zero", idx) }), idx + " is a character device, not a regular file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			logs.Reset()
+			if err := tt.put(); err != nil {
+				t.Fatal(err)
+			}
+			deadline := time.Now().Add(5 * time.Second)
+			for time.Now().Before(deadline) && !strings.Contains(logs.String(), tt.want) {
+				time.Sleep(20 * time.Millisecond)
+			}
+			if got := logs.String(); !strings.Contains(got, "reload after a file change failed") || !strings.Contains(got, tt.want) {
+				t.Errorf("the watcher logged %q, want its reload failing with %q", got, tt.want)
+			}
+			done := make(chan error, 1)
+			go func() {
+				_, err := l.Reload(context.Background())
+				done <- err
+			}()
+			select {
+			case err := <-done:
+				if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), idx) {
+					t.Errorf("reload = %v, want an error naming %s saying %q", err, idx, tt.want)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("reload blocked")
+			}
+			if l.Index() != served {
+				t.Error("a failed reload changed the index being served")
+			}
+			for _, d := range l.Index().Docs() {
+				l.Index().DocPassages(d.ID) // where autocomplete panicked
+			}
+		})
+	}
+	os.Remove(idx)
+	saveIndex(t, idx, map[string]string{"delta.md": "# Delta\n\nDelta text.\n"})
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) && !slices.Equal(docIDs(l.Index()), []string{"delta", "ingested/gizmo"}) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got := docIDs(l.Index()); !slices.Equal(got, []string{"delta", "ingested/gizmo"}) {
+		t.Errorf("after a good file replaced the bad ones: %v", got)
+	}
+}
+
+// pastThePassages returns the index file at path with its last document
+// moved a thousand passages on, and the header and checksum made right
+// again (the file format is in the retrieval package's doc), as someone
+// could write it by hand.
+func pastThePassages(t *testing.T, path string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const headerSize = 52
+	var fi fileIndex
+	if err := gob.NewDecoder(bytes.NewReader(data[headerSize:])).Decode(&fi); err != nil {
+		t.Fatal(err)
+	}
+	fi.Docs[len(fi.Docs)-1].First += 1000
+	var payload bytes.Buffer
+	if err := gob.NewEncoder(&payload).Encode(&fi); err != nil {
+		t.Fatal(err)
+	}
+	out := append([]byte(nil), data[:headerSize]...)
+	binary.BigEndian.PutUint64(out[12:20], uint64(payload.Len()))
+	sum := sha256.Sum256(payload.Bytes())
+	copy(out[20:headerSize], sum[:])
+	return append(out, payload.Bytes()...)
+}
+
+// fileIndex and passageStore mirror the retrieval package's payload; gob
+// matches fields by name.
+type fileIndex struct {
+	Analyzer string
+	Params   retrieval.Params
+	Store    *passageStore
+	DocOf    []uint32
+	Docs     []retrieval.DocInfo
+	TermText []byte
+	TermEnd  []uint32
+	Start    []uint32
+	Post     []uint32
+	Post16   []uint16
+	Imp      []uint16
+	Lens     []uint32
+	AvgLen   float64
+	Table    []float32
+}
+
+type passageStore struct {
+	Strings                                               []string
+	IDs                                                   []byte
+	IDEnd, DocID, Title, Section, Heading, URL, Paragraph []uint32
+	TextEnd                                               []uint32
+	Blocks                                                []byte
+	BlockEnd                                              []uint64
+	BlockStart                                            []uint32
+}
+
+// lockedBuffer is a log destination the watcher's goroutine and the test
+// share.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func (b *lockedBuffer) Reset() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.buf.Reset()
+}

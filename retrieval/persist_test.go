@@ -1,0 +1,320 @@
+package retrieval
+
+import (
+	"bytes"
+	"encoding/gob"
+	"errors"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/klauspost/compress/zstd"
+)
+
+// goodPayload is the payload of a small index file (storeDocs: three
+// documents of 7, 11 and 15 passages, in several text blocks).
+func goodPayload(t testing.TB) []byte {
+	t.Helper()
+	ix, err := Build(storeDocs(), DefaultParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if _, err := ix.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()[headerSize:]
+}
+
+// craft decodes payload, lets edit change its tables and encodes it again
+// as a file with a correct header and checksum: a file made by hand.
+func craft(t testing.TB, payload []byte, edit func(*fileIndex)) []byte {
+	t.Helper()
+	var fi fileIndex
+	if err := gob.NewDecoder(bytes.NewReader(payload)).Decode(&fi); err != nil {
+		t.Fatal(err)
+	}
+	edit(&fi)
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(&fi); err != nil {
+		t.Fatal(err)
+	}
+	return rewriteHeader(buf.Bytes())
+}
+
+// setIDs replaces the passage IDs.
+func setIDs(s *passageStore, ids []string) {
+	s.IDs, s.IDEnd = nil, nil
+	for _, id := range ids {
+		s.IDs = append(s.IDs, id...)
+		s.IDEnd = append(s.IDEnd, uint32(len(s.IDs)))
+	}
+}
+
+// TestCraftedIndexFileRefused reads files with a good checksum whose
+// tables disagree: each is refused as corrupt, saying what is wrong,
+// before any table is used (no panic, no allocation sized by a count).
+func TestCraftedIndexFileRefused(t *testing.T) {
+	payload := goodPayload(t)
+	if _, err := Decode(craft(t, payload, func(*fileIndex) {})); err != nil {
+		t.Fatalf("the untouched file: %v", err)
+	}
+	last := func(fi *fileIndex) *DocInfo { return &fi.Docs[len(fi.Docs)-1] }
+	tests := []struct {
+		name string
+		edit func(*fileIndex)
+		want string
+	}{
+		// The documents' table, which quoting a document and rebuilding an
+		// index from the file read (the autocomplete panic).
+		{"document starting past the passages", func(fi *fileIndex) { last(fi).First = 40 },
+			`document 2 ("doc-2") starts at passage 40, past the 33 passages`},
+		{"document running past the passages", func(fi *fileIndex) { last(fi).Count += 5 },
+			`document 2 ("doc-2") has 20 passages from passage 18, past the 33 passages`},
+		{"huge count", func(fi *fileIndex) { fi.Docs[0].Count = math.MaxInt64 / 2 },
+			`document 0 ("doc-0") has 4611686018427387903 passages from passage 0, past the 33 passages`},
+		{"negative count", func(fi *fileIndex) { fi.Docs[0].Count = -1 }, "has -1 passages"},
+		{"negative start", func(fi *fileIndex) { fi.Docs[1].First = -7 }, "starts at passage -7"},
+		{"overlapping documents", func(fi *fileIndex) { fi.Docs[1].First--; fi.Docs[1].Count++ },
+			`document 1 ("doc-1") starts at passage 6, want 7`},
+		{"passages in no document", func(fi *fileIndex) { fi.Docs = fi.Docs[:2] },
+			"the documents hold 18 passages, the passage table 33"},
+		{"passage numbered with another document", func(fi *fileIndex) { fi.DocOf[3] = 2 },
+			"passage 3 is numbered with document 2 but lies in document 0"},
+		{"passage of an unknown document", func(fi *fileIndex) { fi.DocOf[3] = 99 }, "numbered with document 99"},
+		{"two documents with one ID", func(fi *fileIndex) { fi.Docs[2].ID = "doc-0" }, `two documents with ID "doc-0"`},
+		{"two passages with one ID", func(fi *fileIndex) {
+			ids := make([]string, fi.Store.Len())
+			for i := range ids {
+				ids[i] = string(fi.Store.id(i))
+			}
+			ids[20] = ids[3]
+			setIDs(fi.Store, ids)
+		}, `two passages with ID "doc-0#4"`},
+		{"fewer document numbers than passages", func(fi *fileIndex) { fi.DocOf = fi.DocOf[:32] },
+			"33 passages, 32 document numbers"},
+		// The passage store.
+		{"passage table of another length", func(fi *fileIndex) { fi.Store.Title = fi.Store.Title[:5] }, "passage tables of different lengths"},
+		{"string past the string table", func(fi *fileIndex) { fi.Store.Title[4] = uint32(len(fi.Store.Strings)) }, "string reference out of range"},
+		{"passage ID past the ID bytes", func(fi *fileIndex) { fi.Store.IDEnd[32] = uint32(len(fi.Store.IDs) + 1) }, "bad passage ID offsets"},
+		{"text block past the blocks", func(fi *fileIndex) { fi.Store.BlockEnd[0] = uint64(len(fi.Store.Blocks) + 1) }, "bad text block offsets"},
+		{"text block starting past the passages", func(fi *fileIndex) { fi.Store.BlockStart[len(fi.Store.BlockStart)-1] = 33 }, "bad text block starts"},
+		{"text block larger than a block may be", func(fi *fileIndex) { fi.Store.TextEnd[int(fi.Store.BlockStart[1])-1] = maxBlockText + 1 },
+			"text block 0: 268435457 bytes of text, more than the 268435456 a block may hold"},
+		{"text block decompressing to more than its passages", func(fi *fileIndex) { fi.Store.TextEnd[int(fi.Store.BlockStart[1])-1]-- },
+			"text block 0"},
+		{"text block decompressing to less than its passages", func(fi *fileIndex) { fi.Store.TextEnd[int(fi.Store.BlockStart[1])-1]++ },
+			"text block 0"},
+		// The terms, postings and impacts.
+		{"posting past the last passage", func(fi *fileIndex) { fi.Post16[len(fi.Post16)-1] = 33 }, "past the last passage"},
+		{"term past the term bytes", func(fi *fileIndex) { fi.TermEnd[0] = uint32(len(fi.TermText) + 1) }, "bad term offsets"},
+		{"postings past the posting table", func(fi *fileIndex) { fi.Start[len(fi.Start)-1]++ }, "posting tables of different lengths"},
+		{"impact code past the table", func(fi *fileIndex) { fi.Table = fi.Table[:1] }, "impact code past the table"},
+		{"impact table out of order", func(fi *fileIndex) { fi.Table[0], fi.Table[1] = fi.Table[1], fi.Table[0] }, "impact table: entry 1"},
+		{"impact NaN", func(fi *fileIndex) { fi.Table[0] = float32(math.NaN()) }, "impact table: entry 0 is NaN"},
+		{"impact infinite", func(fi *fileIndex) { fi.Table[len(fi.Table)-1] = float32(math.Inf(1)) }, "is +Inf"},
+		{"impact table too long", func(fi *fileIndex) { fi.Table = make([]float32, 1<<16+1) }, "impact table of 65537 entries"},
+		// The scoring parameters.
+		{"k1 zero", func(fi *fileIndex) { fi.Params.K1 = 0 }, "bad parameters"},
+		{"k1 NaN", func(fi *fileIndex) { fi.Params.K1 = math.NaN() }, "bad parameters"},
+		{"b past 1", func(fi *fileIndex) { fi.Params.B = 2 }, "bad parameters"},
+		{"negative weight", func(fi *fileIndex) { fi.Params.TitleWeight = -1 }, "bad parameters"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ix, err := Decode(craft(t, payload, tt.edit))
+			if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Decode = %v, %v; want %v saying %q", ix != nil, err, ErrCorrupt, tt.want)
+			}
+		})
+	}
+}
+
+// TestEmptyTextsRoundTrip: passages whose text is empty make empty text
+// blocks, which must still read back.
+func TestEmptyTextsRoundTrip(t *testing.T) {
+	d := doc("a", "", "", "cat", "")
+	d.Title = "Empty"
+	ix, err := Build(append(synthetic(20, 9), d), DefaultParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	back := roundTrip(t, ix)
+	for i := range ix.Len() {
+		if got, want := back.PassageAt(i), ix.PassageAt(i); got != want {
+			t.Errorf("PassageAt(%d) = %+v, want %+v", i, got, want)
+		}
+	}
+}
+
+// TestTextBlockBombRefused reads a file whose first text block is a zstd
+// frame that does not say its size and decompresses to 64 MiB, while its
+// passages say 40 bytes: decompressing stops near the 40 bytes (the
+// allocations stay far below 64 MiB) and the file is refused.
+func TestTextBlockBombRefused(t *testing.T) {
+	var bomb bytes.Buffer
+	enc, err := zstd.NewWriter(&bomb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc.Write(make([]byte, 64<<20))
+	enc.Close()
+	data := craft(t, goodPayload(t), func(fi *fileIndex) {
+		s := fi.Store
+		end := int(s.BlockStart[1])
+		for i := range end {
+			s.TextEnd[i] = uint32(40 * (i + 1) / end)
+		}
+		blocks := append(append([]byte(nil), bomb.Bytes()...), s.Blocks[s.BlockEnd[0]:]...)
+		shift := uint64(bomb.Len()) - s.BlockEnd[0]
+		for j := range s.BlockEnd {
+			s.BlockEnd[j] += shift
+		}
+		s.Blocks = blocks
+	})
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err = Decode(data)
+	runtime.ReadMemStats(&after)
+	if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "text block 0") {
+		t.Errorf("Decode = %v, want a corrupt text block 0", err)
+	}
+	if n := after.TotalAlloc - before.TotalAlloc; n > 16<<20 {
+		t.Errorf("decoding allocated %d MiB", n>>20)
+	}
+}
+
+// TestOpenRefusesHugeFile opens a (sparse) file larger than an index file
+// may be: refused by its size, before anything is read or allocated.
+func TestOpenRefusesHugeFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "huge.idx")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(maxFileBytes + 1); err != nil {
+		f.Close()
+		t.Skipf("no sparse file here: %v", err)
+	}
+	f.Close()
+	_, err = Open(path)
+	if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), path+" is 8589934593 bytes, more than the 8589934592") {
+		t.Errorf("Open = %v, want a corrupt file too large", err)
+	}
+}
+
+// TestSaveMode saves over nothing and over a private file: either way the
+// index file is mode 0644, so a container's user can read it.
+func TestSaveMode(t *testing.T) {
+	ix, err := Build(synthetic(20, 1), DefaultParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	private := filepath.Join(dir, "private.idx")
+	if err := os.WriteFile(private, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{filepath.Join(dir, "new.idx"), private} {
+		if err := ix.Save(path); err != nil {
+			t.Fatal(err)
+		}
+		st, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := st.Mode().Perm(); got != 0o644 {
+			t.Errorf("%s: mode %v, want 0644", filepath.Base(path), got)
+		}
+	}
+}
+
+// TestFailedSaveLeavesNoTempFile fails a save in each of its steps: the
+// error names the file, and nothing is left beside it.
+func TestFailedSaveLeavesNoTempFile(t *testing.T) {
+	ix, err := Build(synthetic(20, 1), DefaultParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name  string
+		setup func(dir string) string // returns the path to save to
+		save  func(path string) error
+	}{
+		{"write fails", func(dir string) string { return filepath.Join(dir, "x.idx") },
+			func(path string) error {
+				return saveAtomic(path, func(w io.Writer) error { w.Write([]byte("half")); return errors.New("disk full") })
+			}},
+		{"rename fails (a folder is there)", func(dir string) string {
+			p := filepath.Join(dir, "x.idx")
+			os.MkdirAll(filepath.Join(p, "inside"), 0o755)
+			return p
+		}, ix.Save},
+		{"no such folder", func(dir string) string { return filepath.Join(dir, "missing", "x.idx") }, ix.Save},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := tt.setup(dir)
+			before, _ := os.ReadDir(dir)
+			if err := tt.save(path); err == nil || !strings.Contains(err.Error(), path) {
+				t.Errorf("save = %v, want an error naming %s", err, path)
+			}
+			if after, _ := os.ReadDir(dir); len(after) != len(before) {
+				t.Errorf("left behind: %v (before %v)", after, before)
+			}
+		})
+	}
+}
+
+// TestStaleTempFiles puts files beside an index before a save: the
+// temporary files of killed saves of that index are removed; an empty
+// one just created (a save about to lock it) is kept, and so is anything
+// that only looks like one.
+func TestStaleTempFiles(t *testing.T) {
+	ix, err := Build(synthetic(20, 1), DefaultParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "x.idx")
+	old := time.Now().Add(-2 * staleTempAge)
+	files := []struct {
+		name    string
+		data    string
+		old     bool
+		removed bool
+	}{
+		{".x.idx.tmp-123", "FOOTNOTE half", true, true},
+		{".x.idx.tmp-4567", "", true, true},
+		{".x.idx.tmp-89", "", false, false},
+		{".x.idx.tmp-12abc", "FOOTNOTE", true, false},
+		{".x.idx.tmp-", "FOOTNOTE", true, false},
+		{".y.idx.tmp-123", "FOOTNOTE", true, false},
+		{"x.idx.tmp-123", "FOOTNOTE", true, false},
+		{".x.idx.tmp-5.idx.tmp-6", "FOOTNOTE", true, false},
+	}
+	for _, f := range files {
+		p := filepath.Join(dir, f.name)
+		if err := os.WriteFile(p, []byte(f.data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if f.old {
+			os.Chtimes(p, old, old)
+		}
+	}
+	if err := ix.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		_, err := os.Stat(filepath.Join(dir, f.name))
+		if gone := errors.Is(err, os.ErrNotExist); gone != f.removed {
+			t.Errorf("%s: removed %v, want %v", f.name, gone, f.removed)
+		}
+	}
+}
