@@ -245,9 +245,14 @@ func (s *streamer) delta(soFar string) {
 		return
 	}
 	s.last = time.Now()
-	text := truncate(soFar, maxDesc-2) + " …"
-	e := &discordgo.MessageEmbed{Description: text, Color: colorAnswer, Footer: &discordgo.MessageEmbedFooter{Text: "Writing…"}}
-	_ = s.b.edit(context.Background(), s.i, Reply{Embeds: []*discordgo.MessageEmbed{e}})
+	_ = s.b.edit(context.Background(), s.i, Reply{Embeds: []*discordgo.MessageEmbed{streamingEmbed(soFar)}})
+}
+
+// streamingEmbed shows an answer as it is being written (LLM text: see
+// plainText).
+func streamingEmbed(soFar string) *discordgo.MessageEmbed {
+	text := truncate(plainText(soFar), maxDesc-2) + " …"
+	return &discordgo.MessageEmbed{Description: text, Color: colorAnswer, Footer: &discordgo.MessageEmbedFooter{Text: "Writing…"}}
 }
 
 // stop waits for an edit in flight and prevents further ones.
@@ -279,14 +284,14 @@ func (b *Bot) lookup(query, article string) Reply {
 	for n, h := range hits {
 		p := h.Passage
 		line := sourceLine(n+1, p.Title, p.Section, p.Paragraph, answer.FragmentURL(p.URL, p.Text), p.ID)
-		snip := quoteBlock(retrieval.Snippet(p.Text, h.Matched, 300, [2]string{"**", "**"}))
+		snip := quoteBlock(retrieval.Snippet(plainText(p.Text), h.Matched, 300, [2]string{"**", "**"}))
 		entry := line + "\n" + snip + "\n"
 		if runes(sb.String())+runes(entry) > maxDesc {
 			break
 		}
 		sb.WriteString(entry)
 	}
-	e := &discordgo.MessageEmbed{Title: truncate("Passages matching “"+q+"”", maxTitle), Description: sb.String(), Color: colorInfo,
+	e := &discordgo.MessageEmbed{Title: truncate("Passages matching “"+plainText(q)+"”", maxTitle), Description: sb.String(), Color: colorInfo,
 		Footer: &discordgo.MessageEmbedFooter{Text: "Use /cite with a passage to quote it in full"}}
 	return Reply{Embeds: []*discordgo.MessageEmbed{e}}
 }
@@ -319,13 +324,15 @@ func (b *Bot) sources(page int, update bool) Reply {
 	page = min(max(page, 0), pages-1)
 	var sb strings.Builder
 	for _, d := range docs[page*sourcesPerPage : min(len(docs), (page+1)*sourcesPerPage)] {
-		line := "**" + escapeMD(truncate(d.Title, 150)) + "**"
+		line := "**" + escapeMD(truncate(plainText(d.Title), 150)) + "**"
 		if d.Author != "" {
-			line += " — " + escapeMD(truncate(d.Author, 60))
+			line += " — " + escapeMD(truncate(plainText(d.Author), 60))
 		}
-		line += fmt.Sprintf(" · %d passages · `%s`", d.Count, truncate(d.ID, 60))
-		if d.URL != "" && runes(d.URL) < 500 {
-			line += " · [link](" + d.URL + ")"
+		line += fmt.Sprintf(" · %d passages · %s", d.Count, inlineCode(truncate(d.ID, 60)))
+		if runes(d.URL) < 500 {
+			if l, ok := link("link", d.URL); ok {
+				line += " · " + l
+			}
 		}
 		sb.WriteString(line + "\n")
 	}
@@ -605,7 +612,7 @@ func (b *Bot) sourcesFor(ctx context.Context, claim, key string) (Reply, answer.
 	var sb strings.Builder
 	for _, c := range a.Citations {
 		sb.WriteString(sourceLine(c.N, c.Title, c.Section, c.Paragraph, c.URL, c.PassageID) + "\n" +
-			quoteBlock(retrieval.Snippet(c.Text, c.Matched, 300, [2]string{"**", "**"})) + "\n")
+			quoteBlock(retrieval.Snippet(plainText(c.Text), c.Matched, 300, [2]string{"**", "**"})) + "\n")
 	}
 	b.remember(ctx, key, Memory{Question: text, Answer: a})
 	e := &discordgo.MessageEmbed{Title: title, Description: truncate(sb.String(), maxDesc), Color: colorInfo}
