@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"strconv"
 	"strings"
 	"sync"
@@ -437,48 +435,19 @@ func (b *Bot) ingest(ctx context.Context, i *discordgo.InteractionCreate, data d
 	if url != "" {
 		added, err = b.opt.Library.IngestURL(ctx, url, by)
 	} else {
-		var body []byte
-		body, err = b.download(ctx, att)
-		if err == nil {
-			added, err = b.opt.Library.IngestFile(ctx, att.Filename, body, by)
-		}
+		added, err = b.opt.Library.IngestAttachment(ctx, att.Filename, att.URL, int64(att.Size), by)
 	}
 	if err != nil {
 		b.log.Warn("ingest refused", "interaction", i.ID, "err", err)
 		b.finishAdmin(ctx, i, "Not added: "+err.Error())
 		return
 	}
-	b.log.Info("article ingested", "doc", added.DocID, "passages", added.Passages)
-	b.finishAdmin(ctx, i, fmt.Sprintf("Added **%s** (`%s`): %d passages. Ask about it with `/ask`.", escapeMD(truncate(added.Title, 200)), added.DocID, added.Passages))
-}
-
-// download fetches an attachment from Discord's CDN within the size limit.
-func (b *Bot) download(ctx context.Context, a *discordgo.MessageAttachment) ([]byte, error) {
-	if int64(a.Size) > b.opt.AttachmentMaxBytes {
-		return nil, fmt.Errorf("%s is %d bytes, over the %d-byte limit", a.Filename, a.Size, b.opt.AttachmentMaxBytes)
+	verb := "Added"
+	if added.Replaced {
+		verb = "Updated"
 	}
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, a.URL, nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := b.files.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("downloading %s: %w", a.Filename, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("downloading %s: %s", a.Filename, resp.Status)
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, b.opt.AttachmentMaxBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("downloading %s: %w", a.Filename, err)
-	}
-	if int64(len(body)) > b.opt.AttachmentMaxBytes {
-		return nil, fmt.Errorf("%s is over the %d-byte limit", a.Filename, b.opt.AttachmentMaxBytes)
-	}
-	return body, nil
+	b.log.Info("article ingested", "doc", added.DocID, "passages", added.Passages, "replaced", added.Replaced)
+	b.finishAdmin(ctx, i, fmt.Sprintf("%s **%s** (%s): %d passages. Ask about it with `/ask`.", verb, escapeMD(truncate(plainText(added.Title), 200)), inlineCode(added.DocID), added.Passages))
 }
 
 // forget removes an article (admins only).
