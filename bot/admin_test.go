@@ -2,11 +2,15 @@ package bot
 
 import (
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/footnote-bot/footnote/retrieval"
 )
 
 func adminCommand(name string, options []any, resolved map[string]any) func(m map[string]any) {
@@ -135,5 +139,50 @@ func TestIngestForgetAndStats(t *testing.T) {
 	})
 	if d := data(h.callback(nid, ntok)); !strings.Contains(d["content"].(string), "Only members") {
 		t.Errorf("non-admin ingest: %v", d)
+	}
+}
+
+// TestIngestURLsKeepTheirOwnNames (issue 14, item 4) runs /ingest url:
+// twice with pages whose last path segment is the same: two articles, each
+// answered from; the same page again is an update, not a third article.
+func TestIngestURLsKeepTheirOwnNames(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "a.md"), []byte("# Apples\n\nApples are red and crisp.\n"), 0o644)
+	pages := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/markdown")
+		team := strings.Split(r.URL.Path, "/")[1]
+		fmt.Fprintf(w, "# Handbook of %s\n\nThe %s handbook says releases ship on day %d.\n", team, team, len(team))
+	}))
+	t.Cleanup(pages.Close)
+	h := start(t, setup{corpusDir: dir})
+	run := func(url string) string {
+		t.Helper()
+		id, tok := h.interaction("interaction_ask.json", adminCommand("ingest", []any{map[string]any{"name": "url", "type": 3, "value": url}}, nil))
+		h.callback(id, tok)
+		e := h.waitEdit(tok, false)
+		assertNoPings(t, e)
+		return e["content"].(string)
+	}
+	host := strings.NewReplacer(".", "-", ":", "-").Replace(strings.TrimPrefix(pages.URL, "http://"))
+	a := run(pages.URL + "/team-a/handbook")
+	b := run(pages.URL + "/team-bb/handbook/")
+	if !strings.HasPrefix(a, "Added") || !strings.Contains(a, "ingested/"+host+"-team-a-handbook") {
+		t.Errorf("first: %q", a)
+	}
+	if !strings.HasPrefix(b, "Added") || !strings.Contains(b, "ingested/"+host+"-team-bb-handbook") {
+		t.Errorf("second: %q", b)
+	}
+	if again := run(pages.URL + "/team-a/handbook/"); !strings.HasPrefix(again, "Updated") || !strings.Contains(again, "ingested/"+host+"-team-a-handbook") {
+		t.Errorf("the same page again: %q", again)
+	}
+	ix := h.live.Load()
+	if n := len(ix.Docs()); n != 3 {
+		t.Errorf("%d articles, want 3", n)
+	}
+	for _, team := range []string{"team-a", "team-bb"} {
+		if hits := ix.Search("handbook releases "+team, 1, retrieval.Options{Docs: []string{"ingested/" + host + "-" + team + "-handbook"}}); len(hits) == 0 {
+			t.Errorf("%s's handbook is not served", team)
+		}
 	}
 }
