@@ -293,3 +293,83 @@ func TestIngestAttachmentLimits(t *testing.T) {
 		}
 	}
 }
+
+// TestIngestKeepsEarlierNames: a page ingested under the old naming
+// (ingested/handbook) is updated under that name, not added twice; an
+// upload's name whose file does not load is free, and the broken file goes.
+func TestIngestKeepsEarlierNames(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/team-a/handbook", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/markdown")
+		w.Write([]byte("# Handbook\n\nThe new handbook says Tuesdays.\n"))
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	corpusDir, dataDir := baseCorpus(t), t.TempDir()
+	l, st := openWith(t, corpusDir, dataDir, ingest.Options{Allow: loopbackOnly})
+	ctx := context.Background()
+	// As the old naming left it: a file named by the last path segment.
+	old := filepath.Join(dataDir, "ingested", "handbook.md")
+	write(t, old, "---\nurl: "+srv.URL+"/team-a/handbook\n---\n# Handbook\n\nThe old handbook says Mondays.\n")
+	if err := st.AddIngested(ctx, store.Ingested{DocID: "ingested/handbook", Title: "Handbook", Source: srv.URL + "/team-a/handbook", File: old}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	added, err := l.IngestURL(ctx, srv.URL+"/team-a/handbook", "admin")
+	if err != nil || added.DocID != "ingested/handbook" || !added.Replaced {
+		t.Fatalf("re-ingest under the old name: %+v %v", added, err)
+	}
+	served(t, l, "ingested/handbook", "Tuesdays")
+	if n := len(l.Index().Docs()); n != 2 {
+		t.Errorf("%d articles, want 2: %v", n, docIDs(l.Index()))
+	}
+	// A file that does not load holds no name.
+	broken := filepath.Join(dataDir, "ingested", "notes.pdf")
+	write(t, broken, "not a PDF")
+	if _, err := l.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.IngestFile(ctx, "notes.md", []byte("# Notes\n\nNotes load.\n"), "admin"); err != nil {
+		t.Fatalf("upload over a broken file's name: %v", err)
+	}
+	served(t, l, "ingested/notes", "Notes load.")
+	if _, err := os.Stat(broken); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the broken file under the name is still there: %v", err)
+	}
+}
+
+// forgetsEverything is a store whose forgotten list holds every ingested
+// article: a way to make a saved article not served after the reload.
+type forgetsEverything struct{ *store.DB }
+
+func (f forgetsEverything) Forgotten(ctx context.Context) (map[string]bool, error) {
+	return map[string]bool{"ingested/gizmo": true}, nil
+}
+
+// TestNothingAddedThatIsNotServed (issue 14, item 5): "Added" only when
+// the article is served after the reload; otherwise its file and record go
+// and the error says so.
+func TestNothingAddedThatIsNotServed(t *testing.T) {
+	corpusDir, dataDir := baseCorpus(t), t.TempDir()
+	db, err := store.OpenSQLite(context.Background(), filepath.Join(dataDir, "footnote.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	l, err := Open(context.Background(), Options{Corpus: []string{corpusDir}, DataDir: dataDir, Store: forgetsEverything{db}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = l.IngestFile(context.Background(), "gizmo.md", []byte("# Gizmo\n\nGizmos need oil.\n"), "admin")
+	if err == nil || !strings.Contains(err.Error(), "not served") || !strings.Contains(err.Error(), "nothing was added") {
+		t.Errorf("err = %v, want it to say the article is not served", err)
+	}
+	if files, _ := filepath.Glob(filepath.Join(dataDir, "ingested", "*")); len(files) != 0 {
+		t.Errorf("files left: %v", files)
+	}
+	if recs, _ := db.Ingested(context.Background()); len(recs) != 0 {
+		t.Errorf("records left: %+v", recs)
+	}
+}

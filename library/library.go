@@ -280,47 +280,58 @@ func pageSlugs(key string) []string {
 	return []string{s, hashed}
 }
 
-// owner says whether an ingested name is taken, and by what: the source it
-// was ingested from (a page's URL or an upload's file name, when known) and
-// how to name it to a person.
-func (l *Library) owner(ctx context.Context, base string) (taken bool, source, desc string) {
+// owner says whether an ingested name is taken (an article is served
+// under it), by what source (the page's URL or the upload's file name, when
+// known) and how to name it to a person. A name whose file does not load is
+// free: nothing is served under it.
+func (l *Library) owner(records []store.Ingested, base string) (taken bool, source, desc string) {
 	id := IngestedPrefix + base
-	if d, ok := l.Index().Doc(id); ok {
-		taken, source, desc = true, d.URL, fmt.Sprintf("“%s”", d.Title)
+	d, ok := l.Index().Doc(id)
+	if !ok {
+		return false, "", ""
 	}
-	if files, _ := filepath.Glob(filepath.Join(l.ingestedDir(), base+".*")); len(files) > 0 && !taken {
-		taken, desc = true, fmt.Sprintf("the file %s, which does not load: see the log", filepath.Base(files[0]))
-	}
-	if l.opt.Store != nil {
-		if all, err := l.opt.Store.Ingested(ctx); err == nil {
-			for _, in := range all {
-				if in.DocID == id {
-					if !taken {
-						desc = fmt.Sprintf("“%s”", in.Title)
-					}
-					taken, source = true, in.Source
-					desc += fmt.Sprintf(", added from %s", in.Source)
-				}
-			}
+	source, desc = d.URL, fmt.Sprintf("“%s”", d.Title)
+	for _, in := range records {
+		if in.DocID == id {
+			source = in.Source
+			desc += ", added from " + in.Source
 		}
 	}
-	return taken, source, desc
+	return true, source, desc
+}
+
+// records are the store's ingested articles (none without a store).
+func (l *Library) records(ctx context.Context) ([]store.Ingested, error) {
+	if l.opt.Store == nil {
+		return nil, nil
+	}
+	return l.opt.Store.Ingested(ctx)
 }
 
 // name picks an ingested article's ID (see Naming).
 func (l *Library) name(ctx context.Context, it item) (id string, replaced bool, err error) {
+	records, err := l.records(ctx)
+	if err != nil {
+		return "", false, err
+	}
 	if it.key == "" { // an upload
 		id = IngestedPrefix + it.base
-		if taken, _, desc := l.owner(ctx, it.base); taken {
+		if taken, _, desc := l.owner(records, it.base); taken {
 			return "", false, fmt.Errorf("%w: an article is already called %s (%s); rename the file, or /forget %s first to replace it", ErrNameTaken, id, desc, id)
 		}
 		return id, false, nil
 	}
+	// This page, ingested before (under whatever name it was given then).
+	for _, in := range records {
+		if _, served := l.Index().Doc(in.DocID); served && strings.HasPrefix(in.DocID, IngestedPrefix) && sourceKey(in.Source) == it.key {
+			return in.DocID, true, nil
+		}
+	}
 	free := ""
 	for _, base := range pageSlugs(it.key) {
-		taken, source, _ := l.owner(ctx, base)
+		taken, source, _ := l.owner(records, base)
 		if taken && sourceKey(source) == it.key {
-			return IngestedPrefix + base, true, nil // this page, ingested before
+			return IngestedPrefix + base, true, nil
 		}
 		if !taken && free == "" {
 			free = base
@@ -430,14 +441,13 @@ func (l *Library) add(ctx context.Context, it item, by string) (Added, error) {
 	}
 	base := strings.TrimPrefix(id, IngestedPrefix)
 	file := filepath.Join(l.ingestedDir(), base+ext)
-	if replaced {
-		// The page may come in another format this time.
-		olds, _ := filepath.Glob(filepath.Join(l.ingestedDir(), base+".*"))
-		for _, old := range olds {
-			if old != file {
-				if err := os.Remove(old); err != nil && !errors.Is(err, os.ErrNotExist) {
-					return Added{}, fmt.Errorf("replacing %s: %w", id, err)
-				}
+	// The name is this article's now: a file of the version it replaces
+	// in another format, or one under the name that does not load, goes.
+	olds, _ := filepath.Glob(filepath.Join(l.ingestedDir(), base+".*"))
+	for _, old := range olds {
+		if old != file {
+			if err := os.Remove(old); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return Added{}, fmt.Errorf("replacing %s: %w", id, err)
 			}
 		}
 	}
