@@ -371,8 +371,11 @@ func (b *Bot) deferEphemeral(ctx context.Context, i *discordgo.InteractionCreate
 	return true
 }
 
+// finishAdmin reports an admin command's outcome. The message may quote
+// what a page or a file said (a URL it redirected to, a title, an error),
+// so it is text: see plainText.
 func (b *Bot) finishAdmin(ctx context.Context, i *discordgo.InteractionCreate, msg string) {
-	if err := b.edit(ctx, i.Interaction, Reply{Content: truncate(msg, maxContent)}); err != nil {
+	if err := b.edit(ctx, i.Interaction, Reply{Content: truncate(plainText(msg), maxContent)}); err != nil {
 		b.log.Error("reporting an admin command failed", "interaction", i.ID, "err", err)
 	}
 }
@@ -447,7 +450,7 @@ func (b *Bot) ingest(ctx context.Context, i *discordgo.InteractionCreate, data d
 		verb = "Updated"
 	}
 	b.log.Info("article ingested", "doc", added.DocID, "passages", added.Passages, "replaced", added.Replaced)
-	b.finishAdmin(ctx, i, fmt.Sprintf("%s **%s** (%s): %d passages. Ask about it with `/ask`.", verb, escapeMD(truncate(plainText(added.Title), 200)), inlineCode(added.DocID), added.Passages))
+	b.finishAdmin(ctx, i, fmt.Sprintf("%s **%s** (%s): %d passages. Ask about it with `/ask`.", verb, escapeMD(truncate(added.Title, 200)), inlineCode(added.DocID), added.Passages))
 }
 
 // forget removes an article (admins only).
