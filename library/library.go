@@ -252,8 +252,13 @@ func slug(s string) string {
 const maxSlug = 72
 
 // sourceKey is the part of a page's URL that names it: host (lower case,
-// no default port), path without a trailing slash, query.
+// no default port), path without a trailing slash, query; read in
+// corpus.CleanURL's form when it has one, so a URL and the one recorded in
+// its file give the same key.
 func sourceKey(raw string) string {
+	if clean, err := corpus.CleanURL(raw); err == nil {
+		raw = clean
+	}
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
 		return ""
