@@ -47,7 +47,8 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		defer rs.Close()
 	}
 	libOpt := library.Options{Corpus: cfg.Corpus, IndexFile: cfg.IndexFile, DataDir: cfg.DataDir, Store: st, Logger: log,
-		Fetcher: ingest.New(ingest.Options{MaxBytes: int64(cfg.IngestMaxBytes), AllowPrivate: cfg.IngestAllowPrivate})}
+		Fetcher: ingest.New(ingest.Options{MaxBytes: int64(cfg.IngestMaxBytes), AllowPrivate: cfg.IngestAllowPrivate,
+			AttachmentHosts: cfg.IngestAttachmentHosts})}
 	retr, err := openRetriever(ctx, cfg)
 	if err != nil {
 		return err

@@ -269,19 +269,22 @@ type scoredPassage struct {
 	score float64
 }
 
-// FragmentURL adds a text fragment (#:~:text=start,end) to an http(s) URL so
-// a browser scrolls to the passage. Other URLs come back unchanged.
+// FragmentURL adds a text fragment (#:~:text=start,end) to an article's URL
+// so a browser scrolls to the passage. The URL comes back in corpus.CleanURL's
+// form; one CleanURL refuses comes back empty: footnote links only to
+// addresses it checked.
 func FragmentURL(raw, text string) string {
-	if raw == "" {
-		return ""
+	clean, err := corpus.CleanURL(raw)
+	if err != nil {
+		return "" // not a URL footnote links to
 	}
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Fragment != "" {
-		return raw
+	u, err := url.Parse(clean)
+	if err != nil || u.Fragment != "" {
+		return clean
 	}
 	words := strings.Fields(text)
 	if len(words) == 0 {
-		return raw
+		return clean
 	}
 	var frag string
 	if len(words) <= 8 {
@@ -289,7 +292,7 @@ func FragmentURL(raw, text string) string {
 	} else {
 		frag = fragmentEscape(strings.Join(words[:4], " ")) + "," + fragmentEscape(strings.Join(words[len(words)-4:], " "))
 	}
-	return raw + "#:~:text=" + frag
+	return clean + "#:~:text=" + frag
 }
 
 // fragmentEscape percent-encodes text for a text directive, including the

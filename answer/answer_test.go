@@ -228,8 +228,12 @@ func TestFragmentURL(t *testing.T) {
 		{"https://e.com/a", "Short text here.", "https://e.com/a#:~:text=Short%20text%20here."},
 		{"https://e.com/a", "one two three four five six seven eight nine, ten", "https://e.com/a#:~:text=one%20two%20three%20four,seven%20eight%20nine%2C%20ten"},
 		{"https://e.com/a#top", "x", "https://e.com/a#top"},
-		{"file:///x", "x", "file:///x"},
+		{"file:///x", "x", ""},
 		{"", "x", ""},
+		{"https://docs.example.com/refunds) [Verify your account](https://evil.example/login", "x", ""},
+		{"javascript:alert(1)", "x", ""},
+		{"HTTPS://E.com/a_(b)", "Short.", "https://e.com/a_%28b%29#:~:text=Short."},
+		{"https://e.com/a", "[Verify](https://evil.example) (now)", "https://e.com/a#:~:text=%5BVerify%5D%28https:%2F%2Fevil.example%29%20%28now%29"},
 		{"https://e.com/a", "co-op & more", "https://e.com/a#:~:text=co%2Dop%20%26%20more"},
 	}
 	for _, tt := range tests {

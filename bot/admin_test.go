@@ -1,11 +1,16 @@
 package bot
 
 import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/footnote-bot/footnote/retrieval"
 )
 
 func adminCommand(name string, options []any, resolved map[string]any) func(m map[string]any) {
@@ -39,8 +44,28 @@ func TestIngestForgetAndStats(t *testing.T) {
 		return e["content"].(string)
 	}
 	// A URL on loopback is refused (SSRF), with the reason.
-	if got := run("ingest", []any{map[string]any{"name": "url", "type": 3, "value": h.d.APIURL() + "/gateway"}}, nil); !strings.Contains(got, "Not added") || !strings.Contains(got, "loopback") {
+	loopback := strings.Replace(h.d.APIURL(), "127.0.0.1", "127.0.0.2", 1) + "/gateway"
+	if got := run("ingest", []any{map[string]any{"name": "url", "type": 3, "value": loopback}}, nil); !strings.Contains(got, "Not added") || !strings.Contains(got, "loopback") {
 		t.Errorf("loopback URL: %q", got)
+	}
+	// Uploads (issue 14, item 6): only from the CDN host, within ingest_max_bytes.
+	ingestFile := func(id string, att map[string]any) string {
+		return run("ingest", []any{map[string]any{"name": "file", "type": 11, "value": id}},
+			map[string]any{"attachments": map[string]any{id: att}})
+	}
+	big := h.d.AddAttachment("1800000000000000003", "big.md", "text/markdown", []byte("# Big\n\n"+strings.Repeat("Big files are refused. ", 4000)))
+	if got := ingestFile("1800000000000000003", big); !strings.Contains(got, "Not added") || !strings.Contains(got, fmt.Sprintf("over the %d-byte limit", testIngestMaxBytes)) {
+		t.Errorf("upload over ingest_max_bytes: %q", got)
+	}
+	big["size"] = 100 // Discord's size is not trusted either
+	if got := ingestFile("1800000000000000003", big); !strings.Contains(got, "Not added") || !strings.Contains(got, fmt.Sprintf("over the %d-byte limit", testIngestMaxBytes)) {
+		t.Errorf("upload over ingest_max_bytes, declared small: %q", got)
+	}
+	for _, u := range []string{loopback, "http://169.254.169.254/latest/meta-data/x.md", "file:///etc/passwd"} {
+		off := map[string]any{"id": "1800000000000000004", "filename": "x.md", "size": 10, "url": u, "proxy_url": u, "content_type": "text/markdown"}
+		if got := ingestFile("1800000000000000004", off); !strings.Contains(got, "Not added") || !(strings.Contains(got, "only from 127.0.0.1") || strings.Contains(got, "only http and https")) {
+			t.Errorf("upload from %s: %q", u, got)
+		}
 	}
 	// An attached Markdown file whose title pings @everyone is added; the reply pings nobody.
 	att := h.d.AddAttachment("1800000000000000001", "pears.md", "text/markdown", []byte("# @everyone Pears\n\nPears are sweet and grainy.\n"))
@@ -48,6 +73,11 @@ func TestIngestForgetAndStats(t *testing.T) {
 		map[string]any{"attachments": map[string]any{"1800000000000000001": att}})
 	if !strings.Contains(got, "Added") || !strings.Contains(got, "ingested/pears") || !strings.Contains(got, "1 passages") {
 		t.Errorf("attachment: %q", got)
+	}
+	// Another upload named pears.md (issue 14, item 4) does not replace it.
+	other := h.d.AddAttachment("1800000000000000005", "pears.md", "text/markdown", []byte("# Other pears\n\nThese pears are someone else's.\n"))
+	if got := ingestFile("1800000000000000005", other); !strings.Contains(got, "Not added") || !strings.Contains(got, "already called ingested/pears") {
+		t.Errorf("second pears.md: %q", got)
 	}
 	// A "PDF" that is not one is refused.
 	bad := h.d.AddAttachment("1800000000000000002", "report.pdf", "application/pdf", []byte("<html>nope</html>"))
@@ -109,5 +139,50 @@ func TestIngestForgetAndStats(t *testing.T) {
 	})
 	if d := data(h.callback(nid, ntok)); !strings.Contains(d["content"].(string), "Only members") {
 		t.Errorf("non-admin ingest: %v", d)
+	}
+}
+
+// TestIngestURLsKeepTheirOwnNames (issue 14, item 4) runs /ingest url:
+// twice with pages whose last path segment is the same: two articles, each
+// answered from; the same page again is an update, not a third article.
+func TestIngestURLsKeepTheirOwnNames(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "a.md"), []byte("# Apples\n\nApples are red and crisp.\n"), 0o644)
+	pages := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/markdown")
+		team := strings.Split(r.URL.Path, "/")[1]
+		fmt.Fprintf(w, "# Handbook of %s\n\nThe %s handbook says releases ship on day %d.\n", team, team, len(team))
+	}))
+	t.Cleanup(pages.Close)
+	h := start(t, setup{corpusDir: dir})
+	run := func(url string) string {
+		t.Helper()
+		id, tok := h.interaction("interaction_ask.json", adminCommand("ingest", []any{map[string]any{"name": "url", "type": 3, "value": url}}, nil))
+		h.callback(id, tok)
+		e := h.waitEdit(tok, false)
+		assertNoPings(t, e)
+		return e["content"].(string)
+	}
+	host := strings.NewReplacer(".", "-", ":", "-").Replace(strings.TrimPrefix(pages.URL, "http://"))
+	a := run(pages.URL + "/team-a/handbook")
+	b := run(pages.URL + "/team-bb/handbook/")
+	if !strings.HasPrefix(a, "Added") || !strings.Contains(a, "ingested/"+host+"-team-a-handbook") {
+		t.Errorf("first: %q", a)
+	}
+	if !strings.HasPrefix(b, "Added") || !strings.Contains(b, "ingested/"+host+"-team-bb-handbook") {
+		t.Errorf("second: %q", b)
+	}
+	if again := run(pages.URL + "/team-a/handbook/"); !strings.HasPrefix(again, "Updated") || !strings.Contains(again, "ingested/"+host+"-team-a-handbook") {
+		t.Errorf("the same page again: %q", again)
+	}
+	ix := h.live.Load()
+	if n := len(ix.Docs()); n != 3 {
+		t.Errorf("%d articles, want 3", n)
+	}
+	for _, team := range []string{"team-a", "team-bb"} {
+		if hits := ix.Search("handbook releases "+team, 1, retrieval.Options{Docs: []string{"ingested/" + host + "-" + team + "-handbook"}}); len(hits) == 0 {
+			t.Errorf("%s's handbook is not served", team)
+		}
 	}
 }

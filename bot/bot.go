@@ -46,7 +46,9 @@ type Observer interface {
 type Library interface {
 	Reload(ctx context.Context) (string, error)
 	IngestURL(ctx context.Context, url, by string) (library.Added, error)
-	IngestFile(ctx context.Context, name string, data []byte, by string) (library.Added, error)
+	// IngestAttachment fetches an uploaded file (from Discord's CDN only,
+	// within the same limits as a page) and adds it.
+	IngestAttachment(ctx context.Context, name, url string, size int64, by string) (library.Added, error)
 	Forget(ctx context.Context, docID string) (string, error)
 }
 
@@ -95,8 +97,6 @@ type Options struct {
 	Log QuestionLog
 	// LogUsers stores user IDs in the question log (off by default).
 	LogUsers bool
-	// AttachmentMaxBytes bounds /ingest uploads (default 20 MiB).
-	AttachmentMaxBytes int64
 	// State is shared with the other replicas (cooldowns, remembered
 	// answers, the answer cache); nil keeps it in this process.
 	State State
@@ -119,7 +119,6 @@ type Bot struct {
 
 	limits   *limits
 	state    State
-	files    *http.Client // downloads attachments
 	inflight sync.WaitGroup
 	closing  atomic.Bool
 	ready    atomic.Bool
@@ -153,9 +152,6 @@ func New(opt Options, a Answerer, index func() *retrieval.Index) (*Bot, error) {
 	}
 	if opt.EditInterval <= 0 {
 		opt.EditInterval = 1200 * time.Millisecond
-	}
-	if opt.AttachmentMaxBytes <= 0 {
-		opt.AttachmentMaxBytes = 20 << 20
 	}
 	log := opt.Logger
 	if log == nil {
@@ -195,7 +191,7 @@ func New(opt Options, a Answerer, index func() *retrieval.Index) (*Bot, error) {
 		state = NewLocalState(2048)
 	}
 	b := &Bot{opt: opt, answerer: a, index: index, log: log, obs: opt.Observer, s: s,
-		limits: newLimits(opt, state, log), state: state, files: baseClient}
+		limits: newLimits(opt, state, log), state: state}
 	if opt.AnswerCacheTTL > 0 {
 		b.answerer = cachingAnswerer{next: a, state: state, ttl: opt.AnswerCacheTTL,
 			version: func() string { return index().Fingerprint() },

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -60,6 +61,9 @@ type harness struct {
 	done   chan error
 }
 
+// testIngestMaxBytes is ingest_max_bytes in the bot tests' library.
+const testIngestMaxBytes = 64 << 10
+
 type setup struct {
 	fake discordtest.Options
 	opt  Options
@@ -100,8 +104,12 @@ func start(t *testing.T, s setup) *harness {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { st.Close() })
+		// The in-process Discord serves attachments on loopback: its
+		// address stands in for Discord's CDN, and the SSRF guard lets
+		// that one address through (127.0.0.2 and the rest are refused).
 		lib, err = library.Open(context.Background(), library.Options{Corpus: []string{s.corpusDir}, DataDir: dataDir, Store: st,
-			Fetcher: ingest.New(ingest.Options{})})
+			Fetcher: ingest.New(ingest.Options{MaxBytes: testIngestMaxBytes, AttachmentHosts: []string{"127.0.0.1"},
+				Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}})})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"strconv"
 	"strings"
 	"sync"
@@ -245,9 +243,14 @@ func (s *streamer) delta(soFar string) {
 		return
 	}
 	s.last = time.Now()
-	text := truncate(soFar, maxDesc-2) + " …"
-	e := &discordgo.MessageEmbed{Description: text, Color: colorAnswer, Footer: &discordgo.MessageEmbedFooter{Text: "Writing…"}}
-	_ = s.b.edit(context.Background(), s.i, Reply{Embeds: []*discordgo.MessageEmbed{e}})
+	_ = s.b.edit(context.Background(), s.i, Reply{Embeds: []*discordgo.MessageEmbed{streamingEmbed(soFar)}})
+}
+
+// streamingEmbed shows an answer as it is being written (LLM text: see
+// plainText).
+func streamingEmbed(soFar string) *discordgo.MessageEmbed {
+	text := truncate(plainText(soFar), maxDesc-2) + " …"
+	return &discordgo.MessageEmbed{Description: text, Color: colorAnswer, Footer: &discordgo.MessageEmbedFooter{Text: "Writing…"}}
 }
 
 // stop waits for an edit in flight and prevents further ones.
@@ -279,14 +282,14 @@ func (b *Bot) lookup(query, article string) Reply {
 	for n, h := range hits {
 		p := h.Passage
 		line := sourceLine(n+1, p.Title, p.Section, p.Paragraph, answer.FragmentURL(p.URL, p.Text), p.ID)
-		snip := quoteBlock(retrieval.Snippet(p.Text, h.Matched, 300, [2]string{"**", "**"}))
+		snip := quoteBlock(retrieval.Snippet(plainText(p.Text), h.Matched, 300, [2]string{"**", "**"}))
 		entry := line + "\n" + snip + "\n"
 		if runes(sb.String())+runes(entry) > maxDesc {
 			break
 		}
 		sb.WriteString(entry)
 	}
-	e := &discordgo.MessageEmbed{Title: truncate("Passages matching “"+q+"”", maxTitle), Description: sb.String(), Color: colorInfo,
+	e := &discordgo.MessageEmbed{Title: truncate("Passages matching “"+plainText(q)+"”", maxTitle), Description: sb.String(), Color: colorInfo,
 		Footer: &discordgo.MessageEmbedFooter{Text: "Use /cite with a passage to quote it in full"}}
 	return Reply{Embeds: []*discordgo.MessageEmbed{e}}
 }
@@ -319,13 +322,15 @@ func (b *Bot) sources(page int, update bool) Reply {
 	page = min(max(page, 0), pages-1)
 	var sb strings.Builder
 	for _, d := range docs[page*sourcesPerPage : min(len(docs), (page+1)*sourcesPerPage)] {
-		line := "**" + escapeMD(truncate(d.Title, 150)) + "**"
+		line := "**" + escapeMD(truncate(plainText(d.Title), 150)) + "**"
 		if d.Author != "" {
-			line += " — " + escapeMD(truncate(d.Author, 60))
+			line += " — " + escapeMD(truncate(plainText(d.Author), 60))
 		}
-		line += fmt.Sprintf(" · %d passages · `%s`", d.Count, truncate(d.ID, 60))
-		if d.URL != "" && runes(d.URL) < 500 {
-			line += " · [link](" + d.URL + ")"
+		line += fmt.Sprintf(" · %d passages · %s", d.Count, inlineCode(truncate(d.ID, 60)))
+		if runes(d.URL) < 500 {
+			if l, ok := link("link", d.URL); ok {
+				line += " · " + l
+			}
 		}
 		sb.WriteString(line + "\n")
 	}
@@ -366,8 +371,11 @@ func (b *Bot) deferEphemeral(ctx context.Context, i *discordgo.InteractionCreate
 	return true
 }
 
+// finishAdmin reports an admin command's outcome. The message may quote
+// what a page or a file said (a URL it redirected to, a title, an error),
+// so it is text: see plainText.
 func (b *Bot) finishAdmin(ctx context.Context, i *discordgo.InteractionCreate, msg string) {
-	if err := b.edit(ctx, i.Interaction, Reply{Content: truncate(msg, maxContent)}); err != nil {
+	if err := b.edit(ctx, i.Interaction, Reply{Content: truncate(plainText(msg), maxContent)}); err != nil {
 		b.log.Error("reporting an admin command failed", "interaction", i.ID, "err", err)
 	}
 }
@@ -430,48 +438,19 @@ func (b *Bot) ingest(ctx context.Context, i *discordgo.InteractionCreate, data d
 	if url != "" {
 		added, err = b.opt.Library.IngestURL(ctx, url, by)
 	} else {
-		var body []byte
-		body, err = b.download(ctx, att)
-		if err == nil {
-			added, err = b.opt.Library.IngestFile(ctx, att.Filename, body, by)
-		}
+		added, err = b.opt.Library.IngestAttachment(ctx, att.Filename, att.URL, int64(att.Size), by)
 	}
 	if err != nil {
 		b.log.Warn("ingest refused", "interaction", i.ID, "err", err)
 		b.finishAdmin(ctx, i, "Not added: "+err.Error())
 		return
 	}
-	b.log.Info("article ingested", "doc", added.DocID, "passages", added.Passages)
-	b.finishAdmin(ctx, i, fmt.Sprintf("Added **%s** (`%s`): %d passages. Ask about it with `/ask`.", escapeMD(truncate(added.Title, 200)), added.DocID, added.Passages))
-}
-
-// download fetches an attachment from Discord's CDN within the size limit.
-func (b *Bot) download(ctx context.Context, a *discordgo.MessageAttachment) ([]byte, error) {
-	if int64(a.Size) > b.opt.AttachmentMaxBytes {
-		return nil, fmt.Errorf("%s is %d bytes, over the %d-byte limit", a.Filename, a.Size, b.opt.AttachmentMaxBytes)
+	verb := "Added"
+	if added.Replaced {
+		verb = "Updated"
 	}
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, a.URL, nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := b.files.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("downloading %s: %w", a.Filename, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("downloading %s: %s", a.Filename, resp.Status)
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, b.opt.AttachmentMaxBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("downloading %s: %w", a.Filename, err)
-	}
-	if int64(len(body)) > b.opt.AttachmentMaxBytes {
-		return nil, fmt.Errorf("%s is over the %d-byte limit", a.Filename, b.opt.AttachmentMaxBytes)
-	}
-	return body, nil
+	b.log.Info("article ingested", "doc", added.DocID, "passages", added.Passages, "replaced", added.Replaced)
+	b.finishAdmin(ctx, i, fmt.Sprintf("%s **%s** (%s): %d passages. Ask about it with `/ask`.", verb, escapeMD(truncate(added.Title, 200)), inlineCode(added.DocID), added.Passages))
 }
 
 // forget removes an article (admins only).
@@ -605,7 +584,7 @@ func (b *Bot) sourcesFor(ctx context.Context, claim, key string) (Reply, answer.
 	var sb strings.Builder
 	for _, c := range a.Citations {
 		sb.WriteString(sourceLine(c.N, c.Title, c.Section, c.Paragraph, c.URL, c.PassageID) + "\n" +
-			quoteBlock(retrieval.Snippet(c.Text, c.Matched, 300, [2]string{"**", "**"})) + "\n")
+			quoteBlock(retrieval.Snippet(plainText(c.Text), c.Matched, 300, [2]string{"**", "**"})) + "\n")
 	}
 	b.remember(ctx, key, Memory{Question: text, Answer: a})
 	e := &discordgo.MessageEmbed{Title: title, Description: truncate(sb.String(), maxDesc), Color: colorInfo}

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"unicode/utf8"
 
@@ -155,37 +156,106 @@ var mdEscaper = strings.NewReplacer(`\`, `\\`, "*", `\*`, "_", `\_`, "~", `\~`, 
 // escapeMD makes text render literally (titles, headings).
 func escapeMD(s string) string { return mdEscaper.Replace(s) }
 
+// Links. Text is text: footnote's replies contain a link only where
+// footnote builds one (link, linkURL) from a URL corpus.CleanURL accepts.
+// Everyone else's text (articles' passages, titles and sections, template
+// and LLM answers) goes through plainText, which reduces Markdown link
+// syntax to its visible words, so that Discord renders no masked link whose
+// words someone else chose. A bare URL (or one in angle brackets) is left
+// as it is: Discord shows it as its own address, hiding nothing.
+
+// maskedLink is Markdown link syntax as Discord reads it: [words](target),
+// the words holding at most one level of brackets, the target optionally in
+// angle brackets or followed by a title; an image's "!" goes with it.
+var maskedLink = regexp.MustCompile(`!?\[((?:\[[^\[\]]*\]|[^\[\]])*)\]\(\s*(?:<[^<>\n]*>|(?:\([^()\s]*\)|[^\s()])*)(?:\s+(?:"[^"]*"|'[^']*'|\([^()]*\)))?\s*\)`)
+
+// citationWords are a citation marker's insides ("1", "2, 3").
+var citationWords = regexp.MustCompile(`^\d{1,3}(?:\s*,\s*\d{1,3})*$`)
+
+// plainText reduces every masked link in s to its words ("[1](…)" to the
+// citation marker "[1]"), links nested in the words included, and breaks
+// whatever "](" is left so no link can form around it.
+func plainText(s string) string {
+	if !strings.Contains(s, "](") {
+		return s
+	}
+	for range 8 { // each pass removes one level of nesting
+		out := maskedLink.ReplaceAllStringFunc(s, func(m string) string {
+			words := maskedLink.FindStringSubmatch(m)[1]
+			if citationWords.MatchString(strings.TrimSpace(words)) {
+				return "[" + strings.TrimSpace(words) + "]"
+			}
+			return words
+		})
+		if out == s {
+			break
+		}
+		s = out
+	}
+	return strings.ReplaceAll(s, "](", "]\u200b(")
+}
+
+// linkURL is rawURL as footnote links to it, or "" when it is not a URL
+// corpus.CleanURL accepts (an index file written before URLs were checked,
+// an HTML canonical link, a URL in JSON lines).
+func linkURL(rawURL string) string {
+	u, err := corpus.CleanURL(rawURL)
+	if err != nil {
+		return ""
+	}
+	return u
+}
+
+// link is the one place footnote writes a masked link: label (footnote's
+// words, already escaped) to a checked URL; without one, the label alone.
+func link(label, rawURL string) (string, bool) {
+	u := linkURL(rawURL)
+	if u == "" {
+		return label, false
+	}
+	return "[" + label + "](" + u + ")", true
+}
+
+// inlineCode shows an ID as code; a backtick in it (an ID is a file name
+// or a JSON lines field) cannot end the code early.
+func inlineCode(s string) string {
+	return "`" + plainText(strings.ReplaceAll(s, "`", "ˋ")) + "`"
+}
+
 // neutralise stops quoted article text from closing or opening a code
 // block or a spoiler around the rest of the message.
 func neutralise(s string) string {
 	return strings.NewReplacer("```", "`\u200b`\u200b`", "||", "|\u200b|").Replace(s)
 }
 
-// quoteBlock renders text as a Discord block quote.
+// quoteBlock renders someone else's text as a Discord block quote, as text.
 func quoteBlock(s string) string {
-	lines := strings.Split(neutralise(strings.TrimSpace(s)), "\n")
+	lines := strings.Split(neutralise(plainText(strings.TrimSpace(s))), "\n")
 	for i, l := range lines {
 		lines[i] = "> " + l
 	}
 	return strings.Join(lines, "\n")
 }
 
-// where names a passage: "Title › Section, ¶3".
+// where names a passage: "Title › Section, ¶3" (as text: see plainText).
 func where(title, section string, paragraph int) string {
-	w := title
+	w := plainText(title)
 	if section != "" {
-		w += " › " + section
+		w += " › " + plainText(section)
 	}
 	return fmt.Sprintf("%s, ¶%d", w, paragraph)
 }
 
-// sourceLine is one line of a Sources list.
+// sourceLine is one line of a Sources list: a link to the passage when its
+// URL is one footnote links to, else the passage ID.
 func sourceLine(n int, title, section string, paragraph int, url, passageID string) string {
 	label := escapeMD(truncate(where(title, section, paragraph), 200))
-	if url != "" && runes(url) < 700 {
-		return fmt.Sprintf("`[%d]` [%s](%s)", n, label, url)
+	if runes(url) < 700 {
+		if l, ok := link(label, url); ok {
+			return fmt.Sprintf("`[%d]` %s", n, l)
+		}
 	}
-	return fmt.Sprintf("`[%d]` %s · `%s`", n, label, truncate(passageID, 90))
+	return fmt.Sprintf("`[%d]` %s · %s", n, label, inlineCode(truncate(passageID, 90)))
 }
 
 // sourceFields packs lines into fields of at most 1024 characters without
@@ -253,7 +323,7 @@ func answerReply(a answer.Answer, key string, private bool) Reply {
 	if a.Abstained {
 		color = colorAbstain
 	}
-	parts := SplitText(a.Text, maxDesc)
+	parts := SplitText(plainText(a.Text), maxDesc)
 	e := &discordgo.MessageEmbed{Description: parts[0], Color: color}
 	var lines []string
 	for _, c := range a.Citations {
@@ -301,10 +371,7 @@ func quoteReplies(cites []answer.Citation) Reply {
 			if i > 0 {
 				title += " (continued)"
 			}
-			e := &discordgo.MessageEmbed{Title: truncate(title, maxTitle), Description: p, Color: colorInfo}
-			if c.URL != "" && runes(c.URL) <= 2048 {
-				e.URL = c.URL
-			}
+			e := &discordgo.MessageEmbed{Title: truncate(title, maxTitle), Description: p, Color: colorInfo, URL: linkURL(c.URL)}
 			embeds = append(embeds, e)
 		}
 	}
@@ -339,16 +406,14 @@ func passageReply(p corpus.Passage, url string) Reply {
 	for i, part := range parts {
 		e := &discordgo.MessageEmbed{Description: part, Color: colorInfo}
 		if i == 0 {
-			e.Title = truncate(p.Title, maxTitle)
-			if url != "" {
-				e.URL = url
-			}
+			e.Title = truncate(plainText(p.Title), maxTitle)
+			e.URL = linkURL(url)
 			if p.Section != "" {
-				e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: "Section", Value: truncate(escapeMD(p.Section), maxFieldValue), Inline: true})
+				e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: "Section", Value: truncate(escapeMD(plainText(p.Section)), maxFieldValue), Inline: true})
 			}
 			e.Fields = append(e.Fields,
 				&discordgo.MessageEmbedField{Name: "Paragraph", Value: fmt.Sprint(p.Paragraph), Inline: true},
-				&discordgo.MessageEmbedField{Name: "Passage", Value: "`" + truncate(p.ID, 200) + "`", Inline: true})
+				&discordgo.MessageEmbedField{Name: "Passage", Value: inlineCode(truncate(p.ID, 200)), Inline: true})
 		}
 		embeds = append(embeds, e)
 	}

@@ -74,6 +74,9 @@ type Config struct {
 
 	IngestAllowPrivate bool
 	IngestMaxBytes     int
+	// IngestAttachmentHosts are the hosts /ingest uploads are fetched
+	// from; empty means Discord's CDN.
+	IngestAttachmentHosts []string
 
 	LLMBaseURL      string
 	LLMModel        string
@@ -184,6 +187,12 @@ var settings = []Setting{
 		set: boolean(func(c *Config) *bool { return &c.IngestAllowPrivate }), get: func(c *Config) string { return strconv.FormatBool(c.IngestAllowPrivate) }},
 	{Key: "ingest_max_bytes", Env: []string{"FOOTNOTE_INGEST_MAX_BYTES"}, Help: "largest page or file /ingest takes",
 		set: integer(func(c *Config) *int { return &c.IngestMaxBytes }), get: func(c *Config) string { return strconv.Itoa(c.IngestMaxBytes) }},
+	{Key: "ingest_attachment_hosts", Env: []string{"FOOTNOTE_INGEST_ATTACHMENT_HOSTS"}, Help: "hosts /ingest uploads are fetched from (repeat, or separate with ','); empty = Discord's CDN (cdn.discordapp.com, media.discordapp.net)",
+		set: func(c *Config, v string) error {
+			c.IngestAttachmentHosts = append(c.IngestAttachmentHosts, splitList(strings.ToLower(v))...)
+			return nil
+		},
+		get: func(c *Config) string { return strings.Join(c.IngestAttachmentHosts, ",") }},
 	{Key: "llm_base_url", Env: []string{"FOOTNOTE_LLM_BASE_URL"}, Help: "OpenAI-compatible API base URL (e.g. http://localhost:11434/v1); empty = template answers",
 		set: str(func(c *Config) *string { return &c.LLMBaseURL }), get: func(c *Config) string { return c.LLMBaseURL }},
 	{Key: "llm_model", Env: []string{"FOOTNOTE_LLM_MODEL"}, Help: "model name sent to the LLM server",
@@ -326,6 +335,9 @@ func Flags(fs *flag.FlagSet) (configFile *string, apply func(*Config) error) {
 			if s.Key == "corpus" {
 				c.Corpus = nil
 			}
+			if s.Key == "ingest_attachment_hosts" {
+				c.IngestAttachmentHosts = nil
+			}
 			for _, v := range m.vals {
 				if err := s.set(c, v); err != nil {
 					return fmt.Errorf("flag --%s: %w", s.Flag(), err)
@@ -367,6 +379,9 @@ func Load(path string, getenv func(string) string, applyFlags func(*Config) erro
 			}
 			if s.Key == "corpus" {
 				c.Corpus = nil
+			}
+			if s.Key == "ingest_attachment_hosts" {
+				c.IngestAttachmentHosts = nil
 			}
 			if err := s.set(&c, v); err != nil {
 				return c, fmt.Errorf("%s: %w", name, err)
@@ -425,6 +440,9 @@ func (c *Config) loadFile(path string) error {
 		if k == "corpus" {
 			c.Corpus = nil
 		}
+		if k == "ingest_attachment_hosts" {
+			c.IngestAttachmentHosts = nil
+		}
 		for _, v := range vals {
 			if err := s.set(c, v); err != nil {
 				return fmt.Errorf("config file %s: %s: %w", path, k, err)
@@ -454,6 +472,8 @@ func decodeStrict(n *yaml.Node, v any) error {
 }
 
 var snowflake = regexp.MustCompile(`^[0-9]{1,20}$`)
+
+var hostName = regexp.MustCompile(`^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$`)
 
 // Validate checks every setting, naming the setting and what it allows.
 func (c Config) Validate() error {
@@ -544,6 +564,11 @@ func (c Config) Validate() error {
 	}
 	if c.IngestMaxBytes < 1024 {
 		bad("ingest_max_bytes", "must be at least 1024, got %d", c.IngestMaxBytes)
+	}
+	for _, h := range c.IngestAttachmentHosts {
+		if !hostName.MatchString(h) {
+			bad("ingest_attachment_hosts", "want host names such as cdn.discordapp.com, got %q", h)
+		}
 	}
 	if c.DataDir == "" {
 		bad("data_dir", "must not be empty")

@@ -191,3 +191,36 @@ func TestREADMEListsEverySetting(t *testing.T) {
 }
 
 var updateReadme = flag.Bool("update-readme", false, "rewrite README's settings table")
+
+// TestIngestAttachmentHosts: the hosts uploads come from are a list (env,
+// file sequence, repeated flags; each layer replaces the one below);
+// empty means Discord's CDN; anything but a host name is refused.
+func TestIngestAttachmentHosts(t *testing.T) {
+	c, err := Load("", envOf(nil), nil)
+	if err != nil || len(c.IngestAttachmentHosts) != 0 {
+		t.Errorf("default = %q, %v; want empty (Discord's CDN)", c.IngestAttachmentHosts, err)
+	}
+	file := writeFile(t, "ingest_attachment_hosts:\n  - cdn.example.com\n  - Media.Example.com\n")
+	c, err = Load(file, envOf(nil), nil)
+	if err != nil || strings.Join(c.IngestAttachmentHosts, "|") != "cdn.example.com|media.example.com" {
+		t.Errorf("file = %q, %v", c.IngestAttachmentHosts, err)
+	}
+	c, err = Load(file, envOf(map[string]string{"FOOTNOTE_INGEST_ATTACHMENT_HOSTS": "a.example, b.example"}), nil)
+	if err != nil || strings.Join(c.IngestAttachmentHosts, "|") != "a.example|b.example" {
+		t.Errorf("env over file = %q, %v", c.IngestAttachmentHosts, err)
+	}
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	_, apply := Flags(fs)
+	if err := fs.Parse([]string{"--ingest-attachment-hosts", "127.0.0.1", "--ingest-attachment-hosts", "localhost"}); err != nil {
+		t.Fatal(err)
+	}
+	c, err = Load(file, envOf(map[string]string{"FOOTNOTE_INGEST_ATTACHMENT_HOSTS": "a.example"}), apply)
+	if err != nil || strings.Join(c.IngestAttachmentHosts, "|") != "127.0.0.1|localhost" {
+		t.Errorf("flags over env = %q, %v", c.IngestAttachmentHosts, err)
+	}
+	for _, bad := range []string{"https://cdn.discordapp.com", "cdn.discordapp.com/x", "-x", "cdn_x.example"} {
+		if _, err := Load("", envOf(map[string]string{"FOOTNOTE_INGEST_ATTACHMENT_HOSTS": bad}), nil); err == nil || !strings.Contains(err.Error(), "ingest_attachment_hosts") {
+			t.Errorf("%q: err = %v", bad, err)
+		}
+	}
+}

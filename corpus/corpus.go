@@ -46,12 +46,15 @@ import (
 
 // Document is one article.
 type Document struct {
-	ID       string   `json:"id"`
-	Title    string   `json:"title"`
-	URL      string   `json:"url,omitempty"`
-	Author   string   `json:"author,omitempty"`
-	Date     string   `json:"date,omitempty"`
-	Source   string   `json:"source,omitempty"` // file it came from
+	ID     string `json:"id"`
+	Title  string `json:"title"`
+	URL    string `json:"url,omitempty"`
+	Author string `json:"author,omitempty"`
+	Date   string `json:"date,omitempty"`
+	Source string `json:"source,omitempty"` // file it came from
+	// Warnings say what was wrong but left out (e.g. an invalid front
+	// matter url); the document loads without it.
+	Warnings []string `json:"-"`
 	Sections []string `json:"sections,omitempty"`
 	Passages []Passage
 }

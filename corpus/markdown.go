@@ -77,7 +77,7 @@ func parseMarkdown(id, text string, b *builder) (Document, error) {
 	if err != nil {
 		return Document{}, err
 	}
-	d := Document{ID: id, Title: fm.Title, URL: fm.URL, Author: fm.Author, Date: fm.Date}
+	d := fm.document(id)
 	blocks := markdownBlocks(body, &d.Title)
 	if d.Title == "" {
 		d.Title = id

@@ -1,6 +1,7 @@
 package corpus
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -17,39 +18,26 @@ type frontMatter struct {
 	URL    string `yaml:"url"`
 	Author string `yaml:"author"`
 	Date   string `yaml:"date"`
+	// warnings say what was wrong with a value left out (an invalid url).
+	warnings []string
+}
+
+// document starts the Document the front matter describes.
+func (fm frontMatter) document(id string) Document {
+	return Document{ID: id, Title: fm.Title, URL: fm.URL, Author: fm.Author, Date: fm.Date, Warnings: fm.warnings}
 }
 
 // splitFrontMatter separates a leading YAML block from the body. The block
 // opens with a "---" line as the file's first line that is not blank and
 // closes with the next "---" (or YAML's "...") line; trailing blanks on
 // either line are allowed. Line endings are normalised first: CRLF and a
-// lone CR become LF, in the body too.
+// lone CR become LF, in the body too. A url that CleanURL refuses is left
+// out with a warning: the article loads without a link.
 func splitFrontMatter(text string) (frontMatter, string, error) {
 	var fm frontMatter
-	t := strings.ReplaceAll(text, "\r\n", "\n")
-	t = strings.ReplaceAll(t, "\r", "\n")
-	lead := strings.TrimLeft(t, " \t\n")
-	first, rest, _ := strings.Cut(lead, "\n")
-	if strings.TrimRight(first, " \t") != "---" {
-		return fm, t, nil
-	}
-	var raw, body string
-	closed := false
-	for off := 0; off <= len(rest); {
-		line, _, more := strings.Cut(rest[off:], "\n")
-		if l := strings.TrimRight(line, " \t"); l == "---" || l == "..." {
-			raw = rest[:off]
-			body = rest[min(off+len(line)+1, len(rest)):]
-			closed = true
-			break
-		}
-		if !more {
-			break
-		}
-		off += len(line) + 1
-	}
-	if !closed {
-		return fm, t, fmt.Errorf("front matter opened with --- is never closed")
+	t, raw, body, found, err := cutFrontMatter(text)
+	if err != nil || !found {
+		return fm, t, err
 	}
 	// Decode loosely: a date may be a YAML timestamp, other keys are ignored.
 	var m map[string]any
@@ -66,7 +54,95 @@ func splitFrontMatter(text string) (frontMatter, string, error) {
 	if len(fm.Date) > 10 && strings.HasSuffix(fm.Date, "00:00:00 +0000 UTC") {
 		fm.Date = fm.Date[:10]
 	}
+	if fm.URL != "" {
+		clean, err := CleanURL(fm.URL)
+		if err != nil {
+			fm.warnings = append(fm.warnings, fmt.Sprintf("front matter url %q left out: %v", truncateBytes(fm.URL, 200), err))
+		}
+		fm.URL = clean
+	}
 	return fm, body, nil
+}
+
+// cutFrontMatter finds the front matter block (see splitFrontMatter): t is
+// the text with line endings normalised, raw the YAML between the fences,
+// body what follows the closing fence.
+func cutFrontMatter(text string) (t, raw, body string, found bool, err error) {
+	t = strings.ReplaceAll(text, "\r\n", "\n")
+	t = strings.ReplaceAll(t, "\r", "\n")
+	lead := strings.TrimLeft(t, " \t\n")
+	first, rest, _ := strings.Cut(lead, "\n")
+	if strings.TrimRight(first, " \t") != "---" {
+		return t, "", t, false, nil
+	}
+	for off := 0; off <= len(rest); {
+		line, _, more := strings.Cut(rest[off:], "\n")
+		if l := strings.TrimRight(line, " \t"); l == "---" || l == "..." {
+			return t, rest[:off], rest[min(off+len(line)+1, len(rest)):], true, nil
+		}
+		if !more {
+			break
+		}
+		off += len(line) + 1
+	}
+	return t, "", t, false, fmt.Errorf("front matter opened with --- is never closed")
+}
+
+// SetFrontMatter returns a Markdown or text file with key set to value in
+// its front matter: the block is decoded, the key set (replacing any value
+// it had), and the block written again with a YAML encoder, so that any
+// value (quotes, backslashes, newlines, "---", colons, any Unicode) reads
+// back as written; other keys are kept. A file without front matter gets a
+// block. Line endings become LF, as splitFrontMatter reads them.
+func SetFrontMatter(text, key, value string) (string, error) {
+	_, raw, body, found, err := cutFrontMatter(text)
+	if err != nil {
+		return "", err
+	}
+	var doc yaml.Node
+	if found && strings.TrimSpace(raw) != "" {
+		if err := yaml.Unmarshal([]byte(raw), &doc); err != nil {
+			return "", fmt.Errorf("front matter: %w", err)
+		}
+	}
+	if doc.Kind == 0 {
+		doc = yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{{Kind: yaml.MappingNode, Tag: "!!map"}}}
+	}
+	m := doc.Content[0]
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 || m.Kind != yaml.MappingNode {
+		return "", errors.New("front matter is not a mapping of keys to values")
+	}
+	val := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: value}
+	set := false
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			m.Content[i+1] = val
+			set = true
+		}
+	}
+	if !set {
+		m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key}, val)
+	}
+	var sb strings.Builder
+	enc := yaml.NewEncoder(&sb)
+	enc.SetIndent(2)
+	if err := enc.Encode(&doc); err != nil {
+		return "", fmt.Errorf("front matter: %w", err)
+	}
+	if err := enc.Close(); err != nil {
+		return "", fmt.Errorf("front matter: %w", err)
+	}
+	return "---\n" + sb.String() + "---\n" + body, nil
+}
+
+func truncateBytes(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }
 
 // paragraphs splits text on blank lines, trimming each paragraph.
@@ -130,7 +206,7 @@ func parsePlain(id, text string, b *builder) (Document, error) {
 	if err != nil {
 		return Document{}, err
 	}
-	d := Document{ID: id, Title: fm.Title, URL: fm.URL, Author: fm.Author, Date: fm.Date}
+	d := fm.document(id)
 	paras := paragraphs(body)
 	var blocks []block
 	// Leading heading-like lines before the first paragraph: the longest is

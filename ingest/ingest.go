@@ -1,9 +1,10 @@
-// Package ingest fetches web pages and files for /ingest, refusing what a
-// stranger in a Discord server should not be able to make footnote fetch:
-// only http and https; no loopback, private, link-local or otherwise
-// internal addresses (checked on the address actually dialled, so DNS tricks
-// and redirects are re-checked too) unless allowed; bounded size and time;
-// only article content types.
+// Package ingest fetches web pages and uploaded files for /ingest, refusing
+// what a stranger in a Discord server should not be able to make footnote
+// fetch: only http and https; no loopback, private, link-local or otherwise
+// internal address (see Internal; checked on the address actually dialled,
+// so DNS tricks and redirects are re-checked too) unless allowed; bounded
+// size and time, the same for pages and uploads; only article content types
+// for pages, and only Discord's CDN hosts for uploads.
 package ingest
 
 import (
@@ -22,23 +23,31 @@ import (
 	"time"
 )
 
-// Options bound fetching.
+// Options bound fetching. The same limits apply to web pages and to files
+// uploaded to Discord.
 type Options struct {
 	MaxBytes     int64         // default 5 MiB
-	Timeout      time.Duration // default 15s
+	Timeout      time.Duration // the whole fetch, body included; default 15s
 	MaxRedirects int           // default 5
-	// AllowPrivate permits loopback, private and link-local addresses (for
-	// an intranet wiki; off by default).
+	// AllowPrivate permits loopback, private, link-local and every other
+	// internal address (for an intranet wiki; off by default).
 	AllowPrivate bool
+	// Allow lets these addresses through although they are internal (one
+	// intranet host, or a test server on loopback) while every other
+	// address is checked as usual.
+	Allow []netip.Prefix
+	// AttachmentHosts are the only hosts uploaded files are fetched from
+	// (exact host names, any case); default DiscordCDNHosts.
+	AttachmentHosts []string
 }
+
+// DiscordCDNHosts serve the files attached to Discord interactions.
+var DiscordCDNHosts = []string{"cdn.discordapp.com", "media.discordapp.net"}
 
 // Fetcher fetches URLs safely.
 type Fetcher struct {
 	opt    Options
 	client *http.Client
-	// permit, in tests, lets exact addresses through (e.g. the test
-	// server's 127.0.0.1) while everything else is checked as usual.
-	permit func(netip.Addr) bool
 }
 
 // ErrRefused marks a URL or response footnote will not take.
@@ -55,6 +64,9 @@ func New(opt Options) *Fetcher {
 	if opt.MaxRedirects <= 0 {
 		opt.MaxRedirects = 5
 	}
+	if len(opt.AttachmentHosts) == 0 {
+		opt.AttachmentHosts = DiscordCDNHosts
+	}
 	f := &Fetcher{opt: opt}
 	dialer := &net.Dialer{Timeout: 10 * time.Second, Control: f.checkDial}
 	tr := &http.Transport{
@@ -68,10 +80,22 @@ func New(opt Options) *Fetcher {
 		if len(via) >= opt.MaxRedirects {
 			return fmt.Errorf("%w: more than %d redirects", ErrRefused, opt.MaxRedirects)
 		}
-		return checkScheme(req.URL)
+		if err := checkScheme(req.URL); err != nil {
+			return err
+		}
+		if hosts, ok := req.Context().Value(hostsKey{}).([]string); ok {
+			return checkHost(req.URL, hosts) // an attachment stays on the CDN
+		}
+		return nil
 	}}
 	return f
 }
+
+// MaxBytes is the size limit of one page or file.
+func (f *Fetcher) MaxBytes() int64 { return f.opt.MaxBytes }
+
+// hostsKey marks a request (and its redirects) as limited to some hosts.
+type hostsKey struct{}
 
 func checkScheme(u *url.URL) error {
 	if u.Scheme != "http" && u.Scheme != "https" {
@@ -80,7 +104,20 @@ func checkScheme(u *url.URL) error {
 	if u.User != nil {
 		return fmt.Errorf("%w: URLs with credentials are not fetched", ErrRefused)
 	}
+	if u.Host == "" {
+		return fmt.Errorf("%w: the URL has no host", ErrRefused)
+	}
 	return nil
+}
+
+func checkHost(u *url.URL, hosts []string) error {
+	h := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
+	for _, want := range hosts {
+		if h == strings.ToLower(want) {
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: uploaded files are fetched only from %s, not from %q", ErrRefused, strings.Join(hosts, " or "), u.Hostname())
 }
 
 // checkDial runs for every connection, after DNS resolution, on the exact
@@ -94,38 +131,110 @@ func (f *Fetcher) checkDial(network, address string, _ syscall.RawConn) error {
 	if err != nil {
 		return fmt.Errorf("%w: unexpected address %q", ErrRefused, host)
 	}
-	if f.permit != nil && f.permit(ip) {
+	if f.opt.AllowPrivate || !Internal(ip) {
 		return nil
 	}
-	if !f.opt.AllowPrivate && Internal(ip) {
-		return fmt.Errorf("%w: %s is a private, loopback or link-local address", ErrRefused, ip)
-	}
-	return nil
-}
-
-// Internal reports whether an address is not on the public internet.
-func Internal(ip netip.Addr) bool {
-	ip = ip.Unmap()
-	if ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
-		ip.IsMulticast() || ip.IsUnspecified() || ip.IsInterfaceLocalMulticast() {
-		return true
-	}
-	for _, p := range internalPrefixes {
-		if p.Contains(ip) {
-			return true
+	plain := ip.WithZone("").Unmap()
+	for _, p := range f.opt.Allow {
+		if p.Contains(plain) {
+			return nil
 		}
 	}
-	return false
+	return fmt.Errorf("%w: %s is a private, loopback, link-local or otherwise internal address", ErrRefused, ip)
 }
 
-var internalPrefixes = []netip.Prefix{
-	netip.MustParsePrefix("0.0.0.0/8"),     // "this network"
-	netip.MustParsePrefix("100.64.0.0/10"), // carrier-grade NAT
-	netip.MustParsePrefix("192.0.0.0/24"),  // IETF protocol assignments
-	netip.MustParsePrefix("198.18.0.0/15"), // benchmarking
-	netip.MustParsePrefix("240.0.0.0/4"),   // reserved
-	netip.MustParsePrefix("64:ff9b::/96"),  // NAT64 (could reach IPv4 internals)
-	netip.MustParsePrefix("fc00::/7"),      // unique local
+// Internal reports whether an address is not a public internet address:
+// footnote fetches only from addresses that IANA's special-purpose address
+// registries (IPv4 and IPv6) mark globally reachable, in global unicast
+// space. Addresses that carry an IPv4 address inside them are judged by the
+// address they carry: IPv4-mapped (::ffff:a.b.c.d), NAT64 (64:ff9b::/96),
+// 6to4 (2002::/16) and Teredo (2001::/32: the server's address and the
+// client's, stored inverted). Conservatively, the few globally reachable
+// service addresses inside otherwise internal blocks (PCP and TURN anycast,
+// AMT, AS112, ORCHIDv2, drone IDs) are refused too: no article lives there.
+func Internal(ip netip.Addr) bool { return !global(ip) }
+
+func global(ip netip.Addr) bool {
+	ip = ip.WithZone("") // a zoned address never matches a prefix
+	if !ip.IsValid() {
+		return false
+	}
+	ip = ip.Unmap()
+	if ip.Is4() {
+		return global4(ip)
+	}
+	b := ip.As16()
+	switch {
+	case nat64.Contains(ip): // the IPv4 address in the last 32 bits
+		return global4(netip.AddrFrom4([4]byte(b[12:16])))
+	case sixToFour.Contains(ip): // the IPv4 address in bits 16-47
+		return global4(netip.AddrFrom4([4]byte(b[2:6])))
+	case teredo.Contains(ip): // server in bits 32-63, client inverted in the last 32
+		client := [4]byte{^b[12], ^b[13], ^b[14], ^b[15]}
+		return global4(netip.AddrFrom4([4]byte(b[4:8]))) && global4(netip.AddrFrom4(client))
+	}
+	if !globalUnicast6.Contains(ip) {
+		// Everything outside 2000::/3: unspecified, loopback, IPv4-compatible
+		// and IPv4-translated forms, 64:ff9b:1::/48, discard-only 100::/64,
+		// SRv6 5f00::/16, unique local, link-local, site-local, multicast.
+		return false
+	}
+	for _, p := range internal6 {
+		if p.Contains(ip) {
+			return false
+		}
+	}
+	return true
+}
+
+func global4(ip netip.Addr) bool {
+	if !ip.IsGlobalUnicast() || ip.IsPrivate() {
+		return false // also loopback, link-local, multicast, broadcast, 0.0.0.0
+	}
+	for _, p := range internal4 {
+		if p.Contains(ip) {
+			return false
+		}
+	}
+	return true
+}
+
+var (
+	nat64          = netip.MustParsePrefix("64:ff9b::/96")
+	sixToFour      = netip.MustParsePrefix("2002::/16")
+	teredo         = netip.MustParsePrefix("2001::/32")
+	globalUnicast6 = netip.MustParsePrefix("2000::/3")
+)
+
+// internal4 is every IPv4 block of the IANA IPv4 Special-Purpose Address
+// Registry that is not globally reachable, with the reserved and multicast
+// space netip's classification does not cover.
+var internal4 = []netip.Prefix{
+	netip.MustParsePrefix("0.0.0.0/8"),       // "this network" (RFC 791)
+	netip.MustParsePrefix("10.0.0.0/8"),      // private (RFC 1918)
+	netip.MustParsePrefix("100.64.0.0/10"),   // shared address space, carrier-grade NAT (RFC 6598)
+	netip.MustParsePrefix("127.0.0.0/8"),     // loopback
+	netip.MustParsePrefix("169.254.0.0/16"),  // link-local
+	netip.MustParsePrefix("172.16.0.0/12"),   // private
+	netip.MustParsePrefix("192.0.0.0/24"),    // IETF protocol assignments (RFC 6890), DS-Lite, NAT64 discovery
+	netip.MustParsePrefix("192.0.2.0/24"),    // TEST-NET-1 (RFC 5737)
+	netip.MustParsePrefix("192.88.99.0/24"),  // deprecated 6to4 relay anycast (RFC 7526)
+	netip.MustParsePrefix("192.168.0.0/16"),  // private
+	netip.MustParsePrefix("198.18.0.0/15"),   // benchmarking (RFC 2544)
+	netip.MustParsePrefix("198.51.100.0/24"), // TEST-NET-2
+	netip.MustParsePrefix("203.0.113.0/24"),  // TEST-NET-3
+	netip.MustParsePrefix("224.0.0.0/4"),     // multicast
+	netip.MustParsePrefix("240.0.0.0/4"),     // reserved, and the limited broadcast address
+}
+
+// internal6 is every block inside global unicast space (2000::/3) that the
+// IANA IPv6 Special-Purpose Address Registry does not mark globally
+// reachable. 6to4 and Teredo, also there, are judged by the IPv4 addresses
+// they carry (see global).
+var internal6 = []netip.Prefix{
+	netip.MustParsePrefix("2001::/23"),     // IETF protocol assignments: benchmarking 2001:2::/48, ORCHID, anycast services
+	netip.MustParsePrefix("2001:db8::/32"), // documentation (RFC 3849)
+	netip.MustParsePrefix("3fff::/20"),     // documentation (RFC 9637)
 }
 
 // Page is a fetched document.
@@ -145,24 +254,76 @@ var extByType = map[string]string{
 	"application/pdf":       ".pdf",
 }
 
-// Fetch downloads a URL within the limits.
+// Fetch downloads a web page within the limits.
 func (f *Fetcher) Fetch(ctx context.Context, raw string) (Page, error) {
+	u, err := parseURL(raw)
+	if err != nil {
+		return Page{}, err
+	}
+	p, err := f.get(ctx, u, "text/html, text/markdown, text/plain, application/pdf;q=0.9", func(mt string) error {
+		if _, ok := extByType[mt]; !ok {
+			return fmt.Errorf("%w: content type %q is not an article (want HTML, Markdown, text or PDF)", ErrRefused, mt)
+		}
+		return nil
+	})
+	if err != nil {
+		return Page{}, err
+	}
+	ext := extByType[p.ContentType]
+	final, _ := url.Parse(p.URL)
+	name := path.Base(final.Path)
+	if name == "/" || name == "." || name == "" {
+		name = final.Hostname()
+	}
+	p.Name = strings.TrimSuffix(name, path.Ext(name)) + ext
+	return p, nil
+}
+
+// FetchAttachment downloads a file uploaded to Discord, named name (whose
+// extension picks the parser), from rawURL, which must be on one of the
+// attachment hosts; size is the size Discord reports, refused early when
+// over the limit. The guard, the limits and the timeout are Fetch's.
+func (f *Fetcher) FetchAttachment(ctx context.Context, rawURL, name string, size int64) (Page, error) {
+	if size > f.opt.MaxBytes {
+		return Page{}, fmt.Errorf("%w: %s is %d bytes, over the %d-byte limit", ErrRefused, name, size, f.opt.MaxBytes)
+	}
+	u, err := parseURL(rawURL)
+	if err != nil {
+		return Page{}, err
+	}
+	if err := checkHost(u, f.opt.AttachmentHosts); err != nil {
+		return Page{}, err
+	}
+	// Discord's content type is the uploader's guess; the file's extension
+	// picks the parser, and the parser refuses what is not that format.
+	p, err := f.get(context.WithValue(ctx, hostsKey{}, f.opt.AttachmentHosts), u, "*/*", nil)
+	if err != nil {
+		return Page{}, fmt.Errorf("%s: %w", name, err)
+	}
+	p.Name = name
+	return p, nil
+}
+
+func parseURL(raw string) (*url.URL, error) {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil {
-		return Page{}, fmt.Errorf("%w: %q is not a URL", ErrRefused, raw)
+		return nil, fmt.Errorf("%w: %q is not a URL", ErrRefused, raw)
 	}
 	if err := checkScheme(u); err != nil {
-		return Page{}, err
+		return nil, err
 	}
-	if u.Host == "" {
-		return Page{}, fmt.Errorf("%w: %q has no host", ErrRefused, raw)
-	}
+	return u, nil
+}
+
+// get fetches u: status 200, a content type wantType accepts (when set),
+// at most MaxBytes, within the timeout.
+func (f *Fetcher) get(ctx context.Context, u *url.URL, accept string, wantType func(mediaType string) error) (Page, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return Page{}, err
+		return Page{}, fmt.Errorf("fetch %s: %w", u.Redacted(), err)
 	}
 	req.Header.Set("User-Agent", "footnote-ingest/1 (+https://github.com/footnote-bot/footnote)")
-	req.Header.Set("Accept", "text/html, text/markdown, text/plain, application/pdf;q=0.9")
+	req.Header.Set("Accept", accept)
 	resp, err := f.client.Do(req)
 	if err != nil {
 		return Page{}, fmt.Errorf("fetch %s: %w", u.Redacted(), err)
@@ -172,9 +333,10 @@ func (f *Fetcher) Fetch(ctx context.Context, raw string) (Page, error) {
 		return Page{}, fmt.Errorf("fetch %s: %s", u.Redacted(), resp.Status)
 	}
 	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
-	ext, ok := extByType[mt]
-	if !ok {
-		return Page{}, fmt.Errorf("%w: content type %q is not an article (want HTML, Markdown, text or PDF)", ErrRefused, mt)
+	if wantType != nil {
+		if err := wantType(mt); err != nil {
+			return Page{}, err
+		}
 	}
 	if resp.ContentLength > f.opt.MaxBytes {
 		return Page{}, fmt.Errorf("%w: %d bytes is over the %d-byte limit", ErrRefused, resp.ContentLength, f.opt.MaxBytes)
@@ -184,13 +346,7 @@ func (f *Fetcher) Fetch(ctx context.Context, raw string) (Page, error) {
 		return Page{}, fmt.Errorf("fetch %s: %w", u.Redacted(), err)
 	}
 	if int64(len(data)) > f.opt.MaxBytes {
-		return Page{}, fmt.Errorf("%w: the page is over the %d-byte limit", ErrRefused, f.opt.MaxBytes)
+		return Page{}, fmt.Errorf("%w: over the %d-byte limit", ErrRefused, f.opt.MaxBytes)
 	}
-	final := resp.Request.URL
-	name := path.Base(final.Path)
-	if name == "/" || name == "." || name == "" {
-		name = final.Hostname()
-	}
-	name = strings.TrimSuffix(name, path.Ext(name)) + ext
-	return Page{URL: final.String(), Name: name, ContentType: mt, Data: data}, nil
+	return Page{URL: resp.Request.URL.String(), ContentType: mt, Data: data}, nil
 }

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
 )
 
 func server(t *testing.T) *httptest.Server {
@@ -45,15 +46,11 @@ func server(t *testing.T) *httptest.Server {
 
 // onlyTestServer lets the test server's exact address through, so every
 // other rule is exercised as in production.
-func onlyTestServer() func(netip.Addr) bool {
-	want := netip.MustParseAddr("127.0.0.1")
-	return func(ip netip.Addr) bool { return ip == want }
-}
+var onlyTestServer = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
 
 func TestFetchAllowed(t *testing.T) {
 	srv := server(t)
-	f := New(Options{})
-	f.permit = onlyTestServer()
+	f := New(Options{Allow: onlyTestServer})
 	p, err := f.Fetch(context.Background(), srv.URL+"/article")
 	if err != nil {
 		t.Fatal(err)
@@ -67,8 +64,7 @@ func TestFetchRefusals(t *testing.T) {
 	srv := server(t)
 	port := srv.URL[strings.LastIndex(srv.URL, ":"):]
 	strict := New(Options{})
-	permitted := New(Options{MaxBytes: 1 << 20})
-	permitted.permit = onlyTestServer()
+	permitted := New(Options{MaxBytes: 1 << 20, Allow: onlyTestServer})
 	tests := []struct {
 		name string
 		f    *Fetcher
@@ -98,14 +94,132 @@ func TestFetchRefusals(t *testing.T) {
 	}
 }
 
+// TestInternal holds the guard to the IANA special-purpose registries: every
+// form of an internal address is refused, however it is written, and public
+// addresses (also when wrapped in a form that carries one) pass.
 func TestInternal(t *testing.T) {
-	for addr, want := range map[string]bool{
-		"127.0.0.1": true, "10.1.2.3": true, "172.16.0.1": true, "192.168.1.1": true, "169.254.169.254": true,
-		"::1": true, "fe80::1": true, "fd00::1": true, "100.64.0.1": true, "0.0.0.0": true, "::ffff:127.0.0.1": true,
-		"93.184.216.34": false, "2606:4700::1111": false,
-	} {
-		if got := Internal(netip.MustParseAddr(addr)); got != want {
-			t.Errorf("Internal(%s) = %v, want %v", addr, got, want)
+	tests := []struct {
+		addr string
+		want bool // internal
+	}{
+		// IPv4 blocks that are not globally reachable.
+		{"0.0.0.0", true}, {"0.1.2.3", true}, {"10.1.2.3", true}, {"100.64.0.1", true}, {"100.127.255.254", true},
+		{"127.0.0.1", true}, {"127.255.255.254", true}, {"169.254.169.254", true}, {"172.16.0.1", true}, {"172.31.255.1", true},
+		{"192.0.0.1", true}, {"192.0.0.9", true}, {"192.0.0.170", true}, {"192.0.2.1", true}, {"192.88.99.1", true},
+		{"192.168.1.1", true}, {"198.18.0.1", true}, {"198.19.255.1", true}, {"198.51.100.1", true}, {"203.0.113.1", true},
+		{"224.0.0.1", true}, {"239.255.255.250", true}, {"240.0.0.1", true}, {"255.255.255.255", true},
+		// IPv6 blocks that are not globally reachable.
+		{"::", true}, {"::1", true}, {"fe80::1", true}, {"fe80::1%eth0", true}, {"fd00::1", true}, {"fc00::1", true},
+		{"fec0::1", true}, {"ff02::1", true}, {"ff0e::1", true}, {"100::1", true}, {"100::ffff:1", true},
+		{"2001:db8::1", true}, {"2001:2::1", true}, {"2001:10::1", true}, {"2001:20::1", true}, {"2001:1::1", true},
+		{"3fff::1", true}, {"5f00::1", true}, {"64:ff9b:1::1", true}, {"64:ff9b:1::a00:1", true}, {"64:ff9b:1:ffff::8.8.8.8", true},
+		// Internal IPv4 addresses wrapped in IPv6 forms.
+		{"::ffff:127.0.0.1", true}, {"::ffff:10.0.0.1", true}, {"::ffff:169.254.169.254", true},
+		{"::127.0.0.1", true}, {"::10.0.0.1", true}, {"::8.8.8.8", true}, // IPv4-compatible (deprecated): never global
+		{"::ffff:0:7f00:1", true}, {"::ffff:0:808:808", true}, // IPv4-translated (RFC 2765)
+		{"64:ff9b::127.0.0.1", true}, {"64:ff9b::7f00:1", true}, {"64:ff9b::a9fe:a9fe", true}, {"64:ff9b::192.168.0.1", true},
+		{"2002:7f00:1::", true}, {"2002:7f00:0001::1", true}, {"2002:a00:1::1", true}, {"2002:a9fe:a9fe::1", true}, {"2002:c0a8:101::", true},
+		{"2001:0:4136:e378:8000:63bf:80ff:fffe", true}, // Teredo, client 127.0.0.1 (inverted)
+		{"2001:0:4136:e378:8000:63bf:f5ff:fffe", true}, // Teredo, client 10.0.0.1
+		{"2001:0:7f00:1:8000:63bf:f7f7:f7f7", true},    // Teredo, server 127.0.0.1
+		{"2001::1", true}, // Teredo, server 0.0.0.0
+		// Public controls that must pass.
+		{"93.184.216.34", false}, {"8.8.8.8", false}, {"1.1.1.1", false}, {"100.63.255.255", false}, {"100.128.0.1", false},
+		{"172.32.0.1", false}, {"192.0.1.1", false}, {"192.88.98.1", false}, {"198.20.0.1", false}, {"223.255.255.1", false},
+		{"::ffff:8.8.8.8", false}, {"64:ff9b::8.8.8.8", false}, {"64:ff9b::808:808", false}, {"2002:808:808::1", false},
+		{"2001:0:4136:e378:8000:63bf:f7f7:f7f7", false}, // Teredo: server 65.54.227.120, client 8.8.8.8
+		{"2606:4700::1111", false}, {"2a00:1450:4001:81b::200e", false}, {"2620:4f:8000::1", false}, {"2001:4860:4860::8888", false},
+	}
+	for _, tt := range tests {
+		if got := Internal(netip.MustParseAddr(tt.addr)); got != tt.want {
+			t.Errorf("Internal(%s) = %v, want %v", tt.addr, got, tt.want)
 		}
+	}
+	if !Internal(netip.Addr{}) {
+		t.Error("the zero address is not refused")
+	}
+}
+
+// TestDialRefusesWrappedLoopback dials the test server through the forms
+// the guard once let through, where the system routes them.
+func TestDialRefusesWrappedLoopback(t *testing.T) {
+	srv := server(t)
+	port := srv.URL[strings.LastIndex(srv.URL, ":"):]
+	f := New(Options{})
+	for _, host := range []string{"[::ffff:127.0.0.1]", "[::127.0.0.1]", "[::ffff:0:7f00:1]", "[64:ff9b::7f00:1]", "[2002:7f00:1::1]", "[::1]"} {
+		_, err := f.Fetch(context.Background(), "http://"+host+port+"/article")
+		if err == nil || !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "internal address") {
+			t.Errorf("%s: err = %v, want a refusal naming an internal address", host, err)
+		}
+	}
+}
+
+// TestFetchAttachment: uploads come only from the attachment hosts, through
+// the same guard, limits and timeout as pages.
+func TestFetchAttachment(t *testing.T) {
+	srv := server(t)
+	port := srv.URL[strings.LastIndex(srv.URL, ":"):]
+	mux := http.NewServeMux()
+	cdn := httptest.NewServer(mux)
+	t.Cleanup(cdn.Close)
+	mux.HandleFunc("/attachments/1/notes.md", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/octet-stream") // Discord's guess
+		w.Write([]byte("# Notes\n\nNotes are short.\n"))
+	})
+	mux.HandleFunc("/attachments/2/big.md", func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(strings.Repeat("big text ", 1000)))
+	})
+	mux.HandleFunc("/attachments/3/away.md", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "http://localhost"+port+"/article", http.StatusFound)
+	})
+	hosts := []string{"127.0.0.1"}
+	f := New(Options{MaxBytes: 4096, AttachmentHosts: hosts, Allow: onlyTestServer})
+	p, err := f.FetchAttachment(context.Background(), cdn.URL+"/attachments/1/notes.md", "notes.md", 26)
+	if err != nil || p.Name != "notes.md" || !strings.Contains(string(p.Data), "Notes are short.") {
+		t.Fatalf("FetchAttachment = %+v, %v", p, err)
+	}
+	tests := []struct {
+		name string
+		f    *Fetcher
+		url  string
+		size int64
+		want string
+	}{
+		{"declared size over ingest_max_bytes", f, cdn.URL + "/attachments/1/notes.md", 5000, "over the 4096-byte limit"},
+		{"body over ingest_max_bytes", f, cdn.URL + "/attachments/2/big.md", 10, "over the 4096-byte limit"},
+		{"not an attachment host", f, "https://evil.example/attachments/1/notes.md", 10, "fetched only from 127.0.0.1"},
+		{"default hosts are Discord's CDN", New(Options{}), cdn.URL + "/attachments/1/notes.md", 10, "cdn.discordapp.com or media.discordapp.net"},
+		{"redirect off the CDN", f, cdn.URL + "/attachments/3/away.md", 10, `not from "localhost"`},
+		{"file URL", f, "file:///etc/passwd", 10, "only http and https"},
+		{"credentials", f, "http://u:p@127.0.0.1" + port + "/x", 10, "credentials"},
+		{"CDN host on loopback without the test allowance", New(Options{AttachmentHosts: hosts}), cdn.URL + "/attachments/1/notes.md", 10, "internal address"},
+	}
+	for _, tt := range tests {
+		_, err := tt.f.FetchAttachment(context.Background(), tt.url, "notes.md", tt.size)
+		if err == nil || !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: err = %v, want a refusal mentioning %q", tt.name, err, tt.want)
+		}
+	}
+}
+
+func TestFetchTimeout(t *testing.T) {
+	mux := http.NewServeMux()
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	mux.HandleFunc("/slow.md", func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("# Slow\n\n"))
+		w.(http.Flusher).Flush()
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	})
+	f := New(Options{Timeout: 200 * time.Millisecond, AttachmentHosts: []string{"127.0.0.1"}, Allow: onlyTestServer})
+	start := time.Now()
+	_, err := f.FetchAttachment(context.Background(), srv.URL+"/slow.md", "slow.md", 10)
+	if err == nil || time.Since(start) > 5*time.Second {
+		t.Errorf("slow upload: err = %v after %v, want a timeout near 200ms", err, time.Since(start))
 	}
 }

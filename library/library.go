@@ -8,10 +8,15 @@
 package library
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"html"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -126,6 +131,13 @@ func (l *Library) build(ctx context.Context) (*retrieval.Index, corpus.Result, e
 	for _, s := range res.Skipped {
 		l.log.Warn("skipped article file", "file", s.Path, "reason", s.Reason)
 	}
+	for _, docs := range [][]corpus.Document{res.Documents, ing.Documents} {
+		for _, d := range docs {
+			for _, w := range d.Warnings {
+				l.log.Warn("article loaded without a value", "doc", d.ID, "file", d.Source, "warning", w)
+			}
+		}
+	}
 	forgotten := map[string]bool{}
 	if l.opt.Store != nil {
 		if forgotten, err = l.opt.Store.Forgotten(ctx); err != nil {
@@ -197,7 +209,13 @@ type Added struct {
 	DocID    string
 	Title    string
 	Passages int
+	// Replaced is set when the article took the place of an earlier
+	// version of itself (the same URL ingested again).
+	Replaced bool
 }
+
+// ErrNameTaken means an upload's name is already an article's.
+var ErrNameTaken = errors.New("name taken")
 
 var slugRe = regexp.MustCompile(`[^a-z0-9]+`)
 
@@ -212,7 +230,135 @@ func slug(s string) string {
 	return s
 }
 
-// IngestURL fetches a page and adds it.
+// Naming. An ingested article's ID is "ingested/" and a slug, which is
+// also its file's name in the ingested folder:
+//
+//   - A web page is named by its whole URL (after redirects): host without
+//     "www.", path and query, e.g. https://www.example.com/team-a/handbook/
+//     is ingested/example-com-team-a-handbook. The URL is the page's
+//     identity, so the ID is stable: ingesting the same URL again (trailing
+//     slash, letter case of the host, default port and fragment aside)
+//     updates that article in place. When the slug is too long, or is
+//     already the name of an article from another source (/a_b and /a-b),
+//     a short hash of the URL is added: ingested/example-com-a-b-3f9a0c1e.
+//   - An upload is named by its file name (notes.md is ingested/notes),
+//     and refused, naming the article, when that name is taken: two files
+//     called notes.md are as likely two teams' notes as one file's two
+//     versions, and only the person uploading knows which; they can rename
+//     the file, or /forget the old one to replace it.
+
+// maxSlug bounds a page's slug, so that passage IDs stay within Discord's
+// 100-character choice values.
+const maxSlug = 72
+
+// sourceKey is the part of a page's URL that names it: host (lower case,
+// no default port), path without a trailing slash, query; read in
+// corpus.CleanURL's form when it has one, so a URL and the one recorded in
+// its file give the same key.
+func sourceKey(raw string) string {
+	if clean, err := corpus.CleanURL(raw); err == nil {
+		raw = clean
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return ""
+	}
+	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
+	if p := u.Port(); p != "" && p != "80" && p != "443" {
+		host += ":" + p
+	}
+	k := host + strings.TrimRight(u.EscapedPath(), "/")
+	if u.RawQuery != "" {
+		k += "?" + u.RawQuery
+	}
+	return k
+}
+
+// pageSlugs are the names a page with this source key may take, in order.
+func pageSlugs(key string) []string {
+	s := strings.Trim(slugRe.ReplaceAllString(strings.TrimPrefix(strings.ToLower(key), "www."), "-"), "-")
+	sum := sha256.Sum256([]byte(key))
+	hashed := strings.TrimRight(s[:min(len(s), maxSlug-9)], "-") + "-" + hex.EncodeToString(sum[:4])
+	if s == "" || len(s) > maxSlug {
+		return []string{hashed}
+	}
+	return []string{s, hashed}
+}
+
+// owner says whether an ingested name is taken (an article is served
+// under it), by what source (the page's URL or the upload's file name, when
+// known) and how to name it to a person. A name whose file does not load is
+// free: nothing is served under it.
+func (l *Library) owner(records []store.Ingested, base string) (taken bool, source, desc string) {
+	id := IngestedPrefix + base
+	d, ok := l.Index().Doc(id)
+	if !ok {
+		return false, "", ""
+	}
+	source, desc = d.URL, fmt.Sprintf("“%s”", d.Title)
+	for _, in := range records {
+		if in.DocID == id {
+			source = in.Source
+			desc += ", added from " + in.Source
+		}
+	}
+	return true, source, desc
+}
+
+// records are the store's ingested articles (none without a store).
+func (l *Library) records(ctx context.Context) ([]store.Ingested, error) {
+	if l.opt.Store == nil {
+		return nil, nil
+	}
+	return l.opt.Store.Ingested(ctx)
+}
+
+// name picks an ingested article's ID (see Naming).
+func (l *Library) name(ctx context.Context, it item) (id string, replaced bool, err error) {
+	records, err := l.records(ctx)
+	if err != nil {
+		return "", false, err
+	}
+	if it.key == "" { // an upload
+		id = IngestedPrefix + it.base
+		if taken, _, desc := l.owner(records, it.base); taken {
+			return "", false, fmt.Errorf("%w: an article is already called %s (%s); rename the file, or /forget %s first to replace it", ErrNameTaken, id, desc, id)
+		}
+		return id, false, nil
+	}
+	// This page, ingested before (under whatever name it was given then).
+	for _, in := range records {
+		if _, served := l.Index().Doc(in.DocID); served && strings.HasPrefix(in.DocID, IngestedPrefix) && sourceKey(in.Source) == it.key {
+			return in.DocID, true, nil
+		}
+	}
+	free := ""
+	for _, base := range pageSlugs(it.key) {
+		taken, source, _ := l.owner(records, base)
+		if taken && sourceKey(source) == it.key {
+			return IngestedPrefix + base, true, nil
+		}
+		if !taken && free == "" {
+			free = base
+		}
+	}
+	if free == "" {
+		return "", false, fmt.Errorf("%w: the names for %s are taken by other articles", ErrNameTaken, it.source)
+	}
+	return IngestedPrefix + free, false, nil
+}
+
+// item is an article to ingest.
+type item struct {
+	name    string // file name; its extension picks the parser
+	data    []byte
+	source  string // the page's URL, or the upload's file name
+	pageURL string // the page's URL, recorded in the file for citations ("" for uploads)
+	key     string // the page's source key ("" for uploads)
+	base    string // an upload's slug
+}
+
+// IngestURL fetches a page and adds it, named by its URL (see Naming).
 func (l *Library) IngestURL(ctx context.Context, rawURL, by string) (Added, error) {
 	if l.opt.Fetcher == nil {
 		return Added{}, errors.New("ingesting URLs is not enabled")
@@ -221,73 +367,155 @@ func (l *Library) IngestURL(ctx context.Context, rawURL, by string) (Added, erro
 	if err != nil {
 		return Added{}, err
 	}
-	return l.add(ctx, p.Name, p.Data, p.URL, by)
+	key := sourceKey(p.URL)
+	if key == "" {
+		return Added{}, fmt.Errorf("%w: %q is not a web address footnote can name", ingest.ErrRefused, p.URL)
+	}
+	return l.add(ctx, item{name: p.Name, data: p.Data, source: p.URL, pageURL: p.URL, key: key}, by)
 }
 
-// IngestFile adds an uploaded file (.md, .txt, .html or .pdf).
-func (l *Library) IngestFile(ctx context.Context, name string, data []byte, by string) (Added, error) {
+// IngestAttachment fetches a file uploaded to Discord, from the attachment
+// hosts only and within the same limits as a page (see ingest.Fetcher),
+// and adds it as IngestFile does; size is the size Discord reports.
+func (l *Library) IngestAttachment(ctx context.Context, name, rawURL string, size int64, by string) (Added, error) {
+	if l.opt.Fetcher == nil {
+		return Added{}, errors.New("ingesting files is not enabled")
+	}
+	if err := articleFile(name); err != nil {
+		return Added{}, err
+	}
+	p, err := l.opt.Fetcher.FetchAttachment(ctx, rawURL, name, size)
+	if err != nil {
+		return Added{}, err
+	}
+	return l.IngestFile(ctx, name, p.Data, by)
+}
+
+func articleFile(name string) error {
 	switch strings.ToLower(filepath.Ext(name)) {
 	case ".md", ".markdown", ".txt", ".html", ".htm", ".pdf":
-	default:
-		return Added{}, fmt.Errorf("%w: %q is not an article file (want .md, .txt, .html or .pdf)", ingest.ErrRefused, name)
+		return nil
 	}
-	return l.add(ctx, name, data, name, by)
+	return fmt.Errorf("%w: %q is not an article file (want .md, .txt, .html or .pdf)", ingest.ErrRefused, name)
 }
 
-func (l *Library) add(ctx context.Context, name string, data []byte, source, by string) (Added, error) {
-	ext := strings.ToLower(filepath.Ext(name))
+// IngestFile adds an uploaded file (.md, .txt, .html or .pdf), named by its
+// file name unless that name is taken (see Naming).
+func (l *Library) IngestFile(ctx context.Context, name string, data []byte, by string) (Added, error) {
+	if err := articleFile(name); err != nil {
+		return Added{}, err
+	}
 	base := slug(strings.TrimSuffix(filepath.Base(name), filepath.Ext(name)))
-	id := IngestedPrefix + base
-	docs, err := corpus.Parse(id, name, data, corpus.Options{})
+	return l.add(ctx, item{name: name, data: data, source: name, base: base}, by)
+}
+
+func (l *Library) add(ctx context.Context, it item, by string) (Added, error) {
+	ext := strings.ToLower(filepath.Ext(it.name))
+	id, _, err := l.name(ctx, it) // refused early, before parsing
 	if err != nil {
-		return Added{}, fmt.Errorf("%s: %w", name, err)
+		return Added{}, err
 	}
-	if len(docs) != 1 || len(docs[0].Passages) == 0 {
-		return Added{}, fmt.Errorf("%s: no article text found", name)
+	// Parse outside the lock: the bytes are someone else's.
+	d, err := parseOne(id, it.name, it.data)
+	if err != nil {
+		return Added{}, err
 	}
-	d := docs[0]
-	if d.URL == "" && strings.HasPrefix(source, "http") {
-		// Keep the source URL for citations: add it as front matter-like
-		// metadata by saving Markdown with front matter for text formats.
-		d.URL = source
+	data := it.data
+	if d.URL == "" && it.pageURL != "" {
+		// Keep the page's URL for citations, in the file itself.
+		if u, err := corpus.CleanURL(it.pageURL); err == nil {
+			if data, err = withSourceURL(ext, it.data, u); err != nil {
+				return Added{}, fmt.Errorf("%s: %w", it.name, err)
+			}
+		}
+	}
+	if !bytes.Equal(data, it.data) {
+		// What is saved is read the way every reload will read it.
+		if d, err = parseOne(id, it.name, data); err != nil {
+			return Added{}, err
+		}
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	file := filepath.Join(l.ingestedDir(), base+ext)
-	if err := writeAtomic(file, withSourceURL(ext, data, d.URL)); err != nil {
+	again, replaced, err := l.name(ctx, it) // another ingest may have taken the name meanwhile
+	if err != nil {
 		return Added{}, err
 	}
+	if again != id {
+		return Added{}, fmt.Errorf("%w: %s was taken while it was being added; try again", ErrNameTaken, id)
+	}
+	base := strings.TrimPrefix(id, IngestedPrefix)
+	file := filepath.Join(l.ingestedDir(), base+ext)
+	// The name is this article's now: a file of the version it replaces
+	// in another format, or one under the name that does not load, goes.
+	olds, _ := filepath.Glob(filepath.Join(l.ingestedDir(), base+".*"))
+	for _, old := range olds {
+		if old != file {
+			if err := os.Remove(old); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return Added{}, fmt.Errorf("replacing %s: %w", id, err)
+			}
+		}
+	}
+	if err := writeAtomic(file, data); err != nil {
+		return Added{}, fmt.Errorf("saving %s: %w", id, err)
+	}
 	if l.opt.Store != nil {
-		if err := l.opt.Store.AddIngested(ctx, store.Ingested{DocID: id, Title: d.Title, Source: source, File: file,
+		if err := l.opt.Store.AddIngested(ctx, store.Ingested{DocID: id, Title: d.Title, Source: it.source, File: file,
 			Passages: len(d.Passages), AddedBy: by}); err != nil {
 			os.Remove(file)
 			return Added{}, err
 		}
 	}
 	if _, err := l.reloadLocked(ctx); err != nil {
-		return Added{}, fmt.Errorf("added %s but the rebuild failed: %w", name, err)
+		return Added{}, fmt.Errorf("added %s but the rebuild failed: %w", it.name, err)
 	}
-	return Added{DocID: id, Title: d.Title, Passages: len(d.Passages)}, nil
+	if _, ok := l.Index().Doc(id); !ok {
+		// Never "Added" for what is not served.
+		os.Remove(file)
+		if l.opt.Store != nil {
+			if _, err := l.opt.Store.Forget(ctx, id); err != nil {
+				l.log.Warn("could not remove an ingested article's record", "doc", id, "err", err)
+			}
+		}
+		if _, err := l.reloadLocked(ctx); err != nil {
+			l.log.Warn("reload after a failed ingest", "err", err)
+		}
+		return Added{}, fmt.Errorf("%s: saved as %s but not served after the reload (see the log); nothing was added", it.name, id)
+	}
+	return Added{DocID: id, Title: d.Title, Passages: len(d.Passages), Replaced: replaced}, nil
 }
 
-// withSourceURL records the page's URL in what is saved, so citations keep
-// linking to it after a restart: HTML gets a canonical link if it lacks
-// one; Markdown and text get front matter if they have none.
-func withSourceURL(ext string, data []byte, url string) []byte {
-	if url == "" {
-		return data
+// parseOne reads one ingested article as the loader will.
+func parseOne(id, name string, data []byte) (corpus.Document, error) {
+	docs, err := corpus.Parse(id, name, data, corpus.Options{})
+	if err != nil {
+		return corpus.Document{}, fmt.Errorf("%s: %w", name, err)
 	}
+	if len(docs) != 1 || len(docs[0].Passages) == 0 {
+		return corpus.Document{}, fmt.Errorf("%s: no article text found", name)
+	}
+	return docs[0], nil
+}
+
+// withSourceURL records the page's (checked) URL in what is saved, so
+// citations keep linking to it after a restart: HTML gets a canonical link
+// if it lacks one; Markdown and text get it in their front matter, written
+// with the YAML encoder (corpus.SetFrontMatter), in the block they have or
+// a new one. A PDF cannot carry it.
+func withSourceURL(ext string, data []byte, pageURL string) ([]byte, error) {
 	switch ext {
 	case ".html", ".htm":
 		if !strings.Contains(strings.ToLower(string(data)), `rel="canonical"`) {
-			return append([]byte(`<link rel="canonical" href="`+strings.ReplaceAll(url, `"`, "%22")+`">`+"\n"), data...)
+			return append([]byte(`<link rel="canonical" href="`+html.EscapeString(pageURL)+`">`+"\n"), data...), nil
 		}
 	case ".md", ".markdown", ".txt":
-		if !strings.HasPrefix(string(data), "---\n") {
-			return append([]byte("---\nurl: \""+strings.ReplaceAll(url, `"`, "%22")+"\"\n---\n"), data...)
+		out, err := corpus.SetFrontMatter(string(data), "url", pageURL)
+		if err != nil {
+			return nil, err
 		}
+		return []byte(out), nil
 	}
-	return data
+	return data, nil
 }
 
 func writeAtomic(path string, data []byte) error {
