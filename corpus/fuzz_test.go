@@ -37,7 +37,7 @@ func seeds(f *testing.F, files ...string) {
 func FuzzPlain(f *testing.F) {
 	seeds(f, "testdata/good/notes.txt", "testdata/docs/notes.txt")
 	f.Fuzz(func(t *testing.T, data []byte) {
-		d, err := parsePlain("x", string(data), &builder{maxWords: 20})
+		d, err := parsePlain("x", string(data), testBuilder(t, 20))
 		if err == nil {
 			checkDoc(t, d)
 		}
@@ -47,7 +47,7 @@ func FuzzPlain(f *testing.F) {
 func FuzzMarkdown(f *testing.F) {
 	seeds(f, "testdata/good/guide.md", "testdata/docs/configuration.md", "testdata/docs/alerts.md", "testdata/docs/crlf.md")
 	f.Fuzz(func(t *testing.T, data []byte) {
-		d, err := parseMarkdown("x", string(data), &builder{maxWords: 20})
+		d, err := parseMarkdown("x", string(data), testBuilder(t, 20))
 		if err == nil {
 			checkDoc(t, d)
 		}
@@ -57,7 +57,7 @@ func FuzzMarkdown(f *testing.F) {
 func FuzzHTML(f *testing.F) {
 	seeds(f, "testdata/good/page.html", "testdata/docs/getting-started.html")
 	f.Fuzz(func(t *testing.T, data []byte) {
-		d, err := parseHTML("x", data, &builder{maxWords: 20})
+		d, err := parseHTML("x", data, testBuilder(t, 20))
 		if err == nil {
 			checkDoc(t, d)
 		}
@@ -67,7 +67,7 @@ func FuzzHTML(f *testing.F) {
 func FuzzJSONL(f *testing.F) {
 	seeds(f, "testdata/good/collection.jsonl", "testdata/bad/broken.jsonl")
 	f.Fuzz(func(t *testing.T, data []byte) {
-		docs, err := parseJSONL(data, &builder{maxWords: 20})
+		docs, err := parseJSONL(data, testBuilder(t, 20))
 		if err == nil {
 			for _, d := range docs {
 				checkDoc(t, d)
@@ -90,7 +90,7 @@ func FuzzSplitSentences(f *testing.F) {
 func FuzzPDF(f *testing.F) {
 	seeds(f, "testdata/pdf/gadgets.pdf", "testdata/bad/notreally.pdf")
 	f.Fuzz(func(t *testing.T, data []byte) {
-		d, err := parsePDF("x", data, &builder{maxWords: 20})
+		d, err := parsePDF("x", data, testBuilder(t, 20))
 		if err == nil {
 			checkDoc(t, d)
 		}

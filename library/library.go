@@ -238,7 +238,7 @@ func (l *Library) add(ctx context.Context, name string, data []byte, source, by 
 	ext := strings.ToLower(filepath.Ext(name))
 	base := slug(strings.TrimSuffix(filepath.Base(name), filepath.Ext(name)))
 	id := IngestedPrefix + base
-	docs, err := corpus.Parse(id, name, data, corpus.Options{})
+	docs, err := corpus.Parse(ctx, id, name, data, corpus.Options{})
 	if err != nil {
 		return Added{}, fmt.Errorf("%s: %w", name, err)
 	}
