@@ -20,12 +20,25 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/footnote-bot/footnote/corpus"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// Article files are parsed in child processes of footnote itself
+	// (corpus.Sandbox, the hidden command corpus.SandboxCommand), so that
+	// no file can hang or exhaust the command that loads it.
+	var sandbox *corpus.Sandbox
+	if exe, err := os.Executable(); err == nil {
+		sandbox = corpus.NewSandbox(exe, corpus.SandboxCommand)
+		ctx = corpus.WithParser(ctx, sandbox)
+	}
 	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
 	stop()
+	if sandbox != nil {
+		sandbox.Close()
+	}
 	if err != nil {
 		var u usageError
 		if errors.As(err, &u) {
@@ -101,6 +114,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
+	case corpus.SandboxCommand: // hidden: a sandbox's child, parsing one file at a time
+		return corpus.ServeSandbox(ctx, stdin, stdout)
 	}
 	fmt.Fprint(stderr, usage)
 	return usagef("unknown command %q", cmd)
