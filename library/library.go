@@ -5,6 +5,14 @@
 // ingestion, forgetting and file changes (watched with fsnotify,
 // debounced), swapping the new index in only when it is complete: the old
 // one serves until then, and a failed rebuild changes nothing.
+//
+// Article files are someone else's bytes, so no lock is held while they
+// are parsed: a rebuild reads and indexes everything aside (each file
+// under corpus's parsing budget, in a sandbox when the context carries
+// one, a bad file skipped with a warning naming it), then swaps its index
+// in, unless a rebuild that started after it has already been swapped in.
+// A reload stuck on a hostile file therefore delays nothing else: /reload,
+// /ingest and /forget run their own rebuilds meanwhile.
 package library
 
 import (
@@ -68,7 +76,20 @@ type Library struct {
 	opt  Options
 	live *retrieval.Live
 	log  *slog.Logger
-	mu   sync.Mutex // one rebuild at a time
+
+	// mu guards the ingested folder and the store's records of it (never
+	// held while parsing), and the generations below.
+	mu sync.Mutex
+	// started counts the rebuilds begun; served is the number of the one
+	// whose index is served. A rebuild swaps its index in only if it is
+	// newer than the one served: it read the files after it.
+	started, served uint64
+	// mirrorMu keeps the Mirror's loads in order.
+	mirrorMu sync.Mutex
+
+	// watchReady, when set, is called once Watch watches its folders
+	// (for tests).
+	watchReady func()
 }
 
 // Open loads the articles and builds the first index.
@@ -167,20 +188,43 @@ func (l *Library) build(ctx context.Context) (*retrieval.Index, corpus.Result, e
 // Reload rebuilds the index and swaps it in; on failure the old index
 // keeps serving.
 func (l *Library) Reload(ctx context.Context) (string, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.reloadLocked(ctx)
+	return l.rebuild(ctx)
 }
 
-func (l *Library) reloadLocked(ctx context.Context) (string, error) {
+// rebuild loads and indexes everything without a lock, then swaps the
+// index in if no newer rebuild has been swapped in meanwhile.
+func (l *Library) rebuild(ctx context.Context) (string, error) {
+	l.mu.Lock()
+	l.started++
+	gen := l.started
+	l.mu.Unlock()
+
 	ix, res, err := l.build(ctx)
 	if err != nil {
 		return "", err
 	}
+
+	l.mu.Lock()
+	if gen < l.served {
+		current := l.live.Load()
+		l.mu.Unlock()
+		l.log.Debug("rebuild dropped: a newer one is served", "rebuild", gen)
+		return fmt.Sprintf("%d articles, %d passages", len(current.Docs()), current.Len()), nil
+	}
+	l.served = gen
 	l.live.Store(ix)
+	l.mu.Unlock()
+
 	summary := fmt.Sprintf("%d articles, %d passages", len(ix.Docs()), ix.Len())
 	if l.opt.Mirror != nil {
-		if err := l.opt.Mirror.Load(ctx, res.Documents, nil); err != nil {
+		l.mirrorMu.Lock()
+		newest := l.isServed(gen)
+		var err error
+		if newest {
+			err = l.opt.Mirror.Load(ctx, res.Documents, nil)
+		}
+		l.mirrorMu.Unlock()
+		if err != nil {
 			l.log.Error("retriever not updated", "err", err)
 			return summary, fmt.Errorf("the local index has %s, but the retriever was not updated: %w", summary, err)
 		}
@@ -190,6 +234,13 @@ func (l *Library) reloadLocked(ctx context.Context) (string, error) {
 	}
 	l.log.Info("articles reloaded", "summary", summary)
 	return summary, nil
+}
+
+// isServed reports whether rebuild gen's index is the one served.
+func (l *Library) isServed(gen uint64) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.served == gen
 }
 
 // Added describes an ingested article.
@@ -251,23 +302,31 @@ func (l *Library) add(ctx context.Context, name string, data []byte, source, by 
 		// metadata by saving Markdown with front matter for text formats.
 		d.URL = source
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
 	file := filepath.Join(l.ingestedDir(), base+ext)
-	if err := writeAtomic(file, withSourceURL(ext, data, d.URL)); err != nil {
+	if err := l.save(ctx, file, withSourceURL(ext, data, d.URL), store.Ingested{DocID: id, Title: d.Title, Source: source, File: file,
+		Passages: len(d.Passages), AddedBy: by}); err != nil {
 		return Added{}, err
 	}
-	if l.opt.Store != nil {
-		if err := l.opt.Store.AddIngested(ctx, store.Ingested{DocID: id, Title: d.Title, Source: source, File: file,
-			Passages: len(d.Passages), AddedBy: by}); err != nil {
-			os.Remove(file)
-			return Added{}, err
-		}
-	}
-	if _, err := l.reloadLocked(ctx); err != nil {
+	if _, err := l.rebuild(ctx); err != nil {
 		return Added{}, fmt.Errorf("added %s but the rebuild failed: %w", name, err)
 	}
 	return Added{DocID: id, Title: d.Title, Passages: len(d.Passages)}, nil
+}
+
+// save writes an ingested article's file and records it in the store.
+func (l *Library) save(ctx context.Context, file string, data []byte, in store.Ingested) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err := writeAtomic(file, data); err != nil {
+		return err
+	}
+	if l.opt.Store != nil {
+		if err := l.opt.Store.AddIngested(ctx, in); err != nil {
+			os.Remove(file)
+			return err
+		}
+	}
+	return nil
 }
 
 // withSourceURL records the page's URL in what is saved, so citations keep
@@ -317,21 +376,30 @@ func (l *Library) Forget(ctx context.Context, docID string) (string, error) {
 	if l.opt.Store == nil {
 		return "", errors.New("forgetting articles needs the store")
 	}
+	if err := l.forget(ctx, docID); err != nil {
+		return "", err
+	}
+	if _, err := l.rebuild(ctx); err != nil {
+		return "", err
+	}
+	return d.Title, nil
+}
+
+// forget records an article as forgotten and deletes an ingested one's
+// file.
+func (l *Library) forget(ctx context.Context, docID string) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	in, err := l.opt.Store.Forget(ctx, docID)
 	if err != nil {
-		return "", err
+		return err
 	}
 	if in.File != "" {
 		if err := os.Remove(in.File); err != nil && !errors.Is(err, os.ErrNotExist) {
 			l.log.Warn("could not delete a forgotten article's file", "file", in.File, "err", err)
 		}
 	}
-	if _, err := l.reloadLocked(ctx); err != nil {
-		return "", err
-	}
-	return d.Title, nil
+	return nil
 }
 
 // Watch rebuilds the index when files under the configured folders or the
@@ -364,6 +432,9 @@ func (l *Library) Watch(ctx context.Context) error {
 			}
 			return nil
 		})
+	}
+	if l.watchReady != nil {
+		l.watchReady()
 	}
 	var timer *time.Timer
 	fire := make(chan struct{}, 1)
