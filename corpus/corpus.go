@@ -296,7 +296,7 @@ func Parse(ctx context.Context, id, name string, data []byte, opt Options) ([]Do
 	if err := checkFile(name, data, opt); err != nil {
 		return nil, err
 	}
-	if p, ok := ctx.Value(parserKey{}).(Parser); ok {
+	if p, ok := ParserFrom(ctx); ok {
 		return p.ParseFile(ctx, id, name, data, opt)
 	}
 	return parseLocal(ctx, id, name, data, opt)
@@ -317,6 +317,12 @@ type parserKey struct{}
 // process.
 func WithParser(ctx context.Context, p Parser) context.Context {
 	return context.WithValue(ctx, parserKey{}, p)
+}
+
+// ParserFrom is the Parser ctx carries, if any.
+func ParserFrom(ctx context.Context) (Parser, bool) {
+	p, ok := ctx.Value(parserKey{}).(Parser)
+	return p, ok
 }
 
 // ParseLocal is Parse in this process, whatever ctx carries: the budget is

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -46,6 +47,7 @@ func hostilePDF() []byte {
 // file named block waits, holding whatever its caller holds, until release
 // is closed: a parser stuck on a hostile file, made to order.
 type gateParser struct {
+	calls   atomic.Int64 // parses begun
 	block   string
 	started chan struct{} // closed when the blocked parse begins
 	release chan struct{}
@@ -57,6 +59,7 @@ func newGate(block string) *gateParser {
 }
 
 func (g *gateParser) ParseFile(ctx context.Context, id, name string, data []byte, opt corpus.Options) ([]corpus.Document, error) {
+	g.calls.Add(1)
 	if filepath.Base(name) == g.block {
 		first := false
 		g.once.Do(func() { first = true })
@@ -159,15 +162,22 @@ func TestHostileFileDoesNotBlockReloadOrIngest(t *testing.T) {
 	}
 	waitFor(t, "parse of the hostile file by the watcher's reload", gate.started)
 
-	// The watcher's reload is inside the hostile file's parse now.
-	added, err := l.IngestFile(ctx, "notes.md", []byte("# Notes\n\nGizmos need oil.\n"), "admin")
+	// The watcher's reload is inside the hostile file's parse now. The
+	// ingestion and the reload come with contexts of their own, carrying
+	// no parser, as a Discord interaction's: the library parses with the
+	// one it was opened with.
+	calls := gate.calls.Load()
+	added, err := l.IngestFile(context.Background(), "notes.md", []byte("# Notes\n\nGizmos need oil.\n"), "admin")
 	if err != nil {
 		t.Fatalf("ingest while a reload parses a hostile file: %v", err)
+	}
+	if gate.calls.Load() == calls {
+		t.Error("the ingestion did not parse with the library's parser")
 	}
 	if _, ok := l.Index().Doc(added.DocID); !ok {
 		t.Errorf("ingested %s not served", added.DocID)
 	}
-	summary, err := l.Reload(ctx)
+	summary, err := l.Reload(context.Background())
 	if err != nil || !strings.Contains(summary, "1 files skipped") {
 		t.Errorf("reload while a reload parses a hostile file: %q, %v; want the hostile file skipped", summary, err)
 	}

@@ -64,6 +64,11 @@ type Options struct {
 	// Mirror, when set, is a second home of the passages (the Weaviate
 	// collection) that every reload, ingestion and forget updates.
 	Mirror Mirror
+	// Parser parses the article files (a corpus.Sandbox); nil means the
+	// one Open's context carries (corpus.WithParser), if any. Every
+	// reload, ingestion and watch uses it, whatever their own contexts
+	// carry (a Discord interaction's carries nothing).
+	Parser corpus.Parser
 }
 
 // Mirror keeps a copy of the passages in step with the library.
@@ -100,6 +105,9 @@ func Open(ctx context.Context, opt Options) (*Library, error) {
 	if opt.Debounce <= 0 {
 		opt.Debounce = 750 * time.Millisecond
 	}
+	if opt.Parser == nil {
+		opt.Parser, _ = corpus.ParserFrom(ctx)
+	}
 	l := &Library{opt: opt, log: opt.Logger}
 	if err := os.MkdirAll(l.ingestedDir(), 0o755); err != nil {
 		return nil, fmt.Errorf("library: %w", err)
@@ -123,6 +131,7 @@ func (l *Library) ingestedDir() string { return filepath.Join(l.opt.DataDir, "in
 // build loads everything and builds an index, without swapping it in.
 // The result's Documents are filled only when the Mirror needs them.
 func (l *Library) build(ctx context.Context) (*retrieval.Index, corpus.Result, error) {
+	ctx = l.parsing(ctx)
 	var res corpus.Result
 	var base *retrieval.Index
 	var err error
@@ -183,6 +192,14 @@ func (l *Library) build(ctx context.Context) (*retrieval.Index, corpus.Result, e
 	}
 	ix, err := retrieval.Build(res.Documents, retrieval.DefaultParams())
 	return ix, res, err
+}
+
+// parsing is ctx with the library's parser.
+func (l *Library) parsing(ctx context.Context) context.Context {
+	if l.opt.Parser == nil {
+		return ctx
+	}
+	return corpus.WithParser(ctx, l.opt.Parser)
 }
 
 // Reload rebuilds the index and swaps it in; on failure the old index
@@ -289,7 +306,7 @@ func (l *Library) add(ctx context.Context, name string, data []byte, source, by 
 	ext := strings.ToLower(filepath.Ext(name))
 	base := slug(strings.TrimSuffix(filepath.Base(name), filepath.Ext(name)))
 	id := IngestedPrefix + base
-	docs, err := corpus.Parse(ctx, id, name, data, corpus.Options{})
+	docs, err := corpus.Parse(l.parsing(ctx), id, name, data, corpus.Options{})
 	if err != nil {
 		return Added{}, fmt.Errorf("%s: %w", name, err)
 	}
