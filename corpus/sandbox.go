@@ -39,6 +39,9 @@ const SandboxCommand = "internal-parse"
 //   - it runs with an empty environment: the parser never sees the
 //     parent's secrets.
 //
+// At most MaxChildren files are parsed at once, so that a burst of loads
+// cannot multiply the memory the children take.
+//
 // A file the child fails on is an error naming the cause (the deadline,
 // memory, the crash's first line), wrapping ErrOverBudget where a budget
 // was the cause; the next file gets a new child. A child that parsed a
@@ -57,10 +60,14 @@ type Sandbox struct {
 	Env []string
 	// Idle is how long a child waits for another file (default 30s).
 	Idle time.Duration
+	// MaxChildren bounds the files parsed at once (default 4); a parse
+	// beyond waits for its turn, or for its context to end.
+	MaxChildren int
 
 	mu     sync.Mutex
 	idle   []*worker
 	closed bool
+	slots  chan struct{} // one a parse under way
 
 	// afterSend, when set, is called once a request has been written to
 	// the child (for tests: the child is parsing).
@@ -75,8 +82,9 @@ func NewSandbox(command ...string) *Sandbox {
 }
 
 const (
-	maxIdleWorkers = 2
-	defaultIdle    = 30 * time.Second
+	maxIdleWorkers     = 2
+	defaultIdle        = 30 * time.Second
+	defaultMaxChildren = 4
 	// sandboxGrace is how long past a file's timeout the parent waits for
 	// the child's answer before it kills the child; the child's watchdog
 	// exits at twice that past it.
@@ -102,6 +110,22 @@ type sandboxResponse struct {
 // ParseFile parses one file in a child process (see Sandbox).
 func (s *Sandbox) ParseFile(ctx context.Context, id, name string, data []byte, opt Options) ([]Document, error) {
 	opt = opt.withDefaults()
+	s.mu.Lock()
+	if s.slots == nil {
+		n := s.MaxChildren
+		if n <= 0 {
+			n = defaultMaxChildren
+		}
+		s.slots = make(chan struct{}, n)
+	}
+	slots := s.slots
+	s.mu.Unlock()
+	select {
+	case slots <- struct{}{}:
+		defer func() { <-slots }()
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

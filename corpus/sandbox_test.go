@@ -139,6 +139,36 @@ func TestSandboxHostileFiles(t *testing.T) {
 	}
 }
 
+// TestSandboxMaxChildren: a parse beyond MaxChildren waits for its turn,
+// gives up when its context ends, and has its turn once a slot is free.
+func TestSandboxMaxChildren(t *testing.T) {
+	s := testSandbox(t)
+	s.MaxChildren = 1
+	sent := make(chan struct{})
+	s.afterSend = func() { close(sent) }
+	spinCtx, stopSpin := context.WithCancel(context.Background())
+	defer stopSpin()
+	first := make(chan error, 1)
+	go func() {
+		_, err := s.ParseFile(spinCtx, "x", "spin.txt", []byte("text"), Options{})
+		first <- err
+	}()
+	<-sent // the only slot's child is spinning
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := s.ParseFile(ctx, "ok", "ok.md", []byte("# OK\n\nFine.\n"), Options{}); !errors.Is(err, context.Canceled) {
+		t.Errorf("a parse waiting for its turn, cancelled: %v", err)
+	}
+	stopSpin()
+	if err := <-first; !errors.Is(err, context.Canceled) {
+		t.Errorf("the spinning parse, cancelled: %v", err)
+	}
+	s.afterSend = nil
+	if docs, err := s.ParseFile(context.Background(), "ok", "ok.md", []byte("# OK\n\nFine.\n"), Options{}); err != nil || len(docs) != 1 {
+		t.Errorf("a parse once the slot is free: %v %v", docs, err)
+	}
+}
+
 // TestSandboxCancel: a parse whose context ends while the child parses
 // returns at once with the context's error; the child is killed.
 func TestSandboxCancel(t *testing.T) {
