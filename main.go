@@ -30,7 +30,7 @@ func main() {
 	// (corpus.Sandbox, the hidden command corpus.SandboxCommand), so that
 	// no file can hang or exhaust the command that loads it.
 	var sandbox *corpus.Sandbox
-	if exe, err := os.Executable(); err == nil {
+	if exe, err := selfExecutable(); err == nil {
 		sandbox = corpus.NewSandbox(exe, corpus.SandboxCommand)
 		ctx = corpus.WithParser(ctx, sandbox)
 	}
@@ -48,6 +48,16 @@ func main() {
 		fmt.Fprintln(os.Stderr, "footnote:", err)
 		os.Exit(1)
 	}
+}
+
+// selfExecutable is a path that runs this very program: on Linux
+// /proc/self/exe, which stays this binary when an upgrade replaces or
+// deletes the file it was started from.
+func selfExecutable() (string, error) {
+	if _, err := os.Stat("/proc/self/exe"); err == nil {
+		return "/proc/self/exe", nil
+	}
+	return os.Executable()
 }
 
 // usageError is a mistake in the command line.
