@@ -19,8 +19,10 @@
 //     <pre>, lists and tables read as in Markdown.
 //   - JSON lines (.jsonl) in the BEIR layout: one document per line with
 //     "_id" (or "id"), "title", "text" and an optional "url".
-//   - PDF (.pdf): the text layer (github.com/ledongthuc/pdf), read as plain
-//     text; the document title from the PDF's metadata when present.
+//   - PDF (.pdf): the text layer, read as plain text (the objects through
+//     github.com/ledongthuc/pdf, the page tree and the content streams here,
+//     see parsePDF); the document title from the PDF's metadata when
+//     present.
 //
 // Every passage carries a stable ID (document ID, '#', paragraph number and,
 // for a long paragraph split in parts, '.' and the part), its text for
@@ -28,6 +30,12 @@
 // block, a list or a table (see Units for how each is told apart and
 // quoted). A bad file never stops a load: it is reported in Result.Skipped
 // with the reason.
+//
+// Article files are someone else's bytes: each is parsed under a Budget (a
+// deadline, memory, pages, objects, decompressed bytes, text and nodes,
+// enforced while parsing), and, when the context carries one
+// (WithParser), in a Sandbox: a child process killed at the deadline, its
+// memory capped. footnote's main installs one for every command.
 package corpus
 
 import (
