@@ -20,12 +20,25 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/footnote-bot/footnote/corpus"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// Article files are parsed in child processes of footnote itself
+	// (corpus.Sandbox, the hidden command corpus.SandboxCommand), so that
+	// no file can hang or exhaust the command that loads it.
+	var sandbox *corpus.Sandbox
+	if exe, err := selfExecutable(); err == nil {
+		sandbox = corpus.NewSandbox(exe, corpus.SandboxCommand)
+		ctx = corpus.WithParser(ctx, sandbox)
+	}
 	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
 	stop()
+	if sandbox != nil {
+		sandbox.Close()
+	}
 	if err != nil {
 		var u usageError
 		if errors.As(err, &u) {
@@ -35,6 +48,16 @@ func main() {
 		fmt.Fprintln(os.Stderr, "footnote:", err)
 		os.Exit(1)
 	}
+}
+
+// selfExecutable is a path that runs this very program: on Linux
+// /proc/self/exe, which stays this binary when an upgrade replaces or
+// deletes the file it was started from.
+func selfExecutable() (string, error) {
+	if _, err := os.Stat("/proc/self/exe"); err == nil {
+		return "/proc/self/exe", nil
+	}
+	return os.Executable()
 }
 
 // usageError is a mistake in the command line.
@@ -101,6 +124,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
+	case corpus.SandboxCommand: // hidden: a sandbox's child, parsing one file at a time
+		return corpus.ServeSandbox(ctx, stdin, stdout)
 	}
 	fmt.Fprint(stderr, usage)
 	return usagef("unknown command %q", cmd)

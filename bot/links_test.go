@@ -34,7 +34,7 @@ func hostileArticles(t *testing.T) []corpus.Document {
 	}
 	var docs []corpus.Document
 	for _, name := range []string{"refunds.txt", "shipping.md", "returns.txt"} {
-		d, err := corpus.Parse(strings.TrimSuffix(name, name[strings.LastIndex(name, "."):]), name, []byte(files[name]), corpus.Options{})
+		d, err := corpus.Parse(context.Background(), strings.TrimSuffix(name, name[strings.LastIndex(name, "."):]), name, []byte(files[name]), corpus.Options{})
 		if err != nil || len(d) != 1 {
 			t.Fatalf("%s: %v", name, err)
 		}

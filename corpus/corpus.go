@@ -19,8 +19,10 @@
 //     <pre>, lists and tables read as in Markdown.
 //   - JSON lines (.jsonl) in the BEIR layout: one document per line with
 //     "_id" (or "id"), "title", "text" and an optional "url".
-//   - PDF (.pdf): the text layer (github.com/ledongthuc/pdf), read as plain
-//     text; the document title from the PDF's metadata when present.
+//   - PDF (.pdf): the text layer, read as plain text (the objects through
+//     github.com/ledongthuc/pdf, the page tree and the content streams here,
+//     see parsePDF); the document title from the PDF's metadata when
+//     present.
 //
 // Every passage carries a stable ID (document ID, '#', paragraph number and,
 // for a long paragraph split in parts, '.' and the part), its text for
@@ -28,6 +30,12 @@
 // block, a list or a table (see Units for how each is told apart and
 // quoted). A bad file never stops a load: it is reported in Result.Skipped
 // with the reason.
+//
+// Article files are someone else's bytes: each is parsed under a Budget (a
+// deadline, memory, pages, objects, decompressed bytes, text and nodes,
+// enforced while parsing), and, when the context carries one
+// (WithParser), in a Sandbox: a child process killed at the deadline, its
+// memory capped. footnote's main installs one for every command.
 package corpus
 
 import (
@@ -120,6 +128,8 @@ type Options struct {
 	// IDPrefix is put before the IDs of documents loaded from files (e.g.
 	// "ingested/").
 	IDPrefix string
+	// Budget bounds the parsing of each file (see Budget).
+	Budget Budget
 }
 
 // Defaults for Options.
@@ -135,6 +145,7 @@ func (o Options) withDefaults() Options {
 	if o.MaxPassageWords <= 0 {
 		o.MaxPassageWords = DefaultMaxPassageWords
 	}
+	o.Budget = o.Budget.withDefaults()
 	return o
 }
 
@@ -219,10 +230,15 @@ func load(ctx context.Context, fsys fs.FS, root, display string, opt Options, se
 			return res, err
 		}
 		shown := joinDisplay(display, root, name)
-		docs, n, err := loadFile(fsys, root, name, shown, opt)
+		docs, n, err := loadFile(ctx, fsys, root, name, shown, opt)
 		read += n
 		if opt.Progress != nil {
 			opt.Progress(read)
+		}
+		if err != nil && ctx.Err() != nil {
+			// Cancelled while parsing: the load stops, the file is not
+			// to blame.
+			return res, ctx.Err()
 		}
 		if err != nil {
 			res.Skipped = append(res.Skipped, Skip{Path: shown, Reason: err.Error()})
@@ -254,7 +270,7 @@ func joinDisplay(display, root, name string) string {
 	return filepath.Join(display, filepath.FromSlash(strings.TrimPrefix(name, root+"/")))
 }
 
-func loadFile(fsys fs.FS, root, name, shown string, opt Options) ([]Document, int64, error) {
+func loadFile(ctx context.Context, fsys fs.FS, root, name, shown string, opt Options) ([]Document, int64, error) {
 	if !Supported(name) {
 		return nil, 0, fmt.Errorf("%w %q (want .md, .txt, .html, .pdf or .jsonl)", ErrUnsupported, path.Ext(name))
 	}
@@ -275,7 +291,7 @@ func loadFile(fsys fs.FS, root, name, shown string, opt Options) ([]Document, in
 		rel = strings.TrimPrefix(name, root+"/")
 	}
 	id := opt.IDPrefix + strings.TrimSuffix(rel, path.Ext(rel))
-	docs, err := Parse(id, name, data, opt)
+	docs, err := Parse(ctx, id, name, data, opt)
 	for i := range docs {
 		docs[i].Source = shown
 	}
@@ -283,36 +299,94 @@ func loadFile(fsys fs.FS, root, name, shown string, opt Options) ([]Document, in
 }
 
 // Parse reads one article file's bytes; name's extension picks the format
-// and id names the document (JSON lines carry their own IDs).
-func Parse(id, name string, data []byte, opt Options) ([]Document, error) {
+// and id names the document (JSON lines carry their own IDs). The parsing
+// is bounded by opt.Budget; it runs in this process (ParseLocal) unless ctx
+// carries a Parser (WithParser), such as a Sandbox.
+func Parse(ctx context.Context, id, name string, data []byte, opt Options) ([]Document, error) {
 	opt = opt.withDefaults()
+	if err := checkFile(name, data, opt); err != nil {
+		return nil, err
+	}
+	if p, ok := ParserFrom(ctx); ok {
+		return p.ParseFile(ctx, id, name, data, opt)
+	}
+	return parseLocal(ctx, id, name, data, opt)
+}
+
+// A Parser parses one article file's bytes, as Parse describes, somewhere
+// other than in this process's own call (a Sandbox parses in a child
+// process).
+type Parser interface {
+	ParseFile(ctx context.Context, id, name string, data []byte, opt Options) ([]Document, error)
+}
+
+type parserKey struct{}
+
+// WithParser makes every Parse, LoadPaths and LoadFS under ctx parse with
+// p. A program installs its Sandbox once, on the context its commands run
+// under, so that no load it makes parses untrusted bytes in its own
+// process.
+func WithParser(ctx context.Context, p Parser) context.Context {
+	return context.WithValue(ctx, parserKey{}, p)
+}
+
+// ParserFrom is the Parser ctx carries, if any.
+func ParserFrom(ctx context.Context) (Parser, bool) {
+	p, ok := ctx.Value(parserKey{}).(Parser)
+	return p, ok
+}
+
+// ParseLocal is Parse in this process, whatever ctx carries: the budget is
+// enforced as far as the meter can (see Budget). A Sandbox's child parses
+// with it.
+func ParseLocal(ctx context.Context, id, name string, data []byte, opt Options) ([]Document, error) {
+	opt = opt.withDefaults()
+	if err := checkFile(name, data, opt); err != nil {
+		return nil, err
+	}
+	return parseLocal(ctx, id, name, data, opt)
+}
+
+// checkFile refuses what no format reads: too large, empty, binary, or not
+// UTF-8 where the format has no charset of its own.
+func checkFile(name string, data []byte, opt Options) error {
 	if int64(len(data)) > opt.MaxFileBytes {
-		return nil, fmt.Errorf("file is %d bytes, over the %d-byte limit", len(data), opt.MaxFileBytes)
+		return fmt.Errorf("file is %d bytes, over the %d-byte limit", len(data), opt.MaxFileBytes)
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
-		return nil, errors.New("file is empty")
+		return errors.New("file is empty")
 	}
-	ext := strings.ToLower(path.Ext(name))
-	switch ext {
+	switch strings.ToLower(path.Ext(name)) {
 	case ".html", ".htm":
 		// HTML declares its own charset.
 		if bytes.IndexByte(data, 0) >= 0 {
-			return nil, errors.New("binary file (contains NUL bytes)")
+			return errors.New("binary file (contains NUL bytes)")
 		}
 	case ".pdf":
-	default:
+	case ".md", ".markdown", ".txt", ".text", ".jsonl":
 		if bytes.IndexByte(data, 0) >= 0 {
-			return nil, errors.New("binary file (contains NUL bytes)")
+			return errors.New("binary file (contains NUL bytes)")
 		}
 		if !utf8.Valid(data) {
-			return nil, errors.New("not valid UTF-8 text")
+			return errors.New("not valid UTF-8 text")
 		}
+	default:
+		return fmt.Errorf("%w %q (want .md, .txt, .html, .pdf or .jsonl)", ErrUnsupported, path.Ext(name))
 	}
+	return nil
+}
+
+func parseLocal(ctx context.Context, id, name string, data []byte, opt Options) ([]Document, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m, stop := newMeter(ctx, opt.Budget, len(data))
+	defer stop()
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
-	b := builder{maxWords: opt.MaxPassageWords}
+	b := builder{maxWords: opt.MaxPassageWords, m: m}
 	var d Document
 	var err error
-	switch ext {
+	switch strings.ToLower(path.Ext(name)) {
 	case ".md", ".markdown":
 		d, err = parseMarkdown(id, string(data), &b)
 	case ".txt", ".text":
@@ -324,10 +398,13 @@ func Parse(id, name string, data []byte, opt Options) ([]Document, error) {
 	case ".jsonl":
 		return parseJSONL(data, &b)
 	default:
-		return nil, fmt.Errorf("%w %q (want .md, .txt, .html, .pdf or .jsonl)", ErrUnsupported, ext)
+		return nil, fmt.Errorf("%w %q (want .md, .txt, .html, .pdf or .jsonl)", ErrUnsupported, path.Ext(name))
 	}
 	if err != nil {
 		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err // cancelled after the last read
 	}
 	return []Document{d}, nil
 }
@@ -335,6 +412,7 @@ func Parse(id, name string, data []byte, opt Options) ([]Document, error) {
 // builder accumulates a document's passages.
 type builder struct {
 	maxWords int
+	m        *meter // the file's budget, for parsers that read through it
 }
 
 // block is one paragraph-level piece of source text, or a heading.

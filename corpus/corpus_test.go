@@ -284,10 +284,10 @@ func TestPDF(t *testing.T) {
 	if d.Title != "Gadget Maintenance" || !strings.Contains(all, "hinges") {
 		t.Errorf("pdf: title %q text %q", d.Title, all)
 	}
-	if _, err := Parse("x", "x.pdf", []byte("<html>not a pdf</html>"), Options{}); err == nil || !strings.Contains(err.Error(), "not a PDF") {
+	if _, err := Parse(context.Background(), "x", "x.pdf", []byte("<html>not a pdf</html>"), Options{}); err == nil || !strings.Contains(err.Error(), "not a PDF") {
 		t.Errorf("fake PDF: %v", err)
 	}
-	if _, err := Parse("x", "x.pdf", []byte("%PDF-1.4 garbage garbage"), Options{}); err == nil {
+	if _, err := Parse(context.Background(), "x", "x.pdf", []byte("%PDF-1.4 garbage garbage"), Options{}); err == nil {
 		t.Error("broken PDF accepted")
 	}
 }

@@ -1,9 +1,60 @@
 package corpus
 
 import (
+	"context"
+	"errors"
 	"os"
+	"runtime/metrics"
 	"testing"
+	"time"
 )
+
+// Each fuzzed PDF or HTML input is parsed under a budget small enough for
+// a fuzzing worker (fuzzBudget), and the parse must keep to it: end within
+// fuzzDeadline, a generous multiple of the budget's timeout, and allocate
+// less than fuzzMaxAlloc, a generous multiple of its memory. Going over
+// either is a failure: the budget did not hold.
+var fuzzBudget = Budget{Timeout: 2 * time.Second, MaxMemory: 64 << 20, MaxPages: 500, MaxStreamBytes: 16 << 20, MaxTextBytes: 4 << 20, MaxNodes: 200_000}
+
+const (
+	fuzzDeadline = 20 * time.Second
+	fuzzMaxAlloc = 1 << 30
+)
+
+// fuzzParse runs parse on one input under fuzzBudget and fails t if the
+// budget did not hold; it returns parse's result.
+func fuzzParse(t *testing.T, data []byte, parse func(b *builder) (Document, error)) (Document, error) {
+	t.Helper()
+	m, stop := newMeter(context.Background(), fuzzBudget, len(data))
+	defer stop()
+	b := &builder{maxWords: 20, m: m}
+	sample := []metrics.Sample{{Name: allocMetric}}
+	metrics.Read(sample)
+	before := sample[0].Value.Uint64()
+	type result struct {
+		d   Document
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		d, err := parse(b)
+		done <- result{d, err}
+	}()
+	select {
+	case r := <-done:
+		metrics.Read(sample)
+		if a := sample[0].Value.Uint64() - before; a > fuzzMaxAlloc {
+			t.Fatalf("parsing %d bytes allocated %d MiB, over %d MiB (err %v)", len(data), a>>20, fuzzMaxAlloc>>20, r.err)
+		}
+		if r.err != nil && errors.Is(r.err, ErrOverBudget) {
+			t.Logf("over budget: %v", r.err)
+		}
+		return r.d, r.err
+	case <-time.After(fuzzDeadline):
+		t.Fatalf("parsing %d bytes did not end within %v (budget %v)", len(data), fuzzDeadline, fuzzBudget.Timeout)
+	}
+	return Document{}, nil
+}
 
 // checkDoc asserts the invariants every loader keeps.
 func checkDoc(t *testing.T, d Document) {
@@ -47,7 +98,7 @@ func FuzzPlain(f *testing.F) {
 func FuzzMarkdown(f *testing.F) {
 	seeds(f, "testdata/good/guide.md", "testdata/docs/configuration.md", "testdata/docs/alerts.md", "testdata/docs/crlf.md")
 	f.Fuzz(func(t *testing.T, data []byte) {
-		d, err := parseMarkdown("x", string(data), &builder{maxWords: 20})
+		d, err := parseMarkdown("x", string(data), testBuilder(t, 20))
 		if err == nil {
 			checkDoc(t, d)
 		}
@@ -56,8 +107,9 @@ func FuzzMarkdown(f *testing.F) {
 
 func FuzzHTML(f *testing.F) {
 	seeds(f, "testdata/good/page.html", "testdata/docs/getting-started.html")
+	f.Add(formattingBomb(200))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		d, err := parseHTML("x", data, &builder{maxWords: 20})
+		d, err := fuzzParse(t, data, func(b *builder) (Document, error) { return parseHTML("x", data, b) })
 		if err == nil {
 			checkDoc(t, d)
 		}
@@ -89,8 +141,11 @@ func FuzzSplitSentences(f *testing.F) {
 
 func FuzzPDF(f *testing.F) {
 	seeds(f, "testdata/pdf/gadgets.pdf", "testdata/bad/notreally.pdf")
+	for _, h := range hostilePDFs() {
+		f.Add(h.data)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		d, err := parsePDF("x", data, &builder{maxWords: 20})
+		d, err := fuzzParse(t, data, func(b *builder) (Document, error) { return parsePDF("x", data, b) })
 		if err == nil {
 			checkDoc(t, d)
 		}

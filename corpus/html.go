@@ -2,8 +2,10 @@ package corpus
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"unicode"
@@ -28,14 +30,20 @@ import (
 // icon's <svg><title> included, and then the first heading of the content,
 // which on documentation pages is an <h2> such as "Introduction" (the page's
 // <h1> sits in a page header that readability drops).
+//
+// The tree is built under the file's budget: html.Parse reads through the
+// meter, which stops it at the deadline or once it has allocated its
+// memory (a few repeated unclosed formatting tags make the parser clone
+// them for every paragraph: 80 KB became a million elements), and a tree
+// over Budget.MaxNodes is refused before readability walks it.
 func parseHTML(id string, data []byte, b *builder) (Document, error) {
 	r, err := charset.NewReader(bytes.NewReader(data), "text/html")
 	if err != nil {
 		return Document{}, fmt.Errorf("charset: %w", err)
 	}
-	root, err := html.Parse(r)
+	root, err := parseHTMLTree(r, b.m)
 	if err != nil {
-		return Document{}, fmt.Errorf("parse HTML: %w", err)
+		return Document{}, err
 	}
 	d := Document{ID: id}
 	meta := pageMeta(root)
@@ -78,6 +86,30 @@ func parseHTML(id string, data []byte, b *builder) (Document, error) {
 	}
 	b.assemble(&d, blocks)
 	return d, nil
+}
+
+// parseHTMLTree parses HTML under m.
+func parseHTMLTree(r io.Reader, m *meter) (*html.Node, error) {
+	root, err := html.Parse(meteredReader{r, m})
+	if m.err != nil {
+		return nil, m.err
+	}
+	if err != nil {
+		return nil, fmt.Errorf("parse HTML: %w", err)
+	}
+	if n := countNodes(root, m.budget.MaxNodes); n > m.budget.MaxNodes {
+		return nil, overBudget("HTML page has over %d nodes", m.budget.MaxNodes)
+	}
+	return root, nil
+}
+
+// countNodes counts the nodes of a tree, up to one more than limit.
+func countNodes(root *html.Node, limit int) int {
+	n := 0
+	for c := root; c != nil && n <= limit; c = nextHTML(c, root, false) {
+		n++
+	}
+	return n
 }
 
 // htmlMeta is what a page says about itself.
@@ -412,9 +444,15 @@ func preLang(pre *html.Node) string {
 }
 
 // htmlFragmentBlocks reduces a piece of HTML (a Markdown HTML block) to
-// blocks; a piece that is only tags gives none.
-func htmlFragmentBlocks(raw string) []block {
-	root, err := html.Parse(strings.NewReader(raw))
+// blocks, parsed under m; a piece that is only tags gives none, and so
+// does one that could not be parsed within the budget (m.err says why).
+func htmlFragmentBlocks(raw string, m *meter) []block {
+	if m == nil {
+		var stop func()
+		m, stop = newMeter(context.Background(), Budget{}, len(raw))
+		defer stop()
+	}
+	root, err := parseHTMLTree(strings.NewReader(raw), m)
 	if err != nil {
 		return nil
 	}

@@ -29,7 +29,7 @@ func TestHTMLTitle(t *testing.T) {
 	}
 	for _, tt := range tests {
 		page := "<!doctype html><html><head>" + tt.head + "</head><body><article>" + tt.content + "</article></body></html>"
-		d, err := parseHTML("page", []byte(page), &builder{maxWords: 300})
+		d, err := parseHTML("page", []byte(page), testBuilder(t, 300))
 		if err != nil {
 			t.Errorf("%s: %v", tt.name, err)
 			continue
@@ -70,7 +70,7 @@ func TestHTMLBlocks(t *testing.T) {
 			[]string{"Some loose text", "A paragraph.", "More loose text"}},
 	}
 	for _, tt := range tests {
-		got := showBlocks(htmlFragmentBlocks(tt.in))
+		got := showBlocks(htmlFragmentBlocks(tt.in, nil))
 		if strings.Join(got, "\n¶\n") != strings.Join(tt.want, "\n¶\n") {
 			t.Errorf("%s: htmlFragmentBlocks(%q) = %q, want %q", tt.name, tt.in, got, tt.want)
 		}

@@ -78,7 +78,10 @@ func parseMarkdown(id, text string, b *builder) (Document, error) {
 		return Document{}, err
 	}
 	d := fm.document(id)
-	blocks := markdownBlocks(body, &d.Title)
+	blocks := markdownBlocks(body, &d.Title, b.m)
+	if b.m != nil && b.m.err != nil {
+		return Document{}, b.m.err // an HTML block over the budget
+	}
 	if d.Title == "" {
 		d.Title = id
 	}
@@ -86,13 +89,14 @@ func parseMarkdown(id, text string, b *builder) (Document, error) {
 	return d, nil
 }
 
-// markdownBlocks parses Markdown source into blocks. When title is not nil,
+// markdownBlocks parses Markdown source into blocks, HTML blocks under m
+// (nil: the default budget). When title is not nil,
 // the first level-1 heading fills an empty *title, and a level-1 heading
 // equal to *title is dropped.
-func markdownBlocks(src string, title *string) []block {
+func markdownBlocks(src string, title *string, m *meter) []block {
 	source := []byte(capNesting(src))
 	doc := mdParser().Parse(text.NewReader(source))
-	w := mdWalker{src: source, title: title}
+	w := mdWalker{src: source, title: title, m: m}
 	w.children(doc, 0)
 	return w.blocks
 }
@@ -102,6 +106,7 @@ type mdWalker struct {
 	src    []byte
 	title  *string // nil inside a list item
 	blocks []block
+	m      *meter // the budget of HTML blocks
 }
 
 func (w *mdWalker) add(b block) {
@@ -177,7 +182,7 @@ func (w *mdWalker) node(n ast.Node, depth int) {
 		if n.HasClosure() {
 			raw += string(n.ClosureLine.Value(w.src))
 		}
-		for _, b := range htmlFragmentBlocks(raw) {
+		for _, b := range htmlFragmentBlocks(raw, w.m) {
 			w.add(b)
 		}
 	case *ast.ThematicBreak, *ast.LinkReferenceDefinition:
@@ -196,7 +201,7 @@ func (w *mdWalker) list(lb *listBuilder, l *ast.List, depth int) {
 			marker = ordinal(num)
 			num++
 		}
-		sub := mdWalker{src: w.src}
+		sub := mdWalker{src: w.src, m: w.m}
 		sub.children(item, depth+1)
 		lb.item(marker, sub.blocks)
 	}

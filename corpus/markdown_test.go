@@ -95,7 +95,7 @@ func TestMarkdownBlocks(t *testing.T) {
 	}
 	for _, tt := range tests {
 		title := "T"
-		got := showBlocks(markdownBlocks(tt.in, &title))
+		got := showBlocks(markdownBlocks(tt.in, &title, nil))
 		if strings.Join(got, "\n¶\n") != strings.Join(tt.want, "\n¶\n") {
 			t.Errorf("%s: markdownBlocks(%q) = %q, want %q", tt.name, tt.in, got, tt.want)
 		}
@@ -116,7 +116,7 @@ func TestMarkdownTitle(t *testing.T) {
 		{"```\n# not a title\n```", "doc", nil},
 	}
 	for _, tt := range tests {
-		d, err := parseMarkdown("doc", tt.in, &builder{maxWords: 300})
+		d, err := parseMarkdown("doc", tt.in, testBuilder(t, 300))
 		if err != nil {
 			t.Errorf("parseMarkdown(%q): %v", tt.in, err)
 			continue
@@ -173,7 +173,7 @@ func TestMarkdownStaysLinear(t *testing.T) {
 	}
 	for name, src := range inputs {
 		start := time.Now()
-		if _, err := parseMarkdown("x", src, &builder{maxWords: 300}); err != nil {
+		if _, err := parseMarkdown("x", src, testBuilder(t, 300)); err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
 		if d := time.Since(start); d > 10*time.Second {

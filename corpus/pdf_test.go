@@ -69,7 +69,7 @@ func TestPDFTitle(t *testing.T) {
 		{"a broken Info dictionary loses only the title", "<< /Title (\xfe\xff\x4e\x28) >>", "Scaling Lanternfish"},
 	}
 	for _, tt := range tests {
-		d, err := parsePDF("talk", buildPDF(tt.info, slides), &builder{maxWords: 300})
+		d, err := parsePDF("talk", buildPDF(tt.info, slides), testBuilder(t, 300))
 		if err != nil {
 			t.Errorf("%s: parsePDF: %v", tt.name, err)
 			continue

@@ -1,6 +1,7 @@
 package corpus
 
 import (
+	"context"
 	"strings"
 	"testing"
 )
@@ -33,7 +34,7 @@ func TestSplitFrontMatter(t *testing.T) {
 
 func TestCRLFMarkdownKeepsItsTitle(t *testing.T) {
 	in := "---\r\ntitle: Windows file\r\n---\r\n\r\n# Windows file\r\n\r\nFirst line\r\nsecond line.\r\n\r\n```\r\ncode\r\n```\r\n"
-	docs, err := Parse("w", "w.md", []byte(in), Options{})
+	docs, err := Parse(context.Background(), "w", "w.md", []byte(in), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

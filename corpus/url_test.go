@@ -1,6 +1,7 @@
 package corpus
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -80,7 +81,7 @@ func TestFrontMatterURLValidated(t *testing.T) {
 	for _, tt := range tests {
 		for _, ext := range []string{".md", ".txt"} {
 			src := "---\ntitle: Refunds\nurl: " + tt.url + "\n---\nRefunds take five days.\n"
-			docs, err := Parse("refunds", "refunds"+ext, []byte(src), Options{})
+			docs, err := Parse(context.Background(), "refunds", "refunds"+ext, []byte(src), Options{})
 			if err != nil || len(docs) != 1 {
 				t.Fatalf("%s%s: %v", tt.name, ext, err)
 			}
@@ -153,7 +154,7 @@ func TestSetFrontMatterRoundTrip(t *testing.T) {
 					t.Errorf("body %d: the block reads back url %q title %q (%v); want %q %q", bi, m["url"], m["title"], err, u, title)
 				}
 				for _, ext := range []string{".md", ".txt"} {
-					docs, err := Parse("a", "a"+ext, []byte(text), Options{})
+					docs, err := Parse(context.Background(), "a", "a"+ext, []byte(text), Options{})
 					if err != nil || len(docs) != 1 {
 						t.Fatalf("title %q url %q body %d%s: not readable: %v\n%s", title, u, bi, ext, err, text)
 					}

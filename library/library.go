@@ -5,6 +5,14 @@
 // ingestion, forgetting and file changes (watched with fsnotify,
 // debounced), swapping the new index in only when it is complete: the old
 // one serves until then, and a failed rebuild changes nothing.
+//
+// Article files are someone else's bytes, so no lock is held while they
+// are parsed: a rebuild reads and indexes everything aside (each file
+// under corpus's parsing budget, in a sandbox when the context carries
+// one, a bad file skipped with a warning naming it), then swaps its index
+// in, unless a rebuild that started after it has already been swapped in.
+// A reload stuck on a hostile file therefore delays nothing else: /reload,
+// /ingest and /forget run their own rebuilds meanwhile.
 package library
 
 import (
@@ -61,6 +69,11 @@ type Options struct {
 	// Mirror, when set, is a second home of the passages (the Weaviate
 	// collection) that every reload, ingestion and forget updates.
 	Mirror Mirror
+	// Parser parses the article files (a corpus.Sandbox); nil means the
+	// one Open's context carries (corpus.WithParser), if any. Every
+	// reload, ingestion and watch uses it, whatever their own contexts
+	// carry (a Discord interaction's carries nothing).
+	Parser corpus.Parser
 }
 
 // Mirror keeps a copy of the passages in step with the library.
@@ -73,7 +86,20 @@ type Library struct {
 	opt  Options
 	live *retrieval.Live
 	log  *slog.Logger
-	mu   sync.Mutex // one rebuild at a time
+
+	// mu guards the ingested folder and the store's records of it (never
+	// held while parsing), and the generations below.
+	mu sync.Mutex
+	// started counts the rebuilds begun; served is the number of the one
+	// whose index is served. A rebuild swaps its index in only if it is
+	// newer than the one served: it read the files after it.
+	started, served uint64
+	// mirrorMu keeps the Mirror's loads in order.
+	mirrorMu sync.Mutex
+
+	// watchReady, when set, is called once Watch watches its folders
+	// (for tests).
+	watchReady func()
 }
 
 // Open loads the articles and builds the first index.
@@ -83,6 +109,9 @@ func Open(ctx context.Context, opt Options) (*Library, error) {
 	}
 	if opt.Debounce <= 0 {
 		opt.Debounce = 750 * time.Millisecond
+	}
+	if opt.Parser == nil {
+		opt.Parser, _ = corpus.ParserFrom(ctx)
 	}
 	l := &Library{opt: opt, log: opt.Logger}
 	if err := os.MkdirAll(l.ingestedDir(), 0o755); err != nil {
@@ -107,6 +136,7 @@ func (l *Library) ingestedDir() string { return filepath.Join(l.opt.DataDir, "in
 // build loads everything and builds an index, without swapping it in.
 // The result's Documents are filled only when the Mirror needs them.
 func (l *Library) build(ctx context.Context) (*retrieval.Index, corpus.Result, error) {
+	ctx = l.parsing(ctx)
 	var res corpus.Result
 	var base *retrieval.Index
 	var err error
@@ -176,23 +206,54 @@ func (l *Library) build(ctx context.Context) (*retrieval.Index, corpus.Result, e
 	return ix, res, err
 }
 
+// parsing is ctx with the library's parser.
+func (l *Library) parsing(ctx context.Context) context.Context {
+	if l.opt.Parser == nil {
+		return ctx
+	}
+	return corpus.WithParser(ctx, l.opt.Parser)
+}
+
 // Reload rebuilds the index and swaps it in; on failure the old index
 // keeps serving.
 func (l *Library) Reload(ctx context.Context) (string, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.reloadLocked(ctx)
+	return l.rebuild(ctx)
 }
 
-func (l *Library) reloadLocked(ctx context.Context) (string, error) {
+// rebuild loads and indexes everything without a lock, then swaps the
+// index in if no newer rebuild has been swapped in meanwhile.
+func (l *Library) rebuild(ctx context.Context) (string, error) {
+	l.mu.Lock()
+	l.started++
+	gen := l.started
+	l.mu.Unlock()
+
 	ix, res, err := l.build(ctx)
 	if err != nil {
 		return "", err
 	}
+
+	l.mu.Lock()
+	if gen < l.served {
+		current := l.live.Load()
+		l.mu.Unlock()
+		l.log.Debug("rebuild dropped: a newer one is served", "rebuild", gen)
+		return fmt.Sprintf("%d articles, %d passages", len(current.Docs()), current.Len()), nil
+	}
+	l.served = gen
 	l.live.Store(ix)
+	l.mu.Unlock()
+
 	summary := fmt.Sprintf("%d articles, %d passages", len(ix.Docs()), ix.Len())
 	if l.opt.Mirror != nil {
-		if err := l.opt.Mirror.Load(ctx, res.Documents, nil); err != nil {
+		l.mirrorMu.Lock()
+		newest := l.isServed(gen)
+		var err error
+		if newest {
+			err = l.opt.Mirror.Load(ctx, res.Documents, nil)
+		}
+		l.mirrorMu.Unlock()
+		if err != nil {
 			l.log.Error("retriever not updated", "err", err)
 			return summary, fmt.Errorf("the local index has %s, but the retriever was not updated: %w", summary, err)
 		}
@@ -202,6 +263,13 @@ func (l *Library) reloadLocked(ctx context.Context) (string, error) {
 	}
 	l.log.Info("articles reloaded", "summary", summary)
 	return summary, nil
+}
+
+// isServed reports whether rebuild gen's index is the one served.
+func (l *Library) isServed(gen uint64) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.served == gen
 }
 
 // Added describes an ingested article.
@@ -416,7 +484,7 @@ func (l *Library) add(ctx context.Context, it item, by string) (Added, error) {
 		return Added{}, err
 	}
 	// Parse outside the lock: the bytes are someone else's.
-	d, err := parseOne(id, it.name, it.data)
+	d, err := l.parseOne(ctx, id, it.name, it.data)
 	if err != nil {
 		return Added{}, err
 	}
@@ -431,53 +499,28 @@ func (l *Library) add(ctx context.Context, it item, by string) (Added, error) {
 	}
 	if !bytes.Equal(data, it.data) {
 		// What is saved is read the way every reload will read it.
-		if d, err = parseOne(id, it.name, data); err != nil {
+		if d, err = l.parseOne(ctx, id, it.name, data); err != nil {
 			return Added{}, err
 		}
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	again, replaced, err := l.name(ctx, it) // another ingest may have taken the name meanwhile
+	replaced, file, err := l.save(ctx, it, id, ext, data, d, by)
 	if err != nil {
 		return Added{}, err
 	}
-	if again != id {
-		return Added{}, fmt.Errorf("%w: %s was taken while it was being added; try again", ErrNameTaken, id)
-	}
-	base := strings.TrimPrefix(id, IngestedPrefix)
-	file := filepath.Join(l.ingestedDir(), base+ext)
-	// The name is this article's now: a file of the version it replaces
-	// in another format, or one under the name that does not load, goes.
-	olds, _ := filepath.Glob(filepath.Join(l.ingestedDir(), base+".*"))
-	for _, old := range olds {
-		if old != file {
-			if err := os.Remove(old); err != nil && !errors.Is(err, os.ErrNotExist) {
-				return Added{}, fmt.Errorf("replacing %s: %w", id, err)
-			}
-		}
-	}
-	if err := writeAtomic(file, data); err != nil {
-		return Added{}, fmt.Errorf("saving %s: %w", id, err)
-	}
-	if l.opt.Store != nil {
-		if err := l.opt.Store.AddIngested(ctx, store.Ingested{DocID: id, Title: d.Title, Source: it.source, File: file,
-			Passages: len(d.Passages), AddedBy: by}); err != nil {
-			os.Remove(file)
-			return Added{}, err
-		}
-	}
-	if _, err := l.reloadLocked(ctx); err != nil {
+	if _, err := l.rebuild(ctx); err != nil {
 		return Added{}, fmt.Errorf("added %s but the rebuild failed: %w", it.name, err)
 	}
 	if _, ok := l.Index().Doc(id); !ok {
 		// Never "Added" for what is not served.
+		l.mu.Lock()
 		os.Remove(file)
+		l.mu.Unlock()
 		if l.opt.Store != nil {
 			if _, err := l.opt.Store.Forget(ctx, id); err != nil {
 				l.log.Warn("could not remove an ingested article's record", "doc", id, "err", err)
 			}
 		}
-		if _, err := l.reloadLocked(ctx); err != nil {
+		if _, err := l.rebuild(ctx); err != nil {
 			l.log.Warn("reload after a failed ingest", "err", err)
 		}
 		return Added{}, fmt.Errorf("%s: saved as %s but not served after the reload (see the log); nothing was added", it.name, id)
@@ -485,9 +528,49 @@ func (l *Library) add(ctx context.Context, it item, by string) (Added, error) {
 	return Added{DocID: id, Title: d.Title, Passages: len(d.Passages), Replaced: replaced}, nil
 }
 
-// parseOne reads one ingested article as the loader will.
-func parseOne(id, name string, data []byte) (corpus.Document, error) {
-	docs, err := corpus.Parse(id, name, data, corpus.Options{})
+// save names the article again under the lock (another ingest may have
+// taken the name meanwhile), writes its file and records it in the store.
+// It holds the lock for the file and the record only: the bytes were
+// parsed before, and the rebuild happens after, without it.
+func (l *Library) save(ctx context.Context, it item, id, ext string, data []byte, d corpus.Document, by string) (replaced bool, file string, err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	again, replaced, err := l.name(ctx, it)
+	if err != nil {
+		return false, "", err
+	}
+	if again != id {
+		return false, "", fmt.Errorf("%w: %s was taken while it was being added; try again", ErrNameTaken, id)
+	}
+	base := strings.TrimPrefix(id, IngestedPrefix)
+	file = filepath.Join(l.ingestedDir(), base+ext)
+	// The name is this article's now: a file of the version it replaces
+	// in another format, or one under the name that does not load, goes.
+	olds, _ := filepath.Glob(filepath.Join(l.ingestedDir(), base+".*"))
+	for _, old := range olds {
+		if old != file {
+			if err := os.Remove(old); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return false, "", fmt.Errorf("replacing %s: %w", id, err)
+			}
+		}
+	}
+	if err := writeAtomic(file, data); err != nil {
+		return false, "", fmt.Errorf("saving %s: %w", id, err)
+	}
+	if l.opt.Store != nil {
+		if err := l.opt.Store.AddIngested(ctx, store.Ingested{DocID: id, Title: d.Title, Source: it.source, File: file,
+			Passages: len(d.Passages), AddedBy: by}); err != nil {
+			os.Remove(file)
+			return false, "", err
+		}
+	}
+	return replaced, file, nil
+}
+
+// parseOne reads one ingested article as the loader will, with the
+// library's parser.
+func (l *Library) parseOne(ctx context.Context, id, name string, data []byte) (corpus.Document, error) {
+	docs, err := corpus.Parse(l.parsing(ctx), id, name, data, corpus.Options{})
 	if err != nil {
 		return corpus.Document{}, fmt.Errorf("%s: %w", name, err)
 	}
@@ -545,21 +628,30 @@ func (l *Library) Forget(ctx context.Context, docID string) (string, error) {
 	if l.opt.Store == nil {
 		return "", errors.New("forgetting articles needs the store")
 	}
+	if err := l.forget(ctx, docID); err != nil {
+		return "", err
+	}
+	if _, err := l.rebuild(ctx); err != nil {
+		return "", err
+	}
+	return d.Title, nil
+}
+
+// forget records an article as forgotten and deletes an ingested one's
+// file.
+func (l *Library) forget(ctx context.Context, docID string) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	in, err := l.opt.Store.Forget(ctx, docID)
 	if err != nil {
-		return "", err
+		return err
 	}
 	if in.File != "" {
 		if err := os.Remove(in.File); err != nil && !errors.Is(err, os.ErrNotExist) {
 			l.log.Warn("could not delete a forgotten article's file", "file", in.File, "err", err)
 		}
 	}
-	if _, err := l.reloadLocked(ctx); err != nil {
-		return "", err
-	}
-	return d.Title, nil
+	return nil
 }
 
 // Watch rebuilds the index when files under the configured folders or the
@@ -592,6 +684,9 @@ func (l *Library) Watch(ctx context.Context) error {
 			}
 			return nil
 		})
+	}
+	if l.watchReady != nil {
+		l.watchReady()
 	}
 	var timer *time.Timer
 	fire := make(chan struct{}, 1)
