@@ -511,7 +511,7 @@ func cmdHealth(ctx context.Context, e env, args []string) error {
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("health: %s answered %s", *url, resp.Status)
+		return fmt.Errorf("health: %s answered %s", config.RedactURL(*url), resp.Status)
 	}
 	fmt.Fprintln(e.stdout, "ok")
 	return nil

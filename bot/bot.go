@@ -21,6 +21,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/footnote-bot/footnote/answer"
+	"github.com/footnote-bot/footnote/internal/redact"
 	"github.com/footnote-bot/footnote/library"
 	"github.com/footnote-bot/footnote/retrieval"
 	"github.com/footnote-bot/footnote/store"
@@ -137,7 +138,7 @@ func New(opt Options, a Answerer, index func() *retrieval.Index) (*Bot, error) {
 	}
 	base, err := url.Parse(strings.TrimRight(opt.APIURL, "/"))
 	if err != nil || base.Host == "" {
-		return nil, fmt.Errorf("bot: bad Discord API URL %q", opt.APIURL)
+		return nil, fmt.Errorf("bot: bad Discord API URL %q", redact.URL(opt.APIURL))
 	}
 	if opt.ShardCount < 1 {
 		opt.ShardCount = 1
