@@ -68,13 +68,17 @@ var (
 )
 
 // Secrets masks credentials in text: each of secrets verbatim (values
-// shorter than four bytes are ignored: they would mask ordinary words),
+// shorter than four bytes are ignored: they would mask ordinary words) and
+// any word that is a part of one at least eight bytes long,
 // "Bearer …" and "Basic …" credentials, sk-/pk-/rk- style API keys,
 // api_key/access_token/secret/password fields, and URL passwords.
 func Secrets(text string, secrets ...string) string {
 	for _, s := range secrets {
 		if len(s) >= 4 {
 			text = strings.ReplaceAll(text, s, Mask)
+		}
+		if len(s) >= 2*minFragment {
+			text = maskFragments(text, s)
 		}
 	}
 	text = bearer.ReplaceAllString(text, "${1}${2}"+Mask)
@@ -84,6 +88,48 @@ func Secrets(text string, secrets ...string) string {
 		scheme, _, _ := strings.Cut(m, "://")
 		return scheme + "://" + Mask + "@"
 	})
+}
+
+// minFragment is the shortest part of a secret masked on its own.
+const minFragment = 8
+
+// maskFragments masks each word of credential bytes that is a part of
+// secret at least minFragment long: a server that echoes the end of the
+// key ("…y-0123456789abcdef") shows no more of it than one that echoes it
+// all.
+func maskFragments(text, secret string) string {
+	var sb strings.Builder
+	last := 0
+	for i := 0; i < len(text); {
+		if !credentialByte(text[i]) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(text) && credentialByte(text[j]) {
+			j++
+		}
+		// Punctuation around a word ("…abcdef." ending a sentence) is
+		// not part of it.
+		a, b := i, j
+		for a < b && strings.IndexByte(".~+/=", text[a]) >= 0 {
+			a++
+		}
+		for b > a && strings.IndexByte(".~+/=", text[b-1]) >= 0 {
+			b--
+		}
+		if w := text[a:b]; len(w) >= minFragment && strings.Contains(secret, w) {
+			sb.WriteString(text[last:a])
+			sb.WriteString(Mask)
+			last = b
+		}
+		i = j
+	}
+	if last == 0 {
+		return text
+	}
+	sb.WriteString(text[last:])
+	return sb.String()
 }
 
 // Excerpt returns at most n bytes of text (cut at a rune boundary), on one

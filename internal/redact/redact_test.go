@@ -36,6 +36,8 @@ func TestSecrets(t *testing.T) {
 		{`{"api_key": "zzzz-yyyy-1234", "ok": true}`, `{"api_key": "xxxxx", "ok": true}`},
 		{"proxy http://bob:pa55@proxy:3128 refused", "proxy http://xxxxx@proxy:3128 refused"},
 		{"model not found", "model not found"},
+		{"the key ends in configured-key-42.", "the key ends in xxxxx."},
+		{"the key ends in ured-key-42.", "the key ends in xxxxx."},
 	} {
 		if got := Secrets(c.in, key, ""); got != c.want {
 			t.Errorf("Secrets(%q) = %q, want %q", c.in, got, c.want)
