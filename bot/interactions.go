@@ -162,12 +162,13 @@ func (b *Bot) ask(ctx context.Context, i *discordgo.InteractionCreate, command, 
 		}
 		return true
 	}
+	var st *streamer
 	if b.opt.Streaming {
 		if !deferNow() {
 			b.observe(command, outcomeError, time.Since(start))
 			return
 		}
-		st := &streamer{b: b, i: i.Interaction, every: b.opt.EditInterval}
+		st = newStreamer(b, i.Interaction, b.opt.EditInterval)
 		req.OnDelta = st.delta
 		defer st.stop()
 	}
@@ -189,6 +190,10 @@ func (b *Bot) ask(ctx context.Context, i *discordgo.InteractionCreate, command, 
 			}
 			res = <-done
 		}
+	}
+	if st != nil {
+		// No partial edit may land after the answer.
+		st.stop()
 	}
 	var reply Reply
 	outcome := outcomeAnswered
@@ -225,36 +230,78 @@ func (b *Bot) ask(ctx context.Context, i *discordgo.InteractionCreate, command, 
 }
 
 // streamer edits the deferred reply as an LLM answer streams in, no more
-// often than every; a delta that arrives while an edit is in flight is
-// skipped (the next one carries its text too).
+// often than every. The edits run on the streamer's own goroutine: delta
+// only records the text, so a slow, retried or rate-limited edit never
+// holds up reading the stream (when it did, answers could miss the LLM
+// timeout). Text that arrives during an edit or the wait after it is sent
+// in the next edit.
 type streamer struct {
-	b       *Bot
-	i       *discordgo.Interaction
-	every   time.Duration
-	mu      sync.Mutex
-	last    time.Time
-	stopped bool
+	b     *Bot
+	i     *discordgo.Interaction
+	every time.Duration
+
+	mu     sync.Mutex
+	latest string
+	fresh  bool
+
+	wake     chan struct{}
+	quit     chan struct{}
+	done     chan struct{}
+	stopOnce sync.Once
+}
+
+func newStreamer(b *Bot, i *discordgo.Interaction, every time.Duration) *streamer {
+	s := &streamer{b: b, i: i, every: every, wake: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
+	go s.run()
+	return s
 }
 
 func (s *streamer) delta(soFar string) {
-	if !s.mu.TryLock() {
-		return
+	s.mu.Lock()
+	s.latest, s.fresh = soFar, true
+	s.mu.Unlock()
+	select {
+	case s.wake <- struct{}{}:
+	default:
 	}
-	defer s.mu.Unlock()
-	if s.stopped || time.Since(s.last) < s.every {
-		return
-	}
-	s.last = time.Now()
-	text := truncate(soFar, maxDesc-2) + " …"
-	e := &discordgo.MessageEmbed{Description: text, Color: colorAnswer, Footer: &discordgo.MessageEmbedFooter{Text: "Writing…"}}
-	_ = s.b.edit(context.Background(), s.i, Reply{Embeds: []*discordgo.MessageEmbed{e}})
 }
 
-// stop waits for an edit in flight and prevents further ones.
+func (s *streamer) run() {
+	defer close(s.done)
+	var last time.Time
+	for {
+		select {
+		case <-s.quit:
+			return
+		case <-s.wake:
+		}
+		if wait := s.every - time.Since(last); wait > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-s.quit:
+				t.Stop()
+				return
+			case <-t.C:
+			}
+		}
+		s.mu.Lock()
+		text, fresh := s.latest, s.fresh
+		s.fresh = false
+		s.mu.Unlock()
+		if !fresh {
+			continue
+		}
+		last = time.Now()
+		e := &discordgo.MessageEmbed{Description: truncate(text, maxDesc-2) + " …", Color: colorAnswer, Footer: &discordgo.MessageEmbedFooter{Text: "Writing…"}}
+		_ = s.b.edit(context.Background(), s.i, Reply{Embeds: []*discordgo.MessageEmbed{e}})
+	}
+}
+
+// stop prevents further edits and waits for one in flight. It may be
+// called more than once.
 func (s *streamer) stop() {
-	s.mu.Lock()
-	s.stopped = true
-	s.mu.Unlock()
+	s.stopOnce.Do(func() { close(s.quit) })
+	<-s.done
 }
 
 // lookup lists the passages best matching a query.

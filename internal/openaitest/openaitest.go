@@ -39,6 +39,10 @@ type Reply struct {
 	// ErrorBody, with Status: the error response's body, verbatim (e.g. one
 	// that echoes the Authorization header, or 50 MB of it).
 	ErrorBody string
+	// BeforeChunk, for streams, is called before content chunk n (from 0)
+	// is sent and may block: a test can hold the stream until the client
+	// has shown what it got so far, instead of timing it.
+	BeforeChunk func(n int)
 }
 
 // Request is a recorded chat request.
@@ -238,6 +242,9 @@ func (s *Server) writeStream(w http.ResponseWriter, r *http.Request, req Request
 		if rep.Malformed && i == len(chunks)/2 {
 			send([]byte(`{"id": "chatcmpl-test", "choices": [{"delta": {"content": "bro`))
 			return
+		}
+		if rep.BeforeChunk != nil {
+			rep.BeforeChunk(i)
 		}
 		if !send(s.chunk(req, map[string]any{"content": c}, nil)) {
 			return
