@@ -10,10 +10,12 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/footnote-bot/footnote/answer"
+	"github.com/footnote-bot/footnote/corpus"
 	"github.com/footnote-bot/footnote/library"
 	"github.com/footnote-bot/footnote/retrieval"
 	"github.com/footnote-bot/footnote/store"
@@ -76,6 +78,12 @@ func (b *Bot) onCommand(ctx context.Context, i *discordgo.InteractionCreate) {
 		return
 	}
 	switch data.Name {
+	case cmdLookup, cmdCite, cmdSources, cmdFindSource:
+		if !b.paced(ctx, i, data.Name) {
+			return
+		}
+	}
+	switch data.Name {
 	case cmdAsk:
 		private := false
 		if o, ok := opts["private"]; ok {
@@ -103,6 +111,22 @@ func (b *Bot) onCommand(ctx context.Context, i *discordgo.InteractionCreate) {
 	default:
 		b.send(ctx, i.Interaction, ephemeral("Unknown command."))
 	}
+}
+
+// paced holds a public command to the per-user cooldown /ask has (one
+// cooldown for all of them), refusing it with an ephemeral note inside it.
+func (b *Bot) paced(ctx context.Context, i *discordgo.InteractionCreate, cmd string) bool {
+	uid := ""
+	if u := userOf(i); u != nil {
+		uid = u.ID
+	}
+	wait := b.limits.cooldown(ctx, i.GuildID, uid)
+	if wait <= 0 {
+		return true
+	}
+	b.send(ctx, i.Interaction, ephemeral(fmt.Sprintf("You're going quickly! Please wait %s before your next command.", (wait+time.Second-1).Truncate(time.Second))))
+	b.observe(cmd, outcomeRefused, 0)
+	return false
 }
 
 func (b *Bot) observe(command, outcome string, took time.Duration) {
@@ -351,7 +375,75 @@ func (b *Bot) cite(id string) Reply {
 	if !ok {
 		return ephemeral("No such passage. Start typing words from it or an article title and pick from the list.")
 	}
-	return passageReply(p, answer.FragmentURL(p.URL, p.Text))
+	return citeReply(p, answer.FragmentURL(p.URL, p.Text))
+}
+
+// maxAttachment bounds a passage file (Discord takes 10 MiB a message).
+const maxAttachment = 8 << 20
+
+// citeReply quotes a passage in full when that takes at most
+// maxReplyMessages messages. A longer one is shown from its beginning in
+// one message with the whole passage attached as a text file: one message
+// and one upload whatever its length (it used to be a message per 4,000
+// characters: 255 public messages for a long one). A file rather than
+// ephemeral follow-ups, which would still be hundreds of messages, each a
+// request in the interaction's rate-limit bucket: a file is one request,
+// keeps the passage verbatim and renders no Markdown, so no link or
+// mention in it is live.
+func citeReply(p corpus.Passage, url string) Reply {
+	r := passageReply(p, url)
+	if 1+len(r.More) <= maxReplyMessages {
+		return r
+	}
+	name := fileName(p.ID) + ".txt"
+	r.More = nil
+	r.Embeds = r.Embeds[:1]
+	r.Embeds[0].Footer = &discordgo.MessageEmbedFooter{Text: "Continued in " + name}
+	r.Content = fmt.Sprintf("This passage is too long to quote here in full (%d words); all of it is in the attached file `%s`.", len(strings.Fields(p.Quote())), name)
+	r.Attachments = []Attachment{{Name: name, ContentType: "text/plain; charset=utf-8", Data: passageFile(p, url)}}
+	return r
+}
+
+// passageFile is a passage as plain text: where it is from, then its text.
+func passageFile(p corpus.Passage, url string) []byte {
+	var sb strings.Builder
+	sb.WriteString(where(p.Title, p.Section, p.Paragraph) + "\nPassage: " + p.ID + "\n")
+	if url != "" {
+		sb.WriteString("Source: " + url + "\n")
+	}
+	sb.WriteString("\n")
+	head := sb.Len()
+	text := p.Quote()
+	if head+len(text)+1 <= maxAttachment {
+		sb.WriteString(text + "\n")
+		return []byte(sb.String())
+	}
+	const note = "\n[… cut here: the passage is longer than footnote attaches]\n"
+	cut := maxAttachment - head - len(note)
+	for cut > 0 && !utf8.RuneStart(text[cut]) {
+		cut--
+	}
+	sb.WriteString(text[:cut] + note)
+	return []byte(sb.String())
+}
+
+// fileName makes a passage ID a file name: letters, digits, '.', '_' and
+// '-' only, at most 60 characters.
+func fileName(id string) string {
+	b := []byte(id)
+	for i, c := range b {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-') {
+			b[i] = '-'
+		}
+	}
+	name := strings.Trim(string(b), ".-")
+	if len(name) > 60 {
+		name = name[:60]
+	}
+	if name == "" {
+		name = "passage"
+	}
+	return name
 }
 
 const sourcesPerPage = 10
