@@ -2,6 +2,7 @@ package bot
 
 import (
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -144,5 +145,44 @@ func TestRepliesAreCappedAtThreeMessages(t *testing.T) {
 	}
 	if content, _ := last.JSON()["content"].(string); !strings.Contains(content, "more messages were not sent") {
 		t.Errorf("last message = %v, want a note on the cut", last.JSON())
+	}
+}
+
+// TestUndecodableInteractionIsLogged: interactions discordgo cannot decode
+// (app_permissions as a number, which it drops; options that are not a
+// list) are logged with their ID and answered with an ephemeral note, once,
+// with no panic.
+func TestUndecodableInteractionIsLogged(t *testing.T) {
+	t.Parallel()
+	logs := &logBuffer{}
+	h := start(t, setup{opt: Options{Logger: slog.New(slog.NewTextHandler(logs, nil))}})
+	var ids [][2]string
+	for _, tt := range []struct {
+		name   string
+		mutate func(m map[string]any)
+	}{
+		{"app_permissions as a number", func(m map[string]any) { m["app_permissions"] = 8 }},
+		{"options not a list", func(m map[string]any) { m["data"].(map[string]any)["options"] = "what is footnote?" }},
+	} {
+		id, tok := h.interaction("interaction_ask.json", tt.mutate)
+		d := data(h.callback(id, tok))
+		if flags, _ := d["flags"].(float64); int(flags)&64 == 0 || !strings.Contains(fmt.Sprint(d["content"]), "could not read this request") {
+			t.Errorf("%s: reply = %v, want an ephemeral note", tt.name, d)
+		}
+		eventually(t, func() bool { return strings.Contains(logs.String(), "interaction="+id) }, tt.name+": logged")
+		ids = append(ids, [2]string{id, tok})
+	}
+	h.stopAndWait()
+	for _, it := range ids {
+		if n := h.messagesFor(it[0], it[1]); n != 1 {
+			t.Errorf("interaction %s: %d replies, want 1", it[0], n)
+		}
+	}
+	l := logs.String()
+	if n := strings.Count(l, `msg="interaction not decoded, so not answered"`); n != 2 {
+		t.Errorf("%d log lines for 2 undecodable interactions:\n%s", n, l)
+	}
+	if strings.Contains(l, "panic") || strings.Contains(l, "what is footnote?") {
+		t.Errorf("log has a panic or the interaction's text:\n%s", l)
 	}
 }

@@ -37,6 +37,9 @@ func userOf(i *discordgo.InteractionCreate) *discordgo.User {
 }
 
 func (b *Bot) onInteraction(s *discordgo.Session, i *discordgo.InteractionCreate) {
+	if !decoded(i) {
+		return // onRawEvent logs it and answers
+	}
 	if b.closing.Load() {
 		b.send(context.Background(), i.Interaction, ephemeral("footnote is restarting; please ask again in a minute."))
 		return
@@ -58,6 +61,20 @@ func (b *Bot) onInteraction(s *discordgo.Session, i *discordgo.InteractionCreate
 	case discordgo.InteractionMessageComponent:
 		b.onComponent(ctx, i)
 	}
+}
+
+// decoded reports whether discordgo decoded an interaction: one it could
+// not comes half-filled (no ID when the error is at the top level, no
+// data when it is in the data).
+func decoded(i *discordgo.InteractionCreate) bool {
+	if i.Interaction == nil || i.ID == "" || i.Token == "" {
+		return false
+	}
+	switch i.Type {
+	case discordgo.InteractionApplicationCommand, discordgo.InteractionApplicationCommandAutocomplete, discordgo.InteractionMessageComponent:
+		return i.Data != nil
+	}
+	return true
 }
 
 func (b *Bot) onCommand(ctx context.Context, i *discordgo.InteractionCreate) {
