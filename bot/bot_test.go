@@ -26,6 +26,11 @@ import (
 	"github.com/footnote-bot/footnote/store"
 )
 
+// eventWait bounds the waits for what the bot sends: they return as soon as
+// it arrives, so a long bound costs passing tests nothing and keeps a
+// loaded machine (-race, several packages at once) from failing them.
+const eventWait = 20 * time.Second
+
 // counts is an Observer that counts what the bot reports.
 type counts struct {
 	mu        sync.Mutex
@@ -161,14 +166,14 @@ func start(t *testing.T, s setup) *harness {
 		cancel()
 		select {
 		case <-h.done:
-		case <-time.After(10 * time.Second):
+		case <-time.After(eventWait):
 			t.Error("bot did not shut down")
 		}
 	})
-	if !d.WaitIdentified(1, 5*time.Second) {
+	if !d.WaitIdentified(1, eventWait) {
 		t.Fatal("bot never identified")
 	}
-	if _, ok := d.WaitCall(5*time.Second, func(c discordtest.Call) bool { return c.Method == "PUT" }); !ok {
+	if _, ok := d.WaitCall(eventWait, func(c discordtest.Call) bool { return c.Method == "PUT" }); !ok {
 		t.Fatal("commands never registered")
 	}
 	return h
@@ -216,7 +221,7 @@ func setUser(m map[string]any, id string) {
 // callback waits for the interaction's callback and decodes it.
 func (h *harness) callback(id, token string) map[string]any {
 	h.t.Helper()
-	c, ok := h.d.WaitCall(5*time.Second, func(c discordtest.Call) bool {
+	c, ok := h.d.WaitCall(eventWait, func(c discordtest.Call) bool {
 		return c.Method == "POST" && c.Path == "/api/v10/interactions/"+id+"/"+token+"/callback"
 	})
 	if !ok {
@@ -238,7 +243,7 @@ func (h *harness) edits(token string) []map[string]any {
 
 func (h *harness) waitEdit(token string, final bool) map[string]any {
 	h.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(eventWait)
 	for time.Now().Before(deadline) {
 		for _, e := range h.edits(token) {
 			if !final || len(components(e)) > 0 || strings.Contains(fmt.Sprint(e), "Reload") {
@@ -633,7 +638,7 @@ func TestFindSource(t *testing.T) {
 
 func eventually(t *testing.T, cond func() bool, what string) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(eventWait)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Errorf("timed out waiting: %s", what)
@@ -659,7 +664,7 @@ func (h *harness) messageCreate(content string, mutate func(m map[string]any)) s
 // channelReply waits for the bot's reply to a message.
 func (h *harness) channelReply(msgID string) (discordtest.Call, map[string]any) {
 	h.t.Helper()
-	c, ok := h.d.WaitCall(5*time.Second, func(c discordtest.Call) bool {
+	c, ok := h.d.WaitCall(eventWait, func(c discordtest.Call) bool {
 		if c.Method != "POST" || !strings.HasSuffix(c.Path, "/messages") || !strings.HasPrefix(c.Path, "/api/v10/channels/") {
 			return false
 		}
@@ -847,7 +852,7 @@ func TestRateLimitedFollowUpIsRetried(t *testing.T) {
 		m["data"].(map[string]any)["custom_id"] = "quotes:" + id
 	})
 	h.callback(qid, qtok)
-	follow, ok := h.d.WaitCall(5*time.Second, func(c discordtest.Call) bool {
+	follow, ok := h.d.WaitCall(eventWait, func(c discordtest.Call) bool {
 		return c.Method == "POST" && strings.Contains(c.Path, "/webhooks/") && strings.Contains(c.Path, qtok) && c.Status == 200
 	})
 	if !ok {

@@ -54,19 +54,19 @@ func option(name, value string) map[string]any {
 	return map[string]any{"name": name, "type": 3, "value": value}
 }
 
-// TestCiteLongPassageIsCappedAndPaced: /cite of a 1.2 MB passage (255
-// public messages before) posts one message with the passage attached as
-// a file; a second /cite (or /lookup, /sources) inside the cooldown is
+// TestCiteLongPassageIsCappedAndPaced: /cite of a 200 KB passage (50
+// public messages before; 255 for the 1 MB one reported) posts one message
+// with the passage attached as a file; a second /cite (or /lookup, /sources) inside the cooldown is
 // refused politely; another user is not held back.
 func TestCiteLongPassageIsCappedAndPaced(t *testing.T) {
 	t.Parallel()
-	long := strings.Repeat("Widgets need care and regular cleaning with a dry cloth. ", 20000) + "The end."
+	long := strings.Repeat("Widgets need care and regular cleaning with a dry cloth. ", 3500) + "The end."
 	docs := []corpus.Document{{ID: "manual", Title: "Widget manual", URL: "https://docs.example.com/manual",
 		Passages: []corpus.Passage{{ID: "manual#1", DocID: "manual", Title: "Widget manual", URL: "https://docs.example.com/manual", Paragraph: 1, Text: long}}}}
 	h := start(t, setup{docs: docs, opt: Options{Cooldown: time.Minute}})
 
 	id, tok := h.command(cmdCite, "", option("passage", "manual#1"))
-	c, ok := h.d.WaitCall(10*time.Second, func(c discordtest.Call) bool {
+	c, ok := h.d.WaitCall(eventWait, func(c discordtest.Call) bool {
 		return c.Method == "POST" && c.Path == "/api/v10/interactions/"+id+"/"+tok+"/callback"
 	})
 	if !ok {
