@@ -238,7 +238,7 @@ var settings = []Setting{
 			}
 			return strconv.Itoa(c.ShardCount)
 		}},
-	{Key: "cooldown", Env: []string{"FOOTNOTE_COOLDOWN"}, Help: "per-user wait between questions (0 = none)",
+	{Key: "cooldown", Env: []string{"FOOTNOTE_COOLDOWN"}, Help: "per-user wait between questions and public commands (/ask, mentions, /lookup, /cite, /sources, Find source; 0 = none)",
 		set: duration(func(c *Config) *time.Duration { return &c.Cooldown }), get: func(c *Config) string { return c.Cooldown.String() }},
 	{Key: "guild_concurrency", Env: []string{"FOOTNOTE_GUILD_CONCURRENCY"}, Help: "questions answered at once per guild",
 		set: integer(func(c *Config) *int { return &c.GuildConcurrency }), get: func(c *Config) string { return strconv.Itoa(c.GuildConcurrency) }},
