@@ -256,12 +256,11 @@ func cmdSearch(ctx context.Context, e env, args []string) error {
 			return err
 		}
 		w := bufWriter(e.stdout)
-		for _, q := range qs {
-			for i, h := range ix.SearchDocs(q.Text, *k, retrieval.Options{}) {
-				fmt.Fprintf(w, "%s Q0 %s %d %.6f footnote\n", q.ID, h.DocID, i+1, h.Score)
-			}
+		err = searchBatch(ctx, ix, qs, *k, w)
+		if ferr := w.Flush(); err == nil {
+			err = ferr
 		}
-		return w.Flush()
+		return err
 	}
 	if *trec {
 		return usagef("search: --trec needs --queries FILE")
@@ -282,6 +281,9 @@ func cmdSearch(ctx context.Context, e env, args []string) error {
 		opt.Docs = []string{*article}
 	}
 	hits := ix.Search(query, *k, opt)
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("search: %w", err)
+	}
 	if *asJSON {
 		type jsonHit struct {
 			Rank      int     `json:"rank"`
@@ -297,6 +299,9 @@ func cmdSearch(ctx context.Context, e env, args []string) error {
 		}
 		out := make([]jsonHit, 0, len(hits))
 		for i, h := range hits {
+			if err := ctx.Err(); err != nil {
+				return fmt.Errorf("search: %w", err)
+			}
 			p := h.Passage
 			out = append(out, jsonHit{Rank: i + 1, PassageID: p.ID, DocID: p.DocID, Title: p.Title, Section: p.Section,
 				Paragraph: p.Paragraph, URL: p.URL, Score: h.Score, Snippet: retrieval.Snippet(p.Text, h.Matched, 240, [2]string{"**", "**"}), Text: p.Quote()})
@@ -310,6 +315,9 @@ func cmdSearch(ctx context.Context, e env, args []string) error {
 		return nil
 	}
 	for i, h := range hits {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("search: %w", err)
+		}
 		p := h.Passage
 		where := p.Title
 		if p.Section != "" {
@@ -317,6 +325,23 @@ func cmdSearch(ctx context.Context, e env, args []string) error {
 		}
 		fmt.Fprintf(e.stdout, "%d. [%s] %s, paragraph %d (score %.2f)\n   %s\n", i+1, p.ID, where, p.Paragraph, h.Score,
 			retrieval.Snippet(p.Text, h.Matched, 240, [2]string{"**", "**"}))
+	}
+	return nil
+}
+
+// searchBatch writes a TREC run for qs, checking between queries that the
+// command was not interrupted (SIGINT/SIGTERM cancel ctx), so a long batch
+// stops at once instead of running to its end.
+func searchBatch(ctx context.Context, ix *retrieval.Index, qs []ireval.Query, k int, w io.Writer) error {
+	for n, q := range qs {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("search: stopped after %d of %d queries: %w", n, len(qs), err)
+		}
+		for i, h := range ix.SearchDocs(q.Text, k, retrieval.Options{}) {
+			if _, err := fmt.Fprintf(w, "%s Q0 %s %d %.6f footnote\n", q.ID, h.DocID, i+1, h.Score); err != nil {
+				return fmt.Errorf("search: %w", err)
+			}
+		}
 	}
 	return nil
 }
@@ -410,6 +435,9 @@ func cmdEval(ctx context.Context, e env, args []string) error {
 	run := map[string][]string{}
 	var lat []time.Duration
 	for _, q := range qs {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("eval: %w", err)
+		}
 		if _, judged := qrels[q.ID]; !judged {
 			continue
 		}
@@ -483,7 +511,7 @@ func cmdHealth(ctx context.Context, e env, args []string) error {
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("health: %s answered %s", *url, resp.Status)
+		return fmt.Errorf("health: %s answered %s", config.RedactURL(*url), resp.Status)
 	}
 	fmt.Fprintln(e.stdout, "ok")
 	return nil

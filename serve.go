@@ -65,7 +65,12 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	}
 	live := lib.Live()
 	m := metrics.New()
-	m.IndexSize(live.Load().Len())
+	m.IndexSize(func() int {
+		if ix := live.Load(); ix != nil {
+			return ix.Len()
+		}
+		return 0
+	})
 	svc, err := buildService(ctx, cfg, live, e, m)
 	if err != nil {
 		return err
@@ -91,13 +96,15 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		if err != nil {
 			return fmt.Errorf("serve: http_addr: %w", err)
 		}
-		srv := &http.Server{Handler: m.Handler(func() bool { return b.Ready() && live.Load() != nil }), ReadHeaderTimeout: 5 * time.Second}
+		// Timeouts and a connection cap: idle keep-alive clients cannot use
+		// up the descriptors the bot, /ingest and the store need.
+		srv := metrics.NewServer(m.Handler(func() bool { return b.Ready() && live.Load() != nil }), metrics.ServerOptions{})
 		go func() {
 			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				log.Error("HTTP listener stopped", "err", err)
 			}
 		}()
-		log.Info("HTTP listener up", "addr", ln.Addr().String(), "endpoints", "/healthz /readyz /metrics")
+		log.Info("HTTP listener up", "addr", ln.Addr().String(), "endpoints", "/healthz /readyz /metrics", "max_conns", metrics.DefaultMaxConns)
 		defer func() {
 			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()

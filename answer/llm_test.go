@@ -2,6 +2,7 @@ package answer
 
 import (
 	"context"
+	"log/slog"
 
 	"github.com/footnote-bot/footnote/corpus"
 	"strings"
@@ -99,6 +100,7 @@ func TestLLMFallbacks(t *testing.T) {
 		{"malformed stream", openaitest.Reply{Content: "one two three four [1]", Malformed: true}, true, "unavailable"},
 		{"endless stream", openaitest.Reply{Content: "start", Endless: true}, true, ""},
 		{"stream server error", openaitest.Reply{Status: 503}, true, "unavailable"},
+		{"one SSE line of 1 GB", openaitest.Reply{HugeLine: 1 << 30}, true, "unavailable"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -123,6 +125,27 @@ func TestLLMFallbacks(t *testing.T) {
 				t.Errorf("notice = %q, want it to mention %q", a.Notice, tt.notice)
 			}
 		})
+	}
+}
+
+// TestLLMErrorLogIsShortAndMasked: a server that answers 500 with a huge
+// body echoing the API key is logged in one short line without the key.
+func TestLLMErrorLogIsShortAndMasked(t *testing.T) {
+	srv := openaitest.New(t, func(openaitest.Request) openaitest.Reply {
+		return openaitest.Reply{Status: 500, ErrorBody: "proxy error for Authorization: Bearer sk-test-secret " + strings.Repeat("x", 50<<20)}
+	})
+	var logs strings.Builder
+	s := llmService(t, srv, Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	a, err := s.Answer(context.Background(), Request{Question: question})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Backend != BackendTemplate || !strings.Contains(a.Notice, "unavailable") {
+		t.Errorf("answer = %+v", a)
+	}
+	l := logs.String()
+	if !strings.Contains(l, "LLM request failed") || strings.Contains(l, "sk-test-secret") || len(l) > 600 {
+		t.Errorf("log (%d bytes) should be one short line without the key:\n%.1000s", len(l), l)
 	}
 }
 

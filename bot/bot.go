@@ -21,6 +21,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/footnote-bot/footnote/answer"
+	"github.com/footnote-bot/footnote/internal/redact"
 	"github.com/footnote-bot/footnote/library"
 	"github.com/footnote-bot/footnote/retrieval"
 	"github.com/footnote-bot/footnote/store"
@@ -136,7 +137,7 @@ func New(opt Options, a Answerer, index func() *retrieval.Index) (*Bot, error) {
 	}
 	base, err := url.Parse(strings.TrimRight(opt.APIURL, "/"))
 	if err != nil || base.Host == "" {
-		return nil, fmt.Errorf("bot: bad Discord API URL %q", opt.APIURL)
+		return nil, fmt.Errorf("bot: bad Discord API URL %q", redact.URL(opt.APIURL))
 	}
 	if opt.ShardCount < 1 {
 		opt.ShardCount = 1
@@ -203,6 +204,7 @@ func New(opt Options, a Answerer, index func() *retrieval.Index) (*Bot, error) {
 	s.AddHandler(b.onResumed)
 	s.AddHandler(b.onDisconnect)
 	s.AddHandler(b.onInteraction)
+	s.AddHandler(b.onRawEvent)
 	s.AddHandler(b.onMessage)
 	return b, nil
 }
@@ -302,6 +304,40 @@ func (b *Bot) onReady(s *discordgo.Session, r *discordgo.Ready) {
 			}
 		}()
 	}
+}
+
+// onRawEvent logs an interaction discordgo could not decode. discordgo
+// v0.29.0 passes such an event on half-filled (or empty, when the error is
+// at the top level, e.g. app_permissions sent as a number) and reports the
+// error only through its own logger, which is off (LogLevel -1): so the
+// interaction used to vanish without a trace. Here it is decoded again
+// from the raw event; on failure it is logged (ID, type, size, error: not
+// its text) and, when it can be, answered with an ephemeral note.
+// onInteraction skips it.
+func (b *Bot) onRawEvent(_ *discordgo.Session, e *discordgo.Event) {
+	if e.Type != "INTERACTION_CREATE" {
+		return
+	}
+	var ic discordgo.InteractionCreate
+	err := json.Unmarshal(e.RawData, &ic)
+	if err == nil {
+		return
+	}
+	var head map[string]json.RawMessage
+	_ = json.Unmarshal(e.RawData, &head)
+	var id, token string
+	var typ int
+	_ = json.Unmarshal(head["id"], &id)
+	_ = json.Unmarshal(head["token"], &token)
+	_ = json.Unmarshal(head["type"], &typ)
+	b.log.Error("interaction not decoded, so not answered", "interaction", id, "type", typ, "bytes", len(e.RawData), "err", err)
+	if id == "" || token == "" || typ == int(discordgo.InteractionApplicationCommandAutocomplete) || typ == int(discordgo.InteractionPing) || b.closing.Load() {
+		return
+	}
+	b.inflight.Add(1)
+	defer b.inflight.Done()
+	b.send(context.Background(), &discordgo.Interaction{ID: id, Token: token, AppID: b.appID.Load().(string)},
+		ephemeral("footnote could not read this request (Discord sent something it does not understand); the error was logged."))
 }
 
 func (b *Bot) onResumed(*discordgo.Session, *discordgo.Resumed) {

@@ -8,10 +8,12 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/footnote-bot/footnote/answer"
+	"github.com/footnote-bot/footnote/corpus"
 	"github.com/footnote-bot/footnote/library"
 	"github.com/footnote-bot/footnote/retrieval"
 	"github.com/footnote-bot/footnote/store"
@@ -33,6 +35,9 @@ func userOf(i *discordgo.InteractionCreate) *discordgo.User {
 }
 
 func (b *Bot) onInteraction(s *discordgo.Session, i *discordgo.InteractionCreate) {
+	if !decoded(i) {
+		return // onRawEvent logs it and answers
+	}
 	if b.closing.Load() {
 		b.send(context.Background(), i.Interaction, ephemeral("footnote is restarting; please ask again in a minute."))
 		return
@@ -56,6 +61,20 @@ func (b *Bot) onInteraction(s *discordgo.Session, i *discordgo.InteractionCreate
 	}
 }
 
+// decoded reports whether discordgo decoded an interaction: one it could
+// not comes half-filled (no ID when the error is at the top level, no
+// data when it is in the data).
+func decoded(i *discordgo.InteractionCreate) bool {
+	if i.Interaction == nil || i.ID == "" || i.Token == "" {
+		return false
+	}
+	switch i.Type {
+	case discordgo.InteractionApplicationCommand, discordgo.InteractionApplicationCommandAutocomplete, discordgo.InteractionMessageComponent:
+		return i.Data != nil
+	}
+	return true
+}
+
 func (b *Bot) onCommand(ctx context.Context, i *discordgo.InteractionCreate) {
 	data := i.ApplicationCommandData()
 	opts := map[string]*discordgo.ApplicationCommandInteractionDataOption{}
@@ -72,6 +91,12 @@ func (b *Bot) onCommand(ctx context.Context, i *discordgo.InteractionCreate) {
 		b.send(ctx, i.Interaction, ephemeral("footnote does not answer in this channel. Ask an admin which channels it serves."))
 		b.observe(data.Name, outcomeRefused, 0)
 		return
+	}
+	switch data.Name {
+	case cmdLookup, cmdCite, cmdSources, cmdFindSource:
+		if !b.paced(ctx, i, data.Name) {
+			return
+		}
 	}
 	switch data.Name {
 	case cmdAsk:
@@ -101,6 +126,22 @@ func (b *Bot) onCommand(ctx context.Context, i *discordgo.InteractionCreate) {
 	default:
 		b.send(ctx, i.Interaction, ephemeral("Unknown command."))
 	}
+}
+
+// paced holds a public command to the per-user cooldown /ask has (one
+// cooldown for all of them), refusing it with an ephemeral note inside it.
+func (b *Bot) paced(ctx context.Context, i *discordgo.InteractionCreate, cmd string) bool {
+	uid := ""
+	if u := userOf(i); u != nil {
+		uid = u.ID
+	}
+	wait := b.limits.cooldown(ctx, i.GuildID, uid)
+	if wait <= 0 {
+		return true
+	}
+	b.send(ctx, i.Interaction, ephemeral(fmt.Sprintf("You're going quickly! Please wait %s before your next command.", (wait+time.Second-1).Truncate(time.Second))))
+	b.observe(cmd, outcomeRefused, 0)
+	return false
 }
 
 func (b *Bot) observe(command, outcome string, took time.Duration) {
@@ -160,12 +201,13 @@ func (b *Bot) ask(ctx context.Context, i *discordgo.InteractionCreate, command, 
 		}
 		return true
 	}
+	var st *streamer
 	if b.opt.Streaming {
 		if !deferNow() {
 			b.observe(command, outcomeError, time.Since(start))
 			return
 		}
-		st := &streamer{b: b, i: i.Interaction, every: b.opt.EditInterval}
+		st = newStreamer(b, i.Interaction, b.opt.EditInterval)
 		req.OnDelta = st.delta
 		defer st.stop()
 	}
@@ -187,6 +229,10 @@ func (b *Bot) ask(ctx context.Context, i *discordgo.InteractionCreate, command, 
 			}
 			res = <-done
 		}
+	}
+	if st != nil {
+		// No partial edit may land after the answer.
+		st.stop()
 	}
 	var reply Reply
 	outcome := outcomeAnswered
@@ -223,27 +269,40 @@ func (b *Bot) ask(ctx context.Context, i *discordgo.InteractionCreate, command, 
 }
 
 // streamer edits the deferred reply as an LLM answer streams in, no more
-// often than every; a delta that arrives while an edit is in flight is
-// skipped (the next one carries its text too).
+// often than every. The edits run on the streamer's own goroutine: delta
+// only records the text, so a slow, retried or rate-limited edit never
+// holds up reading the stream (when it did, answers could miss the LLM
+// timeout). Text that arrives during an edit or the wait after it is sent
+// in the next edit.
 type streamer struct {
-	b       *Bot
-	i       *discordgo.Interaction
-	every   time.Duration
-	mu      sync.Mutex
-	last    time.Time
-	stopped bool
+	b     *Bot
+	i     *discordgo.Interaction
+	every time.Duration
+
+	mu     sync.Mutex
+	latest string
+	fresh  bool
+
+	wake     chan struct{}
+	quit     chan struct{}
+	done     chan struct{}
+	stopOnce sync.Once
+}
+
+func newStreamer(b *Bot, i *discordgo.Interaction, every time.Duration) *streamer {
+	s := &streamer{b: b, i: i, every: every, wake: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
+	go s.run()
+	return s
 }
 
 func (s *streamer) delta(soFar string) {
-	if !s.mu.TryLock() {
-		return
+	s.mu.Lock()
+	s.latest, s.fresh = soFar, true
+	s.mu.Unlock()
+	select {
+	case s.wake <- struct{}{}:
+	default:
 	}
-	defer s.mu.Unlock()
-	if s.stopped || time.Since(s.last) < s.every {
-		return
-	}
-	s.last = time.Now()
-	_ = s.b.edit(context.Background(), s.i, Reply{Embeds: []*discordgo.MessageEmbed{streamingEmbed(soFar)}})
 }
 
 // streamingEmbed shows an answer as it is being written (LLM text: see
@@ -253,11 +312,41 @@ func streamingEmbed(soFar string) *discordgo.MessageEmbed {
 	return &discordgo.MessageEmbed{Description: text, Color: colorAnswer, Footer: &discordgo.MessageEmbedFooter{Text: "Writing…"}}
 }
 
-// stop waits for an edit in flight and prevents further ones.
+func (s *streamer) run() {
+	defer close(s.done)
+	var last time.Time
+	for {
+		select {
+		case <-s.quit:
+			return
+		case <-s.wake:
+		}
+		if wait := s.every - time.Since(last); wait > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-s.quit:
+				t.Stop()
+				return
+			case <-t.C:
+			}
+		}
+		s.mu.Lock()
+		text, fresh := s.latest, s.fresh
+		s.fresh = false
+		s.mu.Unlock()
+		if !fresh {
+			continue
+		}
+		last = time.Now()
+		_ = s.b.edit(context.Background(), s.i, Reply{Embeds: []*discordgo.MessageEmbed{streamingEmbed(text)}})
+	}
+}
+
+// stop prevents further edits and waits for one in flight. It may be
+// called more than once.
 func (s *streamer) stop() {
-	s.mu.Lock()
-	s.stopped = true
-	s.mu.Unlock()
+	s.stopOnce.Do(func() { close(s.quit) })
+	<-s.done
 }
 
 // lookup lists the passages best matching a query.
@@ -307,7 +396,75 @@ func (b *Bot) cite(id string) Reply {
 	if !ok {
 		return ephemeral("No such passage. Start typing words from it or an article title and pick from the list.")
 	}
-	return passageReply(p, answer.FragmentURL(p.URL, p.Text))
+	return citeReply(p, answer.FragmentURL(p.URL, p.Text))
+}
+
+// maxAttachment bounds a passage file (Discord takes 10 MiB a message).
+const maxAttachment = 8 << 20
+
+// citeReply quotes a passage in full when that takes at most
+// maxReplyMessages messages. A longer one is shown from its beginning in
+// one message with the whole passage attached as a text file: one message
+// and one upload whatever its length (it used to be a message per 4,000
+// characters: 255 public messages for a long one). A file rather than
+// ephemeral follow-ups, which would still be hundreds of messages, each a
+// request in the interaction's rate-limit bucket: a file is one request,
+// keeps the passage verbatim and renders no Markdown, so no link or
+// mention in it is live.
+func citeReply(p corpus.Passage, url string) Reply {
+	r := passageReply(p, url)
+	if 1+len(r.More) <= maxReplyMessages {
+		return r
+	}
+	name := fileName(p.ID) + ".txt"
+	r.More = nil
+	r.Embeds = r.Embeds[:1]
+	r.Embeds[0].Footer = &discordgo.MessageEmbedFooter{Text: "Continued in " + name}
+	r.Content = fmt.Sprintf("This passage is too long to quote here in full (%d words); all of it is in the attached file `%s`.", len(strings.Fields(p.Quote())), name)
+	r.Attachments = []Attachment{{Name: name, ContentType: "text/plain; charset=utf-8", Data: passageFile(p, url)}}
+	return r
+}
+
+// passageFile is a passage as plain text: where it is from, then its text.
+func passageFile(p corpus.Passage, url string) []byte {
+	var sb strings.Builder
+	sb.WriteString(where(p.Title, p.Section, p.Paragraph) + "\nPassage: " + p.ID + "\n")
+	if url != "" {
+		sb.WriteString("Source: " + url + "\n")
+	}
+	sb.WriteString("\n")
+	head := sb.Len()
+	text := p.Quote()
+	if head+len(text)+1 <= maxAttachment {
+		sb.WriteString(text + "\n")
+		return []byte(sb.String())
+	}
+	const note = "\n[… cut here: the passage is longer than footnote attaches]\n"
+	cut := maxAttachment - head - len(note)
+	for cut > 0 && !utf8.RuneStart(text[cut]) {
+		cut--
+	}
+	sb.WriteString(text[:cut] + note)
+	return []byte(sb.String())
+}
+
+// fileName makes a passage ID a file name: letters, digits, '.', '_' and
+// '-' only, at most 60 characters.
+func fileName(id string) string {
+	b := []byte(id)
+	for i, c := range b {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-') {
+			b[i] = '-'
+		}
+	}
+	name := strings.Trim(string(b), ".-")
+	if len(name) > 60 {
+		name = name[:60]
+	}
+	if name == "" {
+		name = "passage"
+	}
+	return name
 }
 
 const sourcesPerPage = 10

@@ -3,8 +3,10 @@ package bot
 import (
 	"container/list"
 	"context"
+	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -65,17 +67,53 @@ func (l *limits) take(ctx context.Context, guild, user string) (release func(), 
 			l.mu.Unlock()
 		})
 	}
-	if cd := l.cooldownFor(guild); cd > 0 {
-		// Per user, across guilds and shards: one person, one pace.
-		left, err := l.state.Cooldown(ctx, "user/"+user, cd)
-		if err != nil {
-			l.log.Warn("cooldown not checked", "err", err)
-		} else if left > 0 {
-			release()
-			return nil, left, false
-		}
+	if left := l.cooldown(ctx, guild, user); left > 0 {
+		release()
+		return nil, left, false
 	}
 	return release, 0, false
+}
+
+// cooldown reports how long a user must wait before their next question or
+// public command (/ask, mentions, /lookup, /cite, /sources, Find source: one
+// cooldown for all, so alternating commands is no faster), or 0 and starts
+// the wait. If the shared state cannot be reached the command goes through
+// (logged).
+func (l *limits) cooldown(ctx context.Context, guild, user string) time.Duration {
+	cd := l.cooldownFor(guild)
+	if cd <= 0 {
+		return 0
+	}
+	// Per user, across guilds and shards: one person, one pace.
+	left, err := l.state.Cooldown(ctx, "user/"+user, cd)
+	if err != nil {
+		l.log.Warn("cooldown not checked", "err", err)
+		return 0
+	}
+	return left
+}
+
+// maxReplyMessages is the most messages one reply may post: the response
+// and two follow-ups. A passage too long for them goes as a file
+// (citeReply); anything else is cut, with a note (capMessages).
+const maxReplyMessages = 3
+
+// capMessages keeps at most maxReplyMessages messages of r, noting the cut
+// in the last one kept and in the log.
+func (b *Bot) capMessages(i *discordgo.Interaction, r Reply) Reply {
+	if 1+len(r.More) <= maxReplyMessages {
+		return r
+	}
+	dropped := 1 + len(r.More) - maxReplyMessages
+	r.More = append([]Reply(nil), r.More[:maxReplyMessages-1]...)
+	note := fmt.Sprintf("(%d more messages were not sent: footnote posts at most %d per reply. `/cite` sends a long passage as a file.)", dropped, maxReplyMessages)
+	last := &r
+	if len(r.More) > 0 {
+		last = &r.More[len(r.More)-1]
+	}
+	last.Content = truncate(strings.TrimSpace(last.Content+"\n"+note), maxContent)
+	b.log.Warn("reply cut to the message cap", "interaction", i.ID, "messages", maxReplyMessages, "dropped", dropped)
+	return r
 }
 
 // isAdmin reports whether the member may run admin commands: Manage Server

@@ -44,6 +44,9 @@ type Reply struct {
 	Update bool
 	// More are further messages sent as follow-ups (long quotes).
 	More []Reply
+	// Attachments are files sent with the message (a passage too long to
+	// quote in maxReplyMessages messages).
+	Attachments []Attachment
 }
 
 // noMentions pings nobody: not @everyone, roles, users or the replied-to

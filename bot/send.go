@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net/http"
@@ -62,8 +63,30 @@ func (b *Bot) callback(ctx context.Context, i *discordgo.Interaction, resp *disc
 	})
 }
 
-// send replies to an interaction with r, then sends r.More as follow-ups.
+// Attachment is a file sent with a message.
+type Attachment struct {
+	Name        string
+	ContentType string
+	Data        []byte
+}
+
+// files gives each attempt at a request fresh readers (a retried upload
+// must send the whole file again).
+func files(as []Attachment) []*discordgo.File {
+	if len(as) == 0 {
+		return nil
+	}
+	out := make([]*discordgo.File, len(as))
+	for i, a := range as {
+		out[i] = &discordgo.File{Name: a.Name, ContentType: a.ContentType, Reader: bytes.NewReader(a.Data)}
+	}
+	return out
+}
+
+// send replies to an interaction with r, then sends r.More as follow-ups:
+// at most maxReplyMessages messages in all (see capMessages).
 func (b *Bot) send(ctx context.Context, i *discordgo.Interaction, r Reply) {
+	r = b.capMessages(i, r)
 	typ := discordgo.InteractionResponseChannelMessageWithSource
 	if r.Update {
 		typ = discordgo.InteractionResponseUpdateMessage
@@ -77,7 +100,12 @@ func (b *Bot) send(ctx context.Context, i *discordgo.Interaction, r Reply) {
 	if r.Update {
 		data.Flags = 0
 	}
-	if err := b.callback(ctx, i, &discordgo.InteractionResponse{Type: typ, Data: data}); err != nil {
+	resp := &discordgo.InteractionResponse{Type: typ, Data: data}
+	err := b.retry(ctx, "interaction callback", func() error {
+		data.Files = files(r.Attachments)
+		return b.s.InteractionRespond(i, resp, b.reqOpts(ctx)...)
+	})
+	if err != nil {
 		b.log.Error("reply not delivered", "interaction", i.ID, "err", err)
 		return
 	}
@@ -92,6 +120,7 @@ func (b *Bot) followUps(ctx context.Context, i *discordgo.Interaction, more []Re
 		}
 		params := &discordgo.WebhookParams{Content: m.Content, Embeds: m.Embeds, Components: m.Components, Flags: flags, AllowedMentions: noMentions()}
 		err := b.retry(ctx, "follow-up", func() error {
+			params.Files = files(m.Attachments)
 			_, err := b.s.FollowupMessageCreate(i, true, params, b.reqOpts(ctx)...)
 			return err
 		})
@@ -107,6 +136,7 @@ func (b *Bot) edit(ctx context.Context, i *discordgo.Interaction, r Reply) error
 	if created, err := discordgo.SnowflakeTimestamp(i.ID); err == nil && time.Since(created) > tokenLifetime {
 		return errTokenExpired
 	}
+	r = b.capMessages(i, r)
 	content := r.Content
 	embeds := r.Embeds
 	if embeds == nil {
@@ -118,6 +148,7 @@ func (b *Bot) edit(ctx context.Context, i *discordgo.Interaction, r Reply) error
 	}
 	edit := &discordgo.WebhookEdit{Content: &content, Embeds: &embeds, Components: &components, AllowedMentions: noMentions()}
 	err := b.retry(ctx, "edit original response", func() error {
+		edit.Files = files(r.Attachments)
 		_, err := b.s.InteractionResponseEdit(i, edit, b.reqOpts(ctx)...)
 		return err
 	})

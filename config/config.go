@@ -23,6 +23,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/footnote-bot/footnote/internal/redact"
 )
 
 // Secret is a string that never prints: fmt, slog and the config dump all
@@ -47,6 +49,14 @@ func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
 
 // MarshalText keeps encoders from printing the value.
 func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// RedactURL returns a URL fit to print: the password of user:password,
+// a user name given alone (usually a token) and credential-like query
+// values (key, token, secret…) become "xxxxx". Use it wherever a
+// configured URL is logged or put in an error (llm_base_url,
+// discord_api_url, weaviate_url); redis_url and database_url are Secrets
+// and never print at all.
+func RedactURL(raw string) string { return redact.URL(raw) }
 
 // Guild holds per-guild settings (config file only).
 type Guild struct {
@@ -194,7 +204,7 @@ var settings = []Setting{
 		},
 		get: func(c *Config) string { return strings.Join(c.IngestAttachmentHosts, ",") }},
 	{Key: "llm_base_url", Env: []string{"FOOTNOTE_LLM_BASE_URL"}, Help: "OpenAI-compatible API base URL (e.g. http://localhost:11434/v1); empty = template answers",
-		set: str(func(c *Config) *string { return &c.LLMBaseURL }), get: func(c *Config) string { return c.LLMBaseURL }},
+		set: str(func(c *Config) *string { return &c.LLMBaseURL }), get: func(c *Config) string { return RedactURL(c.LLMBaseURL) }},
 	{Key: "llm_model", Env: []string{"FOOTNOTE_LLM_MODEL"}, Help: "model name sent to the LLM server",
 		set: str(func(c *Config) *string { return &c.LLMModel }), get: func(c *Config) string { return c.LLMModel }},
 	{Key: "llm_api_key", Env: []string{"FOOTNOTE_LLM_API_KEY", "OPENAI_API_KEY"}, Secret: true, NoFlag: true, Help: "API key for the LLM server (secret)",
@@ -217,7 +227,7 @@ var settings = []Setting{
 	{Key: "discord_token", Env: []string{"DISCORD_TOKEN", "FOOTNOTE_DISCORD_TOKEN"}, Secret: true, NoFlag: true, Help: "bot token from the Discord developer portal (secret)",
 		set: func(c *Config, v string) error { c.DiscordToken = Secret(v); return nil }, get: func(c *Config) string { return c.DiscordToken.String() }},
 	{Key: "discord_api_url", Env: []string{"FOOTNOTE_DISCORD_API_URL"}, Help: "base URL of Discord's API, for REST proxies and tests",
-		set: str(func(c *Config) *string { return &c.DiscordAPIURL }), get: func(c *Config) string { return c.DiscordAPIURL }},
+		set: str(func(c *Config) *string { return &c.DiscordAPIURL }), get: func(c *Config) string { return RedactURL(c.DiscordAPIURL) }},
 	{Key: "discord_guild_id", Env: []string{"FOOTNOTE_DISCORD_GUILD_ID"}, Help: "register commands in this guild only (instant, for development); empty = global",
 		set: str(func(c *Config) *string { return &c.DiscordGuildID }), get: func(c *Config) string { return c.DiscordGuildID }},
 	{Key: "message_content", Env: []string{"FOOTNOTE_MESSAGE_CONTENT"}, Help: "answer mentions and replies (needs the privileged MESSAGE_CONTENT intent)",
@@ -237,7 +247,7 @@ var settings = []Setting{
 			}
 			return strconv.Itoa(c.ShardCount)
 		}},
-	{Key: "cooldown", Env: []string{"FOOTNOTE_COOLDOWN"}, Help: "per-user wait between questions (0 = none)",
+	{Key: "cooldown", Env: []string{"FOOTNOTE_COOLDOWN"}, Help: "per-user wait between questions and public commands (/ask, mentions, /lookup, /cite, /sources, Find source; 0 = none)",
 		set: duration(func(c *Config) *time.Duration { return &c.Cooldown }), get: func(c *Config) string { return c.Cooldown.String() }},
 	{Key: "guild_concurrency", Env: []string{"FOOTNOTE_GUILD_CONCURRENCY"}, Help: "questions answered at once per guild",
 		set: integer(func(c *Config) *int { return &c.GuildConcurrency }), get: func(c *Config) string { return strconv.Itoa(c.GuildConcurrency) }},
@@ -254,7 +264,7 @@ var settings = []Setting{
 	{Key: "retriever", Env: []string{"FOOTNOTE_RETRIEVER"}, Help: "embedded (in-process index) or weaviate",
 		set: str(func(c *Config) *string { return &c.Retriever }), get: func(c *Config) string { return c.Retriever }},
 	{Key: "weaviate_url", Env: []string{"FOOTNOTE_WEAVIATE_URL"}, Help: "Weaviate REST URL (e.g. http://weaviate:8080), for retriever weaviate",
-		set: str(func(c *Config) *string { return &c.WeaviateURL }), get: func(c *Config) string { return c.WeaviateURL }},
+		set: str(func(c *Config) *string { return &c.WeaviateURL }), get: func(c *Config) string { return RedactURL(c.WeaviateURL) }},
 	{Key: "weaviate_collection", Env: []string{"FOOTNOTE_WEAVIATE_COLLECTION"}, Help: "Weaviate collection (class) holding the passages",
 		set: str(func(c *Config) *string { return &c.WeaviateCollection }), get: func(c *Config) string { return c.WeaviateCollection }},
 	{Key: "weaviate_shards", Env: []string{"FOOTNOTE_WEAVIATE_SHARDS"}, Help: "shards when footnote creates the collection (0 = one per node)",
@@ -499,7 +509,7 @@ func (c Config) Validate() error {
 	}
 	if c.LLMBaseURL != "" {
 		if u, err := url.Parse(c.LLMBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			bad("llm_base_url", "%q is not an http(s) URL", c.LLMBaseURL)
+			bad("llm_base_url", "%q is not an http(s) URL", RedactURL(c.LLMBaseURL))
 		}
 		if c.LLMModel == "" {
 			bad("llm_model", "required when llm_base_url is set")
@@ -518,7 +528,7 @@ func (c Config) Validate() error {
 		bad("llm_context_chars", "must be at least 500, got %d", c.LLMContextChars)
 	}
 	if u, err := url.Parse(c.DiscordAPIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		bad("discord_api_url", "%q is not an http(s) URL", c.DiscordAPIURL)
+		bad("discord_api_url", "%q is not an http(s) URL", RedactURL(c.DiscordAPIURL))
 	}
 	if c.DiscordGuildID != "" && !snowflake.MatchString(c.DiscordGuildID) {
 		bad("discord_guild_id", "%q is not a Discord ID (digits)", c.DiscordGuildID)
@@ -542,7 +552,7 @@ func (c Config) Validate() error {
 	case RetrieverEmbedded:
 	case RetrieverWeaviate:
 		if u, err := url.Parse(c.WeaviateURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			bad("weaviate_url", "%q is not an http(s) URL (needed by retriever weaviate)", c.WeaviateURL)
+			bad("weaviate_url", "%q is not an http(s) URL (needed by retriever weaviate)", RedactURL(c.WeaviateURL))
 		}
 	default:
 		bad("retriever", "%q is not embedded or weaviate", c.Retriever)
@@ -614,6 +624,31 @@ func (c Config) Dump() string {
 		fmt.Fprintf(&sb, "guilds.%s         = allowed_channels=%v cooldown=%s admin_roles=%v\n", id, g.AllowedChannels, g.Cooldown, g.AdminRoles)
 	}
 	return sb.String()
+}
+
+// String is the dump on one line, so %v and %+v of a Config print no
+// secret and no URL password.
+func (c Config) String() string {
+	parts := make([]string, 0, len(settings)+1)
+	for _, s := range settings {
+		parts = append(parts, s.Key+"="+strconv.Quote(s.get(&c)))
+	}
+	if len(c.Guilds) > 0 {
+		parts = append(parts, fmt.Sprintf("guilds=%d", len(c.Guilds)))
+	}
+	return "{" + strings.Join(parts, " ") + "}"
+}
+
+// GoString keeps %#v as safe as %v.
+func (c Config) GoString() string { return "config.Config" + c.String() }
+
+// LogValue logs the configuration as its settings, redacted as in Dump.
+func (c Config) LogValue() slog.Value {
+	attrs := make([]slog.Attr, 0, len(settings))
+	for _, s := range settings {
+		attrs = append(attrs, slog.String(s.Key, s.get(&c)))
+	}
+	return slog.GroupValue(attrs...)
 }
 
 // Default returns the default of a setting as text (for documentation).

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -127,7 +128,10 @@ func TestShardCountAuto(t *testing.T) {
 
 func TestSecretsNeverPrint(t *testing.T) {
 	c, err := Load(writeFile(t, "llm_api_key: sk-file-secret\n"), envOf(map[string]string{"DISCORD_TOKEN": "discord-secret-token",
-		"FOOTNOTE_REDIS_URL": "redis://:redis-secret@h:6379/0", "FOOTNOTE_DATABASE_URL": "postgres://u:pg-secret@h/db"}), nil)
+		"FOOTNOTE_REDIS_URL": "redis://:redis-secret@h:6379/0", "FOOTNOTE_DATABASE_URL": "postgres://u:pg-secret@h/db",
+		"FOOTNOTE_LLM_BASE_URL": "https://llm-user:llm-url-secret@llm.example/v1", "FOOTNOTE_LLM_MODEL": "m",
+		"FOOTNOTE_DISCORD_API_URL": "https://proxy-user:discord-url-secret@proxy.example/api/v10",
+		"FOOTNOTE_RETRIEVER":       "weaviate", "FOOTNOTE_WEAVIATE_URL": "http://wv:weaviate-url-secret@weaviate:8080"}), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +140,7 @@ func TestSecretsNeverPrint(t *testing.T) {
 	slog.New(slog.NewTextHandler(&logs, nil)).Info("config", "key", c.LLMAPIKey)
 	outputs := []string{c.Dump(), fmt.Sprintf("%v %+v %#v %s", c, c, c, c.DiscordToken), logs.String()}
 	for _, out := range outputs {
-		for _, secret := range []string{"sk-file-secret", "discord-secret-token", "redis-secret", "pg-secret"} {
+		for _, secret := range []string{"sk-file-secret", "discord-secret-token", "redis-secret", "pg-secret", "llm-url-secret", "discord-url-secret", "weaviate-url-secret"} {
 			if strings.Contains(out, secret) {
 				t.Errorf("secret %q printed in:\n%s", secret, out)
 			}
@@ -221,6 +225,46 @@ func TestIngestAttachmentHosts(t *testing.T) {
 	for _, bad := range []string{"https://cdn.discordapp.com", "cdn.discordapp.com/x", "-x", "cdn_x.example"} {
 		if _, err := Load("", envOf(map[string]string{"FOOTNOTE_INGEST_ATTACHMENT_HOSTS": bad}), nil); err == nil || !strings.Contains(err.Error(), "ingest_attachment_hosts") {
 			t.Errorf("%q: err = %v", bad, err)
+		}
+	}
+}
+
+func TestURLPasswordsRedacted(t *testing.T) {
+	env := map[string]string{
+		"FOOTNOTE_LLM_BASE_URL":    "https://llm-user:llm-pw@llm.example/v1",
+		"FOOTNOTE_LLM_MODEL":       "m",
+		"FOOTNOTE_DISCORD_API_URL": "https://proxy-user:discord-pw@proxy.example/api/v10",
+		"FOOTNOTE_RETRIEVER":       "weaviate",
+		"FOOTNOTE_WEAVIATE_URL":    "http://wv:weaviate-pw@weaviate:8080",
+	}
+	c, err := Load("", envOf(env), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"llm_base_url       = https://llm-user:xxxxx@llm.example/v1\n",
+		"discord_api_url    = https://proxy-user:xxxxx@proxy.example/api/v10\n",
+		"weaviate_url       = http://wv:xxxxx@weaviate:8080\n",
+	} {
+		if !strings.Contains(c.Dump(), want) {
+			t.Errorf("dump lacks %q:\n%s", want, c.Dump())
+		}
+	}
+	// The configured value itself is untouched: the client needs it.
+	if c.LLMBaseURL != env["FOOTNOTE_LLM_BASE_URL"] {
+		t.Errorf("LLMBaseURL = %q", c.LLMBaseURL)
+	}
+	// Validation errors name the URL without its password.
+	for key, bad := range map[string]string{
+		"FOOTNOTE_LLM_BASE_URL":    "ftp://llm-user:llm-pw@llm.example/v1",
+		"FOOTNOTE_DISCORD_API_URL": "ftp://proxy-user:discord-pw@proxy.example",
+		"FOOTNOTE_WEAVIATE_URL":    "ftp://wv:weaviate-pw@weaviate:8080",
+	} {
+		e := maps.Clone(env)
+		e[key] = bad
+		_, err := Load("", envOf(e), nil)
+		if err == nil || !strings.Contains(err.Error(), "xxxxx@") || strings.Contains(err.Error(), "-pw") {
+			t.Errorf("%s=%s: err = %v, want the URL named with its password redacted", key, bad, err)
 		}
 	}
 }

@@ -1,8 +1,19 @@
 // Package llm is an OpenAI-compatible chat client (OpenAI, Azure OpenAI,
 // Ollama, vLLM, llama.cpp server, OpenRouter, …) built on go-openai.
+//
+// The server's bytes are untrusted, so the client bounds them below
+// go-openai, in the HTTP transport: a line of a response (an SSE event, or
+// a whole JSON body) may be at most MaxLineBytes, a successful response at
+// most max(8 MiB, 1 KiB per token), and an error body is read to 16 KiB
+// at most. go-openai reads a stream with bufio.Reader.ReadBytes('\n'),
+// which grows without limit (a 1 GB line took 2.1 GB): behind this
+// transport it gets ErrLineTooLong after MaxLineBytes instead. Errors carry
+// a short excerpt of what the server said, with the API key and anything
+// that looks like a credential masked.
 package llm
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +22,8 @@ import (
 	"strings"
 
 	openai "github.com/sashabaranov/go-openai"
+
+	"github.com/footnote-bot/footnote/internal/redact"
 )
 
 // Config is what the client needs.
@@ -20,14 +33,32 @@ type Config struct {
 	APIKey      string
 	MaxTokens   int
 	Temperature float64
-	// HTTPClient is optional (tests, proxies).
+	// HTTPClient is optional (tests, proxies); its transport is wrapped
+	// with the response bounds.
 	HTTPClient *http.Client
 }
+
+// Response bounds.
+const (
+	// MaxLineBytes is the longest line (SSE event or JSON body) read.
+	MaxLineBytes = 1 << 20
+	// maxErrorBody is how much of an error response is read.
+	maxErrorBody = 16 << 10
+	// errorExcerpt is how much of the server's words an error keeps.
+	errorExcerpt = 200
+)
+
+// Errors for responses past their bounds.
+var (
+	ErrLineTooLong      = fmt.Errorf("llm: the server sent a line longer than %d bytes", MaxLineBytes)
+	ErrResponseTooLarge = errors.New("llm: the server's response exceeded its size bound")
+)
 
 // Client talks to one OpenAI-compatible server.
 type Client struct {
 	c        *openai.Client
 	model    string
+	key      string
 	maxTok   int
 	temp     float32
 	maxChars int
@@ -37,14 +68,22 @@ type Client struct {
 func New(cfg Config) *Client {
 	oc := openai.DefaultConfig(cfg.APIKey)
 	oc.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
-	if cfg.HTTPClient != nil {
-		oc.HTTPClient = cfg.HTTPClient
-	}
 	maxTok := cfg.MaxTokens
 	if maxTok <= 0 {
 		maxTok = 400
 	}
-	return &Client{c: openai.NewClientWithConfig(oc), model: cfg.Model, maxTok: maxTok, temp: float32(cfg.Temperature),
+	base := cfg.HTTPClient
+	if base == nil {
+		base = &http.Client{}
+	}
+	hc := *base
+	next := hc.Transport
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	hc.Transport = boundedTransport{next: next, maxBody: max(8<<20, int64(maxTok)<<10)}
+	oc.HTTPClient = &hc
+	return &Client{c: openai.NewClientWithConfig(oc), model: cfg.Model, key: cfg.APIKey, maxTok: maxTok, temp: float32(cfg.Temperature),
 		// A token is rarely more than a dozen characters: a stream that runs
 		// far past this is not stopping by itself.
 		maxChars: maxTok * 16}
@@ -70,7 +109,7 @@ func (c *Client) Complete(ctx context.Context, system, user string, onDelta func
 	if onDelta == nil {
 		resp, err := c.c.CreateChatCompletion(ctx, req)
 		if err != nil {
-			return "", fmt.Errorf("llm: chat completion: %w", err)
+			return "", c.clean("llm: chat completion", err)
 		}
 		if len(resp.Choices) == 0 {
 			return "", errors.New("llm: response has no choices")
@@ -80,7 +119,7 @@ func (c *Client) Complete(ctx context.Context, system, user string, onDelta func
 	req.Stream = true
 	stream, err := c.c.CreateChatCompletionStream(ctx, req)
 	if err != nil {
-		return "", fmt.Errorf("llm: chat completion stream: %w", err)
+		return "", c.clean("llm: chat completion stream", err)
 	}
 	defer stream.Close()
 	var sb strings.Builder
@@ -90,7 +129,7 @@ func (c *Client) Complete(ctx context.Context, system, user string, onDelta func
 			return sb.String(), nil
 		}
 		if err != nil {
-			return sb.String(), fmt.Errorf("llm: stream: %w", err)
+			return sb.String(), c.clean("llm: stream", err)
 		}
 		if len(chunk.Choices) == 0 {
 			continue
@@ -106,3 +145,95 @@ func (c *Client) Complete(ctx context.Context, system, user string, onDelta func
 		onDelta(sb.String())
 	}
 }
+
+// clean wraps err for the log: what the server said (go-openai puts the
+// error body or message in the text) cut to a short excerpt, with the API
+// key, Bearer tokens and sk- keys masked.
+func (c *Client) clean(what string, err error) error {
+	if errors.Is(err, ErrLineTooLong) || errors.Is(err, ErrResponseTooLarge) {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return &serverError{msg: what + ": " + redact.Excerpt(err.Error(), errorExcerpt, c.key), err: err}
+}
+
+// serverError is an error whose text is safe to log. It matches the
+// errors it wraps (errors.Is: deadlines, cancellation) but does not hand
+// them out (no Unwrap), so their full text cannot be printed by accident.
+type serverError struct {
+	msg string
+	err error
+}
+
+func (e *serverError) Error() string        { return e.msg }
+func (e *serverError) Is(target error) bool { return errors.Is(e.err, target) }
+
+// boundedTransport bounds what a response can make the client read.
+type boundedTransport struct {
+	next    http.RoundTripper
+	maxBody int64
+}
+
+func (t boundedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.next.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		// go-openai reads an error body whole: give it the start only.
+		resp.Body = readCloser{io.LimitReader(resp.Body, maxErrorBody), resp.Body}
+		return resp, nil
+	}
+	resp.Body = &boundedBody{body: resp.Body, maxLine: MaxLineBytes, left: t.maxBody}
+	return resp, nil
+}
+
+type readCloser struct {
+	io.Reader
+	io.Closer
+}
+
+// boundedBody fails a read that would pass a line longer than maxLine
+// bytes or more than left bytes in all.
+type boundedBody struct {
+	body    io.ReadCloser
+	maxLine int
+	line    int // bytes since the last newline
+	left    int64
+	err     error
+}
+
+func (b *boundedBody) Read(p []byte) (int, error) {
+	if b.err != nil {
+		return 0, b.err
+	}
+	if int64(len(p)) > b.left+1 {
+		p = p[:b.left+1]
+	}
+	n, err := b.body.Read(p)
+	b.left -= int64(n)
+	if b.left < 0 {
+		b.err = ErrResponseTooLarge
+		return n - 1, b.err
+	}
+	rest := p[:n]
+	for {
+		i := bytes.IndexByte(rest, '\n')
+		if i < 0 {
+			b.line += len(rest)
+			break
+		}
+		if b.line+i > b.maxLine {
+			b.line += i
+			break
+		}
+		b.line = 0
+		rest = rest[i+1:]
+	}
+	if b.line > b.maxLine {
+		b.err = ErrLineTooLong
+		return n, b.err
+	}
+	return n, err
+}
+
+func (b *boundedBody) Close() error { return b.body.Close() }

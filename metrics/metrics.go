@@ -4,12 +4,16 @@
 package metrics
 
 import (
+	"context"
+	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/net/netutil"
 )
 
 // Metrics holds footnote's collectors in their own registry. It satisfies
@@ -25,7 +29,8 @@ type Metrics struct {
 	votes      *prometheus.CounterVec
 	reconnects prometheus.Counter
 	limited    *prometheus.CounterVec
-	passages   prometheus.Gauge
+	passages   prometheus.GaugeFunc
+	indexLen   atomic.Pointer[func() int]
 }
 
 // New registers the collectors (and the Go and process collectors).
@@ -51,9 +56,16 @@ func New() *Metrics {
 			Help: "Gateway sessions resumed after a disconnect."}),
 		limited: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "footnote_rate_limited_total",
 			Help: "Discord 429 responses, by route."}, []string{"route"}),
-		passages: prometheus.NewGauge(prometheus.GaugeOpts{Name: "footnote_index_passages",
-			Help: "Passages in the index being served."}),
 	}
+	// Read at every scrape from the index being served, so it follows every
+	// swap (watcher, /reload, /ingest, /forget) without each one telling it.
+	m.passages = prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "footnote_index_passages",
+		Help: "Passages in the index being served."}, func() float64 {
+		if f := m.indexLen.Load(); f != nil {
+			return float64((*f)())
+		}
+		return 0
+	})
 	for _, c := range []prometheus.Collector{m.questions, m.answerSecs, m.retrieval, m.llmSecs, m.llmErrors, m.abstained,
 		m.votes, m.reconnects, m.limited, m.passages,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
@@ -99,8 +111,10 @@ func (m *Metrics) LLM(took time.Duration, reason string) {
 	}
 }
 
-// IndexSize records the passages being served.
-func (m *Metrics) IndexSize(passages int) { m.passages.Set(float64(passages)) }
+// IndexSize sets where the passage count comes from: passages is called at
+// each scrape (it must be cheap and safe for concurrent use, e.g. the
+// length of the index a retrieval.Live holds now).
+func (m *Metrics) IndexSize(passages func() int) { m.indexLen.Store(&passages) }
 
 // Handler serves /healthz, /readyz and /metrics. ready reports whether
 // footnote can answer (gateway connected, index loaded).
@@ -119,3 +133,61 @@ func (m *Metrics) Handler(ready func() bool) http.Handler {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg}))
 	return mux
 }
+
+// ServerOptions bound the operator endpoint. Zero values take the defaults.
+type ServerOptions struct {
+	// MaxConns is how many connections are served at once (default 64);
+	// more wait in the kernel's accept queue, so idle or slow clients
+	// cannot use up footnote's file descriptors.
+	MaxConns int
+	// ReadHeaderTimeout bounds a request's headers, and a new connection's
+	// wait for its first request (default 5s).
+	ReadHeaderTimeout time.Duration
+	// ReadTimeout bounds reading a whole request (default 10s).
+	ReadTimeout time.Duration
+	// WriteTimeout bounds a response from the end of its request's headers
+	// (default 30s: a /metrics scrape takes milliseconds, Prometheus gives
+	// up after 10s).
+	WriteTimeout time.Duration
+	// IdleTimeout closes a keep-alive connection with no request for this
+	// long (default 30s).
+	IdleTimeout time.Duration
+}
+
+// DefaultMaxConns is ServerOptions.MaxConns's default.
+const DefaultMaxConns = 64
+
+// Server serves the operator endpoints within ServerOptions' bounds.
+type Server struct {
+	srv *http.Server
+	max int
+}
+
+// NewServer returns a server for h (usually Handler's).
+func NewServer(h http.Handler, opt ServerOptions) *Server {
+	orDefault := func(d, def time.Duration) time.Duration {
+		if d > 0 {
+			return d
+		}
+		return def
+	}
+	n := opt.MaxConns
+	if n <= 0 {
+		n = DefaultMaxConns
+	}
+	return &Server{max: n, srv: &http.Server{Handler: h,
+		ReadHeaderTimeout: orDefault(opt.ReadHeaderTimeout, 5*time.Second),
+		ReadTimeout:       orDefault(opt.ReadTimeout, 10*time.Second),
+		WriteTimeout:      orDefault(opt.WriteTimeout, 30*time.Second),
+		IdleTimeout:       orDefault(opt.IdleTimeout, 30*time.Second),
+		MaxHeaderBytes:    16 << 10,
+	}}
+}
+
+// Serve accepts at most MaxConns connections of ln at once and serves them
+// until Shutdown; it returns http.ErrServerClosed then.
+func (s *Server) Serve(ln net.Listener) error { return s.srv.Serve(netutil.LimitListener(ln, s.max)) }
+
+// Shutdown stops accepting and waits (bounded by ctx) for requests in
+// flight.
+func (s *Server) Shutdown(ctx context.Context) error { return s.srv.Shutdown(ctx) }

@@ -28,7 +28,9 @@ func FuzzAnalyze(f *testing.F) {
 				t.Fatalf("bad term %q from %q", term, s)
 			}
 		}
-		_ = Snippet(s, Analyze(s), 40, [2]string{"**", "**"})
+		if got, want := Snippet(s, Analyze(s), 40, [2]string{"**", "**"}), snippetQuadratic(s, Analyze(s), 40, [2]string{"**", "**"}); got != want {
+			t.Fatalf("Snippet(%q) = %q, the quadratic reference gives %q", s, got, want)
+		}
 	})
 }
 

@@ -477,34 +477,24 @@ func (ix *Index) SearchDocs(query string, k int, opt Options) []DocHit {
 // Snippet returns up to max runes of the passage around its best cluster of
 // query matches, with matched words wrapped in mark[0] and mark[1] (e.g.
 // "**", "**"). Cut ends are marked with "…".
+//
+// The window starts at the match that begins the most matches within max
+// runes (the first such match). Snippet is linear in the text: one pass
+// finds that window with a queue of the matches that may still share it
+// (at most max/2+1), a second pass marks the matches inside it, and stems
+// are cached per word, so a paragraph of 160,000 words costs one scan, not
+// one per match. Memory is O(max) besides the cache of at most
+// snippetStemCache words; the result is at most max runes of the text plus
+// two ellipses and the marks of the matches in the window.
 func Snippet(text string, matched []string, max int, mark [2]string) string {
-	want := map[string]bool{}
+	want := make(map[string]bool, len(matched))
 	for _, m := range matched {
 		want[m] = true
 	}
-	toks := Tokenize(text)
-	var hits []Token
-	for _, t := range toks {
-		if !stopWord(t.Text) && want[Stem(t.Text)] {
-			hits = append(hits, t)
-		}
-	}
-	// Choose the window start (a token start) that covers the most hits.
+	isMatch := snippetMatcher(want)
 	start, end := 0, len(text)
 	if utf8.RuneCountInString(text) > max {
-		bestCount, bestStart := -1, 0
-		for _, h := range hits {
-			limit := byteOffsetAfterRunes(text, h.Start, max)
-			n := 0
-			for _, o := range hits {
-				if o.Start >= h.Start && o.End <= limit {
-					n++
-				}
-			}
-			if n > bestCount {
-				bestCount, bestStart = n, h.Start
-			}
-		}
+		bestStart := bestWindow(text, isMatch, max)
 		// Back up to the start of the sentence or a few words of context.
 		start = backUp(text, bestStart, max/4)
 		end = byteOffsetAfterRunes(text, start, max)
@@ -520,21 +510,123 @@ func Snippet(text string, matched []string, max int, mark [2]string) string {
 		sb.WriteString("…")
 	}
 	pos := start
-	for _, h := range hits {
-		if h.Start < start || h.End > end {
-			continue
+	// Tokenize only the window, widened to whole words so that its words
+	// are the ones a scan of the whole text sees.
+	from, to := wordStartBefore(text, start), wordEndAfter(text, end)
+	words(text[from:to], func(w string, s, e int) {
+		s, e = s+from, e+from
+		if s < start || e > end || !isMatch(w) {
+			return
 		}
-		sb.WriteString(text[pos:h.Start])
+		sb.WriteString(text[pos:s])
 		sb.WriteString(mark[0])
-		sb.WriteString(text[h.Start:h.End])
+		sb.WriteString(text[s:e])
 		sb.WriteString(mark[1])
-		pos = h.End
-	}
+		pos = e
+	})
 	sb.WriteString(text[pos:end])
 	if end < len(text) {
 		sb.WriteString("…")
 	}
 	return strings.TrimSpace(sb.String())
+}
+
+// snippetStemCache bounds the words whose match is remembered.
+const snippetStemCache = 4096
+
+// snippetMatcher reports whether a folded word matches one of the wanted
+// stems (stop words never do), caching the answer per word.
+func snippetMatcher(want map[string]bool) func(w string) bool {
+	cache := map[string]bool{}
+	return func(w string) bool {
+		if len(want) == 0 {
+			return false
+		}
+		if ok, seen := cache[w]; seen {
+			return ok
+		}
+		ok := !stopWord(w) && want[Stem(w)]
+		if len(cache) < snippetStemCache {
+			cache[w] = ok
+		}
+		return ok
+	}
+}
+
+// bestWindow returns the byte offset of the first match that begins the
+// most matches lying within max runes of its start (0 without matches), in
+// one pass: matches wait in a queue until a later match ends more than max
+// runes after their start, when the count of those they began is known.
+func bestWindow(text string, isMatch func(string) bool, max int) int {
+	type open struct {
+		start     int // byte offset
+		runeStart int
+		n         int // index among matches
+	}
+	var queue []open // queue[head:] are waiting
+	head := 0
+	bestCount, bestStart := -1, 0
+	done := func(o open, next int) {
+		if c := next - o.n; c > bestCount {
+			bestCount, bestStart = c, o.start
+		}
+	}
+	n, prev, runePos := 0, 0, 0
+	words(text, func(w string, s, e int) {
+		if !isMatch(w) {
+			return
+		}
+		runeStart := runePos + utf8.RuneCountInString(text[prev:s])
+		runeEnd := runeStart + utf8.RuneCountInString(text[s:e])
+		prev, runePos = e, runeEnd
+		for head < len(queue) && runeEnd-queue[head].runeStart > max {
+			done(queue[head], n)
+			head++
+		}
+		o := open{start: s, runeStart: runeStart, n: n}
+		n++
+		if runeEnd-runeStart > max {
+			// A word longer than the window begins no window of its own.
+			done(o, o.n)
+			return
+		}
+		if head > 64 && head > len(queue)/2 {
+			queue = queue[:copy(queue, queue[head:])]
+			head = 0
+		}
+		queue = append(queue, o)
+	})
+	for _, o := range queue[head:] {
+		done(o, n)
+	}
+	return bestStart
+}
+
+// wordStartBefore moves i back to where no word continues across it: the
+// start of the text or just after a rune that is neither part of a word
+// nor an apostrophe.
+func wordStartBefore(s string, i int) int {
+	for i > 0 {
+		r, size := utf8.DecodeLastRuneInString(s[:i])
+		if !isWordRune(r) && !isApostrophe(r) {
+			break
+		}
+		i -= size
+	}
+	return i
+}
+
+// wordEndAfter moves i forward to the end of the text or a rune that is
+// neither part of a word nor an apostrophe.
+func wordEndAfter(s string, i int) int {
+	for i < len(s) {
+		r, size := runeAt(s, i)
+		if !isWordRune(r) && !isApostrophe(r) {
+			break
+		}
+		i += size
+	}
+	return i
 }
 
 func byteOffsetAfterRunes(s string, from, n int) int {

@@ -11,6 +11,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -43,7 +45,20 @@ type Call struct {
 	Body   []byte
 	At     time.Time
 	Status int
+	// Files are the attachments of a multipart request, whose Body is
+	// then its payload_json.
+	Files []File
 }
+
+// File is an uploaded attachment.
+type File struct {
+	Name        string
+	ContentType string
+	Data        []byte
+}
+
+// maxUpload is Discord's limit on the files of one message (10 MiB).
+const maxUpload = 10 << 20
 
 // JSON decodes the body.
 func (c Call) JSON() map[string]any {
@@ -200,7 +215,25 @@ func (s *Server) WaitCall(timeout time.Duration, match func(Call) bool) (Call, b
 
 func (s *Server) rest(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
-	call := Call{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Body: body, At: time.Now()}
+	var files []File
+	if mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err == nil && mt == "multipart/form-data" {
+		// As Discord does: the JSON body is the payload_json part, and
+		// it is validated as the JSON body it stands for.
+		payload, fs, err := readMultipart(body, params["boundary"])
+		if err != nil {
+			s.problem("%s %s: multipart body: %v", r.Method, r.URL.Path, err)
+		}
+		total := 0
+		for _, f := range fs {
+			total += len(f.Data)
+		}
+		if total > maxUpload || len(fs) > 10 {
+			s.problem("%s %s: %d files of %d bytes, over Discord's limits (10 files, 10 MiB)", r.Method, r.URL.Path, len(fs), total)
+		}
+		body, files = payload, fs
+		r.Header.Set("Content-Type", "application/json")
+	}
+	call := Call{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Body: body, At: time.Now(), Files: files}
 	if !strings.HasPrefix(r.URL.Path, "/api/v10/") {
 		s.problem("%s %s: not under /api/v10 (the bot must send every call to the configured API URL)", r.Method, r.URL.Path)
 		http.NotFound(w, r)
@@ -249,6 +282,39 @@ func (s *Server) rest(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	w.Write(respBody)
+}
+
+// readMultipart returns the payload_json part and the files of a
+// multipart/form-data body.
+func readMultipart(body []byte, boundary string) ([]byte, []File, error) {
+	mr := multipart.NewReader(bytes.NewReader(body), boundary)
+	var payload []byte
+	var files []File
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return payload, files, err
+		}
+		data, err := io.ReadAll(part)
+		if err != nil {
+			return payload, files, err
+		}
+		switch name := part.FormName(); {
+		case name == "payload_json":
+			payload = data
+		case strings.HasPrefix(name, "files["):
+			files = append(files, File{Name: part.FileName(), ContentType: part.Header.Get("Content-Type"), Data: data})
+		default:
+			return payload, files, fmt.Errorf("unexpected part %q", name)
+		}
+	}
+	if payload == nil {
+		return nil, files, errors.New("no payload_json part")
+	}
+	return payload, files, nil
 }
 
 func (s *Server) nextID() string { return strconv.FormatInt(s.msgID.Add(1), 10) }

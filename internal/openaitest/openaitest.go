@@ -32,6 +32,17 @@ type Reply struct {
 	Endless    bool          // stream: never stop sending chunks
 	RetryAfter int           // seconds, with 429
 	Garbage    bool          // non-stream: 200 with a body that is not JSON
+	// HugeLine, for streams: after the first chunk, one SSE line of this
+	// many bytes (written 64 KiB at a time, never held in memory), as a
+	// hostile or broken server might send.
+	HugeLine int64
+	// ErrorBody, with Status: the error response's body, verbatim (e.g. one
+	// that echoes the Authorization header, or 50 MB of it).
+	ErrorBody string
+	// BeforeChunk, for streams, is called before content chunk n (from 0)
+	// is sent and may block: a test can hold the stream until the client
+	// has shown what it got so far, instead of timing it.
+	BeforeChunk func(n int)
 }
 
 // Request is a recorded chat request.
@@ -144,6 +155,9 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 func (s *Server) writeError(w http.ResponseWriter, in any, rep Reply) {
 	body, _ := json.Marshal(map[string]any{"error": map[string]any{
 		"message": http.StatusText(rep.Status), "type": "server_error", "param": nil, "code": nil}})
+	if rep.ErrorBody != "" {
+		body = []byte(rep.ErrorBody)
+	}
 	w.Header().Set("Content-Type", "application/json")
 	if rep.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(rep.RetryAfter))
@@ -211,10 +225,26 @@ func (s *Server) writeStream(w http.ResponseWriter, r *http.Request, req Request
 	if !send(s.chunk(req, map[string]any{"role": "assistant", "content": ""}, nil)) {
 		return
 	}
+	if rep.HugeLine > 0 {
+		if _, err := io.WriteString(w, "data: "); err != nil {
+			return
+		}
+		block := []byte(strings.Repeat("x", 64<<10))
+		for left := rep.HugeLine; left > 0; left -= int64(len(block)) {
+			if _, err := w.Write(block[:min(left, int64(len(block)))]); err != nil {
+				return // the client hung up
+			}
+		}
+		io.WriteString(w, "\n\n")
+		return
+	}
 	for i, c := range chunks {
 		if rep.Malformed && i == len(chunks)/2 {
 			send([]byte(`{"id": "chatcmpl-test", "choices": [{"delta": {"content": "bro`))
 			return
+		}
+		if rep.BeforeChunk != nil {
+			rep.BeforeChunk(i)
 		}
 		if !send(s.chunk(req, map[string]any{"content": c}, nil)) {
 			return

@@ -34,6 +34,7 @@ import (
 	"github.com/weaviate/weaviate/entities/models"
 
 	"github.com/footnote-bot/footnote/corpus"
+	"github.com/footnote-bot/footnote/internal/redact"
 	"github.com/footnote-bot/footnote/retrieval"
 )
 
@@ -78,7 +79,7 @@ var namespace = uuid.MustParse("6f1e3c2a-6b0d-4c59-9a57-2f1f6d1c8e01")
 func New(ctx context.Context, cfg Config) (*Retriever, error) {
 	u, err := url.Parse(cfg.URL)
 	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-		return nil, fmt.Errorf("weaviate: bad URL %q (want http://host:port)", cfg.URL)
+		return nil, fmt.Errorf("weaviate: bad URL %q (want http://host:port)", redact.URL(cfg.URL))
 	}
 	if cfg.Collection == "" {
 		cfg.Collection = "Passage"
@@ -122,7 +123,7 @@ func textProp(name string, searchable bool, tokenization string) *models.Propert
 func (r *Retriever) ensure(ctx context.Context) error {
 	ok, err := r.c.Schema().ClassExistenceChecker().WithClassName(r.cfg.Collection).Do(ctx)
 	if err != nil {
-		return fmt.Errorf("weaviate %s: %w", r.cfg.URL, err)
+		return fmt.Errorf("weaviate %s: %w", redact.URL(r.cfg.URL), err)
 	}
 	if ok {
 		return nil
