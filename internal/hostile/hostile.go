@@ -130,3 +130,11 @@ func FormattingBomb(size int) []byte {
 	}
 	return []byte(b.String())
 }
+
+// FormattingBombFile is the formatting bomb at issue 14's size, 5 MiB (64
+// bytes short of it, so that /ingest's default ingest_max_bytes lets it
+// through to the parser), with what footnote makes of it: stopped by the
+// memory its tree takes.
+func FormattingBombFile() File {
+	return File{Name: "formatting-bomb.html", Reason: "parsing used over", OverBudget: true, Data: FormattingBomb(5<<20 - 64)}
+}
