@@ -142,7 +142,7 @@ func FuzzSplitSentences(f *testing.F) {
 func FuzzPDF(f *testing.F) {
 	seeds(f, "testdata/pdf/gadgets.pdf", "testdata/bad/notreally.pdf")
 	for _, h := range hostilePDFs() {
-		f.Add(h.data)
+		f.Add(h.Data)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		d, err := fuzzParse(t, data, func(b *builder) (Document, error) { return parsePDF("x", data, b) })

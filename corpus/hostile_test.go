@@ -2,7 +2,6 @@ package corpus
 
 import (
 	"bytes"
-	"compress/zlib"
 	"context"
 	"errors"
 	"fmt"
@@ -11,116 +10,27 @@ import (
 	"runtime"
 	"runtime/metrics"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/footnote-bot/footnote/internal/hostile"
 )
 
-// assemblePDF writes a PDF whose objects are objs (object i+1 is objs[i]),
-// with a correct cross-reference table and object 1 as the catalog.
-func assemblePDF(objs ...string) []byte {
-	var b bytes.Buffer
-	b.WriteString("%PDF-1.4\n")
-	offsets := make([]int, len(objs))
-	for i, o := range objs {
-		offsets[i] = b.Len()
-		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
-	}
-	xref := b.Len()
-	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
-	for _, o := range offsets {
-		fmt.Fprintf(&b, "%010d 00000 n \n", o)
-	}
-	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, xref)
-	return b.Bytes()
-}
-
-func pdfStreamObj(dict, data string) string {
-	return fmt.Sprintf("<< /Length %d %s >>\nstream\n%s\nendstream", len(data), dict, data)
-}
+// The hostile files are built in internal/hostile, which the library
+// tests and the hostile-file benchmark share.
+var (
+	assemblePDF    = hostile.AssemblePDF
+	pdfStreamObj   = hostile.PDFStream
+	hostilePDFs    = hostile.PDFs
+	bomb           = hostile.FlateBomb
+	formattingBomb = hostile.FormattingBomb
+)
 
 const (
-	hostileText    = "BT /F1 12 Tf 72 700 Td (Widgets are serviced every spring by the maintenance team.) Tj ET"
-	hostileCatalog = "<< /Type /Catalog /Pages 2 0 R >>"
-	hostileFont    = "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"
+	hostileText    = hostile.PDFText
+	hostileCatalog = hostile.PDFCatalog
+	hostileFont    = hostile.PDFFont
 )
-
-// hostilePDF is a PDF that hung or exhausted footnote through the PDF
-// library (issue 14), and what becomes of it now: skipped with a reason
-// containing reason, or, if reason is empty, read with text in it.
-type hostilePDF struct {
-	name, reason, text string
-	overBudget         bool
-	data               []byte
-}
-
-// hostilePDFs are the three tiny PDFs of issue 14, each under 640 bytes.
-// The library loops on each without end: its page lookup descends into a
-// node that lists itself for ever, its resource lookup climbs a page that
-// is its own /Parent for ever, and its text extraction visits every page
-// a /Count declares.
-func hostilePDFs() []hostilePDF {
-	page := "<< /Type /Page /Parent 2 0 R /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>"
-	return []hostilePDF{
-		{
-			name:   "kids-list-their-node.pdf",
-			reason: "the page tree nests over 64 levels",
-			data: assemblePDF(hostileCatalog, "<< /Type /Pages /Kids [2 0 R 3 0 R] /Count 2 >>", page,
-				pdfStreamObj("", hostileText), hostileFont),
-		},
-		{
-			// footnote walks the tree down from the catalog and never
-			// follows /Parent, so this page is read like any other.
-			name: "page-is-its-own-parent.pdf",
-			text: "Widgets are serviced every spring",
-			data: assemblePDF(hostileCatalog, "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-				"<< /Type /Page /Parent 3 0 R /Contents 4 0 R >>", pdfStreamObj("", hostileText)),
-		},
-		{
-			name:       "count-9999999999999.pdf",
-			reason:     "PDF says it has 9999999999999 pages, over the 10000-page limit",
-			overBudget: true,
-			data: assemblePDF(hostileCatalog, "<< /Type /Pages /Kids [3 0 R] /Count 9999999999999 >>", page,
-				pdfStreamObj("", hostileText), hostileFont),
-		},
-	}
-}
-
-// flateBombPDF is a one-page PDF whose FlateDecode content stream
-// inflates to textBytes of text-showing operators (issue 14: 200 MB of
-// text in a few hundred KB became 2.7 GB).
-func flateBombPDF(textBytes int) []byte {
-	line := "BT /F1 12 Tf 72 700 Td (" + strings.Repeat("all work and no play makes jack a dull boy ", 20) + ") Tj ET\n"
-	chunk := []byte(strings.Repeat(line, 1000))
-	var z bytes.Buffer
-	zw, _ := zlib.NewWriterLevel(&z, zlib.BestSpeed)
-	for n := 0; n < textBytes; n += len(chunk) {
-		zw.Write(chunk)
-	}
-	zw.Close()
-	content := fmt.Sprintf("<< /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream", z.Len(), z.String())
-	return assemblePDF(hostileCatalog, "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-		"<< /Type /Page /Parent 2 0 R /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>", content, hostileFont)
-}
-
-var bomb = sync.OnceValue(func() []byte { return flateBombPDF(200 << 20) })
-
-// formattingBomb is an HTML page of about size bytes in which a hundred
-// formatting elements, left open inside a paragraph, are cloned by the
-// parser into every later paragraph (the HTML parsing algorithm's
-// "reconstruct the active formatting elements"): 8 bytes of input become
-// a hundred elements (issue 14: 5 MiB cost 2.1 GB).
-func formattingBomb(size int) []byte {
-	var b strings.Builder
-	b.WriteString("<!doctype html><html><body><p>")
-	for i := range 100 {
-		fmt.Fprintf(&b, "<b id=b%d>", i)
-	}
-	for b.Len() < size {
-		b.WriteString("</p><p>x")
-	}
-	return []byte(b.String())
-}
 
 // allocated is the bytes the process has allocated so far.
 func allocated() uint64 {
@@ -150,33 +60,31 @@ func within(t *testing.T, limit time.Duration, f func()) {
 // FlateDecode bomb, end with a reason (or, for the page that is its own
 // parent, with its text), and the bomb within a bounded allocation.
 func TestHostilePDFs(t *testing.T) {
-	cases := hostilePDFs()
-	cases = append(cases, hostilePDF{name: "flate-bomb.pdf", reason: "PDF text is over 16 MiB", overBudget: true, data: bomb()})
-	for _, tt := range cases {
-		t.Run(tt.name, func(t *testing.T) {
-			if len(tt.data) >= 640 && tt.name != "flate-bomb.pdf" {
-				t.Fatalf("%s is %d bytes, want a PDF under 640", tt.name, len(tt.data))
+	for _, tt := range append(hostilePDFs(), hostile.FlateBombFile()) {
+		t.Run(tt.Name, func(t *testing.T) {
+			if len(tt.Data) >= 640 && tt.Name != "flate-bomb.pdf" {
+				t.Fatalf("%s is %d bytes, want a PDF under 640", tt.Name, len(tt.Data))
 			}
 			var docs []Document
 			var err error
 			before := allocated()
 			within(t, 2*time.Minute, func() {
-				docs, err = Parse(context.Background(), "x", tt.name, tt.data, Options{})
+				docs, err = Parse(context.Background(), "x", tt.Name, tt.Data, Options{})
 			})
 			if a := allocated() - before; a > 1<<30 {
-				t.Errorf("parsing %s allocated %d MiB, want under 1 GiB", tt.name, a>>20)
+				t.Errorf("parsing %s allocated %d MiB, want under 1 GiB", tt.Name, a>>20)
 			}
-			if tt.reason == "" {
-				if err != nil || len(docs) != 1 || !strings.Contains(docs[0].Passages[0].Text, tt.text) {
-					t.Fatalf("Parse(%s) = %v, %v; want a document with %q", tt.name, docs, err, tt.text)
+			if tt.Reason == "" {
+				if err != nil || len(docs) != 1 || !strings.Contains(docs[0].Passages[0].Text, tt.Text) {
+					t.Fatalf("Parse(%s) = %v, %v; want a document with %q", tt.Name, docs, err, tt.Text)
 				}
 				return
 			}
-			if err == nil || !strings.Contains(err.Error(), tt.reason) {
-				t.Fatalf("Parse(%s) error = %v, want %q", tt.name, err, tt.reason)
+			if err == nil || !strings.Contains(err.Error(), tt.Reason) {
+				t.Fatalf("Parse(%s) error = %v, want %q", tt.Name, err, tt.Reason)
 			}
-			if errors.Is(err, ErrOverBudget) != tt.overBudget {
-				t.Errorf("Parse(%s) error %v: errors.Is(ErrOverBudget) = %v, want %v", tt.name, err, !tt.overBudget, tt.overBudget)
+			if errors.Is(err, ErrOverBudget) != tt.OverBudget {
+				t.Errorf("Parse(%s) error %v: errors.Is(ErrOverBudget) = %v, want %v", tt.Name, err, !tt.OverBudget, tt.OverBudget)
 			}
 		})
 	}
@@ -265,7 +173,7 @@ func TestHostileFilesSkippedLoadGoesOn(t *testing.T) {
 		"flate-bomb.pdf": bomb(),
 	}
 	for _, h := range hostilePDFs() {
-		files[h.name] = h.data
+		files[h.Name] = h.Data
 	}
 	for name, data := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
@@ -347,11 +255,9 @@ func TestParseDeadline(t *testing.T) {
 // not yet collected, and stacks, sampled every millisecond from a
 // collected heap).
 func BenchmarkHostilePDF(b *testing.B) {
-	cases := hostilePDFs()
-	cases = append(cases, hostilePDF{name: "flate-bomb.pdf", data: bomb()})
-	for _, tt := range cases {
-		b.Run(tt.name, func(b *testing.B) {
-			benchParse(b, tt.name, tt.data)
+	for _, tt := range append(hostilePDFs(), hostile.FlateBombFile()) {
+		b.Run(tt.Name, func(b *testing.B) {
+			benchParse(b, tt.Name, tt.Data)
 		})
 	}
 }

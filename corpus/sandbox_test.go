@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/footnote-bot/footnote/internal/hostile"
 )
 
 // sandboxChildEnv makes the test binary a Sandbox child (TestMain).
@@ -122,15 +124,15 @@ func TestSandboxStopsWhatTheMeterCannot(t *testing.T) {
 func TestSandboxHostileFiles(t *testing.T) {
 	s := testSandbox(t)
 	ctx := WithParser(context.Background(), s)
-	for _, h := range append(hostilePDFs(), hostilePDF{name: "flate-bomb.pdf", reason: "PDF text is over 16 MiB", overBudget: true, data: bomb()}) {
-		docs, err := Parse(ctx, "x", h.name, h.data, Options{})
+	for _, h := range append(hostilePDFs(), hostile.FlateBombFile()) {
+		docs, err := Parse(ctx, "x", h.Name, h.Data, Options{})
 		switch {
-		case h.reason == "":
-			if err != nil || len(docs) != 1 || !strings.Contains(docs[0].Passages[0].Text, h.text) {
-				t.Errorf("%s: %v %v, want its text", h.name, docs, err)
+		case h.Reason == "":
+			if err != nil || len(docs) != 1 || !strings.Contains(docs[0].Passages[0].Text, h.Text) {
+				t.Errorf("%s: %v %v, want its text", h.Name, docs, err)
 			}
-		case err == nil || !strings.Contains(err.Error(), h.reason) || errors.Is(err, ErrOverBudget) != h.overBudget:
-			t.Errorf("%s: error = %v, want %q", h.name, err, h.reason)
+		case err == nil || !strings.Contains(err.Error(), h.Reason) || errors.Is(err, ErrOverBudget) != h.OverBudget:
+			t.Errorf("%s: error = %v, want %q", h.Name, err, h.Reason)
 		}
 	}
 	_, err := Parse(ctx, "x", "bomb.html", formattingBomb(200<<10), Options{Budget: Budget{MaxMemory: 32 << 20}})
