@@ -60,8 +60,8 @@ type Sandbox struct {
 	Env []string
 	// Idle is how long a child waits for another file (default 30s).
 	Idle time.Duration
-	// MaxChildren bounds the files parsed at once (default 4); a parse
-	// beyond waits for its turn, or for its context to end.
+	// MaxChildren bounds the files parsed at once (default one a core, at
+	// most 4); a parse beyond waits for its turn, or for its context to end.
 	MaxChildren int
 
 	mu     sync.Mutex
@@ -114,7 +114,10 @@ func (s *Sandbox) ParseFile(ctx context.Context, id, name string, data []byte, o
 	if s.slots == nil {
 		n := s.MaxChildren
 		if n <= 0 {
-			n = defaultMaxChildren
+			// One child a core, at most four: each may hold up to its
+			// budget's memory, and parsing more at once than there are
+			// cores only adds memory, not speed.
+			n = max(1, min(defaultMaxChildren, runtime.GOMAXPROCS(0)))
 		}
 		s.slots = make(chan struct{}, n)
 	}
