@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/footnote-bot/footnote/internal/discordtest"
 )
@@ -43,7 +42,7 @@ func TestServeIndexMetricFollowsReload(t *testing.T) {
 			t.Errorf("serve: %v", err)
 		}
 	}()
-	if !d.WaitIdentified(1, 10*time.Second) {
+	if !d.WaitIdentified(1, serveWait) {
 		t.Fatalf("never identified; logs:\n%s", logs.String())
 	}
 	passages := func() int {
@@ -69,7 +68,7 @@ func TestServeIndexMetricFollowsReload(t *testing.T) {
 	reload["data"] = map[string]any{"id": "1", "name": "reload", "type": 1}
 	reload["member"].(map[string]any)["permissions"] = "32" // Manage Server
 	d.Dispatch("INTERACTION_CREATE", reload)
-	if _, ok := d.WaitCall(10*time.Second, func(c discordtest.Call) bool {
+	if _, ok := d.WaitCall(serveWait, func(c discordtest.Call) bool {
 		return c.Method == "PATCH" && strings.Contains(c.Path, "/tok-reload/") && strings.Contains(string(c.Body), "Reloaded")
 	}); !ok {
 		t.Fatalf("no reload report; logs:\n%s", logs.String())

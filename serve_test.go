@@ -17,6 +17,12 @@ import (
 	"github.com/footnote-bot/footnote/internal/discordtest"
 )
 
+// serveWait bounds the waits for what serve does (identify, answer, report
+// a metric): they return as soon as it happens, so a long bound costs a
+// passing test nothing and keeps a loaded machine (-race, packages in
+// parallel) from failing it.
+const serveWait = time.Minute
+
 // syncBuffer is a bytes.Buffer safe for the logger's goroutines.
 type syncBuffer struct {
 	mu sync.Mutex
@@ -59,13 +65,13 @@ func TestServeEndToEnd(t *testing.T) {
 	go func() {
 		done <- run(ctx, []string{"serve"}, strings.NewReader(""), &out, logs, func(k string) string { return env[k] })
 	}()
-	if !d.WaitIdentified(1, 10*time.Second) {
+	if !d.WaitIdentified(1, serveWait) {
 		cancel()
 		t.Fatalf("never identified; logs:\n%s", logs.String())
 	}
 	m := discordtest.AskInteraction(discordtest.Snowflake(), "tok-e2e", "1500000000000000001", "How do I reload the articles?")
 	d.Dispatch("INTERACTION_CREATE", m)
-	c, ok := d.WaitCall(5*time.Second, func(c discordtest.Call) bool { return strings.HasSuffix(c.Path, "/tok-e2e/callback") })
+	c, ok := d.WaitCall(serveWait, func(c discordtest.Call) bool { return strings.HasSuffix(c.Path, "/tok-e2e/callback") })
 	if !ok || !strings.Contains(string(c.Body), "/reload") {
 		t.Errorf("no answer: %s", c.Body)
 	}
@@ -79,7 +85,7 @@ func TestServeEndToEnd(t *testing.T) {
 		body, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(body)
 	}
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(serveWait)
 	var body string
 	for time.Now().Before(deadline) {
 		_, body = scrape("/metrics")
@@ -112,7 +118,7 @@ func TestServeEndToEnd(t *testing.T) {
 		if err != nil {
 			t.Errorf("serve: %v", err)
 		}
-	case <-time.After(20 * time.Second):
+	case <-time.After(serveWait):
 		t.Fatal("serve did not stop")
 	}
 	l := logs.String()
@@ -166,12 +172,12 @@ func TestServeFromIndexFile(t *testing.T) {
 	go func() {
 		done <- run(ctx, []string{"serve", "--index", idx}, strings.NewReader(""), io.Discard, logs, func(k string) string { return env[k] })
 	}()
-	if !d.WaitIdentified(1, 10*time.Second) {
+	if !d.WaitIdentified(1, serveWait) {
 		cancel()
 		t.Fatalf("never identified; logs:\n%s", logs.String())
 	}
 	d.Dispatch("INTERACTION_CREATE", discordtest.AskInteraction(discordtest.Snowflake(), "tok-idx", "1500000000000000001", "What are widgets polished with?"))
-	c, ok := d.WaitCall(5*time.Second, func(c discordtest.Call) bool { return strings.HasSuffix(c.Path, "/tok-idx/callback") })
+	c, ok := d.WaitCall(serveWait, func(c discordtest.Call) bool { return strings.HasSuffix(c.Path, "/tok-idx/callback") })
 	if !ok || !strings.Contains(string(c.Body), "beeswax") {
 		t.Errorf("not answered from the index file: %s", c.Body)
 	}

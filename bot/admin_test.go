@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/footnote-bot/footnote/retrieval"
 )
@@ -98,8 +97,9 @@ func TestIngestForgetAndStats(t *testing.T) {
 	vid, vtok := h.interaction("interaction_component.json", func(m map[string]any) {
 		m["data"].(map[string]any)["custom_id"] = "vote:down:" + aid
 	})
-	h.callback(vid, vtok)
-	time.Sleep(100 * time.Millisecond)
+	h.callback(vid, vtok) // sent once the vote is stored
+	// The observer hears of a question once it is logged (and answered).
+	eventually(t, func() bool { return h.obs.get("ask/answered")+h.obs.get("ask/abstained") == 4 }, "the four questions logged")
 	sid, stok := h.interaction("interaction_ask.json", adminCommand("stats", nil, nil))
 	e := embeds(data(h.callback(sid, stok)))[0]
 	if !strings.Contains(e["description"].(string), "**4** questions") || !strings.Contains(e["description"].(string), "👎 1") {

@@ -84,6 +84,13 @@ type setup struct {
 	answerDelay time.Duration
 	// llmTimeout replaces the answer service's 5s LLM timeout.
 	llmTimeout time.Duration
+	// syncEvents runs the bot's event handlers one at a time, in the
+	// order the gateway delivered the events (discordgo's SyncEvents), so
+	// that the reply to a later event proves an earlier one was handled in
+	// full: to show that the bot did not answer something, without
+	// waiting a while for nothing. By default each event's handlers run on
+	// their own goroutine, and nothing orders them.
+	syncEvents bool
 }
 
 func guideDocs(t testing.TB) []corpus.Document {
@@ -167,6 +174,7 @@ func start(t *testing.T, s setup) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
+	b.s.SyncEvents = s.syncEvents
 	ctx, cancel := context.WithCancel(context.Background())
 	h := &harness{t: t, d: d, b: b, obs: obs, live: live, cancel: cancel, done: make(chan error, 1)}
 	go func() { h.done <- b.Run(ctx) }()
@@ -687,7 +695,7 @@ func (h *harness) channelReply(msgID string) (discordtest.Call, map[string]any) 
 
 func TestMentionAndReplyFollowUp(t *testing.T) {
 	t.Parallel()
-	h := start(t, setup{opt: Options{MessageContent: true}})
+	h := start(t, setup{opt: Options{MessageContent: true}, syncEvents: true})
 	intents := int(h.d.Identifies()[0]["intents"].(float64))
 	if intents&(1<<15) == 0 {
 		t.Errorf("MESSAGE_CONTENT intent not requested: %b", intents)
@@ -713,12 +721,23 @@ func TestMentionAndReplyFollowUp(t *testing.T) {
 	if !strings.Contains(embeds(body)[0]["description"].(string), "applications.commands") {
 		t.Errorf("follow-up answer = %v", embeds(body)[0]["description"])
 	}
-	// A message that neither mentions nor replies to the bot is ignored.
+	// A message that neither mentions nor replies to the bot is ignored:
+	// once a mention sent after it is answered (the handlers run in
+	// order), the only calls since are that answer's.
 	before := len(h.d.Calls())
 	h.messageCreate("just chatting about the bot", func(m map[string]any) { m["mentions"] = []any{} })
-	time.Sleep(200 * time.Millisecond)
-	if len(h.d.Calls()) != before {
-		t.Error("bot answered a message not addressed to it")
+	later := h.messageCreate("<@1100000000000000001> What is footnote?", nil)
+	h.channelReply(later)
+	typing := 0
+	for _, c := range h.d.Calls()[before:] {
+		ref, _ := c.JSON()["message_reference"].(map[string]any)
+		switch {
+		case c.Method == "POST" && strings.HasSuffix(c.Path, "/typing") && typing == 0:
+			typing++
+		case c.Method == "POST" && strings.HasSuffix(c.Path, "/messages") && ref != nil && ref["message_id"] == later:
+		default:
+			t.Errorf("bot answered a message not addressed to it: %s %s %s", c.Method, c.Path, c.Body)
+		}
 	}
 }
 
@@ -730,9 +749,12 @@ func (h *harness) lastCreatedMessageID() string {
 
 func TestMentionsIgnoredWithoutMessageContent(t *testing.T) {
 	t.Parallel()
-	h := start(t, setup{})
+	h := start(t, setup{syncEvents: true})
 	h.messageCreate("<@1100000000000000001> How do I reload the articles?", nil)
-	time.Sleep(300 * time.Millisecond)
+	// The handlers run in order: once an /ask sent after the mention is
+	// answered, the mention has been handled.
+	id, tok := h.ask("What is footnote?", nil)
+	h.callback(id, tok)
 	for _, c := range h.d.Calls() {
 		if strings.HasPrefix(c.Path, "/api/v10/channels/") {
 			t.Errorf("answered a mention with MESSAGE_CONTENT off: %s %s", c.Method, c.Path)

@@ -39,7 +39,14 @@ func TestMissedHeartbeatAcksReidentify(t *testing.T) {
 	h.d.AckHeartbeats(false)
 	// discordgo gives up after five intervals without an ACK and closes with
 	// 1000, which ends the session on Discord: it must identify again.
-	eventually(t, func() bool { return len(h.d.ClientCloses()) > 0 }, "client closed the dead connection")
+	eventually(t, func() bool {
+		for _, c := range h.d.ClientCloses() {
+			if !c.Reply && (c.Code == 1000 || c.Code == 1001) {
+				return true
+			}
+		}
+		return false
+	}, "client closed the dead connection")
 	h.d.AckHeartbeats(true)
 	if !h.d.WaitIdentified(2, 15*time.Second) {
 		t.Fatal("bot did not identify again after its resume was refused")
@@ -120,6 +127,13 @@ func TestCloseCode4000Resumes(t *testing.T) {
 	h.callback(id, tok)
 	if n := len(h.d.Identifies()); n != 1 {
 		t.Errorf("identified %d times; 4000 is resumable", n)
+	}
+	// The bot answered the fake's close frame (discordgo answers with
+	// 1000) and closed nothing on its own: the fake saw the whole closing
+	// handshake, and the reply did not end the session.
+	eventually(t, func() bool { return len(h.d.ClientCloses()) > 0 }, "the bot answered the close frame")
+	if c := h.d.ClientCloses(); len(c) != 1 || !c[0].Reply {
+		t.Errorf("client close frames = %+v, want one, the reply to the fake's 4000", c)
 	}
 }
 

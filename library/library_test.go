@@ -3,6 +3,7 @@ package library
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -96,34 +97,59 @@ func TestIngestRejectsBadFiles(t *testing.T) {
 	}
 }
 
+// watch runs l.Watch until the test ends and returns once it watches its
+// folders (a change made before that would be missed).
+func watch(t *testing.T, l *Library) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan struct{})
+	l.watchReady = func() { close(ready) }
+	done := make(chan error, 1)
+	go func() { done <- l.Watch(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		waitFor(t, "watcher's return", done)
+	})
+	waitFor(t, "watch", ready)
+}
+
+// eventually polls cond until it holds; the limit only turns a hang into a
+// failure.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); !cond(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %s after a minute", what)
+		}
+	}
+}
+
 func TestWatcherPicksUpChanges(t *testing.T) {
 	corpusDir, dataDir := t.TempDir(), t.TempDir()
 	write(t, filepath.Join(corpusDir, "a.md"), "# A\n\nApples are red.\n")
-	l, _ := open(t, corpusDir, dataDir)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go l.Watch(ctx)
-	time.Sleep(100 * time.Millisecond)
+	logs := make(logSink, 1000)
+	l, err := Open(context.Background(), Options{Corpus: []string{corpusDir}, DataDir: dataDir, Store: openStore(t, dataDir),
+		Debounce: 50 * time.Millisecond, Logger: slog.New(logs)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	watch(t, l)
 	old := l.Index()
 	write(t, filepath.Join(corpusDir, "b.md"), "# B\n\nBananas are yellow.\n")
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
-		if _, ok := l.Index().Doc("b"); ok {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if _, ok := l.Index().Doc("b"); !ok {
-		t.Fatal("new file not picked up")
-	}
+	eventually(t, "new file picked up", func() bool { _, ok := l.Index().Doc("b"); return ok })
 	if _, ok := old.Doc("b"); ok {
 		t.Error("the old index was changed in place")
 	}
 	// Removing every article fails the rebuild: the last good index serves.
-	os.Remove(filepath.Join(corpusDir, "a.md"))
+	// One file goes first (the rebuild serves the other alone), then the
+	// last, so that the rebuild that fails is one the test waits for (two
+	// removals at once could be rebuilt one by one, as the debounce falls).
 	os.Remove(filepath.Join(corpusDir, "b.md"))
-	time.Sleep(400 * time.Millisecond)
-	if len(l.Index().Docs()) != 2 {
+	eventually(t, "removed file dropped", func() bool { _, ok := l.Index().Doc("b"); return !ok })
+	served := l.Index()
+	os.Remove(filepath.Join(corpusDir, "a.md"))
+	waitLog(t, logs, "reload after a file change failed")
+	if l.Index() != served || len(l.Index().Docs()) != 1 {
 		t.Errorf("docs = %d; a failed rebuild must keep the previous index", len(l.Index().Docs()))
 	}
 	if _, err := l.Reload(context.Background()); err == nil || !strings.Contains(err.Error(), "no articles") {
@@ -224,15 +250,9 @@ func TestIndexFile(t *testing.T) {
 	}
 	// The watcher reloads when the file is replaced (written beside it,
 	// renamed over it).
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go l.Watch(ctx)
-	time.Sleep(100 * time.Millisecond)
+	watch(t, l)
 	saveIndex(t, idx, map[string]string{"delta.md": "# Delta\n\nDelta text.\n"})
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) && !slices.Equal(docIDs(l.Index()), []string{"delta", "ingested/gizmo"}) {
-		time.Sleep(20 * time.Millisecond)
-	}
+	eventually(t, "replaced file read", func() bool { return slices.Equal(docIDs(l.Index()), []string{"delta", "ingested/gizmo"}) })
 	if got := docIDs(l.Index()); !slices.Equal(got, []string{"delta", "ingested/gizmo"}) {
 		t.Errorf("after replacing the file under the watcher: %v", got)
 	}

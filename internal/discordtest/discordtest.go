@@ -99,9 +99,12 @@ type Server struct {
 	beatMs   int
 	skip     bool
 	files    map[string][]byte
-	closes   []int // close codes sent by the client
-	msgID    atomic.Int64
-	notify   chan struct{}
+	closes   []ClientClose // close frames sent by the client
+	// closing holds the connections the fake has sent a close frame on:
+	// a close frame the client sends on one of them is its reply.
+	closing map[*websocket.Conn]bool
+	msgID   atomic.Int64
+	notify  chan struct{}
 	// shards holds the connections of shards other than 0 (shard 0 is
 	// conn, with resume support); they get no RESUME, only IDENTIFY.
 	shards      map[int]*shardConn
@@ -548,14 +551,25 @@ func (s *Server) gateway(w http.ResponseWriter, r *http.Request) {
 		_, data, err := c.ReadMessage()
 		if err != nil {
 			// As on real Discord, a client that closes with 1000 or 1001
-			// ends its session: a later RESUME gets op 9.
+			// ends its session: a later RESUME gets op 9. A close frame
+			// that answers the fake's own (CloseWith) completes the
+			// closing handshake and ends nothing: the session's fate is
+			// the server's close code. (discordgo answers any close
+			// with 1000; the fake used to end the session when it read
+			// that reply before dropping the connection, so a resumable
+			// close 4000 was sometimes followed by a re-identify.)
 			var ce *websocket.CloseError
-			if errors.As(err, &ce) && (ce.Code == websocket.CloseNormalClosure || ce.Code == websocket.CloseGoingAway) {
-				s.InvalidateSession()
-				s.mu.Lock()
-				s.closes = append(s.closes, ce.Code)
-				s.mu.Unlock()
+			s.mu.Lock()
+			reply := s.closing[c]
+			delete(s.closing, c)
+			if errors.As(err, &ce) {
+				s.closes = append(s.closes, ClientClose{Code: ce.Code, Reply: reply})
 			}
+			s.mu.Unlock()
+			if ce != nil && !reply && (ce.Code == websocket.CloseNormalClosure || ce.Code == websocket.CloseGoingAway) {
+				s.InvalidateSession()
+			}
+			c.Close()
 			return
 		}
 		var msg struct {
@@ -575,11 +589,8 @@ func (s *Server) gateway(w http.ResponseWriter, r *http.Request) {
 			var d map[string]any
 			_ = json.Unmarshal(msg.D, &d)
 			if d["token"] != "Bot "+Token {
-				s.connMu.Lock()
-				c.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(4004, "Authentication failed."))
-				s.connMu.Unlock()
-				c.Close()
-				return
+				s.closeConn(c, 4004, "Authentication failed.")
+				continue // until the client answers the close or hangs up
 			}
 			if sh, ok := d["shard"].([]any); ok && len(sh) == 2 {
 				if id, _ := sh[0].(float64); id > 0 {
@@ -757,11 +768,33 @@ func (s *Server) CloseWith(code int, reason string) {
 	s.conn = nil
 	s.mu.Unlock()
 	if c != nil {
-		s.connMu.Lock()
-		c.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason))
-		s.connMu.Unlock()
-		c.Close()
+		s.closeConn(c, code, reason)
 	}
+}
+
+// closeHandshakeWait bounds how long the fake waits for the client's reply
+// to its close frame.
+const closeHandshakeWait = 30 * time.Second
+
+// closeConn starts the closing handshake as a server does (RFC 6455,
+// 7.1.1): it sends a close frame, and the connection is dropped once the
+// client's reply is read (or the client hangs up, or after
+// closeHandshakeWait).
+func (s *Server) closeConn(c *websocket.Conn, code int, reason string) {
+	s.mu.Lock()
+	if s.closing == nil {
+		s.closing = map[*websocket.Conn]bool{}
+	}
+	s.closing[c] = true
+	s.mu.Unlock()
+	s.connMu.Lock()
+	err := c.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason))
+	s.connMu.Unlock()
+	if err != nil {
+		c.Close()
+		return
+	}
+	time.AfterFunc(closeHandshakeWait, func() { c.Close() })
 }
 
 // SendOp sends a non-dispatch opcode (7 reconnect, 9 invalid session).
@@ -808,11 +841,19 @@ func Snowflake() string {
 // LastMessageID is the ID of the last message the fake created.
 func (s *Server) LastMessageID() string { return strconv.FormatInt(s.msgID.Load(), 10) }
 
-// ClientCloses returns the close codes the client sent.
-func (s *Server) ClientCloses() []int {
+// ClientClose is a close frame the client sent.
+type ClientClose struct {
+	Code int
+	// Reply: it answered the fake's close frame (CloseWith), so it did
+	// not end the session whatever its code.
+	Reply bool
+}
+
+// ClientCloses returns every close frame the client sent, in order.
+func (s *Server) ClientCloses() []ClientClose {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]int(nil), s.closes...)
+	return append([]ClientClose(nil), s.closes...)
 }
 
 // AddAttachment serves data as an uploaded file (as Discord's CDN would)

@@ -32,6 +32,11 @@ type Reply struct {
 	Endless    bool          // stream: never stop sending chunks
 	RetryAfter int           // seconds, with 429
 	Garbage    bool          // non-stream: 200 with a body that is not JSON
+	// Hold, when set, makes the server answer only once it is closed (or
+	// the client hangs up): a test closes it when it is done, so a client
+	// that gets no answer does so because of its own timeout, not a race
+	// with the server's clock.
+	Hold <-chan struct{}
 	// HugeLine, for streams: after the first chunk, one SSE line of this
 	// many bytes (written 64 KiB at a time, never held in memory), as a
 	// hostile or broken server might send.
@@ -137,6 +142,13 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	if rep.Delay > 0 {
 		select {
 		case <-time.After(rep.Delay):
+		case <-r.Context().Done():
+			return
+		}
+	}
+	if rep.Hold != nil {
+		select {
+		case <-rep.Hold:
 		case <-r.Context().Done():
 			return
 		}
