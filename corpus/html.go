@@ -31,17 +31,21 @@ import (
 // which on documentation pages is an <h2> such as "Introduction" (the page's
 // <h1> sits in a page header that readability drops).
 //
-// The tree is built under the file's budget: html.Parse reads through the
-// meter, which stops it at the deadline or once it has allocated its
-// memory (a few repeated unclosed formatting tags make the parser clone
-// them for every paragraph: 80 KB became a million elements), and a tree
-// over Budget.MaxNodes is refused before readability walks it.
+// The tree is built under the file's budget: a page whose tree would have
+// over Budget.MaxNodes nodes is refused before it is built (a few repeated
+// unclosed formatting tags make the parser clone them for every paragraph:
+// 80 KB became a million elements; checkHTMLSize counts them with the
+// tokenizer alone), html.Parse reads through the meter, which stops it at
+// the deadline or once it has allocated its memory, and the tree built is
+// counted again before readability walks it.
 func parseHTML(id string, data []byte, b *builder) (Document, error) {
-	r, err := charset.NewReader(bytes.NewReader(data), "text/html")
-	if err != nil {
-		return Document{}, fmt.Errorf("charset: %w", err)
-	}
-	root, err := parseHTMLTree(r, b.m)
+	root, err := parseHTMLTree(func() (io.Reader, error) {
+		r, err := charset.NewReader(bytes.NewReader(data), "text/html")
+		if err != nil {
+			return nil, fmt.Errorf("charset: %w", err)
+		}
+		return r, nil
+	}, b.m)
 	if err != nil {
 		return Document{}, err
 	}
@@ -88,8 +92,26 @@ func parseHTML(id string, data []byte, b *builder) (Document, error) {
 	return d, nil
 }
 
-// parseHTMLTree parses HTML under m.
-func parseHTMLTree(r io.Reader, m *meter) (*html.Node, error) {
+// parseHTMLTree parses HTML under m: the page is first tokenized to
+// count the nodes its tree would have (checkHTMLSize), then parsed from a
+// second reader.
+func parseHTMLTree(open func() (io.Reader, error), m *meter) (*html.Node, error) {
+	r, err := open()
+	if err != nil {
+		return nil, err
+	}
+	if err := checkHTMLSize(meteredReader{r, m}, m.budget.MaxNodes); err != nil {
+		if m.err == nil && errors.Is(err, ErrOverBudget) {
+			m.err = err // the whole file is over budget, not only this piece
+		}
+		if m.err != nil {
+			return nil, m.err
+		}
+		return nil, err
+	}
+	if r, err = open(); err != nil {
+		return nil, err
+	}
 	root, err := html.Parse(meteredReader{r, m})
 	if m.err != nil {
 		return nil, m.err
@@ -98,7 +120,8 @@ func parseHTMLTree(r io.Reader, m *meter) (*html.Node, error) {
 		return nil, fmt.Errorf("parse HTML: %w", err)
 	}
 	if n := countNodes(root, m.budget.MaxNodes); n > m.budget.MaxNodes {
-		return nil, overBudget("HTML page has over %d nodes", m.budget.MaxNodes)
+		m.err = overBudget("HTML page has over %d nodes", m.budget.MaxNodes)
+		return nil, m.err
 	}
 	return root, nil
 }
@@ -452,7 +475,7 @@ func htmlFragmentBlocks(raw string, m *meter) []block {
 		m, stop = newMeter(context.Background(), Budget{}, len(raw))
 		defer stop()
 	}
-	root, err := parseHTMLTree(strings.NewReader(raw), m)
+	root, err := parseHTMLTree(func() (io.Reader, error) { return strings.NewReader(raw), nil }, m)
 	if err != nil {
 		return nil
 	}

@@ -133,8 +133,8 @@ func FormattingBomb(size int) []byte {
 
 // FormattingBombFile is the formatting bomb at issue 14's size, 5 MiB (64
 // bytes short of it, so that /ingest's default ingest_max_bytes lets it
-// through to the parser), with what footnote makes of it: stopped by the
-// memory its tree takes.
+// through to the parser), with what footnote makes of it: refused before
+// its tree is built, by the nodes the tree would have.
 func FormattingBombFile() File {
-	return File{Name: "formatting-bomb.html", Reason: "parsing used over", OverBudget: true, Data: FormattingBomb(5<<20 - 64)}
+	return File{Name: "formatting-bomb.html", Reason: "HTML page has over 1000000 nodes", OverBudget: true, Data: FormattingBomb(5<<20 - 64)}
 }
