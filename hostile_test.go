@@ -62,8 +62,9 @@ func TestMain(m *testing.M) {
 // interaction's callback or its final edit), every hostile file is named
 // with its reason in a "skipped article file" log line and in its /ingest
 // reply, the sound one (page-is-its-own-parent.pdf) is served, both
-// /reloads answer, and this process's peak RSS (VmHWM) is under 300 MB.
-// The children's peak RSS (the largest child's) is reported.
+// /reloads answer, this process's peak RSS (VmHWM) is under 300 MB, and
+// so is footnote's in all: this process and its parsing children together,
+// sampled every 10 ms. The largest child's peak RSS is reported.
 //
 //	go test . -run '^$' -bench HostileFiles -benchtime 1x
 func BenchmarkHostileFiles(b *testing.B) {
@@ -319,6 +320,9 @@ func hostileRun(b *testing.B, n, rate int, files []hostile.File) {
 	}
 	if hwm >= 300e6 {
 		b.Fatalf("peak RSS %.1f MB, want under 300 MB", float64(hwm)/1e6)
+	}
+	if total >= 300e6 {
+		b.Fatalf("footnote in all (this process and its children) peaked at %.1f MB, want under 300 MB", float64(total)/1e6)
 	}
 }
 

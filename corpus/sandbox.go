@@ -3,12 +3,14 @@ package corpus
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
 	"encoding/gob"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
+	"path"
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
@@ -64,10 +66,11 @@ type Sandbox struct {
 	// most 4); a parse beyond waits for its turn, or for its context to end.
 	MaxChildren int
 
-	mu     sync.Mutex
-	idle   []*worker
-	closed bool
-	slots  chan struct{} // one a parse under way
+	mu       sync.Mutex
+	idle     []*worker
+	closed   bool
+	slots    chan struct{} // one a parse under way
+	verdicts map[[sha256.Size]byte]error
 
 	// afterSend, when set, is called once a request has been written to
 	// the child (for tests: the child is parsing).
@@ -107,9 +110,58 @@ type sandboxResponse struct {
 	OverBudget bool
 }
 
-// ParseFile parses one file in a child process (see Sandbox).
+// maxVerdicts bounds the refusals a Sandbox remembers.
+const maxVerdicts = 4096
+
+// verdictKey names a parse by what decides its outcome: the document ID
+// (which a reason may name), the format (the name's extension), the
+// passage size, the budget and the bytes.
+func verdictKey(id, name string, data []byte, opt Options) [sha256.Size]byte {
+	h := sha256.New()
+	fmt.Fprintf(h, "%q\x00%s\x00%d\x00%+v\x00", id, strings.ToLower(path.Ext(name)), opt.MaxPassageWords, opt.Budget)
+	h.Write(data)
+	var k [sha256.Size]byte
+	h.Sum(k[:0])
+	return k
+}
+
+// remembered says whether a refusal depends on the file alone, so that
+// the same bytes are refused again without a child: not a deadline, which
+// a busy machine can miss with a sound file, nor a crash of unknown cause.
+func remembered(err error) bool {
+	msg := err.Error()
+	return !strings.HasPrefix(msg, "parsing took over") && !strings.HasPrefix(msg, "the parser crashed") &&
+		!strings.HasPrefix(msg, "the parser stopped")
+}
+
+// ParseFile parses one file in a child process (see Sandbox). A file the
+// children refused for what it holds (malformed, or over a budget other
+// than the deadline) is refused again, with the same reason and no child,
+// until its bytes change: every rebuild of a library parses its files
+// again, and a hostile file would otherwise cost a child's memory each
+// time.
 func (s *Sandbox) ParseFile(ctx context.Context, id, name string, data []byte, opt Options) ([]Document, error) {
 	opt = opt.withDefaults()
+	key := verdictKey(id, name, data, opt)
+	s.mu.Lock()
+	if err, ok := s.verdicts[key]; ok {
+		s.mu.Unlock()
+		return nil, err
+	}
+	s.mu.Unlock()
+	docs, err := s.parseFile(ctx, id, name, data, opt)
+	if err != nil && ctx.Err() == nil && remembered(err) {
+		s.mu.Lock()
+		if s.verdicts == nil || len(s.verdicts) >= maxVerdicts {
+			s.verdicts = map[[sha256.Size]byte]error{}
+		}
+		s.verdicts[key] = err
+		s.mu.Unlock()
+	}
+	return docs, err
+}
+
+func (s *Sandbox) parseFile(ctx context.Context, id, name string, data []byte, opt Options) ([]Document, error) {
 	s.mu.Lock()
 	if s.slots == nil {
 		n := s.MaxChildren
@@ -390,11 +442,17 @@ func (t *tailWriter) reason() string {
 	return strings.TrimSpace(lines[0])
 }
 
+// sandboxGCPercent is the child's GOGC.
+const sandboxGCPercent = 50
+
 // ServeSandbox is a Sandbox's child: it parses the files the parent sends
 // on in, in this process (ParseLocal), answers each on out, and returns at
 // the end of in. It caps the process (see Sandbox): call it only in a
 // process of its own.
 func ServeSandbox(ctx context.Context, in io.Reader, out io.Writer) error {
+	// A child lives for a few files and is bounded by its memory, not its
+	// speed: collect when the heap has grown by half, not doubled.
+	debug.SetGCPercent(sandboxGCPercent)
 	return serveSandbox(ctx, in, out, os.Stderr, func(ctx context.Context, req *sandboxRequest) ([]Document, error) {
 		return ParseLocal(ctx, req.ID, req.Name, req.Data, Options{MaxPassageWords: req.MaxPassageWords, Budget: req.Budget})
 	})

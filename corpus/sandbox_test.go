@@ -1,6 +1,7 @@
 package corpus
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -190,5 +191,52 @@ func TestSandboxCancel(t *testing.T) {
 	s.afterSend = nil
 	if docs, err := s.ParseFile(context.Background(), "ok", "ok.md", []byte("# OK\n\nFine.\n"), Options{}); err != nil || len(docs) != 1 {
 		t.Errorf("after the cancelled parse: %v %v", docs, err)
+	}
+}
+
+// TestSandboxRemembersRefusals: a file the children refused for what it
+// holds is refused again, with the same reason, without a child; the same
+// bytes under another budget, changed bytes and sound files are parsed.
+func TestSandboxRemembersRefusals(t *testing.T) {
+	s := testSandbox(t)
+	sent := 0
+	s.afterSend = func() { sent++ } // ParseFile's calls are sequential here
+	ctx := WithParser(context.Background(), s)
+	count := hostilePDFs()[2] // count-9999999999999.pdf
+	if !strings.Contains(count.Name, "count") {
+		t.Fatalf("hostilePDFs()[2] is %s", count.Name)
+	}
+	parse := func(data []byte, opt Options) error {
+		_, err := Parse(ctx, "x", count.Name, data, opt)
+		return err
+	}
+	first := parse(count.Data, Options{})
+	if first == nil || !errors.Is(first, ErrOverBudget) {
+		t.Fatalf("first parse: %v, want over budget", first)
+	}
+	again := parse(count.Data, Options{})
+	if sent != 1 || again == nil || again.Error() != first.Error() || !errors.Is(again, ErrOverBudget) {
+		t.Errorf("second parse: %v after %d requests to a child, want %q after 1", again, sent, first)
+	}
+	if parse(count.Data, Options{Budget: Budget{MaxPages: 5}}); sent != 2 {
+		t.Errorf("another budget: %d requests, want 2", sent)
+	}
+	changed := bytes.Replace(count.Data, []byte("9999999999999"), []byte("9999999999998"), 1)
+	if err := parse(changed, Options{}); sent != 3 || err == nil {
+		t.Errorf("changed bytes: %v after %d requests, want refused after 3", err, sent)
+	}
+	good := []byte("# Sound\n\nA sound file is parsed every time.\n")
+	for range 2 {
+		if _, err := Parse(ctx, "x", "good.md", good, Options{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if sent != 5 {
+		t.Errorf("a sound file twice: %d requests in all, want 5", sent)
+	}
+	// A deadline is not remembered: a busy machine can miss it with a
+	// sound file.
+	if !remembered(errors.New("malformed PDF: x")) || remembered(overBudget("parsing took over 30s; the parser was stopped")) {
+		t.Error("remembered() keeps deadlines or drops malformed files")
 	}
 }
