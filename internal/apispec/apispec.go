@@ -1,6 +1,8 @@
 // Package apispec validates HTTP traffic in tests against an official
 // OpenAPI description (Discord's and OpenAI's, from ../shared/specs), so the
-// in-process fakes cannot drift from the real APIs.
+// in-process fakes cannot drift from the real APIs. The fakes use it when
+// ../shared/specs is there (CI always has it); its own logic is tested on a
+// small spec in testdata, and against both real specs when they are there.
 package apispec
 
 import (
