@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/footnote-bot/footnote/internal/servicetest"
 	"github.com/footnote-bot/footnote/internal/sharedtest"
 	"github.com/footnote-bot/footnote/store"
 )
@@ -189,34 +190,55 @@ func TestBadCorpusFilesWarnButLoad(t *testing.T) {
 	}
 }
 
+// TestReportAfterScriptedUse: footnote report reads the question log serve
+// writes: the SQLite file in the data folder, or PostgreSQL when
+// database_url is set.
 func TestReportAfterScriptedUse(t *testing.T) {
-	dataDir := t.TempDir()
-	st, err := store.OpenSQLite(context.Background(), filepath.Join(dataDir, "footnote.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	st.LogQuestion(ctx, store.Question{Command: "ask", Question: "How do I reload?", AnswerKey: "a1", Citations: []string{"running-the-bot#4"}, DocIDs: []string{"running-the-bot"}})
-	st.LogQuestion(ctx, store.Question{Command: "ask", Question: "How to bake bread?", Abstained: true, AnswerKey: "a2"})
-	st.LogQuestion(ctx, store.Question{Command: "mention", Question: "how to BAKE bread", Abstained: true, AnswerKey: "a3"})
-	st.Vote(ctx, "a1", "u1", false)
-	st.Close()
-	env := map[string]string{"FOOTNOTE_DATA_DIR": dataDir}
-	out, _, err := runCLI(t, env, "report")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, want := range []string{"questions answered  3", "abstained           2 (67%)", "2× How to bake bread?", "1× Running the footnote bot", "down 1 up 0  How do I reload?"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("report lacks %q:\n%s", want, out)
-		}
-	}
-	page := filepath.Join(t.TempDir(), "r.html")
-	if _, _, err := runCLI(t, env, "report", "--html", page); err != nil {
-		t.Fatal(err)
-	}
-	if b, _ := os.ReadFile(page); !strings.Contains(string(b), "<svg") || !strings.Contains(string(b), "Running the footnote bot") {
-		t.Error("HTML report lacks charts or titles")
+	for _, backend := range []string{"sqlite", "postgres"} {
+		t.Run(backend, func(t *testing.T) {
+			ctx := context.Background()
+			dataDir := t.TempDir()
+			env := map[string]string{"FOOTNOTE_DATA_DIR": dataDir}
+			var st *store.DB
+			var err error
+			if backend == "postgres" {
+				url := servicetest.DatabaseURL(t)
+				env["FOOTNOTE_DATABASE_URL"] = url
+				st, err = store.OpenPostgres(ctx, url)
+			} else {
+				st, err = store.OpenSQLite(ctx, filepath.Join(dataDir, "footnote.db"))
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			st.LogQuestion(ctx, store.Question{Command: "ask", Question: "How do I reload?", AnswerKey: "a1", Citations: []string{"running-the-bot#4"}, DocIDs: []string{"running-the-bot"}})
+			st.LogQuestion(ctx, store.Question{Command: "ask", Question: "How to bake bread?", Abstained: true, AnswerKey: "a2"})
+			st.LogQuestion(ctx, store.Question{Command: "mention", Question: "how to BAKE bread", Abstained: true, AnswerKey: "a3"})
+			st.Vote(ctx, "a1", "u1", false)
+			st.Close()
+			out, _, err := runCLI(t, env, "report")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, want := range []string{"questions answered  3", "abstained           2 (67%)", "2× How to bake bread?", "1× Running the footnote bot", "down 1 up 0  How do I reload?"} {
+				if !strings.Contains(out, want) {
+					t.Errorf("report lacks %q:\n%s", want, out)
+				}
+			}
+			page := filepath.Join(t.TempDir(), "r.html")
+			if _, _, err := runCLI(t, env, "report", "--html", page); err != nil {
+				t.Fatal(err)
+			}
+			if b, _ := os.ReadFile(page); !strings.Contains(string(b), "<svg") || !strings.Contains(string(b), "Running the footnote bot") {
+				t.Error("HTML report lacks charts or titles")
+			}
+			if backend == "postgres" {
+				// The data folder has no SQLite log: PostgreSQL was read.
+				if _, err := os.Stat(filepath.Join(dataDir, "footnote.db")); err == nil {
+					t.Error("report created a SQLite log beside the PostgreSQL one")
+				}
+			}
+		})
 	}
 	if _, _, err := runCLI(t, map[string]string{"FOOTNOTE_DATA_DIR": t.TempDir()}, "report"); err == nil || !strings.Contains(err.Error(), "no question log") {
 		t.Errorf("report without a log: %v", err)

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/footnote-bot/footnote/report"
-	"github.com/footnote-bot/footnote/store"
 )
 
 func cmdReport(ctx context.Context, e env, args []string) error {
@@ -26,13 +25,17 @@ func cmdReport(ctx context.Context, e env, args []string) error {
 	if *daysBack < 1 {
 		return usagef("report: --days must be at least 1")
 	}
-	path := filepath.Join(cfg.DataDir, "footnote.db")
-	if _, err := os.Stat(path); err != nil {
-		return fmt.Errorf("report: no question log at %s (it is written by 'footnote serve'; set --data-dir): %w", path, err)
+	if cfg.DatabaseURL == "" {
+		// serve writes the log into the data folder unless database_url
+		// names PostgreSQL: say so rather than create an empty one.
+		path := filepath.Join(cfg.DataDir, "footnote.db")
+		if _, err := os.Stat(path); err != nil {
+			return fmt.Errorf("report: no question log at %s (it is written by 'footnote serve'; set --data-dir or database_url): %w", path, err)
+		}
 	}
-	st, err := store.OpenSQLite(ctx, path)
+	st, err := openStore(ctx, cfg) // the store serve logs to
 	if err != nil {
-		return err
+		return fmt.Errorf("report: %w", err)
 	}
 	defer st.Close()
 	stats, err := st.Stats(ctx, time.Now().Add(-time.Duration(*daysBack)*24*time.Hour), 10)
