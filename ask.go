@@ -43,10 +43,10 @@ func buildService(ctx context.Context, cfg config.Config, live *retrieval.Live, 
 	return answer.New(live.Load, p, opt), nil
 }
 
-// localService loads the configured articles (or index file) and returns an
-// answer service over them, for the one-shot commands.
+// localService returns an answer service over the articles serve would
+// answer from (openArticles), for the one-shot commands.
 func localService(ctx context.Context, cfg config.Config, e env) (*answer.Service, error) {
-	ix, err := loadIndex(ctx, cfg, newLogger(cfg, e.stderr), e.stderr)
+	ix, err := openArticles(ctx, cfg, newLogger(cfg, e.stderr), e.stderr)
 	if err != nil {
 		return nil, err
 	}

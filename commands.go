@@ -26,6 +26,7 @@ import (
 	"github.com/footnote-bot/footnote/corpus"
 	"github.com/footnote-bot/footnote/guide"
 	"github.com/footnote-bot/footnote/ireval"
+	"github.com/footnote-bot/footnote/library"
 	"github.com/footnote-bot/footnote/retrieval"
 )
 
@@ -91,6 +92,34 @@ func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// openArticles is the index serve would answer from, for the commands
+// that answer or search as it does (ask, search, report): the configured
+// articles (index file, corpus or the built-in guide) plus those ingested
+// into the data folder, minus those forgotten, read by the same library.
+// Where serve has never kept a question log (no footnote.db in the data
+// folder and no database_url), nothing can have been ingested or
+// forgotten and it is loadIndex, which writes nothing.
+func openArticles(ctx context.Context, cfg config.Config, log *slog.Logger, progress io.Writer) (*retrieval.Index, error) {
+	if cfg.DatabaseURL == "" {
+		if _, err := os.Stat(filepath.Join(cfg.DataDir, "footnote.db")); err != nil {
+			return loadIndex(ctx, cfg, log, progress)
+		}
+	}
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("the data folder's ingested and forgotten articles: %w", err)
+	}
+	defer st.Close()
+	if cfg.IndexFile != "" && len(cfg.Corpus) > 0 {
+		log.Warn("both an index file and a corpus given; using the index file", "index", cfg.IndexFile)
+	}
+	lib, err := library.Open(ctx, library.Options{Corpus: cfg.Corpus, IndexFile: cfg.IndexFile, DataDir: cfg.DataDir, Store: st, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	return lib.Index(), nil
 }
 
 // loadIndex opens the configured index file, or builds an index from the
@@ -251,7 +280,7 @@ func cmdSearch(ctx context.Context, e env, args []string) error {
 		if err != nil {
 			return err
 		}
-		ix, err := loadIndex(ctx, cfg, log, e.stderr)
+		ix, err := openArticles(ctx, cfg, log, e.stderr)
 		if err != nil {
 			return err
 		}
@@ -269,7 +298,7 @@ func cmdSearch(ctx context.Context, e env, args []string) error {
 	if query == "" {
 		return usagef("search: give a query")
 	}
-	ix, err := loadIndex(ctx, cfg, log, e.stderr)
+	ix, err := openArticles(ctx, cfg, log, e.stderr)
 	if err != nil {
 		return err
 	}

@@ -44,7 +44,7 @@ func cmdReport(ctx context.Context, e env, args []string) error {
 	}
 	// Article titles for document IDs, from the configured articles.
 	titles := func(id string) string { return id }
-	if ix, err := loadIndex(ctx, cfg, newLogger(cfg, e.stderr), nil); err == nil {
+	if ix, err := openArticles(ctx, cfg, newLogger(cfg, e.stderr), nil); err == nil {
 		titles = func(id string) string {
 			if d, ok := ix.Doc(id); ok {
 				return d.Title
