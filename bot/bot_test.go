@@ -170,7 +170,7 @@ func start(t *testing.T, s setup) *harness {
 	if opt.Logger == nil && os.Getenv("FOOTNOTE_TEST_LOG") != "" {
 		opt.Logger = testLogger(t)
 	}
-	b, err := New(opt, svc, live.Load)
+	b, err := New(opt, svc)
 	if err != nil {
 		t.Fatal(err)
 	}
