@@ -87,8 +87,8 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	}
 	opt := botOptions(cfg, log)
 	opt.Observer = m
-	opt.Library = lib
-	opt.Log = st
+	opt.Library = botLibrary{lib}
+	opt.Log = botLog{st}
 	opt.State = stateOption(rs)
 	b, err := bot.New(opt, svc)
 	if err != nil {

@@ -23,8 +23,6 @@ import (
 
 	"github.com/footnote-bot/footnote/answer/cited"
 	"github.com/footnote-bot/footnote/internal/redact"
-	"github.com/footnote-bot/footnote/library"
-	"github.com/footnote-bot/footnote/store"
 )
 
 // Answerer answers questions and finds the passages that support a claim
@@ -59,18 +57,68 @@ type Observer interface {
 // Library is what admin commands need: rebuild, add and remove articles.
 type Library interface {
 	Reload(ctx context.Context) (string, error)
-	IngestURL(ctx context.Context, url, by string) (library.Added, error)
+	IngestURL(ctx context.Context, url, by string) (Added, error)
 	// IngestAttachment fetches an uploaded file (from Discord's CDN only,
 	// within the same limits as a page) and adds it.
-	IngestAttachment(ctx context.Context, name, url string, size int64, by string) (library.Added, error)
+	IngestAttachment(ctx context.Context, name, url string, size int64, by string) (Added, error)
 	Forget(ctx context.Context, docID string) (string, error)
+}
+
+// Added describes an article /ingest added.
+type Added struct {
+	DocID    string
+	Title    string
+	Passages int
+	// Replaced is set when the article took the place of an earlier
+	// version of itself (the same URL ingested again).
+	Replaced bool
 }
 
 // QuestionLog remembers questions and votes, and summarises them.
 type QuestionLog interface {
-	LogQuestion(ctx context.Context, q store.Question) error
+	LogQuestion(ctx context.Context, q Question) error
 	Vote(ctx context.Context, answerKey, voter string, up bool) error
-	Stats(ctx context.Context, since time.Time, top int) (store.Stats, error)
+	// Stats summarises the questions since a time, top of each list.
+	Stats(ctx context.Context, since time.Time, top int) (Stats, error)
+}
+
+// Question is one answered question, as the bot logs it.
+type Question struct {
+	At        time.Time
+	Guild     string
+	Channel   string
+	User      string // empty unless Options.LogUsers
+	Command   string
+	Question  string
+	Backend   string
+	Latency   time.Duration
+	Abstained bool
+	AnswerKey string   // interaction or message ID, for votes
+	Citations []string // passage IDs in citation order
+	DocIDs    []string // their documents
+}
+
+// Stats are what /stats shows of the question log.
+type Stats struct {
+	Questions  int
+	Abstained  int
+	Up, Down   int
+	Unanswered []Count // abstained questions, similar ones grouped under one (Name), most asked first
+	MostCited  []Count // article IDs (Name) by citations
+	WorstRated []Rated // answers with more down than up votes
+}
+
+// Count is a name with a count.
+type Count struct {
+	Name  string
+	Count int
+}
+
+// Rated is an answer with its votes.
+type Rated struct {
+	Question  string
+	Citations []string
+	Up, Down  int
 }
 
 // Guild holds per-guild settings.

@@ -161,8 +161,8 @@ func start(t *testing.T, s setup) *harness {
 	opt.RegisterCommands = true
 	opt.Observer = obs
 	if lib != nil {
-		opt.Library = lib
-		opt.Log = st
+		opt.Library = testLibrary{lib}
+		opt.Log = testLog{st}
 	}
 	if opt.GuildConcurrency == 0 {
 		opt.GuildConcurrency = 4

@@ -13,8 +13,6 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/footnote-bot/footnote/answer/cited"
-	"github.com/footnote-bot/footnote/library"
-	"github.com/footnote-bot/footnote/store"
 )
 
 // Outcomes recorded per question.
@@ -581,7 +579,7 @@ func (b *Bot) ingest(ctx context.Context, i *discordgo.InteractionCreate, data d
 	if u := userOf(i); u != nil {
 		by = u.ID
 	}
-	var added library.Added
+	var added Added
 	var err error
 	if url != "" {
 		added, err = b.opt.Library.IngestURL(ctx, url, by)
@@ -639,7 +637,7 @@ func (b *Bot) stats(ctx context.Context, i *discordgo.InteractionCreate) {
 	b.send(ctx, i.Interaction, statsReply(st, b.answerer.Articles()))
 }
 
-func statsReply(st store.Stats, articles []cited.Article) Reply {
+func statsReply(st Stats, articles []cited.Article) Reply {
 	rate := 0.0
 	if st.Questions > 0 {
 		rate = 100 * float64(st.Abstained) / float64(st.Questions)
@@ -654,7 +652,7 @@ func statsReply(st store.Stats, articles []cited.Article) Reply {
 	}
 	var un, cited, worst []string
 	for _, g := range st.Unanswered {
-		un = append(un, fmt.Sprintf("%d× %s", g.Count, escapeMD(truncate(g.Example, 150))))
+		un = append(un, fmt.Sprintf("%d× %s", g.Count, escapeMD(truncate(g.Name, 150))))
 	}
 	titles := make(map[string]string, len(articles))
 	for _, a := range articles {
@@ -684,7 +682,7 @@ func (b *Bot) logQuestion(ctx context.Context, guild, channel, user, command, qu
 	if b.opt.Log == nil {
 		return
 	}
-	q := store.Question{Guild: guild, Channel: channel, Command: command, Question: question, Backend: a.Backend,
+	q := Question{Guild: guild, Channel: channel, Command: command, Question: question, Backend: a.Backend,
 		Latency: took, Abstained: a.Abstained, AnswerKey: key}
 	if b.opt.LogUsers {
 		q.User = user
