@@ -98,14 +98,15 @@ type Options struct {
 	// AnswerCacheKey); follow-ups are never cached.
 	Cache    Cache
 	CacheTTL time.Duration
-	// Retriever, when not nil, ranks the passages (e.g. in Weaviate); the
-	// index still lists the articles and gives the term statistics that
-	// abstention uses.
+	// Retriever, when not nil, finds the passages (e.g. in Weaviate) that
+	// the index then scores, for answers, lookups and suggestions alike;
+	// the index still lists the articles and gives the term statistics
+	// that abstention uses.
 	Retriever Retriever
 }
 
-// Retriever ranks passages for analysed query terms outside the
-// in-process index.
+// Retriever finds passages for analysed query terms outside the
+// in-process index (which then scores them: see Options.Retriever).
 type Retriever interface {
 	SearchTerms(ctx context.Context, q []retrieval.QueryTerm, k int, opt retrieval.Options) ([]retrieval.Hit, error)
 }
