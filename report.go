@@ -38,10 +38,11 @@ func cmdReport(ctx context.Context, e env, args []string) error {
 		return fmt.Errorf("report: %w", err)
 	}
 	defer st.Close()
-	stats, err := st.Stats(ctx, time.Now().Add(-time.Duration(*daysBack)*24*time.Hour), 10)
+	raw, err := st.Stats(ctx, time.Now().Add(-time.Duration(*daysBack)*24*time.Hour), 10)
 	if err != nil {
 		return err
 	}
+	stats := report.Summarise(raw, 10)
 	// Article titles for document IDs, from the configured articles.
 	titles := func(id string) string { return id }
 	if ix, err := openArticles(ctx, cfg, newLogger(cfg, e.stderr), nil); err == nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
+	"github.com/footnote-bot/footnote/answer"
 	"github.com/footnote-bot/footnote/bot"
 	"github.com/footnote-bot/footnote/config"
 	"github.com/footnote-bot/footnote/redisstate"
@@ -64,6 +65,15 @@ func progressBar(w io.Writer, total int, what string) (func(done, total int), fu
 func stateOption(rs *redisstate.State) bot.State {
 	if rs == nil {
 		return nil
+	}
+	return rs
+}
+
+// answerCache is where answers are cached: in Redis when there is one,
+// shared by the replicas, else in this process.
+func answerCache(rs *redisstate.State) answer.Cache {
+	if rs == nil {
+		return answer.NewLocalCache(2048)
 	}
 	return rs
 }

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/footnote-bot/footnote/answer"
 	"github.com/footnote-bot/footnote/bot"
 	"github.com/footnote-bot/footnote/config"
 	"github.com/footnote-bot/footnote/ingest"
@@ -71,7 +72,9 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		}
 		return 0
 	})
-	svc, err := buildService(ctx, cfg, live, e, m)
+	svc, err := buildService(ctx, cfg, live, e, m, func(o *answer.Options) {
+		o.Cache, o.CacheTTL = answerCache(rs), cfg.AnswerCacheTTL
+	})
 	if err != nil {
 		return err
 	}
@@ -84,10 +87,10 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	}
 	opt := botOptions(cfg, log)
 	opt.Observer = m
-	opt.Library = lib
-	opt.Log = st
+	opt.Library = botLibrary{lib}
+	opt.Log = botLog{st}
 	opt.State = stateOption(rs)
-	b, err := bot.New(opt, svc, live.Load)
+	b, err := bot.New(opt, svc)
 	if err != nil {
 		return err
 	}
@@ -123,7 +126,7 @@ func botOptions(cfg config.Config, log *slog.Logger) bot.Options {
 	return bot.Options{
 		Token: cfg.DiscordToken.Reveal(), APIURL: cfg.DiscordAPIURL, GuildID: cfg.DiscordGuildID,
 		RegisterCommands: cfg.ShardID == 0, MessageContent: cfg.MessageContent,
-		ShardID: cfg.ShardID, ShardCount: cfg.ShardCount, ShardAuto: cfg.ShardCount == config.ShardAuto, AnswerCacheTTL: cfg.AnswerCacheTTL, Cooldown: cfg.Cooldown, GuildConcurrency: cfg.GuildConcurrency,
+		ShardID: cfg.ShardID, ShardCount: cfg.ShardCount, ShardAuto: cfg.ShardCount == config.ShardAuto, Cooldown: cfg.Cooldown, GuildConcurrency: cfg.GuildConcurrency,
 		AdminRole: cfg.AdminRole, Guilds: guilds, ShutdownTimeout: cfg.ShutdownTimeout, Streaming: cfg.LLMEnabled(),
 		LogUsers: cfg.LogUsers, Logger: log,
 	}

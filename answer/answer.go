@@ -6,7 +6,6 @@ package answer
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -14,9 +13,8 @@ import (
 	"sort"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
+	"github.com/footnote-bot/footnote/answer/cited"
 	"github.com/footnote-bot/footnote/corpus"
 	"github.com/footnote-bot/footnote/prompts"
 	"github.com/footnote-bot/footnote/retrieval"
@@ -37,69 +35,32 @@ type Observer interface {
 	LLM(took time.Duration, reason string)
 }
 
-// Request is one question.
-type Request struct {
-	Question string
-	// Context is the earlier question of a follow-up (reply chain or thread).
-	Context string
-	// Docs limits retrieval to these document IDs.
-	Docs []string
-	// OnDelta receives the LLM answer as it streams (LLM backend only).
-	OnDelta func(soFar string)
-}
-
-// Citation is one numbered source of an answer.
-type Citation struct {
-	N         int     `json:"n"`
-	PassageID string  `json:"passage_id"`
-	DocID     string  `json:"doc_id"`
-	Title     string  `json:"title"`
-	Section   string  `json:"section"`
-	Paragraph int     `json:"paragraph"`
-	URL       string  `json:"url"`
-	Text      string  `json:"text"`
-	Score     float64 `json:"score"`
-	// Matched are the analysed query terms the passage holds (for
-	// highlighting).
-	Matched []string `json:"-"`
-}
-
-// Answer is footnote's reply to a question.
-type Answer struct {
-	Question  string     `json:"question"`
-	Text      string     `json:"answer"`
-	Abstained bool       `json:"abstained"`
-	Backend   string     `json:"backend"` // "template" or "llm"
-	Citations []Citation `json:"citations"`
-	// Notice explains a fallback (e.g. the LLM was down).
-	Notice string `json:"notice,omitempty"`
-	// Dropped counts LLM citations removed because they named no passage
-	// given to the model.
-	Dropped int `json:"dropped_citations,omitempty"`
-	// Confidence is the answer decision's estimate, in [0, 1], that the
-	// articles answer the question (see Decide); below the threshold
-	// footnote abstains.
-	Confidence float64 `json:"confidence"`
-	// Signals are what the decision was made from (for footnote qa and
-	// calibration).
-	Signals Signals `json:"-"`
-}
+// The values the service takes and gives live in package cited, which a
+// consumer can import without depending on retrieval.
+type (
+	Request  = cited.Request
+	Citation = cited.Citation
+	Answer   = cited.Answer
+	Signals  = cited.Signals
+	Article  = cited.Article
+)
 
 // Backends.
 const (
-	BackendTemplate = "template"
-	BackendLLM      = "llm"
+	BackendTemplate = cited.BackendTemplate
+	BackendLLM      = cited.BackendLLM
 )
 
 // Limits on questions.
 const (
-	MaxQuestionRunes = 6000
+	MaxQuestionRunes = cited.MaxQuestionRunes
 )
 
-// Errors for questions that cannot be asked.
+// Errors for questions that cannot be asked, and for unknown articles.
 var (
-	ErrEmptyQuestion   = errors.New("the question is empty")
-	ErrQuestionTooLong = fmt.Errorf("the question is longer than %d characters", MaxQuestionRunes)
+	ErrEmptyQuestion   = cited.ErrEmptyQuestion
+	ErrQuestionTooLong = cited.ErrQuestionTooLong
+	ErrUnknownArticle  = cited.ErrUnknownArticle
 )
 
 // Options configure a Service.
@@ -132,14 +93,20 @@ type Options struct {
 	ContextChars int
 	Logger       *slog.Logger
 	Observer     Observer
-	// Retriever, when not nil, ranks the passages (e.g. in Weaviate); the
-	// index still lists the articles and gives the term statistics that
-	// abstention uses.
+	// Cache, when not nil and CacheTTL is positive, keeps answers to
+	// the same question against the same articles for CacheTTL (see
+	// AnswerCacheKey); follow-ups are never cached.
+	Cache    Cache
+	CacheTTL time.Duration
+	// Retriever, when not nil, finds the passages (e.g. in Weaviate) that
+	// the index then scores, for answers, lookups and suggestions alike;
+	// the index still lists the articles and gives the term statistics
+	// that abstention uses.
 	Retriever Retriever
 }
 
-// Retriever ranks passages for analysed query terms outside the
-// in-process index.
+// Retriever finds passages for analysed query terms outside the
+// in-process index (which then scores them: see Options.Retriever).
 type Retriever interface {
 	SearchTerms(ctx context.Context, q []retrieval.QueryTerm, k int, opt retrieval.Options) ([]retrieval.Hit, error)
 }
@@ -188,30 +155,8 @@ func New(index func() *retrieval.Index, p *prompts.Set, opt Options) *Service {
 	return &Service{index: index, prompts: p, opt: opt, off: off, log: log}
 }
 
-// zeroWidth are invisible characters that would split or hide words.
-var zeroWidth = strings.NewReplacer("\u200b", "", "\u200c", "", "\u200d", "", "\u2060", "", "\ufeff", "", "\u00ad", "")
-
-// CleanQuestion makes a question safe to process: invalid UTF-8 replaced,
-// zero-width characters and control characters removed, white space
-// collapsed. It fails on an empty or over-long question.
-func CleanQuestion(q string) (string, error) {
-	q = strings.ToValidUTF8(q, "\uFFFD")
-	q = zeroWidth.Replace(q)
-	q = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) && !unicode.IsSpace(r) {
-			return -1
-		}
-		return r
-	}, q)
-	q = strings.Join(strings.Fields(q), " ")
-	if q == "" {
-		return "", ErrEmptyQuestion
-	}
-	if utf8.RuneCountInString(q) > MaxQuestionRunes {
-		return "", ErrQuestionTooLong
-	}
-	return q, nil
-}
+// CleanQuestion makes a question safe to process: see cited.CleanQuestion.
+func CleanQuestion(q string) (string, error) { return cited.CleanQuestion(q) }
 
 // Answer answers one question. Errors are only for questions that cannot be
 // asked (empty, too long) and for a broken prompt template; every other
@@ -222,6 +167,11 @@ func (s *Service) Answer(ctx context.Context, req Request) (Answer, error) {
 		return Answer{}, err
 	}
 	ix := s.index()
+	return s.cachedAnswer(ctx, ix.Fingerprint, req, func() (Answer, error) { return s.answer(ctx, ix, q, req) })
+}
+
+// answer answers a clean question q from ix.
+func (s *Service) answer(ctx context.Context, ix *retrieval.Index, q string, req Request) (Answer, error) {
 	a, hits, err := s.templateAnswer(ctx, ix, q, req)
 	if err != nil || a.Abstained || s.opt.Model == nil {
 		return a, err

@@ -1,45 +1,10 @@
 package answer
 
-import "math"
+import (
+	"math"
 
-// Signals are what the answer decision reads: how well the best passage
-// and its best unit cover the question, whether the question's most
-// specific words exist in the articles at all, how tightly the matched
-// words sit, whether the wanted kind of answer is there, and how clearly
-// the best passage leads.
-type Signals struct {
-	// Cover is the share of the question's IDF mass the best passage
-	// (text, heading and title) matches.
-	Cover float64 `json:"cover"`
-	// UnitCover is the same for the best passage's best unit.
-	UnitCover float64 `json:"unit_cover"`
-	// Missing is the share of the question's IDF mass carried by words the
-	// articles do not have in any form (no spelling correction, no
-	// derivational variant) that are names or not English words
-	// ("Australia", "LogQL"); MissingWord the share carried by missing
-	// English words ("whole", "carpet").
-	Missing     float64 `json:"missing"`
-	MissingWord float64 `json:"missing_word"`
-	// Specific is how the question's most specific word (highest IDF) is
-	// matched in the best passage: 1, a correction's or variant's weight,
-	// or 0.
-	Specific float64 `json:"specific"`
-	// Prox is the best unit's proximity (see proximity).
-	Prox float64 `json:"prox"`
-	// Typed is 1 when the question asks for a kind of answer and the best
-	// unit holds one, -1 when it asks and the unit does not, 0 when the
-	// question asks for no particular kind.
-	Typed float64 `json:"typed"`
-	// Margin is how far the best passage's question score leads the
-	// second's, as a share of the best.
-	Margin float64 `json:"margin"`
-	// Ident is 0 when the question names no identifier (a config key, a
-	// flag, a file name), else how many of them the best passage holds
-	// verbatim, from -1 (none) to 1 (all).
-	Ident float64 `json:"ident"`
-	// Terms is the number of the question's content terms.
-	Terms int `json:"terms"`
-}
+	"github.com/footnote-bot/footnote/answer/cited"
+)
 
 // signals reads the decision's signals off the rescored pool.
 func (s *scorer) signals(cands []candidate) Signals {
@@ -93,16 +58,11 @@ func (s *scorer) signals(cands []candidate) Signals {
 // SignalNames name the decision's inputs, in DecisionWeights order.
 var SignalNames = [numSignals]string{"cover", "unit_cover", "missing", "missing_word", "specific", "prox", "typed", "margin", "ident"}
 
-const numSignals = 9
+const numSignals = cited.NumSignals
 
 // DecisionWeights are the logistic model's coefficients, one per signal
 // (SignalNames), then the intercept.
 type DecisionWeights [numSignals + 1]float64
-
-// Vector lays the signals out in SignalNames order.
-func (sig Signals) Vector() [numSignals]float64 {
-	return [numSignals]float64{sig.Cover, sig.UnitCover, sig.Missing, sig.MissingWord, sig.Specific, sig.Prox, sig.Typed, sig.Margin, sig.Ident}
-}
 
 // Decide is the confidence, in [0, 1], that the articles answer a question
 // with these signals: a logistic model over them.

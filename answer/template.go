@@ -40,14 +40,21 @@ var (
 // definitionRe matches "What is X?" and "Who are the X?".
 var definitionRe = regexp.MustCompile(`(?i)^\s*(what|who)\s+(is|are|was|were)\s+(an?\s+|the\s+)?([^?]{1,80}?)\s*\?*$`)
 
-// search ranks passages with the configured Retriever, or the index. If
-// the retriever fails, the in-process index answers (logged), so a
-// distributed engine's outage costs latency, not answers.
+// search ranks passages: the k best by the index's BM25. With a
+// Retriever, it finds the candidates (at least twice k, and at least a
+// pool) and the index scores them (retrieval.Index.Rescore), so that
+// answers, lookups and suggestions rank the same whichever engine finds
+// the passages: Weaviate's BM25F weighs fields differently, which
+// reordered near ties and changed the last of the k. Candidates the index
+// does not hold are dropped: it is what footnote cites from. If the
+// retriever fails, the index searches alone (logged), so a distributed
+// engine's outage costs latency, not answers.
 func (s *Service) search(ctx context.Context, ix *retrieval.Index, terms []retrieval.QueryTerm, k int, opt retrieval.Options) []retrieval.Hit {
 	if s.opt.Retriever != nil {
-		hits, err := s.opt.Retriever.SearchTerms(ctx, terms, k, opt)
+		hits, err := s.opt.Retriever.SearchTerms(ctx, terms, max(2*k, s.opt.Pool), opt)
 		if err == nil {
-			return hits
+			hits = ix.Rescore(terms, hits)
+			return hits[:min(k, len(hits))]
 		}
 		s.log.Warn("retriever failed; searching the local index", "err", err)
 	}

@@ -1,8 +1,9 @@
 // Package bot connects footnote to Discord with discordgo: slash commands,
 // mentions and replies, the "Find source" message command, buttons and
 // autocomplete, within Discord's limits (3-second acknowledgement, message
-// and embed sizes, rate limits, allowed mentions). Answers come from an
-// Answerer; the bot knows nothing of BM25 or LLMs.
+// and embed sizes, rate limits, allowed mentions). Answers, lookups,
+// passages and suggestions come from an Answerer as package cited's
+// values; the bot only renders them and knows nothing of BM25 or LLMs.
 package bot
 
 import (
@@ -20,18 +21,28 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
-	"github.com/footnote-bot/footnote/answer"
+	"github.com/footnote-bot/footnote/answer/cited"
 	"github.com/footnote-bot/footnote/internal/redact"
-	"github.com/footnote-bot/footnote/library"
-	"github.com/footnote-bot/footnote/retrieval"
-	"github.com/footnote-bot/footnote/store"
 )
 
 // Answerer answers questions and finds the passages that support a claim
-// (abstaining, in both, when the articles do not).
+// (abstaining, in both, when the articles do not); it looks passages up,
+// suggests them as a user types, and lists the articles. *answer.Service
+// is one, ranking every one of these with the same retriever.
 type Answerer interface {
-	Answer(ctx context.Context, req answer.Request) (answer.Answer, error)
-	Sources(ctx context.Context, claim string) (answer.Answer, error)
+	Answer(ctx context.Context, req cited.Request) (cited.Answer, error)
+	// FindSource returns the passages closest to a claim, each with a
+	// snippet cut as h asks; Abstained when none clearly supports it.
+	FindSource(ctx context.Context, claim string, h cited.Highlight) (cited.Answer, error)
+	// Lookup returns the passages best matching a query, with snippets;
+	// it fails with cited.ErrUnknownArticle for an unknown article.
+	Lookup(ctx context.Context, l cited.Lookup) ([]cited.Citation, error)
+	// Passage returns the passage with an ID, or the best match for text.
+	Passage(ctx context.Context, idOrText string) (cited.Citation, bool)
+	// Suggest offers passages for what has been typed (autocomplete).
+	Suggest(ctx context.Context, s cited.Suggest) []cited.Citation
+	// Articles lists the articles.
+	Articles() []cited.Article
 }
 
 // Observer is told what happens, for metrics. All methods must be safe for
@@ -46,18 +57,68 @@ type Observer interface {
 // Library is what admin commands need: rebuild, add and remove articles.
 type Library interface {
 	Reload(ctx context.Context) (string, error)
-	IngestURL(ctx context.Context, url, by string) (library.Added, error)
+	IngestURL(ctx context.Context, url, by string) (Added, error)
 	// IngestAttachment fetches an uploaded file (from Discord's CDN only,
 	// within the same limits as a page) and adds it.
-	IngestAttachment(ctx context.Context, name, url string, size int64, by string) (library.Added, error)
+	IngestAttachment(ctx context.Context, name, url string, size int64, by string) (Added, error)
 	Forget(ctx context.Context, docID string) (string, error)
+}
+
+// Added describes an article /ingest added.
+type Added struct {
+	DocID    string
+	Title    string
+	Passages int
+	// Replaced is set when the article took the place of an earlier
+	// version of itself (the same URL ingested again).
+	Replaced bool
 }
 
 // QuestionLog remembers questions and votes, and summarises them.
 type QuestionLog interface {
-	LogQuestion(ctx context.Context, q store.Question) error
+	LogQuestion(ctx context.Context, q Question) error
 	Vote(ctx context.Context, answerKey, voter string, up bool) error
-	Stats(ctx context.Context, since time.Time, top int) (store.Stats, error)
+	// Stats summarises the questions since a time, top of each list.
+	Stats(ctx context.Context, since time.Time, top int) (Stats, error)
+}
+
+// Question is one answered question, as the bot logs it.
+type Question struct {
+	At        time.Time
+	Guild     string
+	Channel   string
+	User      string // empty unless Options.LogUsers
+	Command   string
+	Question  string
+	Backend   string
+	Latency   time.Duration
+	Abstained bool
+	AnswerKey string   // interaction or message ID, for votes
+	Citations []string // passage IDs in citation order
+	DocIDs    []string // their documents
+}
+
+// Stats are what /stats shows of the question log.
+type Stats struct {
+	Questions  int
+	Abstained  int
+	Up, Down   int
+	Unanswered []Count // abstained questions, similar ones grouped under one (Name), most asked first
+	MostCited  []Count // article IDs (Name) by citations
+	WorstRated []Rated // answers with more down than up votes
+}
+
+// Count is a name with a count.
+type Count struct {
+	Name  string
+	Count int
+}
+
+// Rated is an answer with its votes.
+type Rated struct {
+	Question  string
+	Citations []string
+	Up, Down  int
 }
 
 // Guild holds per-guild settings.
@@ -99,21 +160,17 @@ type Options struct {
 	// LogUsers stores user IDs in the question log (off by default).
 	LogUsers bool
 	// State is shared with the other replicas (cooldowns, remembered
-	// answers, the answer cache); nil keeps it in this process.
-	State State
-	// AnswerCacheTTL keeps answers to the same question against the same
-	// articles this long (0: no cache).
-	AnswerCacheTTL time.Duration
-	HTTPClient     *http.Client // base client for REST (tests, proxies)
-	Logger         *slog.Logger
-	Observer       Observer
+	// answers); nil keeps it in this process.
+	State      State
+	HTTPClient *http.Client // base client for REST (tests, proxies)
+	Logger     *slog.Logger
+	Observer   Observer
 }
 
 // Bot is a running Discord bot.
 type Bot struct {
 	opt      Options
 	answerer Answerer
-	index    func() *retrieval.Index
 	log      *slog.Logger
 	obs      Observer
 	s        *discordgo.Session
@@ -128,7 +185,7 @@ type Bot struct {
 }
 
 // New creates a bot; Run connects it.
-func New(opt Options, a Answerer, index func() *retrieval.Index) (*Bot, error) {
+func New(opt Options, a Answerer) (*Bot, error) {
 	if opt.Token == "" {
 		return nil, errors.New("bot: no Discord token (set DISCORD_TOKEN)")
 	}
@@ -191,13 +248,8 @@ func New(opt Options, a Answerer, index func() *retrieval.Index) (*Bot, error) {
 	if state == nil {
 		state = NewLocalState(2048)
 	}
-	b := &Bot{opt: opt, answerer: a, index: index, log: log, obs: opt.Observer, s: s,
+	b := &Bot{opt: opt, answerer: a, log: log, obs: opt.Observer, s: s,
 		limits: newLimits(opt, state, log), state: state}
-	if opt.AnswerCacheTTL > 0 {
-		b.answerer = cachingAnswerer{next: a, state: state, ttl: opt.AnswerCacheTTL,
-			version: func() string { return index().Fingerprint() },
-			onError: func(err error) { log.Warn("answer cache", "err", err) }}
-	}
 	b.appID.Store("")
 	b.botID.Store("")
 	s.AddHandler(b.onReady)

@@ -161,8 +161,8 @@ func start(t *testing.T, s setup) *harness {
 	opt.RegisterCommands = true
 	opt.Observer = obs
 	if lib != nil {
-		opt.Library = lib
-		opt.Log = st
+		opt.Library = testLibrary{lib}
+		opt.Log = testLog{st}
 	}
 	if opt.GuildConcurrency == 0 {
 		opt.GuildConcurrency = 4
@@ -170,7 +170,7 @@ func start(t *testing.T, s setup) *harness {
 	if opt.Logger == nil && os.Getenv("FOOTNOTE_TEST_LOG") != "" {
 		opt.Logger = testLogger(t)
 	}
-	b, err := New(opt, svc, live.Load)
+	b, err := New(opt, svc)
 	if err != nil {
 		t.Fatal(err)
 	}

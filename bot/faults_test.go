@@ -61,7 +61,7 @@ func TestBadTokenIsFatalWithClearError(t *testing.T) {
 	ix, _ := retrieval.Build(guideDocs(t), retrieval.DefaultParams())
 	live := retrieval.NewLive(ix)
 	p, _ := prompts.Load("")
-	b, err := New(Options{Token: "wrong-token", APIURL: d.APIURL()}, answer.New(live.Load, p, answer.Options{}), live.Load)
+	b, err := New(Options{Token: "wrong-token", APIURL: d.APIURL()}, answer.New(live.Load, p, answer.Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,7 +189,7 @@ func TestShardCountAutoTooFewShards(t *testing.T) {
 	live := retrieval.NewLive(ix)
 	p, _ := prompts.Load("")
 	b, err := New(Options{Token: discordtest.Token, APIURL: d.APIURL(), ShardID: 3, ShardAuto: true},
-		answer.New(live.Load, p, answer.Options{}), live.Load)
+		answer.New(live.Load, p, answer.Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,11 +12,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
-	"github.com/footnote-bot/footnote/answer"
-	"github.com/footnote-bot/footnote/corpus"
-	"github.com/footnote-bot/footnote/library"
-	"github.com/footnote-bot/footnote/retrieval"
-	"github.com/footnote-bot/footnote/store"
+	"github.com/footnote-bot/footnote/answer/cited"
 )
 
 // Outcomes recorded per question.
@@ -106,9 +102,9 @@ func (b *Bot) onCommand(ctx context.Context, i *discordgo.InteractionCreate) {
 		}
 		b.ask(ctx, i, cmdAsk, str("question"), "", private)
 	case cmdLookup:
-		b.send(ctx, i.Interaction, b.lookup(str("query"), str("article")))
+		b.send(ctx, i.Interaction, b.lookup(ctx, str("query"), str("article")))
 	case cmdCite:
-		b.send(ctx, i.Interaction, b.cite(str("passage")))
+		b.send(ctx, i.Interaction, b.cite(ctx, str("passage")))
 	case cmdSources:
 		b.send(ctx, i.Interaction, b.sources(0, false))
 	case cmdHelp:
@@ -178,9 +174,9 @@ func (b *Bot) ask(ctx context.Context, i *discordgo.InteractionCreate, command, 
 	}
 	defer release()
 	key := i.ID
-	req := answer.Request{Question: question, Context: context_}
+	req := cited.Request{Question: question, Context: context_}
 	type result struct {
-		a   answer.Answer
+		a   cited.Answer
 		err error
 	}
 	deferred := false
@@ -231,16 +227,16 @@ func (b *Bot) ask(ctx context.Context, i *discordgo.InteractionCreate, command, 
 		}
 	}
 	if st != nil {
-		// No partial edit may land after the answer.
+		// No partial edit may land after the cited.
 		st.stop()
 	}
 	var reply Reply
 	outcome := outcomeAnswered
 	switch {
-	case errors.Is(res.err, answer.ErrEmptyQuestion):
+	case errors.Is(res.err, cited.ErrEmptyQuestion):
 		reply, outcome = ephemeral("Please type a question."), outcomeRefused
-	case errors.Is(res.err, answer.ErrQuestionTooLong):
-		reply, outcome = ephemeral(fmt.Sprintf("That question is too long; please keep it under %d characters.", answer.MaxQuestionRunes)), outcomeRefused
+	case errors.Is(res.err, cited.ErrQuestionTooLong):
+		reply, outcome = ephemeral(fmt.Sprintf("That question is too long; please keep it under %d characters.", cited.MaxQuestionRunes)), outcomeRefused
 	case res.err != nil:
 		b.log.Error("answering failed", "interaction", i.ID, "question", question, "err", res.err)
 		reply, outcome = ephemeral("Sorry, footnote could not answer that because of an internal error; it was logged."), outcomeError
@@ -349,30 +345,30 @@ func (s *streamer) stop() {
 	<-s.done
 }
 
+// snippetMarks set matched words in bold.
+var snippetMarks = [2]string{"**", "**"}
+
 // lookup lists the passages best matching a query.
-func (b *Bot) lookup(query, article string) Reply {
-	ix := b.index()
-	q, err := answer.CleanQuestion(query)
+func (b *Bot) lookup(ctx context.Context, query, article string) Reply {
+	q, err := cited.CleanQuestion(query)
 	if err != nil {
 		return ephemeral("Please type some words to look for.")
 	}
-	var opt retrieval.Options
-	if article != "" {
-		if _, ok := ix.Doc(article); !ok {
-			return ephemeral("No article with that ID; pick one from the list as you type.")
-		}
-		opt.Docs = []string{article}
+	hits, err := b.answerer.Lookup(ctx, cited.Lookup{Query: q, Article: article, N: 5,
+		Highlight: cited.Highlight{Runes: 300, Mark: snippetMarks, Clean: plainText}})
+	switch {
+	case errors.Is(err, cited.ErrUnknownArticle):
+		return ephemeral("No article with that ID; pick one from the list as you type.")
+	case err != nil:
+		return ephemeral("Please type some words to look for.")
 	}
-	hits := ix.Search(q, 5, opt)
 	if len(hits) == 0 {
 		return ephemeral(fmt.Sprintf("No passage matches “%s”. Try other words, or `/sources` to see the articles.", truncate(q, 200)))
 	}
 	var sb strings.Builder
 	for n, h := range hits {
-		p := h.Passage
-		line := sourceLine(n+1, p.Title, p.Section, p.Paragraph, answer.FragmentURL(p.URL, p.Text), p.ID)
-		snip := quoteBlock(retrieval.Snippet(plainText(p.Text), h.Matched, 300, [2]string{"**", "**"}))
-		entry := line + "\n" + snip + "\n"
+		line := sourceLine(n+1, h.Title, h.Section, h.Paragraph, h.URL, h.PassageID)
+		entry := line + "\n" + quoteBlock(h.Snippet) + "\n"
 		if runes(sb.String())+runes(entry) > maxDesc {
 			break
 		}
@@ -383,20 +379,13 @@ func (b *Bot) lookup(query, article string) Reply {
 	return Reply{Embeds: []*discordgo.MessageEmbed{e}}
 }
 
-// cite shows one passage.
-func (b *Bot) cite(id string) Reply {
-	ix := b.index()
-	p, ok := ix.Passage(strings.TrimSpace(id))
-	if !ok {
-		// Typed text instead of a chosen passage: take the best match.
-		if hits := ix.Search(id, 1, retrieval.Options{}); len(hits) > 0 {
-			p, ok = hits[0].Passage, true
-		}
-	}
+// cite shows one passage: the one chosen, or for typed text the best match.
+func (b *Bot) cite(ctx context.Context, id string) Reply {
+	p, ok := b.answerer.Passage(ctx, id)
 	if !ok {
 		return ephemeral("No such passage. Start typing words from it or an article title and pick from the list.")
 	}
-	return citeReply(p, answer.FragmentURL(p.URL, p.Text))
+	return citeReply(p)
 }
 
 // maxAttachment bounds a passage file (Discord takes 10 MiB a message).
@@ -411,30 +400,30 @@ const maxAttachment = 8 << 20
 // request in the interaction's rate-limit bucket: a file is one request,
 // keeps the passage verbatim and renders no Markdown, so no link or
 // mention in it is live.
-func citeReply(p corpus.Passage, url string) Reply {
-	r := passageReply(p, url)
+func citeReply(p cited.Citation) Reply {
+	r := passageReply(p)
 	if 1+len(r.More) <= maxReplyMessages {
 		return r
 	}
-	name := fileName(p.ID) + ".txt"
+	name := fileName(p.PassageID) + ".txt"
 	r.More = nil
 	r.Embeds = r.Embeds[:1]
 	r.Embeds[0].Footer = &discordgo.MessageEmbedFooter{Text: "Continued in " + name}
-	r.Content = fmt.Sprintf("This passage is too long to quote here in full (%d words); all of it is in the attached file `%s`.", len(strings.Fields(p.Quote())), name)
-	r.Attachments = []Attachment{{Name: name, ContentType: "text/plain; charset=utf-8", Data: passageFile(p, url)}}
+	r.Content = fmt.Sprintf("This passage is too long to quote here in full (%d words); all of it is in the attached file `%s`.", len(strings.Fields(p.Text)), name)
+	r.Attachments = []Attachment{{Name: name, ContentType: "text/plain; charset=utf-8", Data: passageFile(p)}}
 	return r
 }
 
 // passageFile is a passage as plain text: where it is from, then its text.
-func passageFile(p corpus.Passage, url string) []byte {
+func passageFile(p cited.Citation) []byte {
 	var sb strings.Builder
-	sb.WriteString(where(p.Title, p.Section, p.Paragraph) + "\nPassage: " + p.ID + "\n")
-	if url != "" {
-		sb.WriteString("Source: " + url + "\n")
+	sb.WriteString(where(p.Title, p.Section, p.Paragraph) + "\nPassage: " + p.PassageID + "\n")
+	if p.URL != "" {
+		sb.WriteString("Source: " + p.URL + "\n")
 	}
 	sb.WriteString("\n")
 	head := sb.Len()
-	text := p.Quote()
+	text := p.Text
 	if head+len(text)+1 <= maxAttachment {
 		sb.WriteString(text + "\n")
 		return []byte(sb.String())
@@ -471,7 +460,7 @@ const sourcesPerPage = 10
 
 // sources lists the articles, a page at a time.
 func (b *Bot) sources(page int, update bool) Reply {
-	docs := b.index().Docs()
+	docs := b.answerer.Articles()
 	pages := (len(docs) + sourcesPerPage - 1) / sourcesPerPage
 	if pages == 0 {
 		return ephemeral("No articles are loaded.")
@@ -483,7 +472,7 @@ func (b *Bot) sources(page int, update bool) Reply {
 		if d.Author != "" {
 			line += " — " + escapeMD(truncate(plainText(d.Author), 60))
 		}
-		line += fmt.Sprintf(" · %d passages · %s", d.Count, inlineCode(truncate(d.ID, 60)))
+		line += fmt.Sprintf(" · %d passages · %s", d.Passages, inlineCode(truncate(d.ID, 60)))
 		if runes(d.URL) < 500 {
 			if l, ok := link("link", d.URL); ok {
 				line += " · " + l
@@ -590,7 +579,7 @@ func (b *Bot) ingest(ctx context.Context, i *discordgo.InteractionCreate, data d
 	if u := userOf(i); u != nil {
 		by = u.ID
 	}
-	var added library.Added
+	var added Added
 	var err error
 	if url != "" {
 		added, err = b.opt.Library.IngestURL(ctx, url, by)
@@ -645,10 +634,10 @@ func (b *Bot) stats(ctx context.Context, i *discordgo.InteractionCreate) {
 		b.send(ctx, i.Interaction, ephemeral("Could not read the statistics; the error was logged."))
 		return
 	}
-	b.send(ctx, i.Interaction, statsReply(st, b.index()))
+	b.send(ctx, i.Interaction, statsReply(st, b.answerer.Articles()))
 }
 
-func statsReply(st store.Stats, ix *retrieval.Index) Reply {
+func statsReply(st Stats, articles []cited.Article) Reply {
 	rate := 0.0
 	if st.Questions > 0 {
 		rate = 100 * float64(st.Abstained) / float64(st.Questions)
@@ -663,12 +652,18 @@ func statsReply(st store.Stats, ix *retrieval.Index) Reply {
 	}
 	var un, cited, worst []string
 	for _, g := range st.Unanswered {
-		un = append(un, fmt.Sprintf("%d× %s", g.Count, escapeMD(truncate(g.Example, 150))))
+		un = append(un, fmt.Sprintf("%d× %s", g.Count, escapeMD(truncate(g.Name, 150))))
+	}
+	titles := make(map[string]string, len(articles))
+	for _, a := range articles {
+		if _, ok := titles[a.ID]; !ok {
+			titles[a.ID] = a.Title
+		}
 	}
 	for _, c := range st.MostCited {
 		title := c.Name
-		if d, ok := ix.Doc(c.Name); ok {
-			title = d.Title
+		if t, ok := titles[c.Name]; ok {
+			title = t
 		}
 		cited = append(cited, fmt.Sprintf("%d× %s", c.Count, escapeMD(truncate(title, 150))))
 	}
@@ -683,11 +678,11 @@ func statsReply(st store.Stats, ix *retrieval.Index) Reply {
 }
 
 // logQuestion records an answered question in the question log.
-func (b *Bot) logQuestion(ctx context.Context, guild, channel, user, command, question, key string, a answer.Answer, took time.Duration) {
+func (b *Bot) logQuestion(ctx context.Context, guild, channel, user, command, question, key string, a cited.Answer, took time.Duration) {
 	if b.opt.Log == nil {
 		return
 	}
-	q := store.Question{Guild: guild, Channel: channel, Command: command, Question: question, Backend: a.Backend,
+	q := Question{Guild: guild, Channel: channel, Command: command, Question: question, Backend: a.Backend,
 		Latency: took, Abstained: a.Abstained, AnswerKey: key}
 	if b.opt.LogUsers {
 		q.User = user
@@ -722,14 +717,14 @@ func (b *Bot) findSource(ctx context.Context, i *discordgo.InteractionCreate, da
 }
 
 // sourcesFor finds the passages that support a claim.
-func (b *Bot) sourcesFor(ctx context.Context, claim, key string) (Reply, answer.Answer) {
-	text, err := answer.CleanQuestion(truncate(stripMarkup(claim), answer.MaxQuestionRunes))
+func (b *Bot) sourcesFor(ctx context.Context, claim, key string) (Reply, cited.Answer) {
+	text, err := cited.CleanQuestion(truncate(stripMarkup(claim), cited.MaxQuestionRunes))
 	if err != nil {
-		return ephemeral("That message has no text to find a source for."), answer.Answer{Abstained: true}
+		return ephemeral("That message has no text to find a source for."), cited.Answer{Abstained: true}
 	}
-	a, err := b.answerer.Sources(ctx, text)
+	a, err := b.answerer.FindSource(ctx, text, cited.Highlight{Runes: 300, Mark: snippetMarks, Clean: plainText})
 	if err != nil {
-		return ephemeral("That message has no text to find a source for."), answer.Answer{Question: text, Abstained: true}
+		return ephemeral("That message has no text to find a source for."), cited.Answer{Question: text, Abstained: true}
 	}
 	if len(a.Citations) == 0 {
 		return Reply{Embeds: []*discordgo.MessageEmbed{{Description: "None of the articles say anything close to this message.", Color: colorAbstain}}}, a
@@ -741,7 +736,7 @@ func (b *Bot) sourcesFor(ctx context.Context, claim, key string) (Reply, answer.
 	var sb strings.Builder
 	for _, c := range a.Citations {
 		sb.WriteString(sourceLine(c.N, c.Title, c.Section, c.Paragraph, c.URL, c.PassageID) + "\n" +
-			quoteBlock(retrieval.Snippet(plainText(c.Text), c.Matched, 300, [2]string{"**", "**"})) + "\n")
+			quoteBlock(c.Snippet) + "\n")
 	}
 	b.remember(ctx, key, Memory{Question: text, Answer: a})
 	e := &discordgo.MessageEmbed{Title: title, Description: truncate(sb.String(), maxDesc), Color: colorInfo}
@@ -808,7 +803,7 @@ func (b *Bot) onAutocomplete(ctx context.Context, i *discordgo.InteractionCreate
 		case data.Name == cmdForget && focused.Name == "article":
 			choices = b.articleChoices(typed)
 		case data.Name == cmdCite && focused.Name == "passage":
-			choices = b.passageChoices(typed)
+			choices = b.passageChoices(ctx, typed)
 		}
 	}
 	if choices == nil {
@@ -834,7 +829,7 @@ func choice(name, value string) *discordgo.ApplicationCommandOptionChoice {
 func (b *Bot) articleChoices(typed string) []*discordgo.ApplicationCommandOptionChoice {
 	t := strings.ToLower(typed)
 	var out []*discordgo.ApplicationCommandOptionChoice
-	for _, d := range b.index().Docs() {
+	for _, d := range b.answerer.Articles() {
 		if len(out) == maxChoices {
 			break
 		}
@@ -849,49 +844,11 @@ func (b *Bot) articleChoices(typed string) []*discordgo.ApplicationCommandOption
 }
 
 // passageChoices offers passages: by ID prefix, then by article title, then
-// by a search for the typed words.
-func (b *Bot) passageChoices(typed string) []*discordgo.ApplicationCommandOptionChoice {
-	ix := b.index()
+// by a search for the typed words (see cited.Service.Suggest).
+func (b *Bot) passageChoices(ctx context.Context, typed string) []*discordgo.ApplicationCommandOptionChoice {
 	var out []*discordgo.ApplicationCommandOptionChoice
-	seen := map[string]bool{}
-	add := func(id, label string) {
-		if len(out) < maxChoices && !seen[id] && runes(id) <= maxChoiceText {
-			seen[id] = true
-			out = append(out, choice(label, id))
-		}
-	}
-	label := func(title, section string, paragraph int, text string) string {
-		return fmt.Sprintf("%s ¶%d: %s", truncate(title, 40), paragraph, text)
-	}
-	if typed == "" {
-		for i := 0; i < ix.Len() && len(out) < maxChoices; i++ {
-			p := ix.PassageAt(i)
-			add(p.ID, label(p.Title, p.Section, p.Paragraph, p.Text))
-		}
-		return out
-	}
-	if p, ok := ix.Passage(typed); ok {
-		add(p.ID, label(p.Title, p.Section, p.Paragraph, p.Text))
-	}
-	t := strings.ToLower(typed)
-	for _, d := range ix.Docs() {
-		if strings.Contains(strings.ToLower(d.Title), t) {
-			for _, p := range ix.DocPassages(d.ID) {
-				add(p.ID, label(p.Title, p.Section, p.Paragraph, p.Text))
-			}
-		}
-	}
-	// The last word is usually half typed: expand it to the index terms it
-	// begins.
-	terms := retrieval.ParseQuery(typed)
-	if toks := retrieval.Tokenize(typed); len(toks) > 0 {
-		for _, t := range ix.TermsWithPrefix(toks[len(toks)-1].Text, 5) {
-			terms = append(terms, retrieval.QueryTerm{Term: t, Weight: 0.5})
-		}
-	}
-	for _, h := range ix.SearchTerms(terms, maxChoices, retrieval.Options{}) {
-		p := h.Passage
-		add(p.ID, label(p.Title, p.Section, p.Paragraph, retrieval.Snippet(p.Text, h.Matched, 60, [2]string{"", ""})))
+	for _, p := range b.answerer.Suggest(ctx, cited.Suggest{Typed: typed, N: maxChoices, MaxIDRunes: maxChoiceText, Runes: 60}) {
+		out = append(out, choice(fmt.Sprintf("%s ¶%d: %s", truncate(p.Title, 40), p.Paragraph, p.Snippet), p.PassageID))
 	}
 	return out
 }

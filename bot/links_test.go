@@ -144,7 +144,7 @@ func TestRepliesContainNoForeignLinks(t *testing.T) {
 		t.Fatal(err)
 	}
 	svc := answer.New(func() *retrieval.Index { return ix }, p, answer.Options{})
-	b := &Bot{index: func() *retrieval.Index { return ix }, answerer: svc, state: NewLocalState(16), log: slog.New(slog.DiscardHandler)}
+	b := &Bot{answerer: svc, state: NewLocalState(16), log: slog.New(slog.DiscardHandler)}
 	ctx := context.Background()
 
 	replies := map[string]Reply{}
@@ -169,11 +169,11 @@ func TestRepliesContainNoForeignLinks(t *testing.T) {
 		}
 	}
 	for _, q := range []string{"refund form order number", "shipping tracking page", "returns page labels"} {
-		replies["/lookup "+q] = b.lookup(q, "")
+		replies["/lookup "+q] = b.lookup(ctx, q, "")
 	}
 	for i := 0; i < ix.Len(); i++ {
 		id := ix.PassageAt(i).ID
-		replies["/cite "+id] = b.cite(id)
+		replies["/cite "+id] = b.cite(ctx, id)
 	}
 	replies["/sources"] = b.sources(0, false)
 	r, _ := b.sourcesFor(ctx, "To request a refund open the official refund form and enter your order number", "k2")

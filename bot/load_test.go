@@ -41,7 +41,7 @@ func BenchmarkAskLoad(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		d := discordtest.New(b, discordtest.Options{SkipValidation: true})
 		bot, err := New(Options{Token: discordtest.Token, APIURL: d.APIURL(), GuildID: discordtest.GuildID,
-			GuildConcurrency: 1 << 20}, svc, live.Load)
+			GuildConcurrency: 1 << 20}, svc)
 		if err != nil {
 			b.Fatal(err)
 		}

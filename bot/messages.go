@@ -9,7 +9,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
-	"github.com/footnote-bot/footnote/answer"
+	"github.com/footnote-bot/footnote/answer/cited"
 )
 
 var (
@@ -105,7 +105,7 @@ func (b *Bot) onMessage(s *discordgo.Session, m *discordgo.MessageCreate) {
 	}
 	defer release()
 	_ = b.s.ChannelTyping(m.ChannelID, b.reqOpts(ctx)...)
-	a, err := b.answerer.Answer(ctx, answer.Request{Question: stripMarkup(question), Context: earlier})
+	a, err := b.answerer.Answer(ctx, cited.Request{Question: stripMarkup(question), Context: earlier})
 	outcome := outcomeAnswered
 	switch {
 	case err != nil:

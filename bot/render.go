@@ -8,7 +8,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
-	"github.com/footnote-bot/footnote/answer"
+	"github.com/footnote-bot/footnote/answer/cited"
 	"github.com/footnote-bot/footnote/corpus"
 )
 
@@ -321,7 +321,7 @@ func fitEmbed(e *discordgo.MessageEmbed, budget int) {
 
 // answerReply renders an answer: the text with its [n] markers, a Sources
 // list linking each citation, and the Show quotes and vote buttons.
-func answerReply(a answer.Answer, key string, private bool) Reply {
+func answerReply(a cited.Answer, key string, private bool) Reply {
 	color := colorAnswer
 	if a.Abstained {
 		color = colorAbstain
@@ -334,7 +334,7 @@ func answerReply(a answer.Answer, key string, private bool) Reply {
 	}
 	e.Fields = sourceFields(lines, "Sources")
 	footer := "From the articles (template answer)"
-	if a.Backend == answer.BackendLLM {
+	if a.Backend == cited.BackendLLM {
 		footer = "Written by a language model from the cited passages"
 	}
 	if a.Notice != "" {
@@ -365,7 +365,7 @@ func answerReply(a answer.Answer, key string, private bool) Reply {
 // quoteEmbeds renders citations' passages verbatim, one embed each (long
 // passages continue in further embeds), packed into messages within the
 // 10-embed and 6000-character limits.
-func quoteReplies(cites []answer.Citation) Reply {
+func quoteReplies(cites []cited.Citation) Reply {
 	var embeds []*discordgo.MessageEmbed
 	for _, c := range cites {
 		parts := SplitText(quoteBlock(c.Text), maxDesc-8)
@@ -403,20 +403,20 @@ func packEmbeds(embeds []*discordgo.MessageEmbed, eph bool) Reply {
 }
 
 // passageReply shows one passage verbatim with its source.
-func passageReply(p corpus.Passage, url string) Reply {
-	parts := SplitText(quoteBlock(p.Quote()), maxDesc-8)
+func passageReply(p cited.Citation) Reply {
+	parts := SplitText(quoteBlock(p.Text), maxDesc-8)
 	var embeds []*discordgo.MessageEmbed
 	for i, part := range parts {
 		e := &discordgo.MessageEmbed{Description: part, Color: colorInfo}
 		if i == 0 {
 			e.Title = truncate(plainText(p.Title), maxTitle)
-			e.URL = linkURL(url)
+			e.URL = linkURL(p.URL)
 			if p.Section != "" {
 				e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: "Section", Value: truncate(escapeMD(plainText(p.Section)), maxFieldValue), Inline: true})
 			}
 			e.Fields = append(e.Fields,
 				&discordgo.MessageEmbedField{Name: "Paragraph", Value: fmt.Sprint(p.Paragraph), Inline: true},
-				&discordgo.MessageEmbedField{Name: "Passage", Value: inlineCode(truncate(p.ID, 200)), Inline: true})
+				&discordgo.MessageEmbedField{Name: "Passage", Value: inlineCode(truncate(p.PassageID, 200)), Inline: true})
 		}
 		embeds = append(embeds, e)
 	}

@@ -60,7 +60,7 @@ func BenchmarkSoak(b *testing.B) {
 		svc := answer.New(live.Load, p, answer.Options{LLMTimeout: time.Second,
 			Model: llm.New(llm.Config{BaseURL: oa.BaseURL(), Model: "m"})})
 		bot, err := New(Options{Token: discordtest.Token, APIURL: d.APIURL(), GuildID: discordtest.GuildID, Streaming: true,
-			GuildConcurrency: 1 << 20, EditInterval: 500 * time.Millisecond}, svc, live.Load)
+			GuildConcurrency: 1 << 20, EditInterval: 500 * time.Millisecond}, svc)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -1,7 +1,8 @@
 // Package redisstate keeps the state footnote's replicas share (per-user
 // cooldowns, remembered answers for buttons and follow-ups, the answer
 // cache) in Redis, so that every shard and replica sees the same. It
-// implements bot.State.
+// implements bot.State and answer.Cache (its tests check the first: this
+// package does not import the bot).
 package redisstate
 
 import (
@@ -14,7 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/footnote-bot/footnote/answer"
-	"github.com/footnote-bot/footnote/bot"
+	"github.com/footnote-bot/footnote/answer/cited"
 )
 
 // Options tune the keys.
@@ -26,13 +27,13 @@ type Options struct {
 	MemoryTTL time.Duration
 }
 
-// State is bot.State in Redis. Safe for concurrent use.
+// State is bot.State and answer.Cache in Redis. Safe for concurrent use.
 type State struct {
 	rdb *redis.Client
 	opt Options
 }
 
-var _ bot.State = (*State)(nil)
+var _ answer.Cache = (*State)(nil)
 
 // Open connects to the Redis at url (redis://[:password@]host:port/db) and
 // checks that it answers.
@@ -80,7 +81,7 @@ func (s *State) Cooldown(ctx context.Context, key string, d time.Duration) (time
 }
 
 // Remember implements bot.State.
-func (s *State) Remember(ctx context.Context, key string, m bot.Memory) error {
+func (s *State) Remember(ctx context.Context, key string, m cited.Memory) error {
 	data, err := json.Marshal(m)
 	if err != nil {
 		return fmt.Errorf("redis remember: %w", err)
@@ -92,13 +93,13 @@ func (s *State) Remember(ctx context.Context, key string, m bot.Memory) error {
 }
 
 // Recall implements bot.State.
-func (s *State) Recall(ctx context.Context, key string) (bot.Memory, bool, error) {
-	var m bot.Memory
+func (s *State) Recall(ctx context.Context, key string) (cited.Memory, bool, error) {
+	var m cited.Memory
 	ok, err := s.getJSON(ctx, s.opt.Prefix+"memory:"+key, &m)
 	return m, ok, err
 }
 
-// CacheAnswer implements bot.State.
+// CacheAnswer implements answer.Cache.
 func (s *State) CacheAnswer(ctx context.Context, key string, a answer.Answer, ttl time.Duration) error {
 	data, err := json.Marshal(a)
 	if err != nil {
@@ -110,7 +111,7 @@ func (s *State) CacheAnswer(ctx context.Context, key string, a answer.Answer, tt
 	return nil
 }
 
-// CachedAnswer implements bot.State.
+// CachedAnswer implements answer.Cache.
 func (s *State) CachedAnswer(ctx context.Context, key string) (answer.Answer, bool, error) {
 	var a answer.Answer
 	ok, err := s.getJSON(ctx, s.opt.Prefix+"answer:"+key, &a)

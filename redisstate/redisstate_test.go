@@ -7,9 +7,14 @@ import (
 	"time"
 
 	"github.com/footnote-bot/footnote/answer"
+	"github.com/footnote-bot/footnote/answer/cited"
 	"github.com/footnote-bot/footnote/bot"
 	"github.com/footnote-bot/footnote/internal/servicetest"
 )
+
+// State implements the bot's State; the check is here, not beside the
+// methods, so that the package itself does not import the bot.
+var _ bot.State = (*State)(nil)
 
 // replicas opens two States on one Redis with a test's own prefix, as two
 // shards of one deployment would.
@@ -53,7 +58,7 @@ func TestMemoryAndCacheAcrossReplicas(t *testing.T) {
 	a, b := replicas(t)
 	ans := answer.Answer{Question: "q?", Text: "It is. [1]", Backend: answer.BackendTemplate,
 		Citations: []answer.Citation{{N: 1, PassageID: "guide#1", Title: "Guide", Paragraph: 1, Text: "It is."}}}
-	if err := a.Remember(ctx, "msg:1", bot.Memory{Question: "q?", Answer: ans}); err != nil {
+	if err := a.Remember(ctx, "msg:1", cited.Memory{Question: "q?", Answer: ans}); err != nil {
 		t.Fatal(err)
 	}
 	m, ok, err := b.Recall(ctx, "msg:1")

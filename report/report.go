@@ -14,7 +14,7 @@ import (
 )
 
 // Text writes the statistics as plain text.
-func Text(w io.Writer, st store.Stats, titles func(docID string) string) error {
+func Text(w io.Writer, st Summary, titles func(docID string) string) error {
 	rate := 0.0
 	if st.Questions > 0 {
 		rate = 100 * float64(st.Abstained) / float64(st.Questions)
@@ -156,7 +156,7 @@ th{color:#5b6475;font-weight:600} .n{text-align:right;width:4rem}
 `))
 
 // HTML writes the self-contained page.
-func HTML(w io.Writer, st store.Stats, titles func(docID string) string, now time.Time) error {
+func HTML(w io.Writer, st Summary, titles func(docID string) string, now time.Time) error {
 	rate := "0%"
 	if st.Questions > 0 {
 		rate = fmt.Sprintf("%.0f%%", 100*float64(st.Abstained)/float64(st.Questions))

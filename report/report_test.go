@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -13,14 +14,38 @@ import (
 	"github.com/footnote-bot/footnote/store"
 )
 
-func sample() store.Stats {
-	return store.Stats{
-		Since: time.Date(2026, 11, 19, 0, 0, 0, 0, time.UTC), Questions: 12, Abstained: 3, Up: 4, Down: 2, LatencyP50MS: 1.5,
-		Unanswered: []store.Group{{Example: "How do I bake <script>alert(1)</script> bread?", Count: 2}, {Example: "Weather?", Count: 1}},
-		MostCited:  []store.Count{{Name: "guide", Count: 7}, {Name: "faq", Count: 2}},
-		WorstRated: []store.Rated{{Question: "Who wrote it?", Citations: []string{"guide#1"}, Down: 2}},
+func sample() Summary {
+	return Summary{
+		Stats: store.Stats{
+			Since: time.Date(2026, 11, 19, 0, 0, 0, 0, time.UTC), Questions: 12, Abstained: 3, Up: 4, Down: 2, LatencyP50MS: 1.5,
+			MostCited:  []store.Count{{Name: "guide", Count: 7}, {Name: "faq", Count: 2}},
+			WorstRated: []store.Rated{{Question: "Who wrote it?", Citations: []string{"guide#1"}, Down: 2}},
+			Daily:      []store.Day{{Date: "2026-11-24", Questions: 5, Abstained: 1, Up: 2}, {Date: "2026-11-25", Questions: 7, Abstained: 2, Up: 2, Down: 2}},
+		},
+		Unanswered: []Group{{Example: "How do I bake <script>alert(1)</script> bread?", Count: 2}, {Example: "Weather?", Count: 1}},
 		TopTerms:   []store.Count{{Name: "reload", Count: 5}, {Name: "token", Count: 3}, {Name: "intent", Count: 2}},
-		Daily:      []store.Day{{Date: "2026-11-24", Questions: 5, Abstained: 1, Up: 2}, {Date: "2026-11-25", Questions: 7, Abstained: 2, Up: 2, Down: 2}},
+	}
+}
+
+func TestSummariseGroupsSimilarQuestions(t *testing.T) {
+	st := store.Stats{Asked: []store.Asked{{Question: "How do I reload?", Abstained: false}, {Question: "How do I bake bread?", Abstained: true}, {Question: "how do i BAKE bread", Abstained: true},
+		{Question: "What is the weather?", Abstained: true}, {Question: "Who wrote it?", Abstained: false}}}
+	tests := []struct {
+		top            int
+		wantUnanswered []Group
+		wantTerms      int
+	}{
+		{5, []Group{{"How do I bake bread?", 2}, {"What is the weather?", 1}}, 5},
+		{1, []Group{{"How do I bake bread?", 2}}, 1},
+	}
+	for _, tt := range tests {
+		sum := Summarise(st, tt.top)
+		if !slices.Equal(sum.Unanswered, tt.wantUnanswered) {
+			t.Errorf("top %d: unanswered %+v, want %+v", tt.top, sum.Unanswered, tt.wantUnanswered)
+		}
+		if len(sum.TopTerms) != tt.wantTerms || sum.TopTerms[0] != (store.Count{Name: "bake", Count: 2}) && sum.TopTerms[0] != (store.Count{Name: "bread", Count: 2}) {
+			t.Errorf("top %d: terms %+v", tt.top, sum.TopTerms)
+		}
 	}
 }
 

@@ -432,6 +432,64 @@ func (ix *Index) has(term, doc uint32) bool {
 	return contains(ix.post[from:to], doc)
 }
 
+// Rescore scores passages another engine found (a distributed index's
+// first stage) with this index's BM25 for q, as SearchTerms would: best
+// first, ties to the passage loaded first, Matched filled in. Passages the
+// index does not hold, or that match none of q here, are dropped, and
+// each passage is kept once. Scores are summed term by term, so a passage
+// tied with another only to the last bit may order differently than in
+// SearchTerms, whose sums run in MaxScore's order.
+func (ix *Index) Rescore(q []QueryTerm, hits []Hit) []Hit {
+	res := make([]scored, 0, len(hits))
+	seen := make(map[uint32]bool, len(hits))
+	for _, h := range hits {
+		i, ok := ix.store.find(h.Passage.ID)
+		if !ok || seen[uint32(i)] {
+			continue
+		}
+		d := uint32(i)
+		seen[d] = true
+		score := 0.0
+		for _, qt := range q {
+			t, ok := ix.lookup(qt.Term)
+			if !ok || qt.Weight <= 0 {
+				continue
+			}
+			if code, ok := ix.impact(t, d); ok {
+				score += qt.Weight * ix.idf(t) * ix.table64[code]
+			}
+		}
+		if score > 0 {
+			res = append(res, scored{doc: d, score: score})
+		}
+	}
+	return ix.finishHits(q, sortScored(res))
+}
+
+// impact is term t's impact code in passage d, if d holds t.
+func (ix *Index) impact(t, d uint32) (uint16, bool) {
+	from, to := ix.start[t], ix.start[t+1]
+	var i int
+	if ix.post16 != nil {
+		i = position(ix.post16[from:to], d)
+	} else {
+		i = position(ix.post[from:to], d)
+	}
+	if i < 0 {
+		return 0, false
+	}
+	return ix.imp[int(from)+i], true
+}
+
+// position is d's index in the sorted docs, or -1.
+func position[D docNum](docs []D, d uint32) int {
+	i := sort.Search(len(docs), func(i int) bool { return uint32(docs[i]) >= d })
+	if i < len(docs) && uint32(docs[i]) == d {
+		return i
+	}
+	return -1
+}
+
 func contains[D docNum](docs []D, d uint32) bool {
 	i := sort.Search(len(docs), func(i int) bool { return uint32(docs[i]) >= d })
 	return i < len(docs) && uint32(docs[i]) == d

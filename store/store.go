@@ -25,8 +25,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
-
-	"github.com/footnote-bot/footnote/retrieval"
 )
 
 // Question is one logged question.
@@ -386,24 +384,25 @@ func (s *DB) Forgotten(ctx context.Context) (map[string]bool, error) {
 	return out, rows.Err()
 }
 
-// Stats summarise use since a time.
+// Stats summarise use since a time: counts of the rows, and the
+// questions asked. The store does no text analysis: grouping similar
+// questions is the reader's (see report.Summarise).
 type Stats struct {
 	Since        time.Time
 	Questions    int
 	Abstained    int
 	Up, Down     int
-	Unanswered   []Group // abstained questions, similar ones grouped, most asked first
+	Asked        []Asked // every question, oldest first
 	MostCited    []Count // documents by citations
 	WorstRated   []Rated // answers with more down than up votes
 	Daily        []Day   // per day: questions, abstentions
-	TopTerms     []Count // most asked-about terms
 	LatencyP50MS float64
 }
 
-// Group is a set of similar questions.
-type Group struct {
-	Example string
-	Count   int
+// Asked is a question as it was asked, and whether footnote abstained.
+type Asked struct {
+	Question  string
+	Abstained bool
 }
 
 // Count is a name with a count.
@@ -430,7 +429,7 @@ type Day struct {
 // Stats computes the summary for questions since the given time.
 func (s *DB) Stats(ctx context.Context, since time.Time, top int) (Stats, error) {
 	st := Stats{Since: since}
-	rows, err := s.query(ctx, `SELECT at, question, abstained, answer_key, citations, doc_ids, latency_ms FROM questions WHERE at >= ? ORDER BY at`, since.UnixMilli())
+	rows, err := s.query(ctx, `SELECT at, question, abstained, answer_key, citations, doc_ids, latency_ms FROM questions WHERE at >= ? ORDER BY at, id`, since.UnixMilli())
 	if err != nil {
 		return st, fmt.Errorf("store: stats: %w", err)
 	}
@@ -438,9 +437,7 @@ func (s *DB) Stats(ctx context.Context, since time.Time, top int) (Stats, error)
 		question, key string
 		cites         []string
 	}
-	groups := map[string]*Group{}
 	cited := map[string]int{}
-	terms := map[string]int{}
 	days := map[string]*Day{}
 	byKey := map[string]qrow{}
 	var lat []float64
@@ -460,18 +457,10 @@ func (s *DB) Stats(ctx context.Context, since time.Time, top int) (Stats, error)
 			days[day] = &Day{Date: day}
 		}
 		days[day].Questions++
-		an := retrieval.Analyze(q)
-		for _, t := range dedupe(an) {
-			terms[t]++
-		}
+		st.Asked = append(st.Asked, Asked{Question: q, Abstained: abst})
 		if abst {
 			st.Abstained++
 			days[day].Abstained++
-			k := groupKey(an)
-			if groups[k] == nil {
-				groups[k] = &Group{Example: q}
-			}
-			groups[k].Count++
 		}
 		for _, d := range dedupe(splitLines(docs)) {
 			cited[d]++
@@ -517,17 +506,7 @@ func (s *DB) Stats(ctx context.Context, since time.Time, top int) (Stats, error)
 		}
 	}
 	vrows.Close()
-	for _, g := range groups {
-		st.Unanswered = append(st.Unanswered, *g)
-	}
-	sort.Slice(st.Unanswered, func(i, j int) bool {
-		if st.Unanswered[i].Count != st.Unanswered[j].Count {
-			return st.Unanswered[i].Count > st.Unanswered[j].Count
-		}
-		return st.Unanswered[i].Example < st.Unanswered[j].Example
-	})
 	st.MostCited = topCounts(cited, top)
-	st.TopTerms = topCounts(terms, top)
 	for _, r := range votes {
 		if r.Down > r.Up && r.Question != "" {
 			st.WorstRated = append(st.WorstRated, *r)
@@ -540,9 +519,6 @@ func (s *DB) Stats(ctx context.Context, since time.Time, top int) (Stats, error)
 		}
 		return a.Question < b.Question
 	})
-	if len(st.Unanswered) > top {
-		st.Unanswered = st.Unanswered[:top]
-	}
 	if len(st.WorstRated) > top {
 		st.WorstRated = st.WorstRated[:top]
 	}
@@ -555,21 +531,6 @@ func (s *DB) Stats(ctx context.Context, since time.Time, top int) (Stats, error)
 		st.LatencyP50MS = lat[len(lat)/2]
 	}
 	return st, nil
-}
-
-// groupKey makes similar questions equal: their sorted distinct stems
-// without question words.
-func groupKey(terms []string) string {
-	var keep []string
-	for _, t := range dedupe(terms) {
-		switch t {
-		case "what", "which", "who", "how", "whi", "when", "where", "do", "doe", "can", "i", "my", "you":
-			continue
-		}
-		keep = append(keep, t)
-	}
-	sort.Strings(keep)
-	return strings.Join(keep, " ")
 }
 
 func dedupe(in []string) []string {

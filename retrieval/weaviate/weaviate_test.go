@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/footnote-bot/footnote/answer"
+	"github.com/footnote-bot/footnote/answer/cited"
 	"github.com/footnote-bot/footnote/corpus"
 	"github.com/footnote-bot/footnote/guide"
 	"github.com/footnote-bot/footnote/internal/servicetest"
@@ -412,5 +413,93 @@ func TestLibraryKeepsCollectionInStep(t *testing.T) {
 	}
 	if n := count(t, r); n != 2 {
 		t.Errorf("after forget: %d passages, want 2", n)
+	}
+}
+
+// /lookup, /cite, Find source and autocomplete (answer.Service's Lookup,
+// Passage, FindSource and Suggest, which the bot only renders) give the
+// same passages on the Weaviate retriever as on the embedded index.
+func TestLookupsMatchEmbedded(t *testing.T) {
+	ctx := context.Background()
+	r, docs, ix := loadedGuide(t)
+	p, err := prompts.Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := retrieval.NewLive(ix)
+	embedded := answer.New(live.Load, p, answer.Options{})
+	var logs bytes.Buffer
+	viaWeaviate := answer.New(live.Load, p, answer.Options{Retriever: r, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	ids := func(cs []answer.Citation) []string {
+		var out []string
+		for _, c := range cs {
+			out = append(out, c.PassageID)
+		}
+		return out
+	}
+	hl := cited.Highlight{Runes: 300, Mark: [2]string{"**", "**"}}
+	type lookupCase struct {
+		name string
+		run  func(s *answer.Service) ([]answer.Citation, error)
+	}
+	var tests []lookupCase
+	for _, q := range []string{"how do I reload the articles", "discord intents", "what does footnote cite",
+		"abstain when the articles do not answer", "environment variables configuration", "which sources are listed"} {
+		// /lookup in one article: the second article the query matches.
+		article := docs[0].ID
+		if all, err := embedded.Lookup(ctx, cited.Lookup{Query: q, N: 25}); err == nil {
+			for _, c := range all {
+				if c.DocID != all[0].DocID {
+					article = c.DocID
+					break
+				}
+			}
+		}
+		tests = append(tests,
+			lookupCase{"/lookup " + q, func(s *answer.Service) ([]answer.Citation, error) {
+				return s.Lookup(ctx, cited.Lookup{Query: q, Highlight: hl})
+			}},
+			lookupCase{"/lookup in " + article + " " + q, func(s *answer.Service) ([]answer.Citation, error) {
+				return s.Lookup(ctx, cited.Lookup{Query: q, Article: article, Highlight: hl})
+			}},
+			lookupCase{"/cite " + q, func(s *answer.Service) ([]answer.Citation, error) {
+				c, ok := s.Passage(ctx, q)
+				if !ok {
+					return nil, nil
+				}
+				return []answer.Citation{c}, nil
+			}},
+			lookupCase{"Find source " + q, func(s *answer.Service) ([]answer.Citation, error) {
+				a, err := s.FindSource(ctx, q, hl)
+				return a.Citations, err
+			}},
+			lookupCase{"autocomplete " + q, func(s *answer.Service) ([]answer.Citation, error) {
+				return s.Suggest(ctx, cited.Suggest{Typed: q[:len(q)-2], N: 25, MaxIDRunes: 100, Runes: 60}), nil
+			}},
+		)
+	}
+	for _, tt := range tests {
+		want, err := tt.run(embedded)
+		if err != nil {
+			t.Fatalf("%s, embedded: %v", tt.name, err)
+		}
+		got, err := tt.run(viaWeaviate)
+		if err != nil {
+			t.Fatalf("%s, on Weaviate: %v", tt.name, err)
+		}
+		if len(want) == 0 {
+			t.Errorf("%s: no passages; the test needs some", tt.name)
+		}
+		if !slices.Equal(ids(got), ids(want)) {
+			t.Errorf("%s: on Weaviate %v, embedded %v", tt.name, ids(got), ids(want))
+		}
+		for i := range min(len(got), len(want)) {
+			if got[i].Snippet != want[i].Snippet || got[i].URL != want[i].URL || got[i].Text != want[i].Text {
+				t.Errorf("%s: passage %s shown differently:\n got %+v\nwant %+v", tt.name, got[i].PassageID, got[i], want[i])
+			}
+		}
+	}
+	if strings.Contains(logs.String(), "retriever failed") {
+		t.Fatalf("Weaviate was not used: %s", logs.String())
 	}
 }

@@ -1,4 +1,4 @@
-package bot
+package answer
 
 import (
 	"context"
@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/footnote-bot/footnote/answer"
 	"github.com/footnote-bot/footnote/corpus"
 	"github.com/footnote-bot/footnote/guide"
 	"github.com/footnote-bot/footnote/prompts"
@@ -35,15 +34,13 @@ func TestAnswerCache(t *testing.T) {
 		t.Fatal(err)
 	}
 	obs := &retrievals{}
-	svc := answer.New(live.Load, p, answer.Options{Observer: obs})
-	state := NewLocalState(16)
+	cache := NewLocalCache(16)
 	now := time.Now()
-	state.now = func() time.Time { return now }
-	c := cachingAnswerer{next: svc, state: state, ttl: time.Minute, version: func() string { return live.Load().Fingerprint() },
-		onError: func(err error) { t.Error(err) }}
-	ask := func(q string, earlier string) answer.Answer {
+	cache.now = func() time.Time { return now }
+	svc := New(live.Load, p, Options{Observer: obs, Cache: cache, CacheTTL: time.Minute})
+	ask := func(q string, earlier string) Answer {
 		t.Helper()
-		a, err := c.Answer(ctx, answer.Request{Question: q, Context: earlier})
+		a, err := svc.Answer(ctx, Request{Question: q, Context: earlier})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -85,5 +82,40 @@ func TestAnswerCache(t *testing.T) {
 	ask("How do I add an article?", "")
 	if obs.n.Load() != 4 {
 		t.Errorf("answer cached against the old index served (%d searches)", obs.n.Load())
+	}
+	// Without a TTL nothing is cached.
+	obs.n.Store(0)
+	plain := New(live.Load, p, Options{Observer: obs, Cache: cache})
+	for range 2 {
+		if _, err := plain.Answer(ctx, Request{Question: "How do I add an article?"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if obs.n.Load() != 2 {
+		t.Errorf("with no TTL, %d searches for two questions, want 2", obs.n.Load())
+	}
+}
+
+func TestLocalCacheKeepsTheLastUsed(t *testing.T) {
+	ctx := context.Background()
+	c := NewLocalCache(2)
+	for _, k := range []string{"a", "b"} {
+		if err := c.CacheAnswer(ctx, k, Answer{Text: k}, time.Minute); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, ok, _ := c.CachedAnswer(ctx, "a"); !ok { // a is now the last used
+		t.Fatal("a not cached")
+	}
+	_ = c.CacheAnswer(ctx, "c", Answer{Text: "c"}, time.Minute)
+	tests := []struct {
+		key  string
+		kept bool
+	}{{"a", true}, {"b", false}, {"c", true}}
+	for _, tt := range tests {
+		a, ok, err := c.CachedAnswer(ctx, tt.key)
+		if err != nil || ok != tt.kept || ok && a.Text != tt.key {
+			t.Errorf("%s: %+v %v %v, want kept %v", tt.key, a, ok, err, tt.kept)
+		}
 	}
 }

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/footnote-bot/footnote/bot"
+	"github.com/footnote-bot/footnote/library"
+	"github.com/footnote-bot/footnote/report"
+	"github.com/footnote-bot/footnote/store"
+)
+
+// The bot declares what it needs of the library and the question log in
+// its own types (it imports neither); these adapt them.
+
+// botLibrary is the article library as the bot's Library.
+type botLibrary struct{ *library.Library }
+
+var _ bot.Library = botLibrary{}
+
+// IngestURL implements bot.Library.
+func (l botLibrary) IngestURL(ctx context.Context, url, by string) (bot.Added, error) {
+	a, err := l.Library.IngestURL(ctx, url, by)
+	return bot.Added(a), err
+}
+
+// IngestAttachment implements bot.Library.
+func (l botLibrary) IngestAttachment(ctx context.Context, name, url string, size int64, by string) (bot.Added, error) {
+	a, err := l.Library.IngestAttachment(ctx, name, url, size, by)
+	return bot.Added(a), err
+}
+
+// botLog is the store as the bot's QuestionLog; /stats groups similar
+// questions as footnote report does (report.Summarise).
+type botLog struct{ db *store.DB }
+
+var _ bot.QuestionLog = botLog{}
+
+// LogQuestion implements bot.QuestionLog.
+func (l botLog) LogQuestion(ctx context.Context, q bot.Question) error {
+	return l.db.LogQuestion(ctx, store.Question(q))
+}
+
+// Vote implements bot.QuestionLog.
+func (l botLog) Vote(ctx context.Context, answerKey, voter string, up bool) error {
+	return l.db.Vote(ctx, answerKey, voter, up)
+}
+
+// Stats implements bot.QuestionLog.
+func (l botLog) Stats(ctx context.Context, since time.Time, top int) (bot.Stats, error) {
+	st, err := l.db.Stats(ctx, since, top)
+	if err != nil {
+		return bot.Stats{}, fmt.Errorf("stats: %w", err)
+	}
+	return botStats(report.Summarise(st, top)), nil
+}
+
+// botStats is a summary as /stats shows it.
+func botStats(sum report.Summary) bot.Stats {
+	out := bot.Stats{Questions: sum.Questions, Abstained: sum.Abstained, Up: sum.Up, Down: sum.Down}
+	for _, g := range sum.Unanswered {
+		out.Unanswered = append(out.Unanswered, bot.Count{Name: g.Example, Count: g.Count})
+	}
+	for _, c := range sum.MostCited {
+		out.MostCited = append(out.MostCited, bot.Count(c))
+	}
+	for _, r := range sum.WorstRated {
+		out.WorstRated = append(out.WorstRated, bot.Rated(r))
+	}
+	return out
+}

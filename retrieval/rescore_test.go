@@ -1,0 +1,72 @@
+package retrieval
+
+import (
+	"context"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/footnote-bot/footnote/corpus"
+	"github.com/footnote-bot/footnote/guide"
+)
+
+func hitIDs(hs []Hit) []string {
+	var out []string
+	for _, h := range hs {
+		out = append(out, h.Passage.ID)
+	}
+	return out
+}
+
+// Rescore orders another engine's pool as SearchTerms orders the index:
+// given the index's own wider results, shuffled, with a passage it does
+// not hold and a duplicate, it gives back SearchTerms' first passages,
+// scores and matched terms.
+func TestRescoreOrdersAsSearch(t *testing.T) {
+	res, err := corpus.LoadFS(context.Background(), guide.FS, guide.Root, corpus.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, err := Build(res.Documents, DefaultParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	tests := []struct {
+		query string
+		k     int
+	}{
+		{"how do I reload the articles", 5},
+		{"discord intents", 5},
+		{"environment variables configuration", 10},
+		{"which sources are listed", 25},
+		{"footnote", 1},
+	}
+	for _, tt := range tests {
+		terms := ix.ParseQuery(tt.query)
+		want := ix.SearchTerms(terms, tt.k, Options{})
+		pool := ix.SearchTerms(terms, 4*tt.k, Options{})
+		rng.Shuffle(len(pool), func(i, j int) { pool[i], pool[j] = pool[j], pool[i] })
+		pool = append(pool, Hit{Passage: corpus.Passage{ID: "not-here#1"}}, pool[0])
+		for i := range pool {
+			pool[i].Score, pool[i].Matched = 0, nil // what another engine says is not used
+		}
+		got := ix.Rescore(terms, pool)
+		if len(got) < len(want) {
+			t.Fatalf("%q: %d passages rescored, want at least %d", tt.query, len(got), len(want))
+		}
+		got = got[:len(want)]
+		if !slices.Equal(hitIDs(got), hitIDs(want)) {
+			t.Errorf("%q: rescored %v, searched %v", tt.query, hitIDs(got), hitIDs(want))
+			continue
+		}
+		for i := range want {
+			if d := got[i].Score - want[i].Score; d > 1e-9 || d < -1e-9 || !slices.Equal(got[i].Matched, want[i].Matched) {
+				t.Errorf("%q: %s scored %v %v, searched %v %v", tt.query, want[i].Passage.ID, got[i].Score, got[i].Matched, want[i].Score, want[i].Matched)
+			}
+		}
+	}
+	if got := ix.Rescore(ix.ParseQuery("zzzunknownword"), ix.SearchTerms(ix.ParseQuery("footnote"), 5, Options{})); len(got) != 0 {
+		t.Errorf("passages matching nothing of the query kept: %v", hitIDs(got))
+	}
+}
