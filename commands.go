@@ -262,7 +262,7 @@ func cmdSearch(ctx context.Context, e env, args []string) error {
 	k := fs.Int("k", 10, "results to print")
 	asJSON := fs.Bool("json", false, "print JSON")
 	queries := fs.String("queries", "", "batch: BEIR queries.jsonl or TSV (qid<TAB>text)")
-	trec := fs.Bool("trec", false, "batch: print a TREC run (qid Q0 docid rank score footnote), ranking documents")
+	trec := fs.Bool("trec", false, "batch: print a TREC run (qid Q0 docid rank score footnote), ranking documents (the default with --queries)")
 	article := fs.String("article", "", "only passages of this document ID")
 	cfg, pos, err := setup(e, fs, args)
 	if err != nil {
@@ -276,6 +276,9 @@ func cmdSearch(ctx context.Context, e env, args []string) error {
 		if len(pos) > 0 {
 			return usagef("search: give either --queries or a query, not both")
 		}
+		if *trec && *asJSON {
+			return usagef("search: --trec and --json are two outputs: give one")
+		}
 		qs, err := ireval.ReadQueries(*queries)
 		if err != nil {
 			return err
@@ -285,7 +288,7 @@ func cmdSearch(ctx context.Context, e env, args []string) error {
 			return err
 		}
 		w := bufWriter(e.stdout)
-		err = searchBatch(ctx, ix, qs, *k, w)
+		err = searchBatch(ctx, ix, qs, *k, *asJSON, w)
 		if ferr := w.Flush(); err == nil {
 			err = ferr
 		}
@@ -361,12 +364,35 @@ func cmdSearch(ctx context.Context, e env, args []string) error {
 // searchBatch writes a TREC run for qs, checking between queries that the
 // command was not interrupted (SIGINT/SIGTERM cancel ctx), so a long batch
 // stops at once instead of running to its end.
-func searchBatch(ctx context.Context, ix *retrieval.Index, qs []ireval.Query, k int, w io.Writer) error {
+// searchBatch ranks documents for each query: a TREC run, or with asJSON
+// one JSON object a query ({"qid", "results": [{"doc_id", "rank",
+// "score"}]}).
+func searchBatch(ctx context.Context, ix *retrieval.Index, qs []ireval.Query, k int, asJSON bool, w io.Writer) error {
+	type result struct {
+		DocID string  `json:"doc_id"`
+		Rank  int     `json:"rank"`
+		Score float64 `json:"score"`
+	}
+	enc := json.NewEncoder(w)
 	for n, q := range qs {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("search: stopped after %d of %d queries: %w", n, len(qs), err)
 		}
-		for i, h := range ix.SearchDocs(q.Text, k, retrieval.Options{}) {
+		hits := ix.SearchDocs(q.Text, k, retrieval.Options{})
+		if asJSON {
+			line := struct {
+				QID     string   `json:"qid"`
+				Results []result `json:"results"`
+			}{QID: q.ID, Results: make([]result, 0, len(hits))}
+			for i, h := range hits {
+				line.Results = append(line.Results, result{DocID: h.DocID, Rank: i + 1, Score: h.Score})
+			}
+			if err := enc.Encode(line); err != nil {
+				return fmt.Errorf("search: %w", err)
+			}
+			continue
+		}
+		for i, h := range hits {
 			if _, err := fmt.Fprintf(w, "%s Q0 %s %d %.6f footnote\n", q.ID, h.DocID, i+1, h.Score); err != nil {
 				return fmt.Errorf("search: %w", err)
 			}
