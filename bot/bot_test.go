@@ -91,6 +91,8 @@ type setup struct {
 	// waiting a while for nothing. By default each event's handlers run on
 	// their own goroutine, and nothing orders them.
 	syncEvents bool
+	// wrap, when set, stands between the bot and the answer service.
+	wrap func(Answerer) Answerer
 }
 
 func guideDocs(t testing.TB) []corpus.Document {
@@ -170,7 +172,11 @@ func start(t *testing.T, s setup) *harness {
 	if opt.Logger == nil && os.Getenv("FOOTNOTE_TEST_LOG") != "" {
 		opt.Logger = testLogger(t)
 	}
-	b, err := New(opt, svc)
+	var a Answerer = svc
+	if s.wrap != nil {
+		a = s.wrap(svc)
+	}
+	b, err := New(opt, a)
 	if err != nil {
 		t.Fatal(err)
 	}

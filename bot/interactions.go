@@ -162,19 +162,15 @@ func (b *Bot) ask(ctx context.Context, i *discordgo.InteractionCreate, command, 
 		b.send(ctx, i.Interaction, ephemeral("Please type a question, e.g. `/ask question: What is this article about?`"))
 		return
 	}
-	release, wait, busy := b.limits.take(ctx, i.GuildID, uid)
+	q := inquiry{command: command, idKey: "interaction", id: i.ID, guild: i.GuildID, channel: i.ChannelID, user: uid,
+		key: i.ID, text: question, context: context_, private: private}
+	release, refused := b.admit(ctx, q)
 	if release == nil {
-		msg := fmt.Sprintf("You're asking quickly! Please wait %s before your next question.", wait.Round(time.Second))
-		if busy {
-			msg = "footnote is answering several questions in this server right now; please try again in a moment."
-		}
-		b.send(ctx, i.Interaction, ephemeral(msg))
-		b.observe(command, outcomeRefused, 0)
+		b.send(ctx, i.Interaction, refused)
 		return
 	}
 	defer release()
-	key := i.ID
-	req := cited.Request{Question: question, Context: context_}
+	req := cited.Request{Question: q.text, Context: q.context}
 	type result struct {
 		a   cited.Answer
 		err error
@@ -230,29 +226,7 @@ func (b *Bot) ask(ctx context.Context, i *discordgo.InteractionCreate, command, 
 		// No partial edit may land after the cited.
 		st.stop()
 	}
-	var reply Reply
-	outcome := outcomeAnswered
-	switch {
-	case errors.Is(res.err, cited.ErrEmptyQuestion):
-		reply, outcome = ephemeral("Please type a question."), outcomeRefused
-	case errors.Is(res.err, cited.ErrQuestionTooLong):
-		reply, outcome = ephemeral(fmt.Sprintf("That question is too long; please keep it under %d characters.", cited.MaxQuestionRunes)), outcomeRefused
-	case res.err != nil:
-		b.log.Error("answering failed", "interaction", i.ID, "question", question, "err", res.err)
-		reply, outcome = ephemeral("Sorry, footnote could not answer that because of an internal error; it was logged."), outcomeError
-	default:
-		if res.a.Abstained {
-			outcome = outcomeAbstained
-		}
-		b.remember(ctx, key, Memory{Question: question, Answer: res.a})
-		reply = answerReply(res.a, key, private)
-	}
-	took := time.Since(start)
-	if res.err == nil {
-		b.logQuestion(ctx, i.GuildID, i.ChannelID, uid, command, question, key, res.a, took)
-	}
-	b.log.Info("question answered", "interaction", i.ID, "command", command, "latency", took,
-		"backend", res.a.Backend, "passages", len(res.a.Citations), "abstained", res.a.Abstained, "outcome", outcome)
+	reply, outcome := b.conclude(ctx, q, res.a, res.err, time.Since(start))
 	if deferred {
 		if err := b.edit(ctx, i.Interaction, reply); err != nil {
 			b.log.Error("answer not delivered", "interaction", i.ID, "question", question, "answer", res.a.Text, "err", err)
@@ -261,7 +235,7 @@ func (b *Bot) ask(ctx context.Context, i *discordgo.InteractionCreate, command, 
 	} else {
 		b.send(ctx, i.Interaction, reply)
 	}
-	b.observe(command, outcome, took)
+	b.observe(command, outcome, time.Since(start))
 }
 
 // streamer edits the deferred reply as an LLM answer streams in, no more

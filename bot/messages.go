@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"fmt"
 	"regexp"
 	"strings"
 	"time"
@@ -60,9 +59,6 @@ func (b *Bot) onMessage(s *discordgo.Session, m *discordgo.MessageCreate) {
 		}
 		return s
 	}))
-	if stripMarkup(question) == "" {
-		question = ""
-	}
 	earlier := ""
 	if replyToBot {
 		if st, ok := b.recall(ctx, "msg:"+m.ReferencedMessage.ID); ok {
@@ -71,7 +67,12 @@ func (b *Bot) onMessage(s *discordgo.Session, m *discordgo.MessageCreate) {
 	} else if st, ok := b.recall(ctx, "chan:"+m.ChannelID); ok {
 		earlier = st.Question
 	}
-	reply := func(r Reply) {
+	q := inquiry{command: "mention", idKey: "message", id: m.ID, guild: m.GuildID, channel: m.ChannelID, user: m.Author.ID,
+		key: m.ID, text: stripMarkup(question), context: earlier, followUp: earlier != ""}
+	// reply sends r as a reply to the message (a message cannot be
+	// ephemeral: r's flags are not sent) and remembers the answer under the
+	// reply too, for follow-ups.
+	reply := func(r Reply) bool {
 		send := &discordgo.MessageSend{Content: r.Content, Embeds: r.Embeds, Components: r.Components,
 			Reference: m.Reference(), AllowedMentions: noMentions()}
 		var sent *discordgo.Message
@@ -82,48 +83,29 @@ func (b *Bot) onMessage(s *discordgo.Session, m *discordgo.MessageCreate) {
 		})
 		if err != nil {
 			b.log.Error("reply not delivered", "message", m.ID, "question", question, "err", err)
-			return
+			return false
 		}
 		if st, ok := b.recall(ctx, m.ID); ok && sent != nil {
 			b.remember(ctx, "msg:"+sent.ID, st)
 			b.remember(ctx, "chan:"+m.ChannelID, st)
 		}
+		return true
 	}
-	if question == "" {
+	if q.text == "" {
 		reply(Reply{Content: "Ask me a question after the mention, e.g. “@footnote what is this article about?”"})
 		return
 	}
-	release, wait, busy := b.limits.take(ctx, m.GuildID, m.Author.ID)
+	release, refused := b.admit(ctx, q)
 	if release == nil {
-		if busy {
-			reply(Reply{Content: "I'm answering several questions here right now; please ask again in a moment."})
-		} else {
-			reply(Reply{Content: fmt.Sprintf("Please wait %s before your next question.", wait.Round(time.Second))})
-		}
-		b.observe("mention", outcomeRefused, 0)
+		reply(refused)
 		return
 	}
 	defer release()
 	_ = b.s.ChannelTyping(m.ChannelID, b.reqOpts(ctx)...)
-	a, err := b.answerer.Answer(ctx, cited.Request{Question: stripMarkup(question), Context: earlier})
-	outcome := outcomeAnswered
-	switch {
-	case err != nil:
-		b.log.Warn("question refused", "message", m.ID, "err", err)
-		reply(Reply{Content: "I couldn't take that question: " + err.Error() + "."})
-		outcome = outcomeRefused
-	default:
-		if a.Abstained {
-			outcome = outcomeAbstained
-		}
-		b.remember(ctx, m.ID, Memory{Question: question, Answer: a})
-		reply(answerReply(a, m.ID, false))
+	a, err := b.answerer.Answer(ctx, cited.Request{Question: q.text, Context: q.context})
+	r, outcome := b.conclude(ctx, q, a, err, time.Since(start))
+	if !reply(r) {
+		outcome = outcomeError
 	}
-	took := time.Since(start)
-	if err == nil {
-		b.logQuestion(ctx, m.GuildID, m.ChannelID, m.Author.ID, "mention", question, m.ID, a, took)
-	}
-	b.log.Info("question answered", "message", m.ID, "command", "mention", "latency", took, "backend", a.Backend,
-		"passages", len(a.Citations), "abstained", a.Abstained, "outcome", outcome, "follow_up", earlier != "")
-	b.observe("mention", outcome, took)
+	b.observe(q.command, outcome, time.Since(start))
 }

@@ -1,0 +1,74 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/footnote-bot/footnote/answer/cited"
+)
+
+// inquiry is one question on its way through the bot, from /ask (and its
+// private form), a mention or a reply. /ask and messages differ only in
+// how they acknowledge and deliver; the rest is this pipeline: admit
+// (cooldown, per-guild cap), conclude (the answer or the error as a reply,
+// memory, the question log, the log line) and the count (observe).
+type inquiry struct {
+	command  string // "ask", "mention", …: the metrics' and the log's name
+	idKey    string // "interaction" or "message": what id names, in logs
+	id       string
+	guild    string
+	channel  string
+	user     string
+	key      string // what the answer is remembered under (buttons, follow-ups)
+	text     string // the question, Discord markup stripped
+	context  string // an earlier question that steers retrieval
+	private  bool   // the answer is shown to the asker alone
+	followUp bool
+}
+
+// admit takes the question's turn under the limits: release ends it. When
+// the question is refused, release is nil, the refusal is counted and
+// refused says why.
+func (b *Bot) admit(ctx context.Context, q inquiry) (release func(), refused Reply) {
+	release, wait, busy := b.limits.take(ctx, q.guild, q.user)
+	if release != nil {
+		return release, Reply{}
+	}
+	msg := fmt.Sprintf("You're asking quickly! Please wait %s before your next question.", wait.Round(time.Second))
+	if busy {
+		msg = "footnote is answering several questions in this server right now; please try again in a moment."
+	}
+	b.observe(q.command, outcomeRefused, 0)
+	return nil, ephemeral(msg)
+}
+
+// conclude makes the reply to a question from its answer or error, and
+// its outcome: a question footnote will not take (empty, too long) is
+// refused with the reason; any other error is logged and the user told
+// only that it was internal. An answer is remembered under q.key and
+// logged with its question.
+func (b *Bot) conclude(ctx context.Context, q inquiry, a cited.Answer, err error, took time.Duration) (Reply, string) {
+	var reply Reply
+	outcome := outcomeAnswered
+	switch {
+	case errors.Is(err, cited.ErrEmptyQuestion):
+		reply, outcome = ephemeral("Please type a question."), outcomeRefused
+	case errors.Is(err, cited.ErrQuestionTooLong):
+		reply, outcome = ephemeral(fmt.Sprintf("That question is too long; please keep it under %d characters.", cited.MaxQuestionRunes)), outcomeRefused
+	case err != nil:
+		b.log.Error("answering failed", q.idKey, q.id, "command", q.command, "question", q.text, "err", err)
+		reply, outcome = ephemeral("Sorry, footnote could not answer that because of an internal error; it was logged."), outcomeError
+	default:
+		if a.Abstained {
+			outcome = outcomeAbstained
+		}
+		b.remember(ctx, q.key, Memory{Question: q.text, Answer: a})
+		reply = answerReply(a, q.key, q.private)
+		b.logQuestion(ctx, q.guild, q.channel, q.user, q.command, q.text, q.key, a, took)
+	}
+	b.log.Info("question answered", q.idKey, q.id, "command", q.command, "latency", took, "backend", a.Backend,
+		"passages", len(a.Citations), "abstained", a.Abstained, "outcome", outcome, "follow_up", q.followUp)
+	return reply, outcome
+}
