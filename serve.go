@@ -5,14 +5,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
 	"time"
 
 	"github.com/footnote-bot/footnote/answer"
 	"github.com/footnote-bot/footnote/bot"
-	"github.com/footnote-bot/footnote/config"
 	"github.com/footnote-bot/footnote/ingest"
 	"github.com/footnote-bot/footnote/library"
 	"github.com/footnote-bot/footnote/metrics"
@@ -72,7 +70,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		}
 		return 0
 	})
-	svc, err := buildService(ctx, cfg, live, e, m, func(o *answer.Options) {
+	svc, err := buildService(ctx, cfg, live, e, m, retr, func(o *answer.Options) {
 		o.Cache, o.CacheTTL = answerCache(rs), cfg.AnswerCacheTTL
 	})
 	if err != nil {
@@ -115,19 +113,4 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		}()
 	}
 	return b.Run(ctx)
-}
-
-// botOptions copies the bot's settings out of the configuration.
-func botOptions(cfg config.Config, log *slog.Logger) bot.Options {
-	guilds := map[string]bot.Guild{}
-	for id, g := range cfg.Guilds {
-		guilds[id] = bot.Guild{AllowedChannels: g.AllowedChannels, Cooldown: g.Cooldown, AdminRoles: g.AdminRoles}
-	}
-	return bot.Options{
-		Token: cfg.DiscordToken.Reveal(), APIURL: cfg.DiscordAPIURL, GuildID: cfg.DiscordGuildID,
-		RegisterCommands: cfg.ShardID == 0, MessageContent: cfg.MessageContent,
-		ShardID: cfg.ShardID, ShardCount: cfg.ShardCount, ShardAuto: cfg.ShardCount == config.ShardAuto, Cooldown: cfg.Cooldown, GuildConcurrency: cfg.GuildConcurrency,
-		AdminRole: cfg.AdminRole, Guilds: guilds, ShutdownTimeout: cfg.ShutdownTimeout, Streaming: cfg.LLMEnabled(),
-		LogUsers: cfg.LogUsers, Logger: log,
-	}
 }

@@ -1,8 +1,0 @@
-package main
-
-import (
-	"bufio"
-	"io"
-)
-
-func bufWriter(w io.Writer) *bufio.Writer { return bufio.NewWriterSize(w, 64<<10) }

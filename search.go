@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/footnote-bot/footnote/ireval"
+	"github.com/footnote-bot/footnote/retrieval"
+)
+
+func cmdSearch(ctx context.Context, e env, args []string) error {
+	fs := flag.NewFlagSet("search", flag.ContinueOnError)
+	k := fs.Int("k", 10, "results to print")
+	asJSON := fs.Bool("json", false, "print JSON")
+	queries := fs.String("queries", "", "batch: BEIR queries.jsonl or TSV (qid<TAB>text)")
+	trec := fs.Bool("trec", false, "batch: print a TREC run (qid Q0 docid rank score footnote), ranking documents (the default with --queries)")
+	article := fs.String("article", "", "only passages of this document ID")
+	cfg, pos, err := setup(e, fs, args)
+	if err != nil {
+		return err
+	}
+	if *k < 1 {
+		return usagef("search: --k must be at least 1")
+	}
+	log := newLogger(cfg, e.stderr)
+	if *queries != "" {
+		if len(pos) > 0 {
+			return usagef("search: give either --queries or a query, not both")
+		}
+		if *trec && *asJSON {
+			return usagef("search: --trec and --json are two outputs: give one")
+		}
+		qs, err := ireval.ReadQueries(*queries)
+		if err != nil {
+			return err
+		}
+		ix, err := openArticles(ctx, cfg, log, e.stderr)
+		if err != nil {
+			return err
+		}
+		w := bufWriter(e.stdout)
+		err = searchBatch(ctx, ix, qs, *k, *asJSON, w)
+		if ferr := w.Flush(); err == nil {
+			err = ferr
+		}
+		return err
+	}
+	if *trec {
+		return usagef("search: --trec needs --queries FILE")
+	}
+	query := strings.TrimSpace(strings.Join(pos, " "))
+	if query == "" {
+		return usagef("search: give a query")
+	}
+	ix, err := openArticles(ctx, cfg, log, e.stderr)
+	if err != nil {
+		return err
+	}
+	var opt retrieval.Options
+	if *article != "" {
+		if _, ok := ix.Doc(*article); !ok {
+			return fmt.Errorf("search: no article with ID %q", *article)
+		}
+		opt.Docs = []string{*article}
+	}
+	hits := ix.Search(query, *k, opt)
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("search: %w", err)
+	}
+	if *asJSON {
+		type jsonHit struct {
+			Rank      int     `json:"rank"`
+			PassageID string  `json:"passage_id"`
+			DocID     string  `json:"doc_id"`
+			Title     string  `json:"title"`
+			Section   string  `json:"section,omitempty"`
+			Paragraph int     `json:"paragraph"`
+			URL       string  `json:"url,omitempty"`
+			Score     float64 `json:"score"`
+			Snippet   string  `json:"snippet"`
+			Text      string  `json:"text"`
+		}
+		out := make([]jsonHit, 0, len(hits))
+		for i, h := range hits {
+			if err := ctx.Err(); err != nil {
+				return fmt.Errorf("search: %w", err)
+			}
+			p := h.Passage
+			out = append(out, jsonHit{Rank: i + 1, PassageID: p.ID, DocID: p.DocID, Title: p.Title, Section: p.Section,
+				Paragraph: p.Paragraph, URL: p.URL, Score: h.Score, Snippet: retrieval.Snippet(p.Text, h.Matched, 240, [2]string{"**", "**"}), Text: p.Quote()})
+		}
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	}
+	if len(hits) == 0 {
+		fmt.Fprintf(e.stdout, "No passage matches %q.\n", query)
+		return nil
+	}
+	for i, h := range hits {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("search: %w", err)
+		}
+		p := h.Passage
+		where := p.Title
+		if p.Section != "" {
+			where += " › " + p.Section
+		}
+		fmt.Fprintf(e.stdout, "%d. [%s] %s, paragraph %d (score %.2f)\n   %s\n", i+1, p.ID, where, p.Paragraph, h.Score,
+			retrieval.Snippet(p.Text, h.Matched, 240, [2]string{"**", "**"}))
+	}
+	return nil
+}
+
+// searchBatch writes a TREC run for qs, checking between queries that the
+// command was not interrupted (SIGINT/SIGTERM cancel ctx), so a long batch
+// stops at once instead of running to its end.
+// searchBatch ranks documents for each query: a TREC run, or with asJSON
+// one JSON object a query ({"qid", "results": [{"doc_id", "rank",
+// "score"}]}).
+func searchBatch(ctx context.Context, ix *retrieval.Index, qs []ireval.Query, k int, asJSON bool, w io.Writer) error {
+	type result struct {
+		DocID string  `json:"doc_id"`
+		Rank  int     `json:"rank"`
+		Score float64 `json:"score"`
+	}
+	enc := json.NewEncoder(w)
+	for n, q := range qs {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("search: stopped after %d of %d queries: %w", n, len(qs), err)
+		}
+		hits := ix.SearchDocs(q.Text, k, retrieval.Options{})
+		if asJSON {
+			line := struct {
+				QID     string   `json:"qid"`
+				Results []result `json:"results"`
+			}{QID: q.ID, Results: make([]result, 0, len(hits))}
+			for i, h := range hits {
+				line.Results = append(line.Results, result{DocID: h.DocID, Rank: i + 1, Score: h.Score})
+			}
+			if err := enc.Encode(line); err != nil {
+				return fmt.Errorf("search: %w", err)
+			}
+			continue
+		}
+		for i, h := range hits {
+			if _, err := fmt.Fprintf(w, "%s Q0 %s %d %.6f footnote\n", q.ID, h.DocID, i+1, h.Score); err != nil {
+				return fmt.Errorf("search: %w", err)
+			}
+		}
+	}
+	return nil
+}
