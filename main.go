@@ -1,9 +1,9 @@
 // Command footnote answers questions about a set of articles, in Discord or
 // on the command line, and shows exactly where each answer comes from.
 //
-//	footnote ask [--corpus PATH]... [--index FILE] [--json] QUESTION
+//	footnote ask [--corpus PATH]... [--index FILE] [--data-dir D] [--json] QUESTION
 //	footnote search [--corpus PATH]... [--index FILE] [--k N] [--json] QUERY
-//	footnote search --corpus PATH --queries FILE --trec [--k 100]
+//	footnote search --corpus PATH --queries FILE [--trec | --json] [--k 100]
 //	footnote eval --corpus PATH --queries FILE --qrels FILE
 //	footnote index --corpus PATH --out FILE
 //	footnote qa [--corpus PATH]... --questions FILE
@@ -70,9 +70,9 @@ func usagef(format string, a ...any) error { return usageError{fmt.Sprintf(forma
 const usage = `footnote answers questions about a set of articles and cites its sources.
 
 Usage:
-  footnote ask [--corpus PATH]... [--index FILE] [--json] QUESTION
+  footnote ask [--corpus PATH]... [--index FILE] [--data-dir D] [--json] QUESTION
   footnote search [--corpus PATH]... [--index FILE] [--k N] [--json] QUERY
-  footnote search --corpus PATH --queries FILE --trec [--k 100]
+  footnote search --corpus PATH --queries FILE [--trec | --json] [--k 100]
   footnote eval --corpus PATH --queries FILE --qrels FILE
   footnote index --corpus PATH --out FILE
   footnote qa [--corpus PATH]... --questions FILE
@@ -81,7 +81,9 @@ Usage:
   footnote config      print the effective configuration, secrets redacted
   footnote version
 
-Without --corpus or --index, footnote uses its built-in user guide.
+Without --corpus or --index, footnote uses its built-in user guide. ask,
+search and report also read the articles ingested into the data folder
+(--data-dir) and leave out those forgotten there, as serve does.
 Run 'footnote COMMAND -h' for a command's flags.
 `
 
