@@ -9,15 +9,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/footnote-bot/footnote/config"
 	"github.com/footnote-bot/footnote/corpus"
 	"github.com/footnote-bot/footnote/guide"
 	"github.com/footnote-bot/footnote/library"
 	"github.com/footnote-bot/footnote/retrieval"
-	"github.com/schollz/progressbar/v3"
-	"golang.org/x/term"
 )
 
 // openArticles is the index serve would answer from, for the commands
@@ -69,15 +66,11 @@ func loadIndex(ctx context.Context, cfg config.Config, log *slog.Logger, progres
 	return retrieval.Build(res.Documents, retrieval.DefaultParams())
 }
 
-func loadCorpus(ctx context.Context, paths []string, log *slog.Logger, progress io.Writer) (corpus.Result, error) {
+func loadCorpus(ctx context.Context, paths []string, log *slog.Logger, stderr io.Writer) (corpus.Result, error) {
 	var opt corpus.Options
-	var bar *progressbar.ProgressBar
-	if f, ok := progress.(*os.File); ok && term.IsTerminal(int(f.Fd())) && len(paths) > 0 {
-		if total := totalSize(paths); total > 8<<20 {
-			bar = progressbar.NewOptions64(total, progressbar.OptionSetWriter(f), progressbar.OptionShowBytes(true),
-				progressbar.OptionSetDescription("reading articles"), progressbar.OptionClearOnFinish(), progressbar.OptionThrottle(100*time.Millisecond))
-			opt.Progress = func(n int64) { _ = bar.Set64(n) }
-		}
+	finish := func() {}
+	if _, ok := terminal(stderr); ok && len(paths) > 0 {
+		opt.Progress, finish = progress(stderr, totalSize(paths), 8<<20, "reading articles", true)
 	}
 	var res corpus.Result
 	var err error
@@ -86,9 +79,7 @@ func loadCorpus(ctx context.Context, paths []string, log *slog.Logger, progress 
 	} else {
 		res, err = corpus.LoadPaths(ctx, paths, opt)
 	}
-	if bar != nil {
-		_ = bar.Finish()
-	}
+	finish()
 	for _, s := range res.Skipped {
 		log.Warn("skipped article file", "file", s.Path, "reason", s.Reason)
 	}

@@ -75,14 +75,37 @@ func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// progressBar returns a progress callback drawing on stderr when it is a
-// terminal and the job is long, and a func to finish it.
-func progressBar(w io.Writer, total int, what string) (func(done, total int), func()) {
+// terminal is w when it is a terminal, to draw progress on.
+func terminal(w io.Writer) (*os.File, bool) {
 	f, ok := w.(*os.File)
-	if !ok || !term.IsTerminal(int(f.Fd())) || total <= 50000 {
+	return f, ok && term.IsTerminal(int(f.Fd()))
+}
+
+// progress draws a bar on w when it is a terminal and the job is over
+// least: set says how much is done (shown as sizes when bytes), finish
+// clears the bar. Otherwise set is nil and finish does nothing.
+func progress(w io.Writer, total, least int64, what string, bytes bool) (set func(done int64), finish func()) {
+	f, ok := terminal(w)
+	if !ok || total <= least {
 		return nil, func() {}
 	}
-	bar := progressbar.NewOptions(total, progressbar.OptionSetWriter(f), progressbar.OptionSetDescription(what),
-		progressbar.OptionClearOnFinish(), progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionShowCount())
-	return func(done, _ int) { _ = bar.Set(done) }, func() { _ = bar.Finish() }
+	opts := []progressbar.Option{progressbar.OptionSetWriter(f), progressbar.OptionSetDescription(what),
+		progressbar.OptionClearOnFinish(), progressbar.OptionThrottle(100 * time.Millisecond)}
+	if bytes {
+		opts = append(opts, progressbar.OptionShowBytes(true))
+	} else {
+		opts = append(opts, progressbar.OptionShowCount())
+	}
+	bar := progressbar.NewOptions64(total, opts...)
+	return func(done int64) { _ = bar.Set64(done) }, func() { _ = bar.Finish() }
+}
+
+// progressBar is progress for a count of passages (over 50,000), as the
+// index builders report it.
+func progressBar(w io.Writer, total int, what string) (func(done, total int), func()) {
+	set, finish := progress(w, int64(total), 50000, what, false)
+	if set == nil {
+		return nil, finish
+	}
+	return func(done, _ int) { set(int64(done)) }, finish
 }
