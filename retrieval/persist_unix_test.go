@@ -118,7 +118,7 @@ func TestKilledSaveTempFileRemoved(t *testing.T) {
 	}
 	// A save in another process that writes, then waits to be killed.
 	start := func() *exec.Cmd {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestHelperHangingSave$")
+		cmd := exec.Command(os.Args[0])
 		cmd.Env = append(os.Environ(), "FOOTNOTE_HANGING_SAVE="+path)
 		out, err := cmd.StdoutPipe()
 		if err != nil {
@@ -166,16 +166,18 @@ func TestKilledSaveTempFileRemoved(t *testing.T) {
 	}
 }
 
-// TestHelperHangingSave is the child process of TestKilledSaveTempFileRemoved.
-func TestHelperHangingSave(t *testing.T) {
-	path := os.Getenv("FOOTNOTE_HANGING_SAVE")
-	if path == "" {
-		t.Skip("run by TestKilledSaveTempFileRemoved")
+// TestMain runs the test binary as the child process of
+// TestKilledSaveTempFileRemoved when FOOTNOTE_HANGING_SAVE names a file: a
+// save that writes, says so and waits to be killed.
+func TestMain(m *testing.M) {
+	if path := os.Getenv("FOOTNOTE_HANGING_SAVE"); path != "" {
+		saveAtomic(path, func(w io.Writer) error {
+			w.Write([]byte("FOOTNOTE half an index"))
+			os.Stdout.WriteString("writing\n")
+			time.Sleep(time.Hour) // until killed
+			return nil
+		})
+		os.Exit(1)
 	}
-	saveAtomic(path, func(w io.Writer) error {
-		w.Write([]byte("FOOTNOTE half an index"))
-		os.Stdout.WriteString("writing\n")
-		time.Sleep(time.Hour) // until killed
-		return nil
-	})
+	os.Exit(m.Run())
 }
