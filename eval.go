@@ -49,12 +49,8 @@ func cmdEval(ctx context.Context, e env, args []string) error {
 				return nil, err
 			}
 			var docs []string
-			seen := map[string]bool{}
-			for _, h := range hits {
-				if !seen[h.Passage.DocID] && len(docs) < 100 {
-					seen[h.Passage.DocID] = true
-					docs = append(docs, h.Passage.DocID)
-				}
+			for _, d := range retrieval.BestPerDoc(hits, 100) {
+				docs = append(docs, d.DocID)
 			}
 			return docs, nil
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/footnote-bot/footnote/corpus"
@@ -68,5 +69,30 @@ func TestRescoreOrdersAsSearch(t *testing.T) {
 	}
 	if got := ix.Rescore(ix.ParseQuery("zzzunknownword"), ix.SearchTerms(ix.ParseQuery("footnote"), 5, Options{})); len(got) != 0 {
 		t.Errorf("passages matching nothing of the query kept: %v", hitIDs(got))
+	}
+}
+
+// TestBestPerDoc: documents ranked by their first (best) passage, each
+// once, at most k.
+func TestBestPerDoc(t *testing.T) {
+	hit := func(doc string, score float64) Hit {
+		return Hit{Passage: corpus.Passage{ID: doc + "#1", DocID: doc}, Score: score}
+	}
+	hits := []Hit{hit("a", 9), hit("b", 8), hit("a", 7), hit("c", 6), hit("b", 5), hit("d", 4)}
+	tests := []struct {
+		k    int
+		want string
+	}{{0, ""}, {1, "a"}, {3, "a b c"}, {10, "a b c d"}}
+	for _, tt := range tests {
+		var got []string
+		for _, d := range BestPerDoc(hits, tt.k) {
+			got = append(got, d.DocID)
+			if d.Best.Passage.DocID != d.DocID || d.Score != d.Best.Score {
+				t.Errorf("k=%d: %s has best %+v", tt.k, d.DocID, d.Best)
+			}
+		}
+		if strings.Join(got, " ") != tt.want {
+			t.Errorf("k=%d: %q, want %q", tt.k, got, tt.want)
+		}
 	}
 }

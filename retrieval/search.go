@@ -513,23 +513,31 @@ func (ix *Index) SearchDocs(query string, k int, opt Options) []DocHit {
 	pk := min(2*k, n)
 	for {
 		hits := ix.SearchTerms(q, pk, opt)
-		var out []DocHit
-		seen := map[string]bool{}
-		for _, h := range hits {
-			if seen[h.Passage.DocID] {
-				continue
-			}
-			seen[h.Passage.DocID] = true
-			out = append(out, DocHit{DocID: h.Passage.DocID, Score: h.Score, Best: h})
-		}
+		out := BestPerDoc(hits, k)
 		if len(out) >= k || len(hits) < pk || pk >= n {
-			if len(out) > k {
-				out = out[:k]
-			}
 			return out
 		}
 		pk = min(4*pk, n)
 	}
+}
+
+// BestPerDoc ranks the documents of ranked passage hits by their best
+// passage (the first of each document), keeping the first k: how footnote
+// ranks documents, whichever engine ranked the passages.
+func BestPerDoc(hits []Hit, k int) []DocHit {
+	var out []DocHit
+	seen := map[string]bool{}
+	for _, h := range hits {
+		if len(out) == k {
+			break
+		}
+		if seen[h.Passage.DocID] {
+			continue
+		}
+		seen[h.Passage.DocID] = true
+		out = append(out, DocHit{DocID: h.Passage.DocID, Score: h.Score, Best: h})
+	}
+	return out
 }
 
 // Snippet returns up to max runes of the passage around its best cluster of
