@@ -48,8 +48,8 @@ func (l botLog) Vote(ctx context.Context, answerKey, voter string, up bool) erro
 }
 
 // Stats implements bot.QuestionLog.
-func (l botLog) Stats(ctx context.Context, since time.Time, top int) (bot.Stats, error) {
-	st, err := l.db.Stats(ctx, since, top)
+func (l botLog) Stats(ctx context.Context, guild string, since time.Time, top int) (bot.Stats, error) {
+	st, err := l.db.Stats(ctx, guild, since, top)
 	if err != nil {
 		return bot.Stats{}, fmt.Errorf("stats: %w", err)
 	}

@@ -261,3 +261,32 @@ func tinyCollection(t *testing.T) (corpus, queries, qrels string) {
 	os.WriteFile(qrels, []byte("query-id\tcorpus-id\tscore\nq1\ta\t1\nq2\tb\t2\nq2\tc\t1\n"), 0o644)
 	return corpus, queries, qrels
 }
+
+// TestReportOneGuild: footnote report --guild ID reports that server's
+// questions only; without it, every server's.
+func TestReportOneGuild(t *testing.T) {
+	ctx := context.Background()
+	dataDir := t.TempDir()
+	st, err := store.OpenSQLite(ctx, filepath.Join(dataDir, "footnote.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.LogQuestion(ctx, store.Question{Guild: "100", Command: "ask", Question: "What is in server A's handbook?", Abstained: true, AnswerKey: "a"})
+	st.LogQuestion(ctx, store.Question{Guild: "200", Command: "ask", Question: "What does server B sell?", Abstained: true, AnswerKey: "b"})
+	st.Close()
+	env := map[string]string{"FOOTNOTE_DATA_DIR": dataDir}
+	one, _, err := runCLI(t, env, "report", "--guild", "100")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(one, "questions answered  1") || !strings.Contains(one, "server A") || strings.Contains(one, "server B") {
+		t.Errorf("report --guild 100:\n%s", one)
+	}
+	all, _, err := runCLI(t, env, "report")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(all, "questions answered  2") || !strings.Contains(all, "server A") || !strings.Contains(all, "server B") {
+		t.Errorf("report:\n%s", all)
+	}
+}

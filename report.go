@@ -9,11 +9,13 @@ import (
 	"time"
 
 	"github.com/footnote-bot/footnote/report"
+	"github.com/footnote-bot/footnote/store"
 )
 
 func cmdReport(ctx context.Context, e env, args []string) error {
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
 	htmlOut := fs.String("html", "", "write a self-contained HTML page with charts to this file")
+	guild := fs.String("guild", "", "report on this server (its ID) only; default every server")
 	daysBack := fs.Int("days", 7, "report on the last N days")
 	cfg, pos, err := setup(e, fs, args)
 	if err != nil {
@@ -38,7 +40,11 @@ func cmdReport(ctx context.Context, e env, args []string) error {
 		return fmt.Errorf("report: %w", err)
 	}
 	defer st.Close()
-	raw, err := st.Stats(ctx, time.Now().Add(-time.Duration(*daysBack)*24*time.Hour), 10)
+	which := store.AllGuilds
+	if *guild != "" {
+		which = *guild
+	}
+	raw, err := st.Stats(ctx, which, time.Now().Add(-time.Duration(*daysBack)*24*time.Hour), 10)
 	if err != nil {
 		return err
 	}

@@ -38,8 +38,8 @@ func (l testLog) Vote(ctx context.Context, answerKey, voter string, up bool) err
 	return l.db.Vote(ctx, answerKey, voter, up)
 }
 
-func (l testLog) Stats(ctx context.Context, since time.Time, top int) (Stats, error) {
-	st, err := l.db.Stats(ctx, since, top)
+func (l testLog) Stats(ctx context.Context, guild string, since time.Time, top int) (Stats, error) {
+	st, err := l.db.Stats(ctx, guild, since, top)
 	if err != nil {
 		return Stats{}, err
 	}

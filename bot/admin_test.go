@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/footnote-bot/footnote/internal/discordtest"
 	"github.com/footnote-bot/footnote/retrieval"
 )
 
@@ -184,5 +185,54 @@ func TestIngestURLsKeepTheirOwnNames(t *testing.T) {
 		if hits := ix.Search("handbook releases "+team, 1, retrieval.Options{Docs: []string{"ingested/" + host + "-" + team + "-handbook"}}); len(hits) == 0 {
 			t.Errorf("%s's handbook is not served", team)
 		}
+	}
+}
+
+// TestStatsShowsOneServer: /stats in a server summarises that server's
+// questions only; another server's questions (and the articles they
+// cited) are not its admins'.
+func TestStatsShowsOneServer(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "a.md"), []byte("# Apples\n\nApples are red and crisp.\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "p.md"), []byte("# Pears\n\nPears are sweet and soft.\n"), 0o644)
+	h := start(t, setup{corpusDir: dir})
+	const other = "1300000000000000777"
+	inGuild := func(g string) func(m map[string]any) {
+		return func(m map[string]any) { m["guild_id"] = g }
+	}
+	id, tok := h.ask("Are apples crisp?", nil)
+	h.callback(id, tok)
+	for i, q := range []string{"Are pears sweet?", "What do pears taste of in the secret project?"} {
+		id, tok := h.ask(q, func(m map[string]any) {
+			inGuild(other)(m)
+			setUser(m, "15000000000000009"+string(rune('0'+i)))
+		})
+		h.callback(id, tok)
+	}
+	eventually(t, func() bool { return h.obs.get("ask/answered")+h.obs.get("ask/abstained") == 3 }, "the three questions logged")
+	stats := func(g string) string {
+		t.Helper()
+		id, tok := h.interaction("interaction_ask.json", func(m map[string]any) {
+			adminCommand("stats", nil, nil)(m)
+			inGuild(g)(m)
+		})
+		e := embeds(data(h.callback(id, tok)))[0]
+		out := fmt.Sprint(e["description"])
+		for _, f := range e["fields"].([]any) {
+			out += "\n" + fmt.Sprint(f.(map[string]any)["value"])
+		}
+		return out
+	}
+	mine := stats(discordtest.GuildID)
+	if !strings.Contains(mine, "**1** questions") && !strings.Contains(mine, "**1** question") {
+		t.Errorf("/stats here counts other servers' questions:\n%s", mine)
+	}
+	if strings.Contains(mine, "Pears") || strings.Contains(mine, "secret project") {
+		t.Errorf("/stats here shows another server's questions or citations:\n%s", mine)
+	}
+	theirs := stats(other)
+	if !strings.Contains(theirs, "**2** questions") || strings.Contains(theirs, "Apples") {
+		t.Errorf("/stats in the other server:\n%s", theirs)
 	}
 }

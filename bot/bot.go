@@ -78,8 +78,9 @@ type Added struct {
 type QuestionLog interface {
 	LogQuestion(ctx context.Context, q Question) error
 	Vote(ctx context.Context, answerKey, voter string, up bool) error
-	// Stats summarises the questions since a time, top of each list.
-	Stats(ctx context.Context, since time.Time, top int) (Stats, error)
+	// Stats summarises the questions asked in a server since a time, top
+	// of each list.
+	Stats(ctx context.Context, guild string, since time.Time, top int) (Stats, error)
 }
 
 // Question is one answered question, as the bot logs it.

@@ -602,7 +602,8 @@ func (b *Bot) stats(ctx context.Context, i *discordgo.InteractionCreate) {
 		b.send(ctx, i.Interaction, ephemeral("Statistics need the question log, which is off in this deployment."))
 		return
 	}
-	st, err := b.opt.Log.Stats(ctx, time.Now().Add(-7*24*time.Hour), 5)
+	// This server's questions only: another server's are not its admins'.
+	st, err := b.opt.Log.Stats(ctx, i.GuildID, time.Now().Add(-7*24*time.Hour), 5)
 	if err != nil {
 		b.log.Error("stats failed", "err", err)
 		b.send(ctx, i.Interaction, ephemeral("Could not read the statistics; the error was logged."))

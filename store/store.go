@@ -426,10 +426,20 @@ type Day struct {
 	Up, Down  int
 }
 
-// Stats computes the summary for questions since the given time.
-func (s *DB) Stats(ctx context.Context, since time.Time, top int) (Stats, error) {
+// AllGuilds asks Stats for every server's questions: the operator's view
+// (footnote report). A server's admin sees its own only.
+const AllGuilds = "*"
+
+// Stats computes the summary for the questions asked in guild since the
+// given time (guild AllGuilds: in every server, direct messages included),
+// and the votes on their answers.
+func (s *DB) Stats(ctx context.Context, guild string, since time.Time, top int) (Stats, error) {
 	st := Stats{Since: since}
-	rows, err := s.query(ctx, `SELECT at, question, abstained, answer_key, citations, doc_ids, latency_ms FROM questions WHERE at >= ? ORDER BY at, id`, since.UnixMilli())
+	where, args := `at >= ?`, []any{since.UnixMilli()}
+	if guild != AllGuilds {
+		where, args = `at >= ? AND guild = ?`, append(args, guild)
+	}
+	rows, err := s.query(ctx, `SELECT at, question, abstained, answer_key, citations, doc_ids, latency_ms FROM questions WHERE `+where+` ORDER BY at, id`, args...)
 	if err != nil {
 		return st, fmt.Errorf("store: stats: %w", err)
 	}
@@ -473,7 +483,12 @@ func (s *DB) Stats(ctx context.Context, since time.Time, top int) (Stats, error)
 	if err := rows.Err(); err != nil {
 		return st, err
 	}
-	vrows, err := s.query(ctx, `SELECT answer_key, up, at FROM votes WHERE at >= ?`, since.UnixMilli())
+	vq, vargs := `SELECT answer_key, up, at FROM votes WHERE at >= ?`, []any{since.UnixMilli()}
+	if guild != AllGuilds {
+		// A vote counts where its answer was given.
+		vq, vargs = vq+` AND answer_key IN (SELECT answer_key FROM questions WHERE guild = ?)`, append(vargs, guild)
+	}
+	vrows, err := s.query(ctx, vq, vargs...)
 	if err != nil {
 		return st, fmt.Errorf("store: stats votes: %w", err)
 	}

@@ -73,7 +73,7 @@ func testMigrations(t *testing.T, b backend) {
 	// Reopening an existing database runs nothing twice and keeps the data.
 	s = mustOpen(t, b)
 	defer s.Close()
-	st, _ := s.Stats(ctx, time.Time{}, 10)
+	st, _ := s.Stats(ctx, AllGuilds, time.Time{}, 10)
 	if st.Questions != 1 {
 		t.Errorf("questions after reopen = %d", st.Questions)
 	}
@@ -166,7 +166,7 @@ func testStats(t *testing.T, b backend) {
 			t.Fatal(err)
 		}
 	}
-	st, err := s.Stats(ctx, now.Add(-7*24*time.Hour), 5)
+	st, err := s.Stats(ctx, AllGuilds, now.Add(-7*24*time.Hour), 5)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,5 +234,62 @@ func testIngested(t *testing.T, b backend) {
 	var ms float64
 	if err := s.queryRow(ctx, `SELECT "user", latency_ms FROM questions`).Scan(&user, &ms); err != nil || user != "u1" || ms != 90000 {
 		t.Errorf("user %q latency %v: %v", user, ms, err)
+	}
+}
+
+// TestStatsByGuild: a server's summary holds its own questions and the
+// votes on its answers only; AllGuilds holds every server's.
+func TestStatsByGuild(t *testing.T) { each(t, testStatsByGuild) }
+
+func testStatsByGuild(t *testing.T, b backend) {
+	ctx := context.Background()
+	s := mustOpen(t, b)
+	defer s.Close()
+	for _, q := range []Question{
+		{Guild: "100", Command: "ask", Question: "What is in A's handbook?", AnswerKey: "a1", DocIDs: []string{"handbook-a"}},
+		{Guild: "100", Command: "ask", Question: "Who runs A?", Abstained: true, AnswerKey: "a2"},
+		{Guild: "200", Command: "ask", Question: "What does B sell?", AnswerKey: "b1", DocIDs: []string{"catalogue-b"}},
+		{Guild: "", Command: "ask", Question: "asked in a DM", AnswerKey: "d1"},
+	} {
+		if err := s.LogQuestion(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, v := range []struct {
+		key string
+		up  bool
+	}{{"a1", false}, {"b1", true}} {
+		if err := s.Vote(ctx, v.key, "u1", v.up); err != nil {
+			t.Fatal(err)
+		}
+	}
+	since := time.Now().Add(-time.Hour)
+	tests := []struct {
+		guild              string
+		asked              []string
+		cited              string
+		up, down, abstains int
+	}{
+		{"100", []string{"What is in A's handbook?", "Who runs A?"}, "handbook-a", 0, 1, 1},
+		{"200", []string{"What does B sell?"}, "catalogue-b", 1, 0, 0},
+		{"300", nil, "", 0, 0, 0},
+		{AllGuilds, []string{"What is in A's handbook?", "Who runs A?", "What does B sell?", "asked in a DM"}, "", 1, 1, 1},
+	}
+	for _, tt := range tests {
+		st, err := s.Stats(ctx, tt.guild, since, 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var asked []string
+		for _, a := range st.Asked {
+			asked = append(asked, a.Question)
+		}
+		if !slices.Equal(asked, tt.asked) || st.Questions != len(tt.asked) || st.Up != tt.up || st.Down != tt.down || st.Abstained != tt.abstains {
+			t.Errorf("guild %s: asked %q, %d questions, up %d down %d abstained %d; want %q, up %d down %d abstained %d",
+				tt.guild, asked, st.Questions, st.Up, st.Down, st.Abstained, tt.asked, tt.up, tt.down, tt.abstains)
+		}
+		if tt.cited != "" && (len(st.MostCited) != 1 || st.MostCited[0].Name != tt.cited) {
+			t.Errorf("guild %s: most cited %+v, want %s only", tt.guild, st.MostCited, tt.cited)
+		}
 	}
 }
