@@ -90,7 +90,7 @@ func botOptions(cfg config.Config, log *slog.Logger) bot.Options {
 	return bot.Options{
 		Token: cfg.DiscordToken.Reveal(), APIURL: cfg.DiscordAPIURL, GuildID: cfg.DiscordGuildID,
 		RegisterCommands: cfg.ShardID == 0, MessageContent: cfg.MessageContent,
-		ShardID: cfg.ShardID, ShardCount: cfg.ShardCount, ShardAuto: cfg.ShardCount == config.ShardAuto, Cooldown: cfg.Cooldown, GuildConcurrency: cfg.GuildConcurrency,
+		ShardID: cfg.ShardID, ShardCount: cfg.ShardCount, ShardAuto: cfg.ShardCount == config.ShardAuto, Cooldown: cfg.Cooldown, GuildConcurrency: cfg.GuildConcurrency, GuildQueue: guildQueue(cfg.GuildQueue),
 		AdminRole: cfg.AdminRole, Guilds: guilds, ShutdownTimeout: cfg.ShutdownTimeout, Streaming: cfg.LLMEnabled(),
 		LogUsers: cfg.LogUsers, Logger: log,
 	}
@@ -135,4 +135,13 @@ func localService(ctx context.Context, cfg config.Config, e env) (*answer.Servic
 		return nil, err
 	}
 	return buildService(ctx, cfg, retrieval.NewLive(ix), e, nil, nil)
+}
+
+// guildQueue is the bot's GuildQueue for the guild_queue setting, in which
+// 0 means that no question waits (the bot's 0 is its default).
+func guildQueue(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
 }

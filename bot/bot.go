@@ -142,9 +142,12 @@ type Options struct {
 	ShardAuto        bool
 	Cooldown         time.Duration
 	GuildConcurrency int
-	AdminRole        string
-	Guilds           map[string]Guild
-	ShutdownTimeout  time.Duration
+	// GuildQueue is how many questions of a guild may wait for a turn
+	// beyond GuildConcurrency (default 100); one more is refused.
+	GuildQueue      int
+	AdminRole       string
+	Guilds          map[string]Guild
+	ShutdownTimeout time.Duration
 	// Streaming defers every /ask and edits the reply as the answer streams
 	// in (set when an LLM is configured).
 	Streaming bool
@@ -202,6 +205,11 @@ func New(opt Options, a Answerer) (*Bot, error) {
 	}
 	if opt.GuildConcurrency < 1 {
 		opt.GuildConcurrency = 4
+	}
+	if opt.GuildQueue < 0 {
+		opt.GuildQueue = 0
+	} else if opt.GuildQueue == 0 {
+		opt.GuildQueue = 100
 	}
 	if opt.ShutdownTimeout <= 0 {
 		opt.ShutdownTimeout = 15 * time.Second

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -147,15 +148,34 @@ func TestSlowDiscordStillDelivers(t *testing.T) {
 	}
 }
 
-func TestGuildConcurrencyLimit(t *testing.T) {
+// TestGuildConcurrencyQueue: a question over its server's concurrency
+// waits for its turn: it is acknowledged at once (deferred) and answered
+// once the question before it is; with no queue (guild_queue 0) it is
+// refused instead.
+func TestGuildConcurrencyQueue(t *testing.T) {
 	t.Parallel()
 	h := start(t, setup{llm: slowLLM(t, 700*time.Millisecond, 0), opt: Options{GuildConcurrency: 1, EditInterval: time.Hour}})
 	id1, tok1 := h.ask("How do I reload the articles?", nil)
 	h.callback(id1, tok1)
 	id2, tok2 := h.ask("What is footnote?", func(m map[string]any) { setUser(m, "1500000000000000055") })
+	if cb := h.callback(id2, tok2); cb["type"].(float64) != 5 {
+		t.Errorf("the waiting question was not deferred: %v", cb)
+	}
+	first := h.waitEdit(tok1, true)
+	second := h.waitEdit(tok2, true)
+	for n, e := range []map[string]any{first, second} {
+		if len(embeds(e)) == 0 {
+			t.Errorf("question %d not answered: %v", n+1, e)
+		}
+	}
+
+	h = start(t, setup{llm: slowLLM(t, 700*time.Millisecond, 0), opt: Options{GuildConcurrency: 1, GuildQueue: -1, EditInterval: time.Hour}})
+	id1, tok1 = h.ask("How do I reload the articles?", nil)
+	h.callback(id1, tok1)
+	id2, tok2 = h.ask("What is footnote?", func(m map[string]any) { setUser(m, "1500000000000000055") })
 	d := data(h.callback(id2, tok2))
-	if flags, _ := d["flags"].(float64); int(flags)&64 == 0 || !strings.Contains(d["content"].(string), "several questions") {
-		t.Errorf("second question while the guild's slot is taken: %v", d)
+	if flags, _ := d["flags"].(float64); int(flags)&64 == 0 || !strings.Contains(d["content"].(string), "too many questions from this server") {
+		t.Errorf("second question with no queue: %v", d)
 	}
 	h.waitEdit(tok1, true) // the first still completes
 }
@@ -197,4 +217,36 @@ func TestShardCountAutoTooFewShards(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "recommends 2 shards") {
 		t.Errorf("Run = %v, want shard_id out of the recommended range", err)
 	}
+}
+
+// TestFiftyAtOnceAllAnswered: 50 questions from 50 users arriving together
+// in one server (4 answered at once) are all answered with citations, none
+// refused: the rest wait for their turn (issue 16 measured 31 refusals).
+func TestFiftyAtOnceAllAnswered(t *testing.T) {
+	t.Parallel()
+	h := start(t, setup{opt: Options{GuildConcurrency: 4}})
+	type q struct{ id, tok string }
+	var qs []q
+	for n := range 50 {
+		id, tok := h.ask("How do I reload the articles?", func(m map[string]any) {
+			setUser(m, fmt.Sprintf("15000000000001%05d", n))
+		})
+		qs = append(qs, q{id, tok})
+	}
+	deferred := 0
+	for n, x := range qs {
+		cb := h.callback(x.id, x.tok)
+		answer := data(cb)
+		if cb["type"].(float64) == 5 { // deferred: the answer is edited in
+			deferred++
+			answer = h.waitEdit(x.tok, true)
+		}
+		if len(embeds(answer)) == 0 || !strings.Contains(fmt.Sprint(embeds(answer)[0]["description"]), "[1]") {
+			t.Errorf("question %d not answered with a citation: %v", n+1, answer)
+		}
+	}
+	if n := h.obs.get("ask/refused"); n != 0 {
+		t.Errorf("%d of 50 refused", n)
+	}
+	t.Logf("50 answered, %d of them deferred (waited for a turn or the answer budget)", deferred)
 }

@@ -164,17 +164,6 @@ func (b *Bot) ask(ctx context.Context, i *discordgo.InteractionCreate, command, 
 	}
 	q := inquiry{command: command, idKey: "interaction", id: i.ID, guild: i.GuildID, channel: i.ChannelID, user: uid,
 		key: i.ID, text: question, context: context_, private: private}
-	release, refused := b.admit(ctx, q)
-	if release == nil {
-		b.send(ctx, i.Interaction, refused)
-		return
-	}
-	defer release()
-	req := cited.Request{Question: q.text, Context: q.context}
-	type result struct {
-		a   cited.Answer
-		err error
-	}
 	deferred := false
 	deferNow := func() bool {
 		if deferred {
@@ -192,6 +181,25 @@ func (b *Bot) ask(ctx context.Context, i *discordgo.InteractionCreate, command, 
 			return false
 		}
 		return true
+	}
+	// A question that must wait for its turn is acknowledged first: the
+	// interaction is deferred and the answer edited in when it comes.
+	release, refused := b.admit(ctx, q, func() { deferNow() })
+	if release == nil {
+		if deferred {
+			if err := b.edit(ctx, i.Interaction, refused); err != nil {
+				b.log.Error("refusal not delivered", "interaction", i.ID, "err", err)
+			}
+		} else {
+			b.send(ctx, i.Interaction, refused)
+		}
+		return
+	}
+	defer release()
+	req := cited.Request{Question: q.text, Context: q.context}
+	type result struct {
+		a   cited.Answer
+		err error
 	}
 	var st *streamer
 	if b.opt.Streaming {

@@ -3,6 +3,7 @@ package bot
 import (
 	"container/list"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -14,18 +15,25 @@ import (
 )
 
 // limits enforces per-user cooldowns (kept in the shared State),
-// per-guild concurrency and channel allow-lists.
+// per-guild concurrency with a queue, and channel allow-lists.
 type limits struct {
 	opt   Options
 	state State
 	log   *slog.Logger
 
-	mu       sync.Mutex
-	inFlight map[string]int // guild → questions being answered
+	mu     sync.Mutex
+	guilds map[string]*guildTurns
+}
+
+// guildTurns are a guild's questions being answered and those waiting
+// for a turn, first come first served.
+type guildTurns struct {
+	inFlight int
+	waiting  []chan struct{} // closed when the turn is handed over
 }
 
 func newLimits(opt Options, state State, log *slog.Logger) *limits {
-	return &limits{opt: opt, state: state, log: log, inFlight: map[string]int{}}
+	return &limits{opt: opt, state: state, log: log, guilds: map[string]*guildTurns{}}
 }
 
 func (l *limits) cooldownFor(guild string) time.Duration {
@@ -44,34 +52,95 @@ func (l *limits) channelAllowed(guild, channel string) bool {
 	return slices.Contains(g.AllowedChannels, channel)
 }
 
-// take starts a question for a user in a guild. It returns a release func,
-// or that the guild is busy, or how long the user must wait (cooldown). If
-// the shared state cannot be reached the question goes through (logged):
-// a cooldown is not worth an outage.
-func (l *limits) take(ctx context.Context, guild, user string) (release func(), wait time.Duration, busy bool) {
+// errQueueWait is a question whose turn did not come in time.
+var errQueueWait = errors.New("waited too long for a turn")
+
+// take starts a question for a user in a guild. At most GuildConcurrency
+// questions of a guild are answered at once; the next ones wait for a
+// turn, in the order they came, up to GuildQueue of them (then busy), and
+// waiting is called once before one waits (to acknowledge the
+// interaction). A user still in their cooldown is told how long to wait
+// and takes no turn. It returns a release func that ends the turn, or the
+// cooldown left, or busy, or the context's error (or errQueueWait) if the
+// turn did not come before it ended. If the shared state cannot be
+// reached the question goes through (logged): a cooldown is not worth an
+// outage.
+func (l *limits) take(ctx context.Context, guild, user string, waiting func()) (release func(), wait time.Duration, busy bool, err error) {
 	l.mu.Lock()
-	if l.inFlight[guild] >= l.opt.GuildConcurrency {
-		l.mu.Unlock()
-		return nil, 0, true
+	g := l.guilds[guild]
+	if g == nil {
+		g = &guildTurns{}
+		l.guilds[guild] = g
 	}
-	l.inFlight[guild]++
+	var turn chan struct{}
+	switch {
+	case g.inFlight < l.opt.GuildConcurrency:
+		g.inFlight++
+	case len(g.waiting) >= l.opt.GuildQueue:
+		l.mu.Unlock()
+		return nil, 0, true, nil
+	default:
+		turn = make(chan struct{})
+		g.waiting = append(g.waiting, turn)
+	}
 	l.mu.Unlock()
 	var once sync.Once
-	release = func() {
-		once.Do(func() {
-			l.mu.Lock()
-			l.inFlight[guild]--
-			if l.inFlight[guild] <= 0 {
-				delete(l.inFlight, guild)
-			}
-			l.mu.Unlock()
-		})
-	}
+	release = func() { once.Do(func() { l.release(guild) }) }
 	if left := l.cooldown(ctx, guild, user); left > 0 {
-		release()
-		return nil, left, false
+		l.leave(guild, turn, release)
+		return nil, left, false, nil
 	}
-	return release, 0, false
+	if turn != nil {
+		if waiting != nil {
+			waiting()
+		}
+		select {
+		case <-turn:
+		case <-ctx.Done():
+			l.leave(guild, turn, release)
+			err := ctx.Err()
+			if errors.Is(err, context.DeadlineExceeded) {
+				err = errQueueWait
+			}
+			return nil, 0, false, err
+		}
+	}
+	return release, 0, false, nil
+}
+
+// release ends a turn: the first question waiting takes it over, else the
+// guild has one question fewer in flight.
+func (l *limits) release(guild string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	g := l.guilds[guild]
+	if len(g.waiting) > 0 {
+		next := g.waiting[0]
+		g.waiting = g.waiting[1:]
+		close(next)
+		return
+	}
+	g.inFlight--
+	if g.inFlight <= 0 {
+		delete(l.guilds, guild)
+	}
+}
+
+// leave gives up a question's place: out of the queue if it is still
+// waiting there, else (it had or was just handed a turn) the turn is
+// released.
+func (l *limits) leave(guild string, turn chan struct{}, release func()) {
+	if turn != nil {
+		l.mu.Lock()
+		g := l.guilds[guild]
+		if i := slices.Index(g.waiting, turn); i >= 0 {
+			g.waiting = slices.Delete(g.waiting, i, i+1)
+			l.mu.Unlock()
+			return
+		}
+		l.mu.Unlock()
+	}
+	release()
 }
 
 // cooldown reports how long a user must wait before their next question or

@@ -95,13 +95,14 @@ func (b *Bot) onMessage(s *discordgo.Session, m *discordgo.MessageCreate) {
 		reply(Reply{Content: "Ask me a question after the mention, e.g. “@footnote what is this article about?”"})
 		return
 	}
-	release, refused := b.admit(ctx, q)
+	typing := func() { _ = b.s.ChannelTyping(m.ChannelID, b.reqOpts(ctx)...) }
+	release, refused := b.admit(ctx, q, typing) // typing while it waits for its turn
 	if release == nil {
 		reply(refused)
 		return
 	}
 	defer release()
-	_ = b.s.ChannelTyping(m.ChannelID, b.reqOpts(ctx)...)
+	typing()
 	a, err := b.answerer.Answer(ctx, cited.Request{Question: q.text, Context: q.context})
 	r, outcome := b.conclude(ctx, q, a, err, time.Since(start))
 	if !reply(r) {

@@ -28,17 +28,43 @@ type inquiry struct {
 	followUp bool
 }
 
-// admit takes the question's turn under the limits: release ends it. When
-// the question is refused, release is nil, the refusal is counted and
-// refused says why.
-func (b *Bot) admit(ctx context.Context, q inquiry) (release func(), refused Reply) {
-	release, wait, busy := b.limits.take(ctx, q.guild, q.user)
+// maxQueueWait bounds how long a question waits for its turn: an
+// interaction's token lasts 15 minutes, and its answer must arrive within
+// them.
+const maxQueueWait = 14 * time.Minute
+
+// admit takes the question's turn under the limits: release ends it. A
+// question over its server's concurrency waits for its turn (waiting is
+// called first, once, to acknowledge it); it is refused only for the
+// asker's cooldown, a full queue, or a turn that did not come in time.
+// When refused, release is nil, the refusal is counted and refused says
+// why.
+func (b *Bot) admit(ctx context.Context, q inquiry, waiting func()) (release func(), refused Reply) {
+	ctx, cancel := context.WithTimeout(ctx, maxQueueWait)
+	defer cancel()
+	start := time.Now()
+	queued := false
+	release, wait, busy, err := b.limits.take(ctx, q.guild, q.user, func() {
+		queued = true
+		if waiting != nil {
+			waiting()
+		}
+	})
 	if release != nil {
+		if queued {
+			b.log.Info("question waited for its turn", q.idKey, q.id, "guild", q.guild, "waited", time.Since(start))
+		}
 		return release, Reply{}
 	}
-	msg := fmt.Sprintf("You're asking quickly! Please wait %s before your next question.", wait.Round(time.Second))
-	if busy {
-		msg = "footnote is answering several questions in this server right now; please try again in a moment."
+	var msg string
+	switch {
+	case err != nil:
+		b.log.Warn("question not answered: no turn in time", q.idKey, q.id, "guild", q.guild, "waited", time.Since(start), "err", err)
+		msg = "footnote could not get to your question in time because this server asked many at once; please ask again."
+	case busy:
+		msg = "footnote has too many questions from this server waiting right now; please try again in a moment."
+	default:
+		msg = fmt.Sprintf("You're asking quickly! Please wait %s before your next question.", wait.Round(time.Second))
 	}
 	b.observe(q.command, outcomeRefused, 0)
 	return nil, ephemeral(msg)

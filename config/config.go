@@ -104,6 +104,7 @@ type Config struct {
 	ShardCount       int
 	Cooldown         time.Duration
 	GuildConcurrency int
+	GuildQueue       int
 	AdminRole        string
 	ShutdownTimeout  time.Duration
 	AnswerCacheTTL   time.Duration
@@ -146,6 +147,7 @@ func Default() Config {
 		ShardCount:         1,
 		Cooldown:           5 * time.Second,
 		GuildConcurrency:   4,
+		GuildQueue:         100,
 		ShutdownTimeout:    15 * time.Second,
 		AnswerCacheTTL:     10 * time.Minute,
 		Retriever:          RetrieverEmbedded,
@@ -251,6 +253,8 @@ var settings = []Setting{
 		set: duration(func(c *Config) *time.Duration { return &c.Cooldown }), get: func(c *Config) string { return c.Cooldown.String() }},
 	{Key: "guild_concurrency", Env: []string{"FOOTNOTE_GUILD_CONCURRENCY"}, Help: "questions answered at once per guild",
 		set: integer(func(c *Config) *int { return &c.GuildConcurrency }), get: func(c *Config) string { return strconv.Itoa(c.GuildConcurrency) }},
+	{Key: "guild_queue", Env: []string{"FOOTNOTE_GUILD_QUEUE"}, Help: "questions of a guild that may wait for a turn beyond guild_concurrency (0: none wait, the next is refused)",
+		set: integer(func(c *Config) *int { return &c.GuildQueue }), get: func(c *Config) string { return strconv.Itoa(c.GuildQueue) }},
 	{Key: "admin_role", Env: []string{"FOOTNOTE_ADMIN_ROLE"}, Help: "role ID allowed to run admin commands (besides Manage Server)",
 		set: str(func(c *Config) *string { return &c.AdminRole }), get: func(c *Config) string { return c.AdminRole }},
 	{Key: "shutdown_timeout", Env: []string{"FOOTNOTE_SHUTDOWN_TIMEOUT"}, Help: "how long shutdown waits for answers in flight",
@@ -568,6 +572,9 @@ func (c Config) Validate() error {
 	}
 	if c.GuildConcurrency < 1 {
 		bad("guild_concurrency", "must be at least 1, got %d", c.GuildConcurrency)
+	}
+	if c.GuildQueue < 0 {
+		bad("guild_queue", "must be 0 or more, got %d", c.GuildQueue)
 	}
 	if c.AdminRole != "" && !snowflake.MatchString(c.AdminRole) {
 		bad("admin_role", "%q is not a Discord role ID (digits)", c.AdminRole)

@@ -632,20 +632,21 @@ func (s *Server) gateway(w http.ResponseWriter, r *http.Request) {
 						s.shards = map[int]*shardConn{}
 					}
 					s.shards[shard] = &shardConn{conn: c}
-					s.identify = append(s.identify, d)
 					s.mu.Unlock()
 					s.DispatchShard(shard, "READY", map[string]any{
 						"v": 10, "user": User(BotID, "footnote", true), "session_id": fmt.Sprintf("session-shard-%d", shard),
 						"resume_gateway_url": "ws" + strings.TrimPrefix(s.http.URL, "http") + "/gateway-ws",
 						"guilds":             []any{}, "shard": d["shard"], "application": map[string]any{"id": AppID, "flags": 0},
 					})
+					s.mu.Lock()
+					s.identify = append(s.identify, d)
+					s.mu.Unlock()
 					continue
 				}
 			}
 			takeShard0()
 			s.mu.Lock()
-			s.identify = append(s.identify, d)
-			s.session = fmt.Sprintf("session-%d", len(s.identify))
+			s.session = fmt.Sprintf("session-%d", len(s.identify)+1)
 			s.history = nil
 			s.seq = 0
 			s.mu.Unlock()
@@ -655,6 +656,11 @@ func (s *Server) gateway(w http.ResponseWriter, r *http.Request) {
 				"guilds":             []any{map[string]any{"id": GuildID, "unavailable": true}}, "shard": d["shard"],
 				"application": map[string]any{"id": AppID, "flags": 0},
 			})
+			// Counted once READY is on its way: a test that waits for the
+			// identify and then dispatches cannot get its event in first.
+			s.mu.Lock()
+			s.identify = append(s.identify, d)
+			s.mu.Unlock()
 		case 6: // resume
 			var d struct {
 				Token     string `json:"token"`
