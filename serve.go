@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"time"
@@ -38,6 +39,9 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer st.Close()
+	if cfg.QuestionLogDays > 0 {
+		go pruneLog(ctx, st, time.Duration(cfg.QuestionLogDays)*24*time.Hour, 24*time.Hour, log)
+	}
 	rs, err := openState(ctx, cfg)
 	if err != nil {
 		return err
@@ -113,4 +117,31 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		}()
 	}
 	return b.Run(ctx)
+}
+
+// pruner deletes the question log's rows from before a time.
+type pruner interface {
+	Prune(ctx context.Context, before time.Time) (questions, votes int64, err error)
+}
+
+// pruneLog keeps the question log to its retention: it deletes questions
+// and votes older than keep now and then every interval, until ctx ends.
+// A failed prune is logged and tried again at the next interval.
+func pruneLog(ctx context.Context, st pruner, keep, every time.Duration, log *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		q, v, err := st.Prune(ctx, time.Now().Add(-keep))
+		switch {
+		case err != nil && ctx.Err() == nil:
+			log.Warn("pruning the question log failed", "err", err)
+		case q+v > 0:
+			log.Info("question log pruned", "older_than", keep.String(), "questions", q, "votes", v)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

@@ -308,6 +308,21 @@ func (s *DB) Vote(ctx context.Context, answerKey, voter string, up bool) error {
 	return nil
 }
 
+// Prune deletes the questions asked before a time and the votes cast
+// before it (the question log's retention), and says how many of each.
+func (s *DB) Prune(ctx context.Context, before time.Time) (questions, votes int64, err error) {
+	res, err := s.exec(ctx, `DELETE FROM questions WHERE at < ?`, before.UnixMilli())
+	if err != nil {
+		return 0, 0, fmt.Errorf("store: prune questions: %w", err)
+	}
+	questions, _ = res.RowsAffected()
+	if res, err = s.exec(ctx, `DELETE FROM votes WHERE at < ?`, before.UnixMilli()); err != nil {
+		return questions, 0, fmt.Errorf("store: prune votes: %w", err)
+	}
+	votes, _ = res.RowsAffected()
+	return questions, votes, nil
+}
+
 // AddIngested records an ingested article (replacing one with its ID).
 func (s *DB) AddIngested(ctx context.Context, in Ingested) error {
 	if in.AddedAt.IsZero() {

@@ -293,3 +293,47 @@ func testStatsByGuild(t *testing.T, b backend) {
 		}
 	}
 }
+
+// TestPrune: questions and votes older than the retention go; the rest,
+// and the ingested and forgotten articles, stay.
+func TestPrune(t *testing.T) { each(t, testPrune) }
+
+func testPrune(t *testing.T, b backend) {
+	ctx := context.Background()
+	s := mustOpen(t, b)
+	defer s.Close()
+	now := time.Now()
+	for _, q := range []Question{
+		{At: now.Add(-100 * 24 * time.Hour), Command: "ask", Question: "asked long ago", AnswerKey: "old"},
+		{At: now.Add(-time.Hour), Command: "ask", Question: "asked today", AnswerKey: "new"},
+	} {
+		if err := s.LogQuestion(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, key := range []string{"old", "new"} {
+		if err := s.Vote(ctx, key, "u1", true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.exec(ctx, `UPDATE votes SET at = ? WHERE answer_key = 'old'`, now.Add(-100*24*time.Hour).UnixMilli()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddIngested(ctx, Ingested{DocID: "ingested/x", Title: "X", Source: "s", File: "f", Passages: 1, AddedAt: now.Add(-200 * 24 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	q, v, err := s.Prune(ctx, now.Add(-90*24*time.Hour))
+	if err != nil || q != 1 || v != 1 {
+		t.Fatalf("Prune: %d questions, %d votes, %v; want 1, 1", q, v, err)
+	}
+	st, err := s.Stats(ctx, AllGuilds, time.Time{}, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Questions != 1 || st.Asked[0].Question != "asked today" || st.Up != 1 {
+		t.Errorf("after pruning: %+v", st)
+	}
+	if in, err := s.Ingested(ctx); err != nil || len(in) != 1 {
+		t.Errorf("ingested articles after pruning: %v, %v", in, err)
+	}
+}
