@@ -70,3 +70,16 @@ func botStats(sum report.Summary) bot.Stats {
 	}
 	return out
 }
+
+// botMembership records for the bot which servers footnote left.
+type botMembership struct{ db *store.DB }
+
+var _ bot.Membership = botMembership{}
+
+func (m botMembership) GuildLeft(ctx context.Context, guild string) error {
+	return m.db.GuildLeft(ctx, guild, time.Now())
+}
+
+func (m botMembership) GuildBack(ctx context.Context, guild string) error {
+	return m.db.GuildBack(ctx, guild)
+}

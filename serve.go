@@ -39,9 +39,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer st.Close()
-	if cfg.QuestionLogDays > 0 {
-		go pruneLog(ctx, st, time.Duration(cfg.QuestionLogDays)*24*time.Hour, 24*time.Hour, log)
-	}
+	go pruneLog(ctx, st, retention{keep: time.Duration(cfg.QuestionLogDays) * 24 * time.Hour, grace: cfg.GuildDataGrace}, time.Hour, log)
 	rs, err := openState(ctx, cfg)
 	if err != nil {
 		return err
@@ -91,6 +89,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	opt.Observer = m
 	opt.Library = botLibrary{lib}
 	opt.Log = botLog{st}
+	opt.Membership = botMembership{st}
 	opt.State = stateOption(rs)
 	b, err := bot.New(opt, svc)
 	if err != nil {
@@ -119,24 +118,40 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	return b.Run(ctx)
 }
 
-// pruner deletes the question log's rows from before a time.
+// pruner deletes the question log's old rows and the rows of servers
+// footnote left.
 type pruner interface {
 	Prune(ctx context.Context, before time.Time) (questions, votes int64, err error)
+	PurgeLeft(ctx context.Context, before time.Time) ([]string, error)
 }
 
-// pruneLog keeps the question log to its retention: it deletes questions
-// and votes older than keep now and then every interval, until ctx ends.
-// A failed prune is logged and tried again at the next interval.
-func pruneLog(ctx context.Context, st pruner, keep, every time.Duration, log *slog.Logger) {
+// retention is how long the question log keeps rows: keep (0: for ever),
+// and grace after footnote leaves a server.
+type retention struct{ keep, grace time.Duration }
+
+// pruneLog keeps the question log to its retention, now and then every
+// interval until ctx ends: questions and votes older than r.keep, and the
+// questions and votes of servers footnote left more than r.grace ago. A
+// failure is logged and tried again at the next interval.
+func pruneLog(ctx context.Context, st pruner, r retention, every time.Duration, log *slog.Logger) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		q, v, err := st.Prune(ctx, time.Now().Add(-keep))
+		if r.keep > 0 {
+			q, v, err := st.Prune(ctx, time.Now().Add(-r.keep))
+			switch {
+			case err != nil && ctx.Err() == nil:
+				log.Warn("pruning the question log failed", "err", err)
+			case q+v > 0:
+				log.Info("question log pruned", "older_than", r.keep.String(), "questions", q, "votes", v)
+			}
+		}
+		guilds, err := st.PurgeLeft(ctx, time.Now().Add(-r.grace))
 		switch {
 		case err != nil && ctx.Err() == nil:
-			log.Warn("pruning the question log failed", "err", err)
-		case q+v > 0:
-			log.Info("question log pruned", "older_than", keep.String(), "questions", q, "votes", v)
+			log.Warn("deleting the data of servers footnote left failed", "err", err)
+		case len(guilds) > 0:
+			log.Info("deleted the questions and votes of servers footnote left", "guilds", guilds, "grace", r.grace.String())
 		}
 		select {
 		case <-ctx.Done():

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -8,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/footnote-bot/footnote/internal/discordtest"
 	"github.com/footnote-bot/footnote/retrieval"
@@ -234,5 +236,37 @@ func TestStatsShowsOneServer(t *testing.T) {
 	theirs := stats(other)
 	if !strings.Contains(theirs, "**2** questions") || strings.Contains(theirs, "Apples") {
 		t.Errorf("/stats in the other server:\n%s", theirs)
+	}
+}
+
+// memberships records what the bot tells its Membership.
+type memberships chan string
+
+func (m memberships) GuildLeft(_ context.Context, g string) error { m <- "left " + g; return nil }
+func (m memberships) GuildBack(_ context.Context, g string) error { m <- "back " + g; return nil }
+
+// TestGuildRemovalIsRecorded: GUILD_DELETE without "unavailable" (footnote
+// was removed) is recorded, so that the server's data goes after the grace
+// period; an outage (unavailable: true) is not; GUILD_CREATE (footnote is
+// in the server, again) is.
+func TestGuildRemovalIsRecorded(t *testing.T) {
+	t.Parallel()
+	m := make(memberships, 16)
+	h := start(t, setup{opt: Options{Membership: m}, syncEvents: true})
+	h.d.Dispatch("GUILD_DELETE", map[string]any{"id": "1300000000000000001", "unavailable": true})
+	h.d.Dispatch("GUILD_DELETE", map[string]any{"id": "1300000000000000002"})
+	h.d.Dispatch("GUILD_CREATE", map[string]any{"id": "1300000000000000002", "name": "back again", "unavailable": false,
+		"roles": []any{}, "emojis": []any{}, "features": []any{}, "channels": []any{}, "members": []any{}})
+	// The events are handled in order (syncEvents): the outage, if it were
+	// recorded, would come first.
+	for _, want := range []string{"left 1300000000000000002", "back 1300000000000000002"} {
+		select {
+		case got := <-m:
+			if got != want {
+				t.Errorf("recorded %q, want %q", got, want)
+			}
+		case <-time.After(eventWait):
+			t.Fatalf("%q never recorded", want)
+		}
 	}
 }

@@ -161,6 +161,9 @@ type Options struct {
 	Library Library
 	// Log records questions and votes and serves /stats; nil disables it.
 	Log QuestionLog
+	// Membership is told when footnote is removed from a server and when
+	// it is in one; nil: nobody is.
+	Membership Membership
 	// LogUsers stores user IDs in the question log (off by default).
 	LogUsers bool
 	// State is shared with the other replicas (cooldowns, remembered
@@ -267,6 +270,8 @@ func New(opt Options, a Answerer) (*Bot, error) {
 	s.AddHandler(b.onInteraction)
 	s.AddHandler(b.onRawEvent)
 	s.AddHandler(b.onMessage)
+	s.AddHandler(b.onGuildDelete)
+	s.AddHandler(b.onGuildCreate)
 	return b, nil
 }
 
@@ -364,6 +369,37 @@ func (b *Bot) onReady(s *discordgo.Session, r *discordgo.Ready) {
 				b.log.Error("registering commands failed", "err", err)
 			}
 		}()
+	}
+}
+
+// Membership is told which servers footnote is removed from and which it
+// is in, so that a server's data can be deleted after a grace period
+// unless footnote comes back.
+type Membership interface {
+	GuildLeft(ctx context.Context, guild string) error
+	GuildBack(ctx context.Context, guild string) error
+}
+
+// onGuildDelete: footnote was removed from a server (an outage sends the
+// same event with unavailable set, and changes nothing).
+func (b *Bot) onGuildDelete(_ *discordgo.Session, g *discordgo.GuildDelete) {
+	if b.opt.Membership == nil || g.Guild == nil || g.Unavailable {
+		return
+	}
+	if err := b.opt.Membership.GuildLeft(context.Background(), g.ID); err != nil {
+		b.log.Error("could not record leaving a server", "guild", g.ID, "err", err)
+		return
+	}
+	b.log.Info("removed from a server: its questions and votes are deleted after the grace period unless footnote is added back", "guild", g.ID)
+}
+
+// onGuildCreate: footnote is in a server (at start, or added back).
+func (b *Bot) onGuildCreate(_ *discordgo.Session, g *discordgo.GuildCreate) {
+	if b.opt.Membership == nil || g.Guild == nil || g.Unavailable {
+		return
+	}
+	if err := b.opt.Membership.GuildBack(context.Background(), g.ID); err != nil {
+		b.log.Error("could not record being in a server", "guild", g.ID, "err", err)
 	}
 }
 

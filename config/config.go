@@ -106,6 +106,7 @@ type Config struct {
 	GuildConcurrency int
 	GuildQueue       int
 	QuestionLogDays  int
+	GuildDataGrace   time.Duration
 	AdminRole        string
 	ShutdownTimeout  time.Duration
 	AnswerCacheTTL   time.Duration
@@ -150,6 +151,7 @@ func Default() Config {
 		GuildConcurrency:   4,
 		GuildQueue:         100,
 		QuestionLogDays:    90,
+		GuildDataGrace:     7 * 24 * time.Hour,
 		ShutdownTimeout:    15 * time.Second,
 		AnswerCacheTTL:     10 * time.Minute,
 		Retriever:          RetrieverEmbedded,
@@ -255,8 +257,10 @@ var settings = []Setting{
 		set: duration(func(c *Config) *time.Duration { return &c.Cooldown }), get: func(c *Config) string { return c.Cooldown.String() }},
 	{Key: "guild_concurrency", Env: []string{"FOOTNOTE_GUILD_CONCURRENCY"}, Help: "questions answered at once per guild",
 		set: integer(func(c *Config) *int { return &c.GuildConcurrency }), get: func(c *Config) string { return strconv.Itoa(c.GuildConcurrency) }},
-	{Key: "question_log_days", Env: []string{"FOOTNOTE_QUESTION_LOG_DAYS"}, Help: "keep questions and votes this many days (0 = for ever); serve prunes older ones at start and daily",
+	{Key: "question_log_days", Env: []string{"FOOTNOTE_QUESTION_LOG_DAYS"}, Help: "keep questions and votes this many days (0 = for ever); serve prunes older ones at start and hourly",
 		set: integer(func(c *Config) *int { return &c.QuestionLogDays }), get: func(c *Config) string { return strconv.Itoa(c.QuestionLogDays) }},
+	{Key: "guild_data_grace", Env: []string{"FOOTNOTE_GUILD_DATA_GRACE"}, Help: "after footnote is removed from a server, delete its questions and votes this long after (unless it is added back)",
+		set: duration(func(c *Config) *time.Duration { return &c.GuildDataGrace }), get: func(c *Config) string { return c.GuildDataGrace.String() }},
 	{Key: "guild_queue", Env: []string{"FOOTNOTE_GUILD_QUEUE"}, Help: "questions of a guild that may wait for a turn beyond guild_concurrency (0: none wait, the next is refused)",
 		set: integer(func(c *Config) *int { return &c.GuildQueue }), get: func(c *Config) string { return strconv.Itoa(c.GuildQueue) }},
 	{Key: "admin_role", Env: []string{"FOOTNOTE_ADMIN_ROLE"}, Help: "role ID allowed to run admin commands (besides Manage Server)",
@@ -579,6 +583,9 @@ func (c Config) Validate() error {
 	}
 	if c.QuestionLogDays < 0 {
 		bad("question_log_days", "must be 0 (keep for ever) or more, got %d", c.QuestionLogDays)
+	}
+	if c.GuildDataGrace < 0 {
+		bad("guild_data_grace", "must not be negative, got %s", c.GuildDataGrace)
 	}
 	if c.GuildQueue < 0 {
 		bad("guild_queue", "must be 0 or more, got %d", c.GuildQueue)

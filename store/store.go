@@ -109,6 +109,12 @@ var migrations = []string{
 		doc_id TEXT PRIMARY KEY,
 		at INTEGER NOT NULL
 	);`,
+	// The servers footnote was removed from, and when: their questions and
+	// votes are deleted after a grace period unless footnote comes back.
+	`CREATE TABLE guilds_left (
+		guild TEXT PRIMARY KEY,
+		at INTEGER NOT NULL
+	);`,
 }
 
 // OpenSQLite opens (creating if needed) the SQLite file at path and runs
@@ -321,6 +327,76 @@ func (s *DB) Prune(ctx context.Context, before time.Time) (questions, votes int6
 	}
 	votes, _ = res.RowsAffected()
 	return questions, votes, nil
+}
+
+// GuildLeft records that footnote was removed from a server at a time
+// (keeping the first time if it is recorded already).
+func (s *DB) GuildLeft(ctx context.Context, guild string, at time.Time) error {
+	_, err := s.exec(ctx, `INSERT INTO guilds_left(guild, at) VALUES (?, ?) ON CONFLICT(guild) DO NOTHING`, guild, at.UnixMilli())
+	if err != nil {
+		return fmt.Errorf("store: guild left: %w", err)
+	}
+	return nil
+}
+
+// GuildBack records that footnote is in a server (again): its data stays.
+func (s *DB) GuildBack(ctx context.Context, guild string) error {
+	if _, err := s.exec(ctx, `DELETE FROM guilds_left WHERE guild = ?`, guild); err != nil {
+		return fmt.Errorf("store: guild back: %w", err)
+	}
+	return nil
+}
+
+// PurgeLeft deletes the questions, and the votes on their answers, of the
+// servers footnote left before a time and did not come back to, and
+// returns those servers.
+func (s *DB) PurgeLeft(ctx context.Context, before time.Time) ([]string, error) {
+	rows, err := s.query(ctx, `SELECT guild FROM guilds_left WHERE at < ? ORDER BY guild`, before.UnixMilli())
+	if err != nil {
+		return nil, fmt.Errorf("store: purge left servers: %w", err)
+	}
+	var guilds []string
+	for rows.Next() {
+		var g string
+		if err := rows.Scan(&g); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		guilds = append(guilds, g)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for _, g := range guilds {
+		if err := s.purgeGuild(ctx, g); err != nil {
+			return nil, err
+		}
+	}
+	return guilds, nil
+}
+
+// purgeGuild deletes one server's questions and votes, and its record of
+// leaving, in one transaction.
+func (s *DB) purgeGuild(ctx context.Context, guild string) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: purge %s: %w", guild, err)
+	}
+	defer tx.Rollback()
+	for _, q := range []string{
+		`DELETE FROM votes WHERE answer_key IN (SELECT answer_key FROM questions WHERE guild = ? AND answer_key <> '')`,
+		`DELETE FROM questions WHERE guild = ?`,
+		`DELETE FROM guilds_left WHERE guild = ?`,
+	} {
+		if _, err := tx.ExecContext(ctx, s.forDialect(q), guild); err != nil {
+			return fmt.Errorf("store: purge %s: %w", guild, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: purge %s: %w", guild, err)
+	}
+	return nil
 }
 
 // AddIngested records an ingested article (replacing one with its ID).

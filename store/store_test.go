@@ -337,3 +337,53 @@ func testPrune(t *testing.T, b backend) {
 		t.Errorf("ingested articles after pruning: %v, %v", in, err)
 	}
 }
+
+// TestPurgeLeftGuilds: the questions and votes of a server footnote left
+// before the cutoff are deleted; a server it left later, one it came back
+// to, and every other server keep theirs.
+func TestPurgeLeftGuilds(t *testing.T) { each(t, testPurgeLeft) }
+
+func testPurgeLeft(t *testing.T, b backend) {
+	ctx := context.Background()
+	s := mustOpen(t, b)
+	defer s.Close()
+	now := time.Now()
+	for _, g := range []string{"100", "200", "300", "400"} {
+		if err := s.LogQuestion(ctx, Question{Guild: g, Command: "ask", Question: "asked in " + g, AnswerKey: "k" + g}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Vote(ctx, "k"+g, "u1", true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, left := range []struct {
+		guild string
+		at    time.Time
+	}{{"100", now.Add(-8 * 24 * time.Hour)}, {"200", now.Add(-time.Hour)}, {"300", now.Add(-9 * 24 * time.Hour)}} {
+		if err := s.GuildLeft(ctx, left.guild, left.at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.GuildLeft(ctx, "100", now); err != nil { // again: the first time counts
+		t.Fatal(err)
+	}
+	if err := s.GuildBack(ctx, "300"); err != nil {
+		t.Fatal(err)
+	}
+	purged, err := s.PurgeLeft(ctx, now.Add(-7*24*time.Hour))
+	if err != nil || !slices.Equal(purged, []string{"100"}) {
+		t.Fatalf("PurgeLeft: %v, %v; want [100]", purged, err)
+	}
+	for g, want := range map[string]int{"100": 0, "200": 1, "300": 1, "400": 1} {
+		st, err := s.Stats(ctx, g, time.Time{}, 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Questions != want || st.Up != want {
+			t.Errorf("server %s after the purge: %d questions, %d votes; want %d", g, st.Questions, st.Up, want)
+		}
+	}
+	if again, err := s.PurgeLeft(ctx, now.Add(-7*24*time.Hour)); err != nil || len(again) != 0 {
+		t.Errorf("a second purge: %v, %v; want none", again, err)
+	}
+}
