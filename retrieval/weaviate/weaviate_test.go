@@ -363,7 +363,21 @@ func TestWeaviateCluster(t *testing.T) {
 	if err := p.Kill(); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(2 * time.Second)
+	// The two nodes left answer once they have settled (a new Raft leader
+	// if the stopped node led): wait until each serves the schema.
+	deadline := time.Now().Add(2 * time.Minute)
+	for _, node := range nodes[:2] {
+		for {
+			_, err := New(ctx, Config{URL: node, Collection: name, Consistency: "ONE", Timeout: 5 * time.Second})
+			if err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s never answered with node 3 stopped: %v", node, err)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
 	for _, node := range nodes[:2] {
 		after := ask(node)
 		t.Logf("node 3 stopped; asked through %s: top passages %v", node, after)
@@ -371,8 +385,11 @@ func TestWeaviateCluster(t *testing.T) {
 			t.Errorf("answers changed with a node down: %v, were %v", after, before)
 		}
 	}
-	if n := count(t, r); n != total {
-		t.Logf("count with a node down: %d of %d (aggregate reads one replica per shard)", n, total)
+	// Counting is not what is tested: with a node down Weaviate may
+	// refuse the aggregate ("inconsistent consistency levels"), or count
+	// one replica per shard.
+	if n, err := r.Count(ctx); err != nil || n != total {
+		t.Logf("count with a node down: %d of %d (%v)", n, total, err)
 	}
 }
 
