@@ -24,7 +24,11 @@ CGO_ENABLED=0 go build -trimpath \
 grep -q "footnote ci (commit ${COMMIT}" "$out/version.txt" || { echo "version not stamped"; exit 1; }
 
 # Static: the ELF has no interpreter (no dynamic loader, no libc).
-if readelf -l "$out/footnote" | grep -q "Requesting program interpreter"; then
+# (Outputs are captured before grep -q reads them: under pipefail, grep
+# exiting at its first match can kill the writer with SIGPIPE and fail a
+# check that passed.)
+headers=$(readelf -l "$out/footnote")
+if grep -q "Requesting program interpreter" <<<"$headers"; then
   echo "binary is dynamically linked; distroless/static would not run it"; exit 1
 fi
 echo "static binary: ok"
@@ -33,7 +37,8 @@ echo "static binary: ok"
 chmod 755 "$out"
 mkdir -p "$out/articles"
 printf '# Widgets\n\nWidgets click into place.\n' > "$out/articles/w.md"
-FOOTNOTE_CORPUS="$out/articles" "$out/footnote" ask "How do widgets click?" | grep -q "click into place" \
+answer=$(FOOTNOTE_CORPUS="$out/articles" "$out/footnote" ask "How do widgets click?")
+grep -q "click into place" <<<"$answer" \
   || { echo "answer from the mounted articles failed"; exit 1; }
 if FOOTNOTE_CORPUS="$out/articles" "$out/footnote" serve 2>"$out/serve.err"; then
   echo "serve without a token should fail"; exit 1
@@ -74,7 +79,8 @@ if command -v buildah >/dev/null 2>&1; then
   # buildah run shadows a declared VOLUME with an anonymous one, so the
   # articles go to another path here; the image's FOOTNOTE_CORPUS is checked
   # with inspect.
-  $B inspect --format '{{.OCIv1.Config.Env}} {{.OCIv1.Config.User}}' localhost/footnote:runtime | grep -q "FOOTNOTE_CORPUS=/articles.* 65532:65532" \
+  config=$($B inspect --format '{{.OCIv1.Config.Env}} {{.OCIv1.Config.User}}' localhost/footnote:runtime)
+  grep -q "FOOTNOTE_CORPUS=/articles.* 65532:65532" <<<"$config" \
     || { echo "image config lacks FOOTNOTE_CORPUS=/articles or the non-root user"; exit 1; }
   $B run --isolation chroot -v "$out/articles:/mnt/articles:ro" "$c" -- /usr/local/bin/footnote ask --corpus /mnt/articles "How do widgets click?" \
     >"$out/image-ask.txt" 2>&1 || true
