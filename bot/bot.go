@@ -433,8 +433,8 @@ func (b *Bot) onRawEvent(_ *discordgo.Session, e *discordgo.Event) {
 	}
 	b.inflight.Add(1)
 	defer b.inflight.Done()
-	b.send(context.Background(), &discordgo.Interaction{ID: id, Token: token, AppID: b.appID.Load().(string)},
-		ephemeral("footnote could not read this request (Discord sent something it does not understand); the error was logged."))
+	in := b.interaction(&discordgo.InteractionCreate{Interaction: &discordgo.Interaction{ID: id, Token: token, AppID: b.appID.Load().(string)}})
+	in.reply(context.Background(), ephemeral("footnote could not read this request (Discord sent something it does not understand); the error was logged."))
 }
 
 func (b *Bot) onResumed(*discordgo.Session, *discordgo.Resumed) {

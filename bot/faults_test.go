@@ -109,7 +109,7 @@ func TestExpiredTokenAnswerIsLoggedNotLost(t *testing.T) {
 		m["id"] = strconv.FormatInt(old, 10)
 	})
 	_ = id
-	eventually(t, func() bool { return strings.Contains(logs.String(), "answer not delivered") }, "undelivered answer logged")
+	eventually(t, func() bool { return strings.Contains(logs.String(), "reply not delivered") }, "undelivered answer logged")
 	l := logs.String()
 	if !strings.Contains(l, "question=\"How do I reload the articles?\"") || !strings.Contains(l, "expired") {
 		t.Errorf("log lacks the question or the reason:\n%s", l)

@@ -34,26 +34,31 @@ func (b *Bot) onInteraction(s *discordgo.Session, i *discordgo.InteractionCreate
 	if !decoded(i) {
 		return // onRawEvent logs it and answers
 	}
+	ctx := context.Background()
+	in := b.interaction(i)
 	if b.closing.Load() {
-		b.send(context.Background(), i.Interaction, ephemeral("footnote is restarting; please ask again in a minute."))
+		in.reply(ctx, ephemeral("footnote is restarting; please ask again in a minute."))
 		return
 	}
 	b.inflight.Add(1)
 	defer b.inflight.Done()
-	ctx := context.Background()
 	defer func() {
 		if r := recover(); r != nil {
 			b.log.Error("panic while handling an interaction", "interaction", i.ID, "panic", fmt.Sprint(r))
-			b.send(ctx, i.Interaction, ephemeral("Something went wrong on footnote's side; the error was logged."))
+			// An edit when the question was deferred; nothing when a
+			// reply already went out.
+			if !in.answered() {
+				in.reply(ctx, ephemeral("Something went wrong on footnote's side; the error was logged."))
+			}
 		}
 	}()
 	switch i.Type {
 	case discordgo.InteractionApplicationCommand:
-		b.onCommand(ctx, i)
+		b.onCommand(ctx, in)
 	case discordgo.InteractionApplicationCommandAutocomplete:
-		b.onAutocomplete(ctx, i)
+		b.onAutocomplete(ctx, in)
 	case discordgo.InteractionMessageComponent:
-		b.onComponent(ctx, i)
+		b.onComponent(ctx, in)
 	}
 }
 
@@ -71,7 +76,7 @@ func decoded(i *discordgo.InteractionCreate) bool {
 	return true
 }
 
-func (b *Bot) onCommand(ctx context.Context, i *discordgo.InteractionCreate) {
+func (b *Bot) onCommand(ctx context.Context, i *interaction) {
 	data := i.ApplicationCommandData()
 	opts := map[string]*discordgo.ApplicationCommandInteractionDataOption{}
 	for _, o := range data.Options {
@@ -84,7 +89,7 @@ func (b *Bot) onCommand(ctx context.Context, i *discordgo.InteractionCreate) {
 		return ""
 	}
 	if data.Name != cmdHelp && !b.limits.channelAllowed(i.GuildID, i.ChannelID) {
-		b.send(ctx, i.Interaction, ephemeral("footnote does not answer in this channel. Ask an admin which channels it serves."))
+		i.reply(ctx, ephemeral("footnote does not answer in this channel. Ask an admin which channels it serves."))
 		b.observe(data.Name, outcomeRefused, 0)
 		return
 	}
@@ -102,13 +107,13 @@ func (b *Bot) onCommand(ctx context.Context, i *discordgo.InteractionCreate) {
 		}
 		b.ask(ctx, i, cmdAsk, str("question"), "", private)
 	case cmdLookup:
-		b.send(ctx, i.Interaction, b.lookup(ctx, str("query"), str("article")))
+		i.reply(ctx, b.lookup(ctx, str("query"), str("article")))
 	case cmdCite:
-		b.send(ctx, i.Interaction, b.cite(ctx, str("passage")))
+		i.reply(ctx, b.cite(ctx, str("passage")))
 	case cmdSources:
-		b.send(ctx, i.Interaction, b.sources(0, false))
+		i.reply(ctx, b.sources(0, false))
 	case cmdHelp:
-		b.send(ctx, i.Interaction, Reply{Embeds: []*discordgo.MessageEmbed{{Title: "footnote", Description: helpText, Color: colorInfo}}, Ephemeral: true})
+		i.reply(ctx, Reply{Embeds: []*discordgo.MessageEmbed{{Title: "footnote", Description: helpText, Color: colorInfo}}, Ephemeral: true})
 	case cmdReload:
 		b.reload(ctx, i)
 	case cmdIngest:
@@ -120,22 +125,22 @@ func (b *Bot) onCommand(ctx context.Context, i *discordgo.InteractionCreate) {
 	case cmdFindSource:
 		b.findSource(ctx, i, data)
 	default:
-		b.send(ctx, i.Interaction, ephemeral("Unknown command."))
+		i.reply(ctx, ephemeral("Unknown command."))
 	}
 }
 
 // paced holds a public command to the per-user cooldown /ask has (one
 // cooldown for all of them), refusing it with an ephemeral note inside it.
-func (b *Bot) paced(ctx context.Context, i *discordgo.InteractionCreate, cmd string) bool {
+func (b *Bot) paced(ctx context.Context, i *interaction, cmd string) bool {
 	uid := ""
-	if u := userOf(i); u != nil {
+	if u := userOf(i.InteractionCreate); u != nil {
 		uid = u.ID
 	}
 	wait := b.limits.cooldown(ctx, i.GuildID, uid)
 	if wait <= 0 {
 		return true
 	}
-	b.send(ctx, i.Interaction, ephemeral(fmt.Sprintf("You're going quickly! Please wait %s before your next command.", (wait+time.Second-1).Truncate(time.Second))))
+	i.reply(ctx, ephemeral(fmt.Sprintf("You're going quickly! Please wait %s before your next command.", (wait+time.Second-1).Truncate(time.Second))))
 	b.observe(cmd, outcomeRefused, 0)
 	return false
 }
@@ -150,49 +155,26 @@ func (b *Bot) observe(command, outcome string, took time.Duration) {
 // seconds: a template answer that is ready within AnswerBudget is the
 // reply itself; otherwise (and always when streaming) the interaction is
 // deferred and the answer edited in.
-func (b *Bot) ask(ctx context.Context, i *discordgo.InteractionCreate, command, question, context_ string, private bool) {
+func (b *Bot) ask(ctx context.Context, i *interaction, command, question, context_ string, private bool) {
 	start := time.Now()
-	user := userOf(i)
+	user := userOf(i.InteractionCreate)
 	uid := ""
 	if user != nil {
 		uid = user.ID
 	}
 	question = stripMarkup(question)
 	if question == "" {
-		b.send(ctx, i.Interaction, ephemeral("Please type a question, e.g. `/ask question: What is this article about?`"))
+		i.reply(ctx, ephemeral("Please type a question, e.g. `/ask question: What is this article about?`"))
 		return
 	}
 	q := inquiry{command: command, idKey: "interaction", id: i.ID, guild: i.GuildID, channel: i.ChannelID, user: uid,
 		key: i.ID, text: question, context: context_, private: private}
-	deferred := false
-	deferNow := func() bool {
-		if deferred {
-			return true
-		}
-		deferred = true
-		flags := discordgo.MessageFlags(0)
-		if private {
-			flags = discordgo.MessageFlagsEphemeral
-		}
-		err := b.callback(ctx, i.Interaction, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredChannelMessageWithSource,
-			Data: &discordgo.InteractionResponseData{Flags: flags, AllowedMentions: noMentions()}})
-		if err != nil {
-			b.log.Error("deferring the interaction failed", "interaction", i.ID, "err", err)
-			return false
-		}
-		return true
-	}
+	deferNow := func() bool { return i.deferReply(ctx, private) }
 	// A question that must wait for its turn is acknowledged first: the
 	// interaction is deferred and the answer edited in when it comes.
 	release, refused := b.admit(ctx, q, func() { deferNow() })
 	if release == nil {
-		if deferred {
-			if err := b.edit(ctx, i.Interaction, refused); err != nil {
-				b.log.Error("refusal not delivered", "interaction", i.ID, "err", err)
-			}
-		} else {
-			b.send(ctx, i.Interaction, refused)
-		}
+		i.reply(ctx, refused)
 		return
 	}
 	defer release()
@@ -207,17 +189,17 @@ func (b *Bot) ask(ctx context.Context, i *discordgo.InteractionCreate, command, 
 			b.observe(command, outcomeError, time.Since(start))
 			return
 		}
-		st = newStreamer(b, i.Interaction, b.opt.EditInterval)
+		st = newStreamer(i, b.opt.EditInterval)
 		req.OnDelta = st.delta
 		defer st.stop()
 	}
 	done := make(chan result, 1)
 	go func() {
-		a, err := b.answerer.Answer(ctx, req)
+		a, err := b.answer(ctx, req)
 		done <- result{a, err}
 	}()
 	var res result
-	if deferred {
+	if st != nil {
 		res = <-done
 	} else {
 		select {
@@ -235,13 +217,8 @@ func (b *Bot) ask(ctx context.Context, i *discordgo.InteractionCreate, command, 
 		st.stop()
 	}
 	reply, outcome := b.conclude(ctx, q, res.a, res.err, time.Since(start))
-	if deferred {
-		if err := b.edit(ctx, i.Interaction, reply); err != nil {
-			b.log.Error("answer not delivered", "interaction", i.ID, "question", question, "answer", res.a.Text, "err", err)
-			outcome = outcomeError
-		}
-	} else {
-		b.send(ctx, i.Interaction, reply)
+	if !i.reply(ctx, reply, "question", question, "answer", res.a.Text) {
+		outcome = outcomeError
 	}
 	b.observe(command, outcome, time.Since(start))
 }
@@ -253,8 +230,7 @@ func (b *Bot) ask(ctx context.Context, i *discordgo.InteractionCreate, command, 
 // timeout). Text that arrives during an edit or the wait after it is sent
 // in the next edit.
 type streamer struct {
-	b     *Bot
-	i     *discordgo.Interaction
+	i     *interaction
 	every time.Duration
 
 	mu     sync.Mutex
@@ -267,8 +243,8 @@ type streamer struct {
 	stopOnce sync.Once
 }
 
-func newStreamer(b *Bot, i *discordgo.Interaction, every time.Duration) *streamer {
-	s := &streamer{b: b, i: i, every: every, wake: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
+func newStreamer(i *interaction, every time.Duration) *streamer {
+	s := &streamer{i: i, every: every, wake: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
 	go s.run()
 	return s
 }
@@ -316,7 +292,7 @@ func (s *streamer) run() {
 			continue
 		}
 		last = time.Now()
-		_ = s.b.edit(context.Background(), s.i, Reply{Embeds: []*discordgo.MessageEmbed{streamingEmbed(text)}})
+		s.i.progress(context.Background(), Reply{Embeds: []*discordgo.MessageEmbed{streamingEmbed(text)}})
 	}
 }
 
@@ -475,49 +451,36 @@ func (b *Bot) sources(page int, update bool) Reply {
 }
 
 // requireAdmin refuses non-admins (and DMs) with an ephemeral message.
-func (b *Bot) requireAdmin(ctx context.Context, i *discordgo.InteractionCreate, cmd string) bool {
-	if b.limits.isAdmin(i) {
+func (b *Bot) requireAdmin(ctx context.Context, i *interaction, cmd string) bool {
+	if b.limits.isAdmin(i.InteractionCreate) {
 		return true
 	}
 	msg := "Only members with the Manage Server permission (or the footnote admin role) can use this command."
 	if i.GuildID == "" {
 		msg = "Admin commands only work in a server, not in direct messages."
 	}
-	b.send(ctx, i.Interaction, ephemeral(msg))
+	i.reply(ctx, ephemeral(msg))
 	b.observe(cmd, outcomeRefused, 0)
 	return false
-}
-
-// deferEphemeral acknowledges an admin command whose work may take a while.
-func (b *Bot) deferEphemeral(ctx context.Context, i *discordgo.InteractionCreate) bool {
-	err := b.callback(ctx, i.Interaction, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredChannelMessageWithSource,
-		Data: &discordgo.InteractionResponseData{Flags: discordgo.MessageFlagsEphemeral, AllowedMentions: noMentions()}})
-	if err != nil {
-		b.log.Error("deferring an admin command failed", "interaction", i.ID, "err", err)
-		return false
-	}
-	return true
 }
 
 // finishAdmin reports an admin command's outcome. The message may quote
 // what a page or a file said (a URL it redirected to, a title, an error),
 // so it is text: see plainText.
-func (b *Bot) finishAdmin(ctx context.Context, i *discordgo.InteractionCreate, msg string) {
-	if err := b.edit(ctx, i.Interaction, Reply{Content: truncate(plainText(msg), maxContent)}); err != nil {
-		b.log.Error("reporting an admin command failed", "interaction", i.ID, "err", err)
-	}
+func (b *Bot) finishAdmin(ctx context.Context, i *interaction, msg string) {
+	i.reply(ctx, Reply{Content: truncate(plainText(msg), maxContent), Ephemeral: true})
 }
 
 // reload re-reads the articles (admins only).
-func (b *Bot) reload(ctx context.Context, i *discordgo.InteractionCreate) {
+func (b *Bot) reload(ctx context.Context, i *interaction) {
 	if !b.requireAdmin(ctx, i, cmdReload) {
 		return
 	}
 	if b.opt.Library == nil {
-		b.send(ctx, i.Interaction, ephemeral("Reloading is not available in this deployment."))
+		i.reply(ctx, ephemeral("Reloading is not available in this deployment."))
 		return
 	}
-	if !b.deferEphemeral(ctx, i) {
+	if !i.deferReply(ctx, true) {
 		return
 	}
 	summary, err := b.opt.Library.Reload(ctx)
@@ -530,12 +493,12 @@ func (b *Bot) reload(ctx context.Context, i *discordgo.InteractionCreate) {
 }
 
 // ingest adds an article from a URL or an attached file (admins only).
-func (b *Bot) ingest(ctx context.Context, i *discordgo.InteractionCreate, data discordgo.ApplicationCommandInteractionData) {
+func (b *Bot) ingest(ctx context.Context, i *interaction, data discordgo.ApplicationCommandInteractionData) {
 	if !b.requireAdmin(ctx, i, cmdIngest) {
 		return
 	}
 	if b.opt.Library == nil {
-		b.send(ctx, i.Interaction, ephemeral("Adding articles is not available in this deployment."))
+		i.reply(ctx, ephemeral("Adding articles is not available in this deployment."))
 		return
 	}
 	var url string
@@ -551,14 +514,14 @@ func (b *Bot) ingest(ctx context.Context, i *discordgo.InteractionCreate, data d
 		}
 	}
 	if (url == "") == (att == nil) {
-		b.send(ctx, i.Interaction, ephemeral("Give either a `url` or a `file` to add."))
+		i.reply(ctx, ephemeral("Give either a `url` or a `file` to add."))
 		return
 	}
-	if !b.deferEphemeral(ctx, i) {
+	if !i.deferReply(ctx, true) {
 		return
 	}
 	by := ""
-	if u := userOf(i); u != nil {
+	if u := userOf(i.InteractionCreate); u != nil {
 		by = u.ID
 	}
 	var added Added
@@ -582,15 +545,15 @@ func (b *Bot) ingest(ctx context.Context, i *discordgo.InteractionCreate, data d
 }
 
 // forget removes an article (admins only).
-func (b *Bot) forget(ctx context.Context, i *discordgo.InteractionCreate, docID string) {
+func (b *Bot) forget(ctx context.Context, i *interaction, docID string) {
 	if !b.requireAdmin(ctx, i, cmdForget) {
 		return
 	}
 	if b.opt.Library == nil {
-		b.send(ctx, i.Interaction, ephemeral("Removing articles is not available in this deployment."))
+		i.reply(ctx, ephemeral("Removing articles is not available in this deployment."))
 		return
 	}
-	if !b.deferEphemeral(ctx, i) {
+	if !i.deferReply(ctx, true) {
 		return
 	}
 	title, err := b.opt.Library.Forget(ctx, strings.TrimSpace(docID))
@@ -602,22 +565,22 @@ func (b *Bot) forget(ctx context.Context, i *discordgo.InteractionCreate, docID 
 }
 
 // stats summarises the last week (admins only).
-func (b *Bot) stats(ctx context.Context, i *discordgo.InteractionCreate) {
+func (b *Bot) stats(ctx context.Context, i *interaction) {
 	if !b.requireAdmin(ctx, i, cmdStats) {
 		return
 	}
 	if b.opt.Log == nil {
-		b.send(ctx, i.Interaction, ephemeral("Statistics need the question log, which is off in this deployment."))
+		i.reply(ctx, ephemeral("Statistics need the question log, which is off in this deployment."))
 		return
 	}
 	// This server's questions only: another server's are not its admins'.
 	st, err := b.opt.Log.Stats(ctx, i.GuildID, time.Now().Add(-7*24*time.Hour), 5)
 	if err != nil {
 		b.log.Error("stats failed", "err", err)
-		b.send(ctx, i.Interaction, ephemeral("Could not read the statistics; the error was logged."))
+		i.reply(ctx, ephemeral("Could not read the statistics; the error was logged."))
 		return
 	}
-	b.send(ctx, i.Interaction, statsReply(st, b.answerer.Articles()))
+	i.reply(ctx, statsReply(st, b.answerer.Articles()))
 }
 
 func statsReply(st Stats, articles []cited.Article) Reply {
@@ -680,19 +643,19 @@ func (b *Bot) logQuestion(ctx context.Context, guild, channel, user, command, qu
 }
 
 // findSource answers the "Find source" message command.
-func (b *Bot) findSource(ctx context.Context, i *discordgo.InteractionCreate, data discordgo.ApplicationCommandInteractionData) {
+func (b *Bot) findSource(ctx context.Context, i *interaction, data discordgo.ApplicationCommandInteractionData) {
 	var msg *discordgo.Message
 	if data.Resolved != nil {
 		msg = data.Resolved.Messages[data.TargetID]
 	}
 	if msg == nil || strings.TrimSpace(msg.Content) == "" {
-		b.send(ctx, i.Interaction, ephemeral("That message has no text to find a source for."))
+		i.reply(ctx, ephemeral("That message has no text to find a source for."))
 		return
 	}
 	r, a := b.sourcesFor(ctx, msg.Content, msg.ID)
-	b.send(ctx, i.Interaction, r)
+	i.reply(ctx, r)
 	uid := ""
-	if u := userOf(i); u != nil {
+	if u := userOf(i.InteractionCreate); u != nil {
 		uid = u.ID
 	}
 	b.logQuestion(ctx, i.GuildID, i.ChannelID, uid, cmdFindSource, msg.Content, msg.ID, a, 0)
@@ -729,17 +692,17 @@ func (b *Bot) sourcesFor(ctx context.Context, claim, key string) (Reply, cited.A
 	return r, a
 }
 
-func (b *Bot) onComponent(ctx context.Context, i *discordgo.InteractionCreate) {
+func (b *Bot) onComponent(ctx context.Context, i *interaction) {
 	id := i.MessageComponentData().CustomID
 	kind, rest, _ := strings.Cut(id, ":")
 	switch kind {
 	case "quotes":
 		st, ok := b.recall(ctx, rest)
 		if !ok || len(st.Answer.Citations) == 0 {
-			b.send(ctx, i.Interaction, ephemeral("Those quotes are no longer available; ask again to see them."))
+			i.reply(ctx, ephemeral("Those quotes are no longer available; ask again to see them."))
 			return
 		}
-		b.send(ctx, i.Interaction, quoteReplies(st.Answer.Citations))
+		i.reply(ctx, quoteReplies(st.Answer.Citations))
 	case "vote":
 		dir, key, _ := strings.Cut(rest, ":")
 		up := dir == "up"
@@ -750,26 +713,26 @@ func (b *Bot) onComponent(ctx context.Context, i *discordgo.InteractionCreate) {
 		}
 		if b.opt.Log != nil {
 			voter := ""
-			if u := userOf(i); u != nil {
+			if u := userOf(i.InteractionCreate); u != nil {
 				voter = u.ID
 			}
 			if err := b.opt.Log.Vote(ctx, key, voter, up); err != nil {
 				b.log.Warn("vote not recorded", "err", err)
 			}
 		}
-		b.send(ctx, i.Interaction, ephemeral("Thanks for the feedback!"))
+		i.reply(ctx, ephemeral("Thanks for the feedback!"))
 	case "sources":
 		page, err := strconv.Atoi(rest)
 		if err != nil {
 			page = 0
 		}
-		b.send(ctx, i.Interaction, b.sources(page, true))
+		i.reply(ctx, b.sources(page, true))
 	default:
-		b.send(ctx, i.Interaction, ephemeral("That button is no longer in use."))
+		i.reply(ctx, ephemeral("That button is no longer in use."))
 	}
 }
 
-func (b *Bot) onAutocomplete(ctx context.Context, i *discordgo.InteractionCreate) {
+func (b *Bot) onAutocomplete(ctx context.Context, i *interaction) {
 	data := i.ApplicationCommandData()
 	var focused *discordgo.ApplicationCommandInteractionDataOption
 	for _, o := range data.Options {

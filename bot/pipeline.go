@@ -70,6 +70,19 @@ func (b *Bot) admit(ctx context.Context, q inquiry, waiting func()) (release fun
 	return nil, ephemeral(msg)
 }
 
+// answer asks the answer service. A panic in it (a bug, perhaps in
+// parsing an article) is an internal error for this question, not the
+// end of the process: /ask answers on a goroutine of its own, where
+// onInteraction's recover does not reach.
+func (b *Bot) answer(ctx context.Context, req cited.Request) (a cited.Answer, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic while answering: %v", r)
+		}
+	}()
+	return b.answerer.Answer(ctx, req)
+}
+
 // conclude makes the reply to a question from its answer or error, and
 // its outcome: a question footnote will not take (empty, too long) is
 // refused with the reason; any other error is logged and the user told

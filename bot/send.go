@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -84,8 +85,9 @@ func files(as []Attachment) []*discordgo.File {
 }
 
 // send replies to an interaction with r, then sends r.More as follow-ups:
-// at most maxReplyMessages messages in all (see capMessages).
-func (b *Bot) send(ctx context.Context, i *discordgo.Interaction, r Reply) {
+// at most maxReplyMessages messages in all (see capMessages). Handlers
+// reply through interaction.reply, not this.
+func (b *Bot) send(ctx context.Context, i *discordgo.Interaction, r Reply) error {
 	r = b.capMessages(i, r)
 	typ := discordgo.InteractionResponseChannelMessageWithSource
 	if r.Update {
@@ -106,10 +108,10 @@ func (b *Bot) send(ctx context.Context, i *discordgo.Interaction, r Reply) {
 		return b.s.InteractionRespond(i, resp, b.reqOpts(ctx)...)
 	})
 	if err != nil {
-		b.log.Error("reply not delivered", "interaction", i.ID, "err", err)
-		return
+		return err
 	}
 	b.followUps(ctx, i, r.More)
+	return nil
 }
 
 func (b *Bot) followUps(ctx context.Context, i *discordgo.Interaction, more []Reply) {
@@ -161,4 +163,92 @@ func (b *Bot) edit(ctx context.Context, i *discordgo.Interaction, r Reply) error
 	}
 	b.followUps(ctx, i, r.More)
 	return nil
+}
+
+// interaction is one interaction being answered, and the one place its
+// response goes out: the first reply, a deferral, the edit that replaces a
+// deferred reply and the follow-ups all pass through reply and
+// deferReply, which log what could not be delivered. Handlers compute a
+// Reply and hand it over; none of them calls Discord itself.
+type interaction struct {
+	*discordgo.InteractionCreate
+	b *Bot
+
+	mu        sync.Mutex
+	deferred  bool // acknowledged with a deferral; the reply is an edit
+	responded bool // a reply was delivered (or its delivery given up)
+}
+
+func (b *Bot) interaction(i *discordgo.InteractionCreate) *interaction {
+	return &interaction{InteractionCreate: i, b: b}
+}
+
+// deferReply acknowledges the interaction ("footnote is thinking…"), once;
+// the reply given later replaces it. ephemeral makes that reply visible to
+// the asker only (Discord takes the flag from the deferral). It reports
+// whether the interaction is deferred.
+func (i *interaction) deferReply(ctx context.Context, ephemeral bool) bool {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	if i.deferred || i.responded {
+		return i.deferred
+	}
+	var flags discordgo.MessageFlags
+	if ephemeral {
+		flags = discordgo.MessageFlagsEphemeral
+	}
+	err := i.b.callback(ctx, i.Interaction, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredChannelMessageWithSource,
+		Data: &discordgo.InteractionResponseData{Flags: flags, AllowedMentions: noMentions()}})
+	if err != nil {
+		i.b.log.Error("deferring the interaction failed", "interaction", i.ID, "err", err)
+		i.responded = true // nothing more can be delivered
+		return false
+	}
+	i.deferred = true
+	return true
+}
+
+// reply delivers r: as the response itself, or as the edit of a deferred
+// one. It reports whether r was delivered; a failure is logged here with
+// what, if anything, is added in logArgs.
+func (i *interaction) reply(ctx context.Context, r Reply, logArgs ...any) bool {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	if i.responded {
+		i.b.log.Warn("second reply to an interaction dropped", "interaction", i.ID)
+		return false
+	}
+	i.responded = true
+	var err error
+	if i.deferred {
+		err = i.b.edit(ctx, i.Interaction, r)
+	} else {
+		err = i.b.send(ctx, i.Interaction, r)
+	}
+	if err != nil {
+		i.b.log.Error("reply not delivered", append([]any{"interaction", i.ID, "deferred", i.deferred, "err", err}, logArgs...)...)
+		return false
+	}
+	return true
+}
+
+// progress replaces a deferred reply with r before the final reply (an
+// answer as it streams in). It does nothing unless the interaction is
+// deferred and unanswered.
+func (i *interaction) progress(ctx context.Context, r Reply) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	if !i.deferred || i.responded {
+		return
+	}
+	if err := i.b.edit(ctx, i.Interaction, r); err != nil {
+		i.b.log.Debug("progress edit not delivered", "interaction", i.ID, "err", err)
+	}
+}
+
+// answered reports whether a reply went out (or can no longer).
+func (i *interaction) answered() bool {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	return i.responded
 }
