@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/footnote-bot/footnote/answer"
@@ -15,6 +16,8 @@ func cmdAsk(ctx context.Context, e env, args []string) error {
 	fs := flag.NewFlagSet("ask", flag.ContinueOnError)
 	asJSON := fs.Bool("json", false, "print the answer as one JSON object")
 	quotes := fs.Bool("quotes", false, "print the quoted passages under the sources")
+	// search's name for how many passages; --top-k is the setting's.
+	fs.Func("k", "same as --top-k", func(v string) error { return fs.Set("top-k", v) })
 	cfg, pos, err := setup(e, fs, args)
 	if err != nil {
 		return err
@@ -44,24 +47,40 @@ func cmdAsk(ctx context.Context, e env, args []string) error {
 	if a.Notice != "" {
 		fmt.Fprintf(e.stdout, "\n(%s)\n", a.Notice)
 	}
+	writeSources(e.stdout, a, *quotes)
+	return nil
+}
+
+// writeSources lists the passages an answer cites, numbered as its [n]
+// markers are (with their text when quotes is set), then the related
+// passages it does not cite, apart and unnumbered.
+func writeSources(w io.Writer, a answer.Answer, quotes bool) {
+	where := func(c answer.Citation) string {
+		s := fmt.Sprintf("%q", c.Title)
+		if c.Section != "" {
+			s += " › " + c.Section
+		}
+		s += fmt.Sprintf(", paragraph %d", c.Paragraph)
+		if c.URL != "" {
+			s += " — " + c.URL
+		}
+		return s
+	}
 	if len(a.Citations) > 0 {
-		fmt.Fprintln(e.stdout, "\nSources:")
+		fmt.Fprintln(w, "\nSources:")
 	}
 	for _, c := range a.Citations {
-		where := fmt.Sprintf("%q", c.Title)
-		if c.Section != "" {
-			where += " › " + c.Section
-		}
-		where += fmt.Sprintf(", paragraph %d", c.Paragraph)
-		if c.URL != "" {
-			where += " — " + c.URL
-		}
-		fmt.Fprintf(e.stdout, "[%d] %s\n", c.N, where)
-		if *quotes {
+		fmt.Fprintf(w, "[%d] %s\n", c.N, where(c))
+		if quotes {
 			for _, l := range strings.Split(c.Text, "\n") {
-				fmt.Fprintf(e.stdout, "    > %s\n", l)
+				fmt.Fprintf(w, "    > %s\n", l)
 			}
 		}
 	}
-	return nil
+	if len(a.Related) > 0 {
+		fmt.Fprintln(w, "\nSee also (related, not cited):")
+	}
+	for _, c := range a.Related {
+		fmt.Fprintf(w, "- %s\n", where(c))
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/footnote-bot/footnote/config"
@@ -44,16 +45,71 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-// setup parses a command's flags into the configuration.
+// commandSettings are the settings worth naming in each command's help
+// (every setting is a flag of every command; `footnote config` and
+// README's table list them all).
+var commandSettings = map[string][]string{
+	"ask":    {"corpus", "index", "data-dir", "top-k", "retriever", "llm-base-url", "llm-model", "config"},
+	"search": {"corpus", "index", "data-dir", "retriever", "config"},
+	"eval":   {"corpus", "index", "retriever", "config"},
+	"index":  {"corpus", "config"},
+	"qa":     {"corpus", "index", "top-k", "config"},
+	"serve":  {"corpus", "index", "data-dir", "http-addr", "message-content", "retriever", "llm-base-url", "config", "log-level"},
+	"report": {"data-dir", "config"},
+	"health": {"http-addr", "config"},
+	"config": {"config"},
+}
+
+// synopsis is a command's lines of the usage text.
+func synopsis(cmd string) string {
+	var out []string
+	for _, l := range strings.Split(usage, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(l), "footnote "+cmd+" ") || strings.TrimSpace(l) == "footnote "+cmd {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// shortUsage prints a command's help: its synopsis, its own flags, the
+// settings that matter most to it, and where the rest are.
+func shortUsage(fs *flag.FlagSet, own map[string]bool) func() {
+	return func() {
+		w := fs.Output()
+		fmt.Fprintf(w, "Usage:\n%s\n\nFlags:\n", synopsis(fs.Name()))
+		show := map[string]bool{}
+		for _, n := range commandSettings[fs.Name()] {
+			show[n] = true
+		}
+		fs.VisitAll(func(f *flag.Flag) {
+			if !own[f.Name] && !show[f.Name] {
+				return
+			}
+			name, usage := flag.UnquoteUsage(f)
+			fmt.Fprintf(w, "  --%s\n    \t%s\n", strings.TrimSpace(f.Name+" "+name), usage)
+		})
+		fmt.Fprintln(w, "\nEvery setting is also a flag (--NAME, or FOOTNOTE_NAME in the environment);\n'footnote config' prints them all with their values, README.md's settings table explains them.")
+	}
+}
+
+// setup parses a command's flags into the configuration. -h prints the
+// command's short help and ends the command without error.
 func setup(e env, fs *flag.FlagSet, args []string) (config.Config, []string, error) {
-	fs.SetOutput(e.stderr)
+	own := map[string]bool{}
+	fs.VisitAll(func(f *flag.Flag) { own[f.Name] = true })
 	file, apply := config.Flags(fs)
+	// The flag package's own messages are replaced by ours: the help on
+	// stdout for -h, one line naming the mistake otherwise.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(e.stdout)
+			shortUsage(fs, own)()
 			return config.Config{}, nil, err
 		}
-		return config.Config{}, nil, usagef("%s: %v", fs.Name(), err)
+		return config.Config{}, nil, usagef("%s: %v (footnote %s -h lists its flags)", fs.Name(), err, fs.Name())
 	}
 	if *file == "" {
 		*file = e.getenv("FOOTNOTE_CONFIG")

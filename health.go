@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"net/http"
@@ -15,6 +16,9 @@ func cmdHealth(ctx context.Context, e env, args []string) error {
 	fs.SetOutput(e.stderr)
 	url := fs.String("url", "http://127.0.0.1:9090/healthz", "health endpoint to check")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
 		return usagef("health: %v", err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)

@@ -15,6 +15,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -70,14 +71,16 @@ func usagef(format string, a ...any) error { return usageError{fmt.Sprintf(forma
 const usage = `footnote answers questions about a set of articles and cites its sources.
 
 Usage:
-  footnote ask [--corpus PATH]... [--index FILE] [--data-dir D] [--json] QUESTION
-  footnote search [--corpus PATH]... [--index FILE] [--k N] [--json] QUERY
+  footnote ask [--corpus PATH]... [--index FILE] [--data-dir D] [--top-k N] [--json] [--quotes] QUESTION
+  footnote search [--corpus PATH]... [--index FILE] [--k N] [--article ID] [--json] QUERY
   footnote search --corpus PATH --queries FILE [--trec | --json] [--k 100]
   footnote eval --corpus PATH --queries FILE --qrels FILE
   footnote index --corpus PATH --out FILE
   footnote qa [--corpus PATH]... --questions FILE
   footnote serve [--corpus PATH]... [--index FILE]
   footnote report [--days N] [--html FILE]   what was asked, unanswered questions, votes
+  footnote invite APPLICATION_ID   the URL that adds the bot to a server, with the permissions it needs
+  footnote health [--url URL]   exit 0 when a running serve answers its /healthz (container health checks)
   footnote config      print the effective configuration, secrets redacted
   footnote version
 
@@ -102,6 +105,15 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return usagef("no command given")
 	}
 	cmd, rest := args[0], args[1:]
+	err := dispatch(ctx, e, cmd, rest)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil // -h: the command printed its help
+	}
+	return err
+}
+
+func dispatch(ctx context.Context, e env, cmd string, rest []string) error {
+	stdin, stdout, stderr := e.stdin, e.stdout, e.stderr
 	switch cmd {
 	case "ask":
 		return cmdAsk(ctx, e, rest)
@@ -123,6 +135,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdVersion(e)
 	case "health":
 		return cmdHealth(ctx, e, rest)
+	case "invite":
+		return cmdInvite(e, rest)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

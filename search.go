@@ -14,7 +14,7 @@ import (
 
 func cmdSearch(ctx context.Context, e env, args []string) error {
 	fs := flag.NewFlagSet("search", flag.ContinueOnError)
-	k := fs.Int("k", 10, "results to print")
+	k := fs.Int("k", 10, "results to print (--top-k is the same)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	queries := fs.String("queries", "", "batch: BEIR queries.jsonl or TSV (qid<TAB>text)")
 	trec := fs.Bool("trec", false, "batch: print a TREC run (qid Q0 docid rank score footnote), ranking documents (the default with --queries)")
@@ -22,6 +22,12 @@ func cmdSearch(ctx context.Context, e env, args []string) error {
 	cfg, pos, err := setup(e, fs, args)
 	if err != nil {
 		return err
+	}
+	// --top-k, ask's name for how many passages, means --k here.
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if set["top-k"] && !set["k"] {
+		*k = cfg.TopK
 	}
 	if *k < 1 {
 		return usagef("search: --k must be at least 1")

@@ -167,7 +167,15 @@ func (s *Service) Answer(ctx context.Context, req Request) (Answer, error) {
 		return Answer{}, err
 	}
 	ix := s.index()
-	return s.cachedAnswer(ctx, ix.Fingerprint, req, func() (Answer, error) { return s.answer(ctx, ix, q, req) })
+	a, err := s.cachedAnswer(ctx, ix.Fingerprint, req, func() (Answer, error) { return s.answer(ctx, ix, q, req) })
+	// Lists, never null, in JSON: tools read them.
+	if a.Citations == nil {
+		a.Citations = []Citation{}
+	}
+	if a.Related == nil {
+		a.Related = []Citation{}
+	}
+	return a, err
 }
 
 // answer answers a clean question q from ix.
@@ -223,6 +231,13 @@ type scoredPassage struct {
 // so a browser scrolls to the passage. The URL comes back in corpus.CleanURL's
 // form; one CleanURL refuses comes back empty: footnote links only to
 // addresses it checked.
+//
+// A fragment must be words the page shows, each term within one block, or
+// the browser finds nothing: start is the first words of the passage's
+// first line of prose and end the last words of its last, with the markup
+// the page does not show left out (list markers, code-span backticks,
+// table pipes: a table row's first and last cells). A passage that is
+// only code gets no fragment: code blocks are not prose to point at.
 func FragmentURL(raw, text string) string {
 	clean, err := corpus.CleanURL(raw)
 	if err != nil {
@@ -232,17 +247,58 @@ func FragmentURL(raw, text string) string {
 	if err != nil || u.Fragment != "" {
 		return clean
 	}
-	words := strings.Fields(text)
-	if len(words) == 0 {
+	start, end := fragmentTerms(text)
+	if start == "" {
 		return clean
 	}
-	var frag string
-	if len(words) <= 8 {
-		frag = fragmentEscape(strings.Join(words, " "))
-	} else {
-		frag = fragmentEscape(strings.Join(words[:4], " ")) + "," + fragmentEscape(strings.Join(words[len(words)-4:], " "))
+	frag := fragmentEscape(start)
+	if end != "" {
+		frag += "," + fragmentEscape(end)
 	}
 	return clean + "#:~:text=" + frag
+}
+
+// listMarker is a list item's marker at the start of a line.
+var listMarker = regexp.MustCompile(`^\s*(?:[-*+]|\d{1,9}[.)])\s+`)
+
+// fragmentTerms picks a text directive's start and end (end empty when
+// start is the whole passage) from a passage's visible prose lines.
+func fragmentTerms(text string) (start, end string) {
+	var lines [][]string // each line's visible words, one block each
+	inCode := false
+	for _, l := range strings.Split(text, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(l), "```") {
+			inCode = !inCode
+			continue
+		}
+		if inCode {
+			continue
+		}
+		l = listMarker.ReplaceAllString(l, "")
+		l = strings.NewReplacer("`", "", "**", "", "__", "").Replace(l)
+		if cells := strings.Split(l, " | "); len(cells) > 1 {
+			// A table row: its first and last cells are blocks of
+			// their own.
+			if w := strings.Fields(cells[0]); len(w) > 0 {
+				lines = append(lines, w)
+			}
+			if w := strings.Fields(cells[len(cells)-1]); len(w) > 0 {
+				lines = append(lines, w)
+			}
+			continue
+		}
+		if w := strings.Fields(l); len(w) > 0 {
+			lines = append(lines, w)
+		}
+	}
+	if len(lines) == 0 {
+		return "", ""
+	}
+	first, last := lines[0], lines[len(lines)-1]
+	if len(lines) == 1 && len(first) <= 8 {
+		return strings.Join(first, " "), ""
+	}
+	return strings.Join(first[:min(4, len(first))], " "), strings.Join(last[max(0, len(last)-4):], " ")
 }
 
 // fragmentEscape percent-encodes text for a text directive, including the

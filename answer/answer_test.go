@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -292,6 +294,51 @@ func TestGuideQuestions(t *testing.T) {
 		t.Errorf("%d of %d guide questions right, want at least 95%%", right, total)
 		for _, f := range r.Failures {
 			t.Log(f)
+		}
+	}
+}
+
+// repoHome is where footnote's repository is published, for links to the
+// guide's files; empty while it has no public home, and then the guide's
+// passages carry no link.
+const repoHome = ""
+
+// TestGuideLinksLeadSomewhere: every link an answer from the built-in guide
+// carries is to a file of this repository at repoHome, or there is none:
+// never a page that does not exist (the guide once linked a repository
+// that was not there, with fragments of words that page did not hold).
+func TestGuideLinksLeadSomewhere(t *testing.T) {
+	items, err := ReadQA("../guide/testdata/questions.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs := guideDocs(t)
+	check := func(where, link string) {
+		if link == "" {
+			return
+		}
+		file, ok := strings.CutPrefix(strings.SplitN(link, "#", 2)[0], repoHome+"/blob/main/")
+		if repoHome == "" || !ok {
+			t.Errorf("%s links to %s, which is not a file of this repository", where, link)
+			return
+		}
+		if _, err := os.Stat(filepath.Join("..", filepath.FromSlash(file))); err != nil {
+			t.Errorf("%s links to %s: %v", where, link, err)
+		}
+	}
+	for _, d := range docs {
+		for _, p := range d.Passages {
+			check(p.ID, FragmentURL(p.URL, p.Text))
+		}
+	}
+	svc := service(t, docs, Options{NoAbstain: true})
+	for _, it := range items {
+		a, err := svc.Answer(context.Background(), Request{Question: it.Question})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range append(a.Citations, a.Related...) {
+			check(fmt.Sprintf("%q → %s", it.Question, c.PassageID), c.URL)
 		}
 	}
 }

@@ -70,8 +70,12 @@ func (s *Service) llmAnswer(ctx context.Context, q string, req Request, ps []sco
 	for i, n := range order {
 		used[i] = n - 1
 	}
-	cited := sortCitedFirst(given, used)[:len(used)]
-	return Answer{Question: q, Text: text, Backend: BackendLLM, Citations: citations(cited), Dropped: dropped}, ""
+	ordered := sortCitedFirst(given, used)
+	related := citations(ordered[len(used):])
+	for i := range related {
+		related[i].N = 0
+	}
+	return Answer{Question: q, Text: text, Backend: BackendLLM, Citations: citations(ordered[:len(used)]), Related: related, Dropped: dropped}, ""
 }
 
 func truncateRunes(s string, maxBytes int) string {

@@ -137,7 +137,12 @@ func (s *Service) templateAnswer(ctx context.Context, ix *retrieval.Index, q str
 	for i, c := range cands {
 		ranked[i] = scoredPassage{Passage: c.hit.Passage, score: c.hit.Score}
 	}
-	return Answer{Question: q, Text: text, Backend: BackendTemplate, Citations: citations(ps), Confidence: conf, Signals: sig}, ranked, err
+	related := citations(ps[len(used):])
+	for i := range related {
+		related[i].N = 0
+	}
+	return Answer{Question: q, Text: text, Backend: BackendTemplate, Citations: citations(ps[:len(used)]), Related: related,
+		Confidence: conf, Signals: sig}, ranked, err
 }
 
 // codeAfter is the code block a sentence introduces: the passage after

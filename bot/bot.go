@@ -300,8 +300,23 @@ func (r rewrite) RoundTrip(req *http.Request) (*http.Response, error) {
 	out := req.Clone(req.Context())
 	out.URL = &u
 	out.Host = r.base.Host
-	return r.next.RoundTrip(out)
+	resp, err := r.next.RoundTrip(out)
+	if err != nil {
+		// http.Client reports the URL discordgo asked for (always
+		// discord.com); say where the request really went.
+		return nil, unreachable{url: redact.URL(u.String()), err: err}
+	}
+	return resp, nil
 }
+
+// unreachable is a request to Discord's API that got no response.
+type unreachable struct {
+	url string
+	err error
+}
+
+func (u unreachable) Error() string { return u.url + ": " + u.err.Error() }
+func (u unreachable) Unwrap() error { return u.err }
 
 // Ready reports whether the gateway session is up.
 func (b *Bot) Ready() bool { return b.ready.Load() }
@@ -343,10 +358,19 @@ func (b *Bot) Run(ctx context.Context) error {
 	return b.s.Close()
 }
 
+// classifyOpenError says what a failed connection means and what to do.
 func classifyOpenError(err error) error {
-	var ce interface{ Error() string }
-	if errors.As(err, &ce) && strings.Contains(err.Error(), "4004") {
-		return fmt.Errorf("the token was rejected by Discord (4004 authentication failed): check DISCORD_TOKEN: %w", err)
+	const reset = "reset it in the developer portal (your application → Bot → Reset Token) and set DISCORD_TOKEN to the new one"
+	var re *discordgo.RESTError
+	if errors.As(err, &re) && re.Response != nil && re.Response.StatusCode == http.StatusUnauthorized {
+		return errors.New("the token was rejected by Discord (HTTP 401 Unauthorized): " + reset)
+	}
+	if strings.Contains(err.Error(), "4004") {
+		return errors.New("the token was rejected by Discord (gateway close 4004, authentication failed): " + reset)
+	}
+	var un unreachable
+	if errors.As(err, &un) {
+		return fmt.Errorf("cannot reach Discord's API at %s (FOOTNOTE_DISCORD_API_URL, default https://discord.com/api/v10): %w", un.url, un.err)
 	}
 	return err
 }
@@ -362,7 +386,7 @@ func (b *Bot) onReady(s *discordgo.Session, r *discordgo.Ready) {
 		}
 	}
 	b.ready.Store(true)
-	b.log.Info("gateway ready", "session", r.SessionID, "guilds", len(r.Guilds))
+	b.log.Info("gateway ready", "session", r.SessionID, "guilds", len(r.Guilds), "invite", InviteURL(b.appID.Load().(string)))
 	if b.opt.RegisterCommands {
 		go func() {
 			if err := b.registerCommands(); err != nil {

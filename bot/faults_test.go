@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"strconv"
 	"strings"
 	"sync"
@@ -70,11 +71,47 @@ func TestBadTokenIsFatalWithClearError(t *testing.T) {
 	go func() { done <- b.Run(context.Background()) }()
 	select {
 	case err := <-done:
-		if err == nil || !strings.Contains(err.Error(), "4004") || !strings.Contains(err.Error(), "DISCORD_TOKEN") {
-			t.Errorf("err = %v, want a clear 4004 error naming DISCORD_TOKEN", err)
+		if err == nil || !strings.Contains(err.Error(), "4004") || !strings.Contains(err.Error(), "Reset Token") || !strings.Contains(err.Error(), "DISCORD_TOKEN") {
+			t.Errorf("err = %v, want a clear 4004 error saying to reset the token", err)
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("Run kept retrying a rejected token")
+	}
+}
+
+// TestConnectErrorsSayWhatToDo: a token the REST API refuses (401) and an
+// API address nothing answers at are reported as what they are, naming
+// the address footnote really dialled (not discordgo's discord.com).
+func TestConnectErrorsSayWhatToDo(t *testing.T) {
+	t.Parallel()
+	ix, _ := retrieval.Build(guideDocs(t), retrieval.DefaultParams())
+	p, _ := prompts.Load("")
+	svc := answer.New(retrieval.NewLive(ix).Load, p, answer.Options{})
+
+	d := discordtest.New(t, discordtest.Options{})
+	d.Fail(discordtest.Failure{Method: "GET", PathPrefix: "/gateway", Status: 401, Times: 10})
+	b, err := New(Options{Token: "revoked", APIURL: d.APIURL()}, svc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = b.Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "401") || !strings.Contains(err.Error(), "Reset Token") || strings.Contains(err.Error(), "revoked") {
+		t.Errorf("401: err = %v", err)
+	}
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := "http://" + ln.Addr().String() + "/api/v10"
+	ln.Close() // nothing listens there now
+	b, err = New(Options{Token: "t", APIURL: dead}, svc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = b.Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), ln.Addr().String()) || strings.Contains(err.Error(), "discord.com/api/v9") {
+		t.Errorf("unreachable: err = %v, want the address dialled", err)
 	}
 }
 

@@ -114,11 +114,11 @@ func TestCiteLongPassageIsCappedAndPaced(t *testing.T) {
 	eventually(t, func() bool { return h.obs.get("cite/refused") == 1 && h.obs.get("lookup/refused") == 1 }, "refusals observed")
 }
 
-// TestRepliesAreCappedAtThreeMessages: Show quotes of five long passages
-// (ten messages' worth) posts at most three, the last saying what was cut.
+// TestRepliesAreCappedAtThreeMessages: Show quotes of a cited passage ten
+// messages long posts at most three, the last saying what was cut.
 func TestRepliesAreCappedAtThreeMessages(t *testing.T) {
 	t.Parallel()
-	long := strings.Repeat("Gadgets need care and regular oiling of their gears. ", 150)
+	long := strings.Repeat("Gadgets need care and regular oiling of their gears. ", 1200)
 	var docs []corpus.Document
 	for i := 0; i < 5; i++ {
 		id := fmt.Sprintf("g%d", i)

@@ -253,12 +253,16 @@ func where(title, section string, paragraph int) string {
 // URL is one footnote links to, else the passage ID.
 func sourceLine(n int, title, section string, paragraph int, url, passageID string) string {
 	label := escapeMD(truncate(where(title, section, paragraph), 200))
+	mark := fmt.Sprintf("`[%d]` ", n)
+	if n == 0 {
+		mark = "• " // a related passage: not a citation
+	}
 	if runes(url) < 700 {
 		if l, ok := link(label, url); ok {
-			return fmt.Sprintf("`[%d]` %s", n, l)
+			return mark + l
 		}
 	}
-	return fmt.Sprintf("`[%d]` %s · %s", n, label, inlineCode(truncate(passageID, 90)))
+	return fmt.Sprintf("%s%s · %s", mark, label, inlineCode(truncate(passageID, 90)))
 }
 
 // sourceFields packs lines into fields of at most 1024 characters without
@@ -328,11 +332,19 @@ func answerReply(a cited.Answer, key string, private bool) Reply {
 	}
 	parts := SplitText(plainText(a.Text), maxDesc)
 	e := &discordgo.MessageEmbed{Description: parts[0], Color: color}
-	var lines []string
+	var lines, related []string
 	for _, c := range a.Citations {
 		lines = append(lines, sourceLine(c.N, c.Title, c.Section, c.Paragraph, c.URL, c.PassageID))
 	}
-	e.Fields = sourceFields(lines, "Sources")
+	for _, c := range a.Related {
+		related = append(related, sourceLine(0, c.Title, c.Section, c.Paragraph, c.URL, c.PassageID))
+	}
+	// The evidence first; related passages apart, unnumbered, and the
+	// first to go when the embed is full.
+	e.Fields = append(sourceFields(lines, "Sources"), sourceFields(related, "See also")...)
+	if len(e.Fields) > maxFields {
+		e.Fields = e.Fields[:maxFields]
+	}
 	footer := "From the articles (template answer)"
 	if a.Backend == cited.BackendLLM {
 		footer = "Written by a language model from the cited passages"

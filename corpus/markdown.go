@@ -143,6 +143,11 @@ func (w *mdWalker) node(n ast.Node, depth int) {
 		}
 		w.add(block{text: t, heading: true, level: n.Level})
 	case *ast.Paragraph, *ast.TextBlock:
+		if onlyImages(n, w.src) {
+			// A figure: the reader sees a picture, not its alt text,
+			// so there is nothing to quote or point a link at.
+			return
+		}
 		w.add(block{text: w.inline(n)})
 	case *ast.FencedCodeBlock:
 		lang := ""
@@ -542,4 +547,23 @@ func (b boundedLinks) CloseBlock(parent ast.Node, block text.Reader, pc parser.C
 	if cb, ok := b.InlineParser.(parser.CloseBlocker); ok {
 		cb.CloseBlock(parent, block, pc)
 	}
+}
+
+// onlyImages reports whether a paragraph holds nothing but images (and
+// white space).
+func onlyImages(n ast.Node, src []byte) bool {
+	images := 0
+	for c := n.FirstChild(); c != nil; c = c.NextSibling() {
+		switch c := c.(type) {
+		case *ast.Image:
+			images++
+		case *ast.Text:
+			if strings.TrimSpace(string(c.Segment.Value(src))) != "" {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return images > 0
 }

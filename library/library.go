@@ -200,7 +200,15 @@ func (l *Library) build(ctx context.Context) (*retrieval.Index, corpus.Result, e
 	}
 	res.Documents = kept
 	if len(res.Documents) == 0 {
-		return nil, res, fmt.Errorf("no articles to serve (%s)", res.Summary())
+		where := "the built-in guide"
+		switch {
+		case l.opt.IndexFile != "":
+			where = "index file " + l.opt.IndexFile
+		case len(l.opt.Corpus) > 0:
+			where = strings.Join(l.opt.Corpus, ", ")
+		}
+		return nil, res, fmt.Errorf("no articles to serve in %s or the ingested articles in %s (%s): add .md, .txt, .html, .pdf or .jsonl files there",
+			where, l.ingestedDir(), res.Summary())
 	}
 	ix, err := retrieval.Build(res.Documents, retrieval.DefaultParams())
 	return ix, res, err

@@ -152,8 +152,8 @@ func TestWatcherPicksUpChanges(t *testing.T) {
 	if l.Index() != served || len(l.Index().Docs()) != 1 {
 		t.Errorf("docs = %d; a failed rebuild must keep the previous index", len(l.Index().Docs()))
 	}
-	if _, err := l.Reload(context.Background()); err == nil || !strings.Contains(err.Error(), "no articles") {
-		t.Errorf("reload of an empty corpus: %v", err)
+	if _, err := l.Reload(context.Background()); err == nil || !strings.Contains(err.Error(), "no articles") || !strings.Contains(err.Error(), corpusDir) {
+		t.Errorf("reload of an empty corpus (the error must name the folder): %v", err)
 	}
 }
 

@@ -48,11 +48,17 @@ type Citation struct {
 
 // Answer is footnote's reply to a question.
 type Answer struct {
-	Question  string     `json:"question"`
-	Text      string     `json:"answer"`
-	Abstained bool       `json:"abstained"`
-	Backend   string     `json:"backend"` // "template" or "llm"
+	Question  string `json:"question"`
+	Text      string `json:"answer"`
+	Abstained bool   `json:"abstained"`
+	Backend   string `json:"backend"` // "template" or "llm"
+	// Citations are the passages the answer cites, in the order of its
+	// [n] markers (Citation.N is the marker's number).
 	Citations []Citation `json:"citations"`
+	// Related are passages close to the question that the answer does not
+	// cite: offered apart ("See also"), unnumbered (N is 0), never as
+	// evidence.
+	Related []Citation `json:"see_also"`
 	// Notice explains a fallback (e.g. the LLM was down).
 	Notice string `json:"notice,omitempty"`
 	// Dropped counts LLM citations removed because they named no passage
