@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/footnote-bot/footnote/answer"
@@ -65,6 +66,16 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	live := lib.Live()
+	if ix := live.Load(); ix != nil {
+		source := "the built-in guide"
+		switch {
+		case cfg.IndexFile != "":
+			source = cfg.IndexFile
+		case len(cfg.Corpus) > 0:
+			source = strings.Join(cfg.Corpus, ", ")
+		}
+		log.Info("articles loaded", "articles", len(ix.Docs()), "passages", ix.Len(), "from", source)
+	}
 	m := metrics.New()
 	m.IndexSize(func() int {
 		if ix := live.Load(); ix != nil {

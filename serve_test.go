@@ -130,6 +130,29 @@ func TestServeEndToEnd(t *testing.T) {
 	if !strings.Contains(l, `"msg":"question answered"`) || !strings.Contains(l, `"interaction":`) || !strings.Contains(l, `"backend":"template"`) {
 		t.Errorf("answered question not logged with its details:\n%s", l)
 	}
+	// README's walk-through shows what a healthy start logs: those lines,
+	// in that order.
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	block := regexp.MustCompile("(?s)A healthy start logs.*?```text\n(.*?)```").FindSubmatch(readme)
+	if block == nil {
+		t.Fatal("README has no healthy-start log block")
+	}
+	at := 0
+	for _, m := range regexp.MustCompile(`msg=("[^"]*"|\S+)`).FindAllSubmatch(block[1], -1) {
+		msg := strings.Trim(string(m[1]), `"`)
+		i := strings.Index(l[at:], `"msg":"`+msg+`"`)
+		if i < 0 {
+			t.Errorf("README's healthy start shows %q, which serve did not log (after the lines before it):\n%s", msg, l)
+			break
+		}
+		at += i
+	}
+	if !strings.Contains(l, `"invite":"https://discord.com/oauth2/authorize?client_id=`) {
+		t.Error("the invite URL is not logged at ready")
+	}
 }
 
 func freeAddr(t *testing.T) string {
