@@ -123,6 +123,9 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
+	if err := writable(filepath.Dir(path)); err != nil {
+		return nil, err
+	}
 	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)")
 	if err != nil {
 		return nil, fmt.Errorf("store %s: %w", path, err)
@@ -134,6 +137,18 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("store %s: %w", path, err)
 	}
 	return s, nil
+}
+
+// writable checks that footnote can create files in dir, to say so plainly
+// (SQLite's own message is "unable to open database file (14)").
+func writable(dir string) error {
+	f, err := os.CreateTemp(dir, ".footnote-write-check-*")
+	if err != nil {
+		return fmt.Errorf("store: the data folder %s is not writable by user %d (FOOTNOTE_DATA_DIR; in a container, mount a volume the container user owns): %w", dir, os.Getuid(), err)
+	}
+	name := f.Name()
+	f.Close()
+	return os.Remove(name)
 }
 
 // OpenPostgres connects to the PostgreSQL database at url
