@@ -712,7 +712,7 @@ func TestMentionAndReplyFollowUp(t *testing.T) {
 	id := h.messageCreate("<@1100000000000000001> How do I invite the bot to Discord? @everyone", nil)
 	_, body := h.channelReply(id)
 	assertNoPings(t, body)
-	if !strings.Contains(embeds(body)[0]["description"].(string), "applications.commands") {
+	if !strings.Contains(embeds(body)[0]["description"].(string), "footnote invite") {
 		t.Errorf("mention answer = %v", embeds(body)[0]["description"])
 	}
 	// Reply to the bot's answer: a follow-up that needs the earlier question.
