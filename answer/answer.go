@@ -113,16 +113,51 @@ type Retriever interface {
 
 // Service answers questions from the index it is given.
 type Service struct {
-	index   func() *retrieval.Index
+	index   func() Corpus
 	prompts *prompts.Set
 	opt     Options
 	off     techniques
 	log     *slog.Logger
 }
 
+// Corpus is what answering reads of the articles: a *retrieval.Index, or
+// a server's own articles searched together with the shared ones
+// (*retrieval.Union).
+type Corpus interface {
+	SearchTerms(q []retrieval.QueryTerm, k int, opt retrieval.Options) []retrieval.Hit
+	Rescore(q []retrieval.QueryTerm, hits []retrieval.Hit) []retrieval.Hit
+	ParseQuery(q string) []retrieval.QueryTerm
+	Stem(w string) string
+	IDF(term string) (float64, bool)
+	Spellings(word string) []string
+	Correct(word string) (retrieval.Correction, bool)
+	Derived(term string) []string
+	TermsWithPrefix(prefix string, n int) []string
+	Docs() []retrieval.DocInfo
+	Doc(id string) (retrieval.DocInfo, bool)
+	DocPassages(id string) []corpus.Passage
+	Passage(id string) (corpus.Passage, bool)
+	Neighbour(id string, delta int) (corpus.Passage, bool)
+	PassageAt(i int) corpus.Passage
+	InDoc(term, docID string) bool
+	Len() int
+	Fingerprint() string
+}
+
+var (
+	_ Corpus = (*retrieval.Index)(nil)
+	_ Corpus = (*retrieval.Union)(nil)
+)
+
 // New returns a Service reading the current index from index (called once
 // per question, so a reload takes effect for the next question).
 func New(index func() *retrieval.Index, p *prompts.Set, opt Options) *Service {
+	return NewOver(func() Corpus { return index() }, p, opt)
+}
+
+// NewOver is New over any Corpus: a server's articles with the shared
+// ones, say.
+func NewOver(index func() Corpus, p *prompts.Set, opt Options) *Service {
 	if opt.TopK <= 0 {
 		opt.TopK = 5
 	}
@@ -179,7 +214,7 @@ func (s *Service) Answer(ctx context.Context, req Request) (Answer, error) {
 }
 
 // answer answers a clean question q from ix.
-func (s *Service) answer(ctx context.Context, ix *retrieval.Index, q string, req Request) (Answer, error) {
+func (s *Service) answer(ctx context.Context, ix Corpus, q string, req Request) (Answer, error) {
 	a, hits, err := s.templateAnswer(ctx, ix, q, req)
 	if err != nil || a.Abstained || s.opt.Model == nil {
 		return a, err

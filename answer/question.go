@@ -81,7 +81,7 @@ var chatToken = regexp.MustCompile(`(?i)\b(w/o|w/|[a-z0-9]+)\b`)
 // that are chat abbreviations ("u", "wat") or misspelt function words
 // ("wich") into the words they stand for. A word the index has is left
 // alone: in some articles "env" or "info" is a term.
-func normalizeWords(ix *retrieval.Index, q string) string {
+func normalizeWords(ix Corpus, q string) string {
 	return chatToken.ReplaceAllStringFunc(q, func(w string) string {
 		lw := strings.ToLower(w)
 		if ix != nil {
@@ -185,7 +185,7 @@ var (
 )
 
 // analyse reads a question against an index.
-func analyse(ix *retrieval.Index, question string, off techniques) query {
+func analyse(ix Corpus, question string, off techniques) query {
 	asked := strings.ReplaceAll(question, "’", "'")
 	if !off[TechChat] {
 		asked = normalizeWords(ix, asked)

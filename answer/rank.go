@@ -117,10 +117,10 @@ type scorer struct {
 	// match (see mayMatch).
 	prefixes map[string]bool
 	weights  *RankWeights
-	ix       *retrieval.Index
+	ix       Corpus
 }
 
-func newScorer(ix *retrieval.Index, q query, question string, w *RankWeights) *scorer {
+func newScorer(ix Corpus, q query, question string, w *RankWeights) *scorer {
 	s := &scorer{q: q, idf: make([]float64, len(q.terms)), own: map[string]bool{}, weights: w, ix: ix, stems: map[string]string{}}
 	for i, t := range q.terms {
 		s.idf[i], _ = ix.IDF(t.term)

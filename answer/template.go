@@ -49,7 +49,7 @@ var definitionRe = regexp.MustCompile(`(?i)^\s*(what|who)\s+(is|are|was|were)\s+
 // does not hold are dropped: it is what footnote cites from. If the
 // retriever fails, the index searches alone (logged), so a distributed
 // engine's outage costs latency, not answers.
-func (s *Service) search(ctx context.Context, ix *retrieval.Index, terms []retrieval.QueryTerm, k int, opt retrieval.Options) []retrieval.Hit {
+func (s *Service) search(ctx context.Context, ix Corpus, terms []retrieval.QueryTerm, k int, opt retrieval.Options) []retrieval.Hit {
 	if s.opt.Retriever != nil {
 		hits, err := s.opt.Retriever.SearchTerms(ctx, terms, max(2*k, s.opt.Pool), opt)
 		if err == nil {
@@ -61,14 +61,14 @@ func (s *Service) search(ctx context.Context, ix *retrieval.Index, terms []retri
 	return ix.SearchTerms(terms, k, opt)
 }
 
-func (s *Service) abstain(ix *retrieval.Index, q string) (Answer, error) {
+func (s *Service) abstain(ix Corpus, q string) (Answer, error) {
 	text, err := s.prompts.Render(prompts.Abstain, prompts.AbstainData{Question: q, Articles: len(ix.Docs())})
 	return Answer{Question: q, Text: text, Abstained: true, Backend: BackendTemplate, Citations: []Citation{}}, err
 }
 
 // templateAnswer answers without a model. It returns the hits it used, or
 // none for a whole-article answer.
-func (s *Service) templateAnswer(ctx context.Context, ix *retrieval.Index, q string, req Request) (Answer, []scoredPassage, error) {
+func (s *Service) templateAnswer(ctx context.Context, ix Corpus, q string, req Request) (Answer, []scoredPassage, error) {
 	folded := strings.ToLower(strings.ReplaceAll(q, "’", "'"))
 	if a, ok, err := s.metaAnswer(ix, q, folded, req); ok || err != nil {
 		return a, nil, err
@@ -148,7 +148,7 @@ func (s *Service) templateAnswer(ctx context.Context, ix *retrieval.Index, q str
 // codeAfter is the code block a sentence introduces: the passage after
 // the sentence's own when the sentence ends its passage with a colon ("Run
 // it with:") and that passage is code.
-func (s *Service) codeAfter(ix *retrieval.Index, c candidate, u unit) string {
+func (s *Service) codeAfter(ix Corpus, c candidate, u unit) string {
 	if u.pos != len(c.units)-1 || !strings.HasSuffix(strings.TrimSpace(u.text), ":") {
 		return ""
 	}
@@ -161,7 +161,7 @@ func (s *Service) codeAfter(ix *retrieval.Index, c candidate, u unit) string {
 
 // rank analyses a question, searches for a pool of passages and rescores
 // them for it, best first.
-func (s *Service) rank(ctx context.Context, ix *retrieval.Index, q string, req Request) (*scorer, []candidate) {
+func (s *Service) rank(ctx context.Context, ix Corpus, q string, req Request) (*scorer, []candidate) {
 	qa := analyse(ix, q, s.off)
 	terms := qa.retrievalTerms()
 	if s.log.Enabled(ctx, slog.LevelDebug) {
@@ -344,7 +344,7 @@ func (s *scorer) pickUnits(cands []candidate) []unit {
 
 // metaAnswer answers questions about an article as a whole from its
 // metadata: who wrote it, when, what it is about, its sections.
-func (s *Service) metaAnswer(ix *retrieval.Index, q, folded string, req Request) (Answer, bool, error) {
+func (s *Service) metaAnswer(ix Corpus, q, folded string, req Request) (Answer, bool, error) {
 	kind := ""
 	switch {
 	case sectionsRe.MatchString(folded):
