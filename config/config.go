@@ -67,7 +67,21 @@ type Guild struct {
 	// AdminRoles are role IDs allowed to run admin commands, besides
 	// members with the Manage Server permission.
 	AdminRoles []string `yaml:"admin_roles"`
+	// Corpus are this server's own article files and folders, answered
+	// in this server only (with the articles it ingests).
+	Corpus []string `yaml:"corpus"`
+	// Shared, unless false, lets this server answer from the top-level
+	// corpus too (the articles every server shares).
+	Shared *bool `yaml:"shared"`
+	// ManageShared lets this server's admins /reload and /forget the
+	// shared articles (the operator's own server); other servers' admins
+	// manage their own articles only.
+	ManageShared bool `yaml:"manage_shared"`
 }
+
+// UsesShared reports whether the server answers from the shared articles
+// (the default).
+func (g Guild) UsesShared() bool { return g.Shared == nil || *g.Shared }
 
 // Config is every setting footnote has.
 type Config struct {
@@ -624,6 +638,11 @@ func (c Config) Validate() error {
 		if g.Cooldown < 0 {
 			bad("guilds."+id+".cooldown", "must not be negative")
 		}
+		for _, p := range g.Corpus {
+			if strings.TrimSpace(p) == "" {
+				bad("guilds."+id+".corpus", "an empty path")
+			}
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -642,7 +661,8 @@ func (c Config) Dump() string {
 	sort.Strings(ids)
 	for _, id := range ids {
 		g := c.Guilds[id]
-		fmt.Fprintf(&sb, "guilds.%s         = allowed_channels=%v cooldown=%s admin_roles=%v\n", id, g.AllowedChannels, g.Cooldown, g.AdminRoles)
+		fmt.Fprintf(&sb, "guilds.%s         = allowed_channels=%v cooldown=%s admin_roles=%v corpus=%v shared=%v manage_shared=%v\n",
+			id, g.AllowedChannels, g.Cooldown, g.AdminRoles, g.Corpus, g.UsesShared(), g.ManageShared)
 	}
 	return sb.String()
 }

@@ -373,3 +373,82 @@ func TestNothingAddedThatIsNotServed(t *testing.T) {
 		t.Errorf("records left: %+v", recs)
 	}
 }
+
+// TestGuildLibrary: a server's library holds its configured articles and
+// those ingested in it, every ID under the server's prefix, its files under
+// DataDir/guilds/ID and its records the server's; it may be empty; the
+// shared library and another server's see none of it.
+func TestGuildLibrary(t *testing.T) {
+	ctx := context.Background()
+	dataDir := t.TempDir()
+	db, err := store.OpenSQLite(ctx, filepath.Join(dataDir, "footnote.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	own := t.TempDir()
+	if err := os.WriteFile(filepath.Join(own, "runbook.md"), []byte("# Runbook\n\nPage the on-call engineer first.\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	shared, err := Open(ctx, Options{Corpus: []string{baseCorpus(t)}, DataDir: dataDir, Store: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := Open(ctx, Options{Guild: "100", Corpus: []string{own}, DataDir: dataDir, Store: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Open(ctx, Options{Guild: "200", DataDir: dataDir, Store: db})
+	if err != nil {
+		t.Fatalf("an empty server library: %v", err)
+	}
+	if b.Index().Len() != 0 {
+		t.Errorf("server 200 has %d passages, want none", b.Index().Len())
+	}
+	served(t, a, "100/runbook", "Page the on-call engineer first.")
+	added, err := a.IngestFile(ctx, "notes.md", []byte("# Notes\n\nTeam A meets on Tuesdays.\n"), "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if added.DocID != "100/ingested/notes" {
+		t.Errorf("ingested as %q, want 100/ingested/notes", added.DocID)
+	}
+	served(t, a, "100/ingested/notes", "Team A meets on Tuesdays.")
+	if _, err := os.Stat(filepath.Join(dataDir, "guilds", "100", "ingested", "notes.md")); err != nil {
+		t.Errorf("the file is not under the server's folder: %v", err)
+	}
+	recs, _ := db.Ingested(ctx)
+	if len(recs) != 1 || recs[0].Guild != "100" {
+		t.Errorf("records = %+v", recs)
+	}
+	// The same name in another server is that server's own article.
+	if added, err := b.IngestFile(ctx, "notes.md", []byte("# Notes\n\nTeam B meets on Thursdays.\n"), "bob"); err != nil || added.DocID != "200/ingested/notes" {
+		t.Fatalf("server 200's notes: %+v %v", added, err)
+	}
+	if _, err := shared.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range []*Library{shared, b} {
+		for _, d := range l.Index().Docs() {
+			if strings.HasPrefix(d.ID, "100/") {
+				t.Errorf("%s is served outside server 100", d.ID)
+			}
+		}
+	}
+	// Forgetting is the server's own: not another's article, not a shared one.
+	if _, err := b.Forget(ctx, "100/ingested/notes"); err == nil {
+		t.Error("server 200 forgot server 100's article")
+	}
+	if _, err := a.Forget(ctx, shared.Index().Docs()[0].ID); err == nil {
+		t.Error("a server forgot a shared article")
+	}
+	if _, err := a.Forget(ctx, "100/ingested/notes"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := a.Index().Doc("100/ingested/notes"); ok {
+		t.Error("forgotten article still served")
+	}
+	if _, ok := b.Index().Doc("200/ingested/notes"); !ok {
+		t.Error("server 200's article went with server 100's")
+	}
+}

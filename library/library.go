@@ -46,7 +46,7 @@ import (
 type Store interface {
 	AddIngested(ctx context.Context, in store.Ingested) error
 	Ingested(ctx context.Context) ([]store.Ingested, error)
-	Forget(ctx context.Context, docID string) (store.Ingested, error)
+	ForgetIn(ctx context.Context, guild, docID string) (store.Ingested, error)
 	Forgotten(ctx context.Context) (map[string]bool, error)
 }
 
@@ -55,7 +55,13 @@ const IngestedPrefix = "ingested/"
 
 // Options configure a Library.
 type Options struct {
-	Corpus []string // configured files and folders; empty = the built-in guide
+	Corpus []string // configured files and folders; empty = the built-in guide (none for a server's library)
+	// Guild, when set, makes this one server's library: its own
+	// configured articles and those ingested in it, kept under
+	// DataDir/guilds/GUILD and recorded in the store as the server's,
+	// every document ID starting "GUILD/". It may be empty (no articles
+	// yet). The shared library has no Guild.
+	Guild string
 	// IndexFile, when set, holds the configured articles instead of Corpus:
 	// an index written by 'footnote index', served as it is when nothing
 	// was ingested or forgotten, and read again on every reload.
@@ -131,7 +137,26 @@ func (l *Library) Index() *retrieval.Index { return l.live.Load() }
 // Live is the swappable index.
 func (l *Library) Live() *retrieval.Live { return l.live }
 
-func (l *Library) ingestedDir() string { return filepath.Join(l.opt.DataDir, "ingested") }
+func (l *Library) ingestedDir() string {
+	if l.opt.Guild != "" {
+		return filepath.Join(l.opt.DataDir, "guilds", l.opt.Guild, "ingested")
+	}
+	return filepath.Join(l.opt.DataDir, "ingested")
+}
+
+// GuildPrefix starts the document IDs of a server's own articles.
+func GuildPrefix(guild string) string { return guild + "/" }
+
+// idPrefix starts every document ID of this library.
+func (l *Library) idPrefix() string {
+	if l.opt.Guild == "" {
+		return ""
+	}
+	return GuildPrefix(l.opt.Guild)
+}
+
+// ingestedPrefix starts the IDs of the articles ingested into this library.
+func (l *Library) ingestedPrefix() string { return l.idPrefix() + IngestedPrefix }
 
 // build loads everything and builds an index, without swapping it in.
 // The result's Documents are filled only when the Mirror needs them.
@@ -145,15 +170,17 @@ func (l *Library) build(ctx context.Context) (*retrieval.Index, corpus.Result, e
 		if base, err = retrieval.Open(l.opt.IndexFile); err != nil {
 			return nil, res, err
 		}
+	case len(l.opt.Corpus) == 0 && l.opt.Guild != "":
+		// A server's library: only what it configures and ingests.
 	case len(l.opt.Corpus) == 0:
 		res, err = corpus.LoadFS(ctx, guide.FS, guide.Root, corpus.Options{})
 	default:
-		res, err = corpus.LoadPaths(ctx, l.opt.Corpus, corpus.Options{})
+		res, err = corpus.LoadPaths(ctx, l.opt.Corpus, corpus.Options{IDPrefix: l.idPrefix()})
 	}
 	if err != nil {
 		return nil, res, err
 	}
-	ing, err := corpus.LoadPaths(ctx, []string{l.ingestedDir()}, corpus.Options{IDPrefix: IngestedPrefix})
+	ing, err := corpus.LoadPaths(ctx, []string{l.ingestedDir()}, corpus.Options{IDPrefix: l.ingestedPrefix()})
 	if err != nil {
 		return nil, res, err
 	}
@@ -199,7 +226,7 @@ func (l *Library) build(ctx context.Context) (*retrieval.Index, corpus.Result, e
 		}
 	}
 	res.Documents = kept
-	if len(res.Documents) == 0 {
+	if len(res.Documents) == 0 && l.opt.Guild == "" {
 		where := "the built-in guide"
 		switch {
 		case l.opt.IndexFile != "":
@@ -366,7 +393,7 @@ func pageSlugs(key string) []string {
 // known) and how to name it to a person. A name whose file does not load is
 // free: nothing is served under it.
 func (l *Library) owner(records []store.Ingested, base string) (taken bool, source, desc string) {
-	id := IngestedPrefix + base
+	id := l.ingestedPrefix() + base
 	d, ok := l.Index().Doc(id)
 	if !ok {
 		return false, "", ""
@@ -386,7 +413,17 @@ func (l *Library) records(ctx context.Context) ([]store.Ingested, error) {
 	if l.opt.Store == nil {
 		return nil, nil
 	}
-	return l.opt.Store.Ingested(ctx)
+	all, err := l.opt.Store.Ingested(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var mine []store.Ingested
+	for _, in := range all {
+		if in.Guild == l.opt.Guild {
+			mine = append(mine, in)
+		}
+	}
+	return mine, nil
 }
 
 // name picks an ingested article's ID (see Naming).
@@ -396,7 +433,7 @@ func (l *Library) name(ctx context.Context, it item) (id string, replaced bool, 
 		return "", false, err
 	}
 	if it.key == "" { // an upload
-		id = IngestedPrefix + it.base
+		id = l.ingestedPrefix() + it.base
 		if taken, _, desc := l.owner(records, it.base); taken {
 			return "", false, fmt.Errorf("%w: an article is already called %s (%s); rename the file, or /forget %s first to replace it", ErrNameTaken, id, desc, id)
 		}
@@ -404,7 +441,7 @@ func (l *Library) name(ctx context.Context, it item) (id string, replaced bool, 
 	}
 	// This page, ingested before (under whatever name it was given then).
 	for _, in := range records {
-		if _, served := l.Index().Doc(in.DocID); served && strings.HasPrefix(in.DocID, IngestedPrefix) && sourceKey(in.Source) == it.key {
+		if _, served := l.Index().Doc(in.DocID); served && strings.HasPrefix(in.DocID, l.ingestedPrefix()) && sourceKey(in.Source) == it.key {
 			return in.DocID, true, nil
 		}
 	}
@@ -412,7 +449,7 @@ func (l *Library) name(ctx context.Context, it item) (id string, replaced bool, 
 	for _, base := range pageSlugs(it.key) {
 		taken, source, _ := l.owner(records, base)
 		if taken && sourceKey(source) == it.key {
-			return IngestedPrefix + base, true, nil
+			return l.ingestedPrefix() + base, true, nil
 		}
 		if !taken && free == "" {
 			free = base
@@ -421,7 +458,7 @@ func (l *Library) name(ctx context.Context, it item) (id string, replaced bool, 
 	if free == "" {
 		return "", false, fmt.Errorf("%w: the names for %s are taken by other articles", ErrNameTaken, it.source)
 	}
-	return IngestedPrefix + free, false, nil
+	return l.ingestedPrefix() + free, false, nil
 }
 
 // item is an article to ingest.
@@ -524,7 +561,7 @@ func (l *Library) add(ctx context.Context, it item, by string) (Added, error) {
 		os.Remove(file)
 		l.mu.Unlock()
 		if l.opt.Store != nil {
-			if _, err := l.opt.Store.Forget(ctx, id); err != nil {
+			if _, err := l.opt.Store.ForgetIn(ctx, l.opt.Guild, id); err != nil {
 				l.log.Warn("could not remove an ingested article's record", "doc", id, "err", err)
 			}
 		}
@@ -550,7 +587,7 @@ func (l *Library) save(ctx context.Context, it item, id, ext string, data []byte
 	if again != id {
 		return false, "", fmt.Errorf("%w: %s was taken while it was being added; try again", ErrNameTaken, id)
 	}
-	base := strings.TrimPrefix(id, IngestedPrefix)
+	base := strings.TrimPrefix(id, l.ingestedPrefix())
 	file = filepath.Join(l.ingestedDir(), base+ext)
 	// The name is this article's now: a file of the version it replaces
 	// in another format, or one under the name that does not load, goes.
@@ -566,7 +603,7 @@ func (l *Library) save(ctx context.Context, it item, id, ext string, data []byte
 		return false, "", fmt.Errorf("saving %s: %w", id, err)
 	}
 	if l.opt.Store != nil {
-		if err := l.opt.Store.AddIngested(ctx, store.Ingested{DocID: id, Title: d.Title, Source: it.source, File: file,
+		if err := l.opt.Store.AddIngested(ctx, store.Ingested{Guild: l.opt.Guild, DocID: id, Title: d.Title, Source: it.source, File: file,
 			Passages: len(d.Passages), AddedBy: by}); err != nil {
 			os.Remove(file)
 			return false, "", err
@@ -650,7 +687,7 @@ func (l *Library) Forget(ctx context.Context, docID string) (string, error) {
 func (l *Library) forget(ctx context.Context, docID string) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	in, err := l.opt.Store.Forget(ctx, docID)
+	in, err := l.opt.Store.ForgetIn(ctx, l.opt.Guild, docID)
 	if err != nil {
 		return err
 	}

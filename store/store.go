@@ -45,6 +45,8 @@ type Question struct {
 
 // Ingested describes an article added through /ingest.
 type Ingested struct {
+	// Guild is the server it was ingested in; "" for the shared articles.
+	Guild    string
 	DocID    string
 	Title    string
 	Source   string // URL or attachment name
@@ -115,6 +117,11 @@ var migrations = []string{
 		guild TEXT PRIMARY KEY,
 		at INTEGER NOT NULL
 	);`,
+	// Articles belong to a server ('' for the shared ones): a server's
+	// are ingested, listed, forgotten and purged apart.
+	`ALTER TABLE ingested ADD COLUMN guild TEXT NOT NULL DEFAULT '';
+	ALTER TABLE forgotten ADD COLUMN guild TEXT NOT NULL DEFAULT '';
+	CREATE INDEX ingested_guild ON ingested(guild);`,
 }
 
 // OpenSQLite opens (creating if needed) the SQLite file at path and runs
@@ -362,9 +369,10 @@ func (s *DB) GuildBack(ctx context.Context, guild string) error {
 	return nil
 }
 
-// PurgeLeft deletes the questions, and the votes on their answers, of the
-// servers footnote left before a time and did not come back to, and
-// returns those servers.
+// PurgeLeft deletes the questions, the votes on their answers and the
+// records of the articles ingested or forgotten in them, of the servers
+// footnote left before a time and did not come back to, and returns those
+// servers (whose article files the caller removes).
 func (s *DB) PurgeLeft(ctx context.Context, before time.Time) ([]string, error) {
 	rows, err := s.query(ctx, `SELECT guild FROM guilds_left WHERE at < ? ORDER BY guild`, before.UnixMilli())
 	if err != nil {
@@ -391,8 +399,8 @@ func (s *DB) PurgeLeft(ctx context.Context, before time.Time) ([]string, error) 
 	return guilds, nil
 }
 
-// purgeGuild deletes one server's questions and votes, and its record of
-// leaving, in one transaction.
+// purgeGuild deletes one server's questions, votes and article records,
+// and its record of leaving, in one transaction.
 func (s *DB) purgeGuild(ctx context.Context, guild string) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -402,6 +410,8 @@ func (s *DB) purgeGuild(ctx context.Context, guild string) error {
 	for _, q := range []string{
 		`DELETE FROM votes WHERE answer_key IN (SELECT answer_key FROM questions WHERE guild = ? AND answer_key <> '')`,
 		`DELETE FROM questions WHERE guild = ?`,
+		`DELETE FROM ingested WHERE guild = ?`,
+		`DELETE FROM forgotten WHERE guild = ?`,
 		`DELETE FROM guilds_left WHERE guild = ?`,
 	} {
 		if _, err := tx.ExecContext(ctx, s.forDialect(q), guild); err != nil {
@@ -419,10 +429,10 @@ func (s *DB) AddIngested(ctx context.Context, in Ingested) error {
 	if in.AddedAt.IsZero() {
 		in.AddedAt = time.Now()
 	}
-	_, err := s.exec(ctx, `INSERT INTO ingested(doc_id, title, source, file, passages, added_at, added_by) VALUES (?, ?, ?, ?, ?, ?, ?)
+	_, err := s.exec(ctx, `INSERT INTO ingested(doc_id, title, source, file, passages, added_at, added_by, guild) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT(doc_id) DO UPDATE SET title = excluded.title, source = excluded.source, file = excluded.file,
-		passages = excluded.passages, added_at = excluded.added_at, added_by = excluded.added_by`,
-		in.DocID, in.Title, in.Source, in.File, in.Passages, in.AddedAt.UnixMilli(), in.AddedBy)
+		passages = excluded.passages, added_at = excluded.added_at, added_by = excluded.added_by, guild = excluded.guild`,
+		in.DocID, in.Title, in.Source, in.File, in.Passages, in.AddedAt.UnixMilli(), in.AddedBy, in.Guild)
 	if err != nil {
 		return fmt.Errorf("store: add ingested: %w", err)
 	}
@@ -430,9 +440,9 @@ func (s *DB) AddIngested(ctx context.Context, in Ingested) error {
 	return err
 }
 
-// Ingested lists ingested articles, oldest first.
+// Ingested lists ingested articles of every server, oldest first.
 func (s *DB) Ingested(ctx context.Context) ([]Ingested, error) {
-	rows, err := s.query(ctx, `SELECT doc_id, title, source, file, passages, added_at, added_by FROM ingested ORDER BY added_at, doc_id`)
+	rows, err := s.query(ctx, `SELECT doc_id, title, source, file, passages, added_at, added_by, guild FROM ingested ORDER BY added_at, doc_id`)
 	if err != nil {
 		return nil, fmt.Errorf("store: ingested: %w", err)
 	}
@@ -441,7 +451,7 @@ func (s *DB) Ingested(ctx context.Context) ([]Ingested, error) {
 	for rows.Next() {
 		var in Ingested
 		var at int64
-		if err := rows.Scan(&in.DocID, &in.Title, &in.Source, &in.File, &in.Passages, &at, &in.AddedBy); err != nil {
+		if err := rows.Scan(&in.DocID, &in.Title, &in.Source, &in.File, &in.Passages, &at, &in.AddedBy, &in.Guild); err != nil {
 			return nil, err
 		}
 		in.AddedAt = time.UnixMilli(at)
@@ -456,17 +466,24 @@ var ErrNotFound = errors.New("not found")
 // Forget removes an ingested article's record and marks the document ID
 // forgotten, so a configured article with that ID is left out of loads too.
 func (s *DB) Forget(ctx context.Context, docID string) (Ingested, error) {
+	return s.ForgetIn(ctx, "", docID)
+}
+
+// ForgetIn is Forget for a server's article (guild "" for a shared one):
+// the forgotten mark is that server's, deleted with its data.
+func (s *DB) ForgetIn(ctx context.Context, guild, docID string) (Ingested, error) {
 	var in Ingested
 	var at int64
-	err := s.queryRow(ctx, `SELECT doc_id, title, source, file, passages, added_at, added_by FROM ingested WHERE doc_id = ?`, docID).
-		Scan(&in.DocID, &in.Title, &in.Source, &in.File, &in.Passages, &at, &in.AddedBy)
+	err := s.queryRow(ctx, `SELECT doc_id, title, source, file, passages, added_at, added_by, guild FROM ingested WHERE doc_id = ?`, docID).
+		Scan(&in.DocID, &in.Title, &in.Source, &in.File, &in.Passages, &at, &in.AddedBy, &in.Guild)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return in, fmt.Errorf("store: forget: %w", err)
 	}
 	if _, err := s.exec(ctx, `DELETE FROM ingested WHERE doc_id = ?`, docID); err != nil {
 		return in, fmt.Errorf("store: forget: %w", err)
 	}
-	if _, err := s.exec(ctx, `INSERT INTO forgotten(doc_id, at) VALUES (?, ?) ON CONFLICT(doc_id) DO UPDATE SET at = excluded.at`, docID, time.Now().UnixMilli()); err != nil {
+	if _, err := s.exec(ctx, `INSERT INTO forgotten(doc_id, at, guild) VALUES (?, ?, ?) ON CONFLICT(doc_id) DO UPDATE SET at = excluded.at, guild = excluded.guild`,
+		docID, time.Now().UnixMilli(), guild); err != nil {
 		return in, fmt.Errorf("store: forget: %w", err)
 	}
 	return in, nil

@@ -355,6 +355,15 @@ func testPurgeLeft(t *testing.T, b backend) {
 		if err := s.Vote(ctx, "k"+g, "u1", true); err != nil {
 			t.Fatal(err)
 		}
+		if err := s.AddIngested(ctx, Ingested{Guild: g, DocID: g + "/ingested/a", Title: "A", Source: "a.md", File: "a.md"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.ForgetIn(ctx, g, g+"/b"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.AddIngested(ctx, Ingested{DocID: "ingested/shared", Title: "S", Source: "s.md", File: "s.md"}); err != nil {
+		t.Fatal(err)
 	}
 	for _, left := range []struct {
 		guild string
@@ -385,5 +394,25 @@ func testPurgeLeft(t *testing.T, b backend) {
 	}
 	if again, err := s.PurgeLeft(ctx, now.Add(-7*24*time.Hour)); err != nil || len(again) != 0 {
 		t.Errorf("a second purge: %v, %v; want none", again, err)
+	}
+	// The server's article records went with it; the others' and the
+	// shared ones stay.
+	ing, err := s.Ingested(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byGuild := map[string]int{}
+	for _, in := range ing {
+		byGuild[in.Guild]++
+	}
+	if byGuild["100"] != 0 || byGuild["200"] != 1 || byGuild[""] != 1 {
+		t.Errorf("ingested by server after the purge: %v", byGuild)
+	}
+	f, err := s.Forgotten(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f["100/b"] || !f["200/b"] {
+		t.Errorf("forgotten after the purge: %v", f)
 	}
 }
