@@ -6,30 +6,12 @@ import (
 	"time"
 
 	"github.com/footnote-bot/footnote/bot"
-	"github.com/footnote-bot/footnote/library"
 	"github.com/footnote-bot/footnote/report"
 	"github.com/footnote-bot/footnote/store"
 )
 
 // The bot declares what it needs of the library and the question log in
 // its own types (it imports neither); these adapt them.
-
-// botLibrary is the article library as the bot's Library.
-type botLibrary struct{ *library.Library }
-
-var _ bot.Library = botLibrary{}
-
-// IngestURL implements bot.Library.
-func (l botLibrary) IngestURL(ctx context.Context, url, by string) (bot.Added, error) {
-	a, err := l.Library.IngestURL(ctx, url, by)
-	return bot.Added(a), err
-}
-
-// IngestAttachment implements bot.Library.
-func (l botLibrary) IngestAttachment(ctx context.Context, name, url string, size int64, by string) (bot.Added, error) {
-	a, err := l.Library.IngestAttachment(ctx, name, url, size, by)
-	return bot.Added(a), err
-}
 
 // botLog is the store as the bot's QuestionLog; /stats groups similar
 // questions as footnote report does (report.Summarise).

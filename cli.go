@@ -92,6 +92,27 @@ func shortUsage(fs *flag.FlagSet, own map[string]bool) func() {
 	}
 }
 
+// parseOwn parses the flags of a command that reads no settings (invite,
+// health): -h prints its synopsis and flags on stdout.
+func parseOwn(e env, fs *flag.FlagSet, args []string) error {
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	err := fs.Parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		fs.SetOutput(e.stdout)
+		fmt.Fprintf(e.stdout, "Usage:\n%s\n", synopsis(fs.Name()))
+		fs.VisitAll(func(f *flag.Flag) {
+			name, usage := flag.UnquoteUsage(f)
+			fmt.Fprintf(e.stdout, "  --%s\n    \t%s\n", strings.TrimSpace(f.Name+" "+name), usage)
+		})
+		return err
+	}
+	if err != nil {
+		return usagef("%s: %v (footnote %s -h lists its flags)", fs.Name(), err, fs.Name())
+	}
+	return nil
+}
+
 // setup parses a command's flags into the configuration. -h prints the
 // command's short help and ends the command without error.
 func setup(e env, fs *flag.FlagSet, args []string) (config.Config, []string, error) {

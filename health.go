@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"net/http"
@@ -13,13 +12,9 @@ import (
 
 func cmdHealth(ctx context.Context, e env, args []string) error {
 	fs := flag.NewFlagSet("health", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
 	url := fs.String("url", "http://127.0.0.1:9090/healthz", "health endpoint to check")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usagef("health: %v", err)
+	if err := parseOwn(e, fs, args); err != nil {
+		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"strings"
@@ -12,12 +11,8 @@ import (
 // cmdInvite prints the URL that adds the bot to a server.
 func cmdInvite(e env, args []string) error {
 	fs := flag.NewFlagSet("invite", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usagef("invite: %v", err)
+	if err := parseOwn(e, fs, args); err != nil {
+		return err
 	}
 	if fs.NArg() != 1 || !snowflake(fs.Arg(0)) {
 		return usagef("invite: give the application ID (developer portal → your application → General Information → Application ID), e.g. footnote invite 1100000000000000001")

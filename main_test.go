@@ -290,3 +290,25 @@ func TestReportOneGuild(t *testing.T) {
 		t.Errorf("report:\n%s", all)
 	}
 }
+
+// TestCommandHelp: every command's -h is short, on stdout, and not an
+// error; a wrong flag names itself and where the flags are listed.
+func TestCommandHelp(t *testing.T) {
+	for _, cmd := range []string{"ask", "search", "eval", "index", "qa", "serve", "report", "config", "health", "invite"} {
+		out, _, err := runCLI(t, nil, cmd, "-h")
+		if err != nil {
+			t.Errorf("%s -h: %v", cmd, err)
+		}
+		if !strings.HasPrefix(out, "Usage:\n  footnote "+cmd) || strings.Count(out, "\n") > 40 {
+			t.Errorf("%s -h: %d lines:\n%s", cmd, strings.Count(out, "\n"), out)
+		}
+		if cmd != "health" && cmd != "invite" && strings.Contains(out, "--weaviate-url") && cmd != "serve" {
+			t.Errorf("%s -h lists settings it does not use:\n%s", cmd, out)
+		}
+	}
+	_, _, err := runCLI(t, nil, "ask", "--bogus", "q")
+	var ue usageError
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "-bogus") || !strings.Contains(err.Error(), "footnote ask -h") {
+		t.Errorf("ask --bogus: %v", err)
+	}
+}

@@ -40,7 +40,7 @@ func TestPruneLog(t *testing.T) {
 	done := make(chan struct{})
 	r := retention{keep: 90 * 24 * time.Hour, grace: 7 * 24 * time.Hour}
 	go func() {
-		pruneLog(ctx, p, r, 10*time.Millisecond, slog.New(slog.DiscardHandler))
+		pruneLog(ctx, p, r, 10*time.Millisecond, slog.New(slog.DiscardHandler), nil)
 		close(done)
 	}()
 	near := func(what string, at time.Time, ago time.Duration) {
@@ -73,7 +73,7 @@ func TestPruneLog(t *testing.T) {
 			p = &prunes{cutoffs: make(chan time.Time), purges: make(chan time.Time)}
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			go pruneLog(ctx, p, retention{grace: time.Hour}, time.Hour, slog.New(slog.DiscardHandler))
+			go pruneLog(ctx, p, retention{grace: time.Hour}, time.Hour, slog.New(slog.DiscardHandler), nil)
 			select {
 			case <-p.cutoffs:
 				t.Error("pruned with question_log_days 0")

@@ -40,7 +40,6 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer st.Close()
-	go pruneLog(ctx, st, retention{keep: time.Duration(cfg.QuestionLogDays) * 24 * time.Hour, grace: cfg.GuildDataGrace}, time.Hour, log)
 	rs, err := openState(ctx, cfg)
 	if err != nil {
 		return err
@@ -83,25 +82,56 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		}
 		return 0
 	})
-	svc, err := buildService(ctx, cfg, live, e, m, retr, func(o *answer.Options) {
+	prompts, svcOpt, err := serviceOptions(ctx, cfg, e, m, retr, func(o *answer.Options) {
 		o.Cache, o.CacheTTL = answerCache(rs), cfg.AnswerCacheTTL
 	})
 	if err != nil {
 		return err
 	}
-	if cfg.Watch {
+	svc := answer.New(live.Load, prompts, svcOpt)
+	watch := func(l *library.Library) {
 		go func() {
-			if err := lib.Watch(ctx); err != nil {
+			if err := l.Watch(ctx); err != nil {
 				log.Error("file watcher stopped", "err", err)
 			}
 		}()
 	}
+	if cfg.Watch {
+		watch(lib)
+	} else {
+		watch = nil
+	}
+	// Each server's own articles: searched in process with the shared
+	// ones (a server's part is small; Weaviate holds the shared articles
+	// only, so a server's questions do not go to it).
+	partOpt := svcOpt
+	partOpt.Retriever = nil
+	srv := &servers{cfg: cfg, shared: lib, sharedSvc: svc, libOpt: libOpt, watch: watch, log: log, parts: map[string]*part{},
+		newService: func(index func() answer.Corpus) *answer.Service { return answer.NewOver(index, prompts, partOpt) }}
+	ingested, err := st.Ingested(ctx)
+	if err != nil {
+		return err
+	}
+	var ingestedIn []string
+	for _, in := range ingested {
+		ingestedIn = append(ingestedIn, in.Guild)
+	}
+	if err := srv.open(ctx, ingestedIn); err != nil {
+		return err
+	}
 	opt := botOptions(cfg, log)
 	opt.Observer = m
-	opt.Library = botLibrary{lib}
+	opt.Servers = srv
 	opt.Log = botLog{st}
 	opt.Membership = botMembership{st}
 	opt.State = stateOption(rs)
+	// The data of servers footnote left goes after the grace period: rows,
+	// then their libraries and files.
+	// The pruner stops before the store closes (defers run last first),
+	// whatever ends serve.
+	pctx, stopPruning := context.WithCancel(ctx)
+	defer stopPruning()
+	go pruneLog(pctx, st, retention{keep: time.Duration(cfg.QuestionLogDays) * 24 * time.Hour, grace: cfg.GuildDataGrace}, time.Hour, log, srv.drop)
 	b, err := bot.New(opt, svc)
 	if err != nil {
 		return err
@@ -144,7 +174,7 @@ type retention struct{ keep, grace time.Duration }
 // interval until ctx ends: questions and votes older than r.keep, and the
 // questions and votes of servers footnote left more than r.grace ago. A
 // failure is logged and tried again at the next interval.
-func pruneLog(ctx context.Context, st pruner, r retention, every time.Duration, log *slog.Logger) {
+func pruneLog(ctx context.Context, st pruner, r retention, every time.Duration, log *slog.Logger, purged func(guilds []string)) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -162,7 +192,10 @@ func pruneLog(ctx context.Context, st pruner, r retention, every time.Duration, 
 		case err != nil && ctx.Err() == nil:
 			log.Warn("deleting the data of servers footnote left failed", "err", err)
 		case len(guilds) > 0:
-			log.Info("deleted the questions and votes of servers footnote left", "guilds", guilds, "grace", r.grace.String())
+			log.Info("deleted the questions, votes and articles of servers footnote left", "guilds", guilds, "grace", r.grace.String())
+			if purged != nil {
+				purged(guilds)
+			}
 		}
 		select {
 		case <-ctx.Done():

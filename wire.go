@@ -101,9 +101,19 @@ func botOptions(cfg config.Config, log *slog.Logger) bot.Options {
 // whose library keeps the collection in step), else the configured one,
 // opened here.
 func buildService(ctx context.Context, cfg config.Config, live *retrieval.Live, e env, obs answer.Observer, retr *weaviate.Retriever, tweak ...func(*answer.Options)) (*answer.Service, error) {
-	p, err := prompts.Load(cfg.PromptsDir)
+	p, opt, err := serviceOptions(ctx, cfg, e, obs, retr, tweak...)
 	if err != nil {
 		return nil, err
+	}
+	return answer.New(live.Load, p, opt), nil
+}
+
+// serviceOptions are the answer services' prompts and options (see
+// buildService).
+func serviceOptions(ctx context.Context, cfg config.Config, e env, obs answer.Observer, retr *weaviate.Retriever, tweak ...func(*answer.Options)) (*prompts.Set, answer.Options, error) {
+	p, err := prompts.Load(cfg.PromptsDir)
+	if err != nil {
+		return nil, answer.Options{}, err
 	}
 	log := newLogger(cfg, e.stderr)
 	opt := answer.Options{TopK: cfg.TopK, LLMTimeout: cfg.LLMTimeout, ContextChars: cfg.LLMContextChars, Logger: log, Observer: obs}
@@ -115,7 +125,7 @@ func buildService(ctx context.Context, cfg config.Config, live *retrieval.Live, 
 	}
 	if retr == nil {
 		if retr, err = openRetriever(ctx, cfg); err != nil {
-			return nil, err
+			return nil, answer.Options{}, err
 		}
 	}
 	if retr != nil {
@@ -124,7 +134,7 @@ func buildService(ctx context.Context, cfg config.Config, live *retrieval.Live, 
 	for _, f := range tweak {
 		f(&opt)
 	}
-	return answer.New(live.Load, p, opt), nil
+	return p, opt, nil
 }
 
 // localService returns an answer service over the articles serve would

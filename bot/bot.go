@@ -45,6 +45,19 @@ type Answerer interface {
 	Articles() []cited.Article
 }
 
+// Servers gives each server its own knowledge: the answerer over the
+// articles it may see (the shared ones if it shares them, its own
+// configured and ingested ones) and the library its admins manage. A nil
+// Servers: every server shares the bot's Answerer and Options.Library.
+type Servers interface {
+	// Answerer answers in guild ("" for a direct message: the shared
+	// articles only).
+	Answerer(ctx context.Context, guild string) Answerer
+	// Library is guild's articles for /reload, /ingest and /forget; nil
+	// when the deployment has none to manage.
+	Library(ctx context.Context, guild string) Library
+}
+
 // Observer is told what happens, for metrics. All methods must be safe for
 // concurrent use; a nil Observer is allowed.
 type Observer interface {
@@ -159,6 +172,9 @@ type Options struct {
 	EditInterval time.Duration
 	// Library serves /reload, /ingest and /forget; nil disables them.
 	Library Library
+	// Servers, when set, gives each server its own answers and library
+	// (Library is then unused).
+	Servers Servers
 	// Log records questions and votes and serves /stats; nil disables it.
 	Log QuestionLog
 	// Membership is told when footnote is removed from a server and when
@@ -318,6 +334,22 @@ type unreachable struct {
 func (u unreachable) Error() string { return u.url + ": " + u.err.Error() }
 func (u unreachable) Unwrap() error { return u.err }
 
+// answererFor is what answers in guild.
+func (b *Bot) answererFor(ctx context.Context, guild string) Answerer {
+	if b.opt.Servers != nil {
+		return b.opt.Servers.Answerer(ctx, guild)
+	}
+	return b.answerer
+}
+
+// libraryFor is the library guild's admins manage (nil: none).
+func (b *Bot) libraryFor(ctx context.Context, guild string) Library {
+	if b.opt.Servers != nil {
+		return b.opt.Servers.Library(ctx, guild)
+	}
+	return b.opt.Library
+}
+
 // Ready reports whether the gateway session is up.
 func (b *Bot) Ready() bool { return b.ready.Load() }
 
@@ -414,7 +446,7 @@ func (b *Bot) onGuildDelete(_ *discordgo.Session, g *discordgo.GuildDelete) {
 		b.log.Error("could not record leaving a server", "guild", g.ID, "err", err)
 		return
 	}
-	b.log.Info("removed from a server: its questions and votes are deleted after the grace period unless footnote is added back", "guild", g.ID)
+	b.log.Info("removed from a server: its questions, votes and articles are deleted after the grace period unless footnote is added back", "guild", g.ID)
 }
 
 // onGuildCreate: footnote is in a server (at start, or added back).

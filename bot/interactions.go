@@ -107,11 +107,11 @@ func (b *Bot) onCommand(ctx context.Context, i *interaction) {
 		}
 		b.ask(ctx, i, cmdAsk, str("question"), "", private)
 	case cmdLookup:
-		i.reply(ctx, b.lookup(ctx, str("query"), str("article")))
+		i.reply(ctx, b.lookup(ctx, i.GuildID, str("query"), str("article")))
 	case cmdCite:
-		i.reply(ctx, b.cite(ctx, str("passage")))
+		i.reply(ctx, b.cite(ctx, i.GuildID, str("passage")))
 	case cmdSources:
-		i.reply(ctx, b.sources(0, false))
+		i.reply(ctx, b.sources(ctx, i.GuildID, 0, false))
 	case cmdHelp:
 		i.reply(ctx, Reply{Embeds: []*discordgo.MessageEmbed{{Title: "footnote", Description: helpText, Color: colorInfo}}, Ephemeral: true})
 	case cmdReload:
@@ -195,7 +195,7 @@ func (b *Bot) ask(ctx context.Context, i *interaction, command, question, contex
 	}
 	done := make(chan result, 1)
 	go func() {
-		a, err := b.answer(ctx, req)
+		a, err := b.answer(ctx, q.guild, req)
 		done <- result{a, err}
 	}()
 	var res result
@@ -307,12 +307,12 @@ func (s *streamer) stop() {
 var snippetMarks = [2]string{"**", "**"}
 
 // lookup lists the passages best matching a query.
-func (b *Bot) lookup(ctx context.Context, query, article string) Reply {
+func (b *Bot) lookup(ctx context.Context, guild, query, article string) Reply {
 	q, err := cited.CleanQuestion(query)
 	if err != nil {
 		return ephemeral("Please type some words to look for.")
 	}
-	hits, err := b.answerer.Lookup(ctx, cited.Lookup{Query: q, Article: article, N: 5,
+	hits, err := b.answererFor(ctx, guild).Lookup(ctx, cited.Lookup{Query: q, Article: article, N: 5,
 		Highlight: cited.Highlight{Runes: 300, Mark: snippetMarks, Clean: plainText}})
 	switch {
 	case errors.Is(err, cited.ErrUnknownArticle):
@@ -338,8 +338,8 @@ func (b *Bot) lookup(ctx context.Context, query, article string) Reply {
 }
 
 // cite shows one passage: the one chosen, or for typed text the best match.
-func (b *Bot) cite(ctx context.Context, id string) Reply {
-	p, ok := b.answerer.Passage(ctx, id)
+func (b *Bot) cite(ctx context.Context, guild, id string) Reply {
+	p, ok := b.answererFor(ctx, guild).Passage(ctx, id)
 	if !ok {
 		return ephemeral("No such passage. Start typing words from it or an article title and pick from the list.")
 	}
@@ -417,8 +417,8 @@ func fileName(id string) string {
 const sourcesPerPage = 10
 
 // sources lists the articles, a page at a time.
-func (b *Bot) sources(page int, update bool) Reply {
-	docs := b.answerer.Articles()
+func (b *Bot) sources(ctx context.Context, guild string, page int, update bool) Reply {
+	docs := b.answererFor(ctx, guild).Articles()
 	pages := (len(docs) + sourcesPerPage - 1) / sourcesPerPage
 	if pages == 0 {
 		return ephemeral("No articles are loaded.")
@@ -476,14 +476,15 @@ func (b *Bot) reload(ctx context.Context, i *interaction) {
 	if !b.requireAdmin(ctx, i, cmdReload) {
 		return
 	}
-	if b.opt.Library == nil {
+	lib := b.libraryFor(ctx, i.GuildID)
+	if lib == nil {
 		i.reply(ctx, ephemeral("Reloading is not available in this deployment."))
 		return
 	}
 	if !i.deferReply(ctx, true) {
 		return
 	}
-	summary, err := b.opt.Library.Reload(ctx)
+	summary, err := lib.Reload(ctx)
 	msg := "Reloaded: " + summary + "."
 	if err != nil {
 		b.log.Error("reload failed", "err", err)
@@ -497,7 +498,8 @@ func (b *Bot) ingest(ctx context.Context, i *interaction, data discordgo.Applica
 	if !b.requireAdmin(ctx, i, cmdIngest) {
 		return
 	}
-	if b.opt.Library == nil {
+	lib := b.libraryFor(ctx, i.GuildID)
+	if lib == nil {
 		i.reply(ctx, ephemeral("Adding articles is not available in this deployment."))
 		return
 	}
@@ -527,9 +529,9 @@ func (b *Bot) ingest(ctx context.Context, i *interaction, data discordgo.Applica
 	var added Added
 	var err error
 	if url != "" {
-		added, err = b.opt.Library.IngestURL(ctx, url, by)
+		added, err = lib.IngestURL(ctx, url, by)
 	} else {
-		added, err = b.opt.Library.IngestAttachment(ctx, att.Filename, att.URL, int64(att.Size), by)
+		added, err = lib.IngestAttachment(ctx, att.Filename, att.URL, int64(att.Size), by)
 	}
 	if err != nil {
 		b.log.Warn("ingest refused", "interaction", i.ID, "err", err)
@@ -549,14 +551,15 @@ func (b *Bot) forget(ctx context.Context, i *interaction, docID string) {
 	if !b.requireAdmin(ctx, i, cmdForget) {
 		return
 	}
-	if b.opt.Library == nil {
+	lib := b.libraryFor(ctx, i.GuildID)
+	if lib == nil {
 		i.reply(ctx, ephemeral("Removing articles is not available in this deployment."))
 		return
 	}
 	if !i.deferReply(ctx, true) {
 		return
 	}
-	title, err := b.opt.Library.Forget(ctx, strings.TrimSpace(docID))
+	title, err := lib.Forget(ctx, strings.TrimSpace(docID))
 	if err != nil {
 		b.finishAdmin(ctx, i, "Not removed: "+err.Error())
 		return
@@ -580,7 +583,7 @@ func (b *Bot) stats(ctx context.Context, i *interaction) {
 		i.reply(ctx, ephemeral("Could not read the statistics; the error was logged."))
 		return
 	}
-	i.reply(ctx, statsReply(st, b.answerer.Articles()))
+	i.reply(ctx, statsReply(st, b.answererFor(ctx, i.GuildID).Articles()))
 }
 
 func statsReply(st Stats, articles []cited.Article) Reply {
@@ -652,7 +655,7 @@ func (b *Bot) findSource(ctx context.Context, i *interaction, data discordgo.App
 		i.reply(ctx, ephemeral("That message has no text to find a source for."))
 		return
 	}
-	r, a := b.sourcesFor(ctx, msg.Content, msg.ID)
+	r, a := b.sourcesFor(ctx, i.GuildID, msg.Content, msg.ID)
 	i.reply(ctx, r)
 	uid := ""
 	if u := userOf(i.InteractionCreate); u != nil {
@@ -663,12 +666,12 @@ func (b *Bot) findSource(ctx context.Context, i *interaction, data discordgo.App
 }
 
 // sourcesFor finds the passages that support a claim.
-func (b *Bot) sourcesFor(ctx context.Context, claim, key string) (Reply, cited.Answer) {
+func (b *Bot) sourcesFor(ctx context.Context, guild, claim, key string) (Reply, cited.Answer) {
 	text, err := cited.CleanQuestion(truncate(stripMarkup(claim), cited.MaxQuestionRunes))
 	if err != nil {
 		return ephemeral("That message has no text to find a source for."), cited.Answer{Abstained: true}
 	}
-	a, err := b.answerer.FindSource(ctx, text, cited.Highlight{Runes: 300, Mark: snippetMarks, Clean: plainText})
+	a, err := b.answererFor(ctx, guild).FindSource(ctx, text, cited.Highlight{Runes: 300, Mark: snippetMarks, Clean: plainText})
 	if err != nil {
 		return ephemeral("That message has no text to find a source for."), cited.Answer{Question: text, Abstained: true}
 	}
@@ -726,7 +729,7 @@ func (b *Bot) onComponent(ctx context.Context, i *interaction) {
 		if err != nil {
 			page = 0
 		}
-		i.reply(ctx, b.sources(page, true))
+		i.reply(ctx, b.sources(ctx, i.GuildID, page, true))
 	default:
 		i.reply(ctx, ephemeral("That button is no longer in use."))
 	}
@@ -745,11 +748,11 @@ func (b *Bot) onAutocomplete(ctx context.Context, i *interaction) {
 		typed := strings.TrimSpace(focused.StringValue())
 		switch {
 		case data.Name == cmdLookup && focused.Name == "article":
-			choices = b.articleChoices(typed)
+			choices = b.articleChoices(ctx, i.GuildID, typed)
 		case data.Name == cmdForget && focused.Name == "article":
-			choices = b.articleChoices(typed)
+			choices = b.articleChoices(ctx, i.GuildID, typed)
 		case data.Name == cmdCite && focused.Name == "passage":
-			choices = b.passageChoices(ctx, typed)
+			choices = b.passageChoices(ctx, i.GuildID, typed)
 		}
 	}
 	if choices == nil {
@@ -772,10 +775,10 @@ func choice(name, value string) *discordgo.ApplicationCommandOptionChoice {
 }
 
 // articleChoices offers articles whose title or ID contains the typed text.
-func (b *Bot) articleChoices(typed string) []*discordgo.ApplicationCommandOptionChoice {
+func (b *Bot) articleChoices(ctx context.Context, guild, typed string) []*discordgo.ApplicationCommandOptionChoice {
 	t := strings.ToLower(typed)
 	var out []*discordgo.ApplicationCommandOptionChoice
-	for _, d := range b.answerer.Articles() {
+	for _, d := range b.answererFor(ctx, guild).Articles() {
 		if len(out) == maxChoices {
 			break
 		}
@@ -791,9 +794,9 @@ func (b *Bot) articleChoices(typed string) []*discordgo.ApplicationCommandOption
 
 // passageChoices offers passages: by ID prefix, then by article title, then
 // by a search for the typed words (see cited.Service.Suggest).
-func (b *Bot) passageChoices(ctx context.Context, typed string) []*discordgo.ApplicationCommandOptionChoice {
+func (b *Bot) passageChoices(ctx context.Context, guild, typed string) []*discordgo.ApplicationCommandOptionChoice {
 	var out []*discordgo.ApplicationCommandOptionChoice
-	for _, p := range b.answerer.Suggest(ctx, cited.Suggest{Typed: typed, N: maxChoices, MaxIDRunes: maxChoiceText, Runes: 60}) {
+	for _, p := range b.answererFor(ctx, guild).Suggest(ctx, cited.Suggest{Typed: typed, N: maxChoices, MaxIDRunes: maxChoiceText, Runes: 60}) {
 		out = append(out, choice(fmt.Sprintf("%s ¶%d: %s", truncate(p.Title, 40), p.Paragraph, p.Snippet), p.PassageID))
 	}
 	return out

@@ -169,14 +169,14 @@ func TestRepliesContainNoForeignLinks(t *testing.T) {
 		}
 	}
 	for _, q := range []string{"refund form order number", "shipping tracking page", "returns page labels"} {
-		replies["/lookup "+q] = b.lookup(ctx, q, "")
+		replies["/lookup "+q] = b.lookup(ctx, "", q, "")
 	}
 	for i := 0; i < ix.Len(); i++ {
 		id := ix.PassageAt(i).ID
-		replies["/cite "+id] = b.cite(ctx, id)
+		replies["/cite "+id] = b.cite(ctx, "", id)
 	}
-	replies["/sources"] = b.sources(0, false)
-	r, _ := b.sourcesFor(ctx, "To request a refund open the official refund form and enter your order number", "k2")
+	replies["/sources"] = b.sources(ctx, "", 0, false)
+	r, _ := b.sourcesFor(ctx, "", "To request a refund open the official refund form and enter your order number", "k2")
 	replies["Find source"] = r
 
 	for what, r := range replies {

@@ -74,13 +74,13 @@ func (b *Bot) admit(ctx context.Context, q inquiry, waiting func()) (release fun
 // parsing an article) is an internal error for this question, not the
 // end of the process: /ask answers on a goroutine of its own, where
 // onInteraction's recover does not reach.
-func (b *Bot) answer(ctx context.Context, req cited.Request) (a cited.Answer, err error) {
+func (b *Bot) answer(ctx context.Context, guild string, req cited.Request) (a cited.Answer, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("panic while answering: %v", r)
 		}
 	}()
-	return b.answerer.Answer(ctx, req)
+	return b.answererFor(ctx, guild).Answer(ctx, req)
 }
 
 // conclude makes the reply to a question from its answer or error, and

@@ -73,9 +73,10 @@ type Guild struct {
 	// Shared, unless false, lets this server answer from the top-level
 	// corpus too (the articles every server shares).
 	Shared *bool `yaml:"shared"`
-	// ManageShared lets this server's admins /reload and /forget the
-	// shared articles (the operator's own server); other servers' admins
-	// manage their own articles only.
+	// ManageShared names the operator's server: its admins /reload and
+	// /forget the shared articles, other servers' admins their own
+	// articles only. While no server is named, every server's admins
+	// manage the shared articles too (a deployment for one community).
 	ManageShared bool `yaml:"manage_shared"`
 }
 
@@ -273,7 +274,7 @@ var settings = []Setting{
 		set: integer(func(c *Config) *int { return &c.GuildConcurrency }), get: func(c *Config) string { return strconv.Itoa(c.GuildConcurrency) }},
 	{Key: "question_log_days", Env: []string{"FOOTNOTE_QUESTION_LOG_DAYS"}, Help: "keep questions and votes this many days (0 = for ever); serve prunes older ones at start and hourly",
 		set: integer(func(c *Config) *int { return &c.QuestionLogDays }), get: func(c *Config) string { return strconv.Itoa(c.QuestionLogDays) }},
-	{Key: "guild_data_grace", Env: []string{"FOOTNOTE_GUILD_DATA_GRACE"}, Help: "after footnote is removed from a server, delete its questions and votes this long after (unless it is added back)",
+	{Key: "guild_data_grace", Env: []string{"FOOTNOTE_GUILD_DATA_GRACE"}, Help: "after footnote is removed from a server, delete its questions, votes and articles this long after (unless it is added back)",
 		set: duration(func(c *Config) *time.Duration { return &c.GuildDataGrace }), get: func(c *Config) string { return c.GuildDataGrace.String() }},
 	{Key: "guild_queue", Env: []string{"FOOTNOTE_GUILD_QUEUE"}, Help: "questions of a guild that may wait for a turn beyond guild_concurrency (0: none wait, the next is refused)",
 		set: integer(func(c *Config) *int { return &c.GuildQueue }), get: func(c *Config) string { return strconv.Itoa(c.GuildQueue) }},

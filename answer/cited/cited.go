@@ -29,7 +29,7 @@ type Request struct {
 // Citation is one numbered source of an answer, or one passage found by
 // a lookup.
 type Citation struct {
-	N         int     `json:"n"`
+	N         int     `json:"n,omitempty"` // the [n] marker; none for a related passage
 	PassageID string  `json:"passage_id"`
 	DocID     string  `json:"doc_id"`
 	Title     string  `json:"title"`
