@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/footnote-bot/footnote/bot"
+	"github.com/footnote-bot/footnote/quota"
 	"github.com/footnote-bot/footnote/report"
 	"github.com/footnote-bot/footnote/store"
 )
@@ -64,4 +65,14 @@ func (m botMembership) GuildLeft(ctx context.Context, guild string) error {
 
 func (m botMembership) GuildBack(ctx context.Context, guild string) error {
 	return m.db.GuildBack(ctx, guild)
+}
+
+// botQuota is the LLM budget as the bot's Quota (/quota).
+type botQuota struct{ q *quota.Quota }
+
+var _ bot.Quota = botQuota{}
+
+func (b botQuota) Used(ctx context.Context, guild, user string) (bot.QuotaUse, error) {
+	u, err := b.q.Used(ctx, guild, user)
+	return bot.QuotaUse(u), err
 }

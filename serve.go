@@ -16,6 +16,7 @@ import (
 	"github.com/footnote-bot/footnote/ingest"
 	"github.com/footnote-bot/footnote/library"
 	"github.com/footnote-bot/footnote/metrics"
+	"github.com/footnote-bot/footnote/quota"
 )
 
 func cmdServe(ctx context.Context, e env, args []string) error {
@@ -82,8 +83,21 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		}
 		return 0
 	})
+	// The LLM's daily budgets, counted in Redis when replicas share it.
+	var budget *quota.Quota
+	if cfg.LLMEnabled() {
+		var counter quota.Counter = quota.NewLocal()
+		if rs != nil {
+			counter = rs.Counter()
+		}
+		budget = quota.New(quota.Limits{PerGuild: int64(cfg.LLMDailyTokensPerGuild), PerUser: int64(cfg.LLMDailyTokensPerUser),
+			AnswerTokens: int64(cfg.LLMMaxTokens)}, counter, log, m.LLMTokens)
+	}
 	prompts, svcOpt, err := serviceOptions(ctx, cfg, e, m, retr, func(o *answer.Options) {
 		o.Cache, o.CacheTTL = answerCache(rs), cfg.AnswerCacheTTL
+		if budget != nil {
+			o.Budget = budget
+		}
 	})
 	if err != nil {
 		return err
@@ -122,6 +136,9 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	opt := botOptions(cfg, log)
 	opt.Observer = m
 	opt.Servers = srv
+	if budget != nil {
+		opt.Quota = botQuota{budget}
+	}
 	opt.Log = botLog{st}
 	opt.Membership = botMembership{st}
 	opt.State = stateOption(rs)

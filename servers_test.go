@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/footnote-bot/footnote/internal/discordtest"
+	"github.com/footnote-bot/footnote/internal/openaitest"
 	"github.com/footnote-bot/footnote/internal/servicetest"
 	_ "modernc.org/sqlite"
 )
@@ -251,5 +252,64 @@ func waitFor(t *testing.T, cond func() bool, what string, logs *syncBuffer) {
 			t.Fatalf("timed out waiting: %s; logs:\n%s", what, logs.String())
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestLLMBudgetThroughDiscord (issue 16): with a 1,000-token server budget
+// against the local OpenAI-compatible server (each answer costs 600 by its
+// count), the first /ask is the model's; the one that would exceed the
+// budget gets the template answer with the notice; /quota reports the
+// tokens used, and /metrics counts them by server.
+func TestLLMBudgetThroughDiscord(t *testing.T) {
+	llmSrv := openaitest.New(t, func(openaitest.Request) openaitest.Reply {
+		return openaitest.Reply{Content: "An admin runs /reload to read the articles again [1].", PromptTokens: 450, CompletionTokens: 150}
+	})
+	d := discordtest.New(t, discordtest.Options{})
+	addr := freeAddr(t)
+	env := map[string]string{
+		"FOOTNOTE_DATA_DIR": t.TempDir(), "FOOTNOTE_WATCH": "false", "FOOTNOTE_COOLDOWN": "0s", "FOOTNOTE_HTTP_ADDR": addr,
+		"DISCORD_TOKEN": discordtest.Token, "FOOTNOTE_DISCORD_API_URL": d.APIURL(),
+		"FOOTNOTE_LLM_BASE_URL": llmSrv.BaseURL(), "FOOTNOTE_LLM_MODEL": "test-model",
+		// A short context (about 300 tokens of prompt): the budget fits one question.
+		"FOOTNOTE_LLM_CONTEXT_CHARS": "800", "FOOTNOTE_LLM_DAILY_TOKENS_PER_GUILD": "1000",
+	}
+	_, logs := serveFor(t, d, env)
+	if !d.WaitIdentified(1, serveWait) {
+		t.Fatalf("never identified; logs:\n%s", logs.String())
+	}
+	final := func(tok string) string {
+		c, ok := d.WaitCall(serveWait, func(c discordtest.Call) bool {
+			return c.Method == "PATCH" && strings.Contains(c.Path, "/"+tok+"/messages/@original") && strings.Contains(string(c.Body), "custom_id")
+		})
+		if !ok {
+			t.Fatalf("no final answer for %s; logs:\n%s", tok, logs.String())
+		}
+		return string(c.Body)
+	}
+	d.Dispatch("INTERACTION_CREATE", discordtest.AskInGuild(guildA, discordtest.Snowflake(), "tok-llm1", "1500000000000000009", "How do I reload the articles?"))
+	if r := final("tok-llm1"); !strings.Contains(r, "Written by a language model") {
+		t.Errorf("first /ask not the model's: %s", r)
+	}
+	d.Dispatch("INTERACTION_CREATE", discordtest.AskInGuild(guildA, discordtest.Snowflake(), "tok-llm2", "1500000000000000008", "What does /reload do?"))
+	if r := final("tok-llm2"); !strings.Contains(r, "daily language-model budget (600 of 1000 tokens used) would be exceeded") ||
+		strings.Contains(r, "Written by a language model") {
+		t.Errorf("the /ask over budget: %s", r)
+	}
+	m := command(guildA, "tok-quota", "quota", nil, false)
+	d.Dispatch("INTERACTION_CREATE", m)
+	if r := replyTo(t, d, "tok-quota"); !strings.Contains(r, "**600** of **1000** tokens") {
+		t.Errorf("/quota: %s", r)
+	}
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if !strings.Contains(string(body), `footnote_llm_tokens_total{guild="`+guildA+`"} 600`) {
+		t.Errorf("/metrics lacks the server's tokens:\n%s", body)
+	}
+	if len(llmSrv.Requests()) != 1 {
+		t.Errorf("the model was asked %d times, want once", len(llmSrv.Requests()))
 	}
 }

@@ -21,9 +21,21 @@ import (
 )
 
 // Model is what LLM answers need from a language model. onDelta, when not
-// nil, receives the text generated so far as it streams in.
+// nil, receives the text generated so far as it streams in; tokens is
+// what the call cost, as the server counted it (0 when it did not say).
 type Model interface {
-	Complete(ctx context.Context, system, user string, onDelta func(soFar string)) (string, error)
+	Complete(ctx context.Context, system, user string, onDelta func(soFar string)) (text string, tokens int, err error)
+}
+
+// Budget limits what the language model may cost (llm_daily_tokens_*). A
+// nil Budget is no limit.
+type Budget interface {
+	// Allow reports whether a question from user in guild may use the
+	// model, needing up to promptTokens for its prompt (an estimate) plus
+	// the answer's bound; if not, why, for the reader.
+	Allow(ctx context.Context, guild, user string, promptTokens int) (ok bool, why string)
+	// Spend records the tokens a question used.
+	Spend(ctx context.Context, guild, user string, tokens int)
 }
 
 // Observer is told how long retrieval and LLM calls took, for metrics. A
@@ -87,6 +99,8 @@ type Options struct {
 	// Model, when not nil, answers from the passages; nil means template
 	// answers only.
 	Model Model
+	// Budget, when set, limits the model's use per server and user.
+	Budget Budget
 	// LLMTimeout bounds one LLM answer (default 20s).
 	LLMTimeout time.Duration
 	// ContextChars is the budget of passage text in an LLM prompt.

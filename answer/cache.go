@@ -51,7 +51,9 @@ func (s *Service) cachedAnswer(ctx context.Context, version func() string, req R
 		return a, nil
 	}
 	a, err = answer()
-	if err != nil {
+	if err != nil || a.Notice != "" {
+		// A fallback (the LLM down, slow, or over a budget) is this
+		// moment's answer, and one server's or user's: not kept.
 		return a, err
 	}
 	if err := s.opt.Cache.CacheAnswer(ctx, key, a, s.opt.CacheTTL); err != nil {

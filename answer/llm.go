@@ -39,9 +39,19 @@ func (s *Service) llmAnswer(ctx context.Context, q string, req Request, ps []sco
 	if err != nil {
 		return Answer{}, "prompt template error"
 	}
+	if b := s.opt.Budget; b != nil {
+		// About four characters a token, as OpenAI's tokenizers average
+		// on English.
+		if ok, why := b.Allow(ctx, req.Guild, req.User, (len(system)+len(user))/4); !ok {
+			return Answer{}, why
+		}
+	}
 	cctx, cancel := context.WithTimeout(ctx, s.opt.LLMTimeout)
 	defer cancel()
-	out, err := s.opt.Model.Complete(cctx, system, user, req.OnDelta)
+	out, tokens, err := s.opt.Model.Complete(cctx, system, user, req.OnDelta)
+	if s.opt.Budget != nil && tokens > 0 {
+		s.opt.Budget.Spend(ctx, req.Guild, req.User, tokens)
+	}
 	if err != nil {
 		switch {
 		case errors.Is(err, context.DeadlineExceeded) || errors.Is(cctx.Err(), context.DeadlineExceeded):

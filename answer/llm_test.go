@@ -12,6 +12,7 @@ import (
 
 	"github.com/footnote-bot/footnote/internal/openaitest"
 	"github.com/footnote-bot/footnote/llm"
+	"github.com/footnote-bot/footnote/quota"
 )
 
 // llmService answers from the guide through the real go-openai client
@@ -312,5 +313,47 @@ func TestPromptInjectionInArticleStaysData(t *testing.T) {
 	}
 	if a.Backend != BackendLLM || len(a.Citations) != 1 {
 		t.Errorf("answer = %+v", a)
+	}
+}
+
+// TestLLMBudget: with a 1,000-token server budget (answers bounded at 400
+// tokens, each costing 600 by the server's count), the first question is
+// the LLM's and the one that would exceed the budget gets the template
+// answer with a notice saying why, without calling the model; another
+// server is not affected; and the fallback is not cached for anyone.
+func TestLLMBudget(t *testing.T) {
+	var n int
+	var mu sync.Mutex
+	srv := openaitest.New(t, func(openaitest.Request) openaitest.Reply {
+		mu.Lock()
+		n++
+		mu.Unlock()
+		return openaitest.Reply{Content: "Run /reload as an admin [1].", PromptTokens: 450, CompletionTokens: 150}
+	})
+	q := quota.New(quota.Limits{PerGuild: 1000, AnswerTokens: 400}, quota.NewLocal(), nil, nil)
+	// A short context (about 300 tokens of prompt, with the question):
+	// a 1,000-token budget then fits one question.
+	s := llmService(t, srv, Options{Budget: q, Cache: NewLocalCache(16), CacheTTL: time.Hour, ContextChars: 800})
+	ctx := context.Background()
+	first, err := s.Answer(ctx, Request{Question: question, Guild: "g1", User: "u1"})
+	if err != nil || first.Backend != BackendLLM {
+		t.Fatalf("first question: %+v, %v", first, err)
+	}
+	second, err := s.Answer(ctx, Request{Question: "What does /reload do?", Guild: "g1", User: "u2"})
+	if err != nil || second.Backend != BackendTemplate || !strings.Contains(second.Notice, "this server's daily language-model budget") ||
+		!strings.Contains(second.Notice, "600 of 1000") {
+		t.Errorf("over budget: backend %s, notice %q, %v", second.Backend, second.Notice, err)
+	}
+	if use, _ := q.Used(ctx, "g1", "u1"); use.Guild != 600 {
+		t.Errorf("server used %d tokens, want 600", use.Guild)
+	}
+	other, err := s.Answer(ctx, Request{Question: "What does /reload do?", Guild: "g2", User: "u3"})
+	if err != nil || other.Backend != BackendLLM || other.Notice != "" {
+		t.Errorf("another server's question: %s %q %v (the fallback was cached?)", other.Backend, other.Notice, err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if n != 2 {
+		t.Errorf("the model was called %d times, want 2 (not for the question over budget)", n)
 	}
 }

@@ -58,6 +58,20 @@ type Servers interface {
 	Library(ctx context.Context, guild string) Library
 }
 
+// Quota reports the language model's use today, against the daily
+// budgets (/quota).
+type Quota interface {
+	Used(ctx context.Context, guild, user string) (QuotaUse, error)
+}
+
+// QuotaUse is one server's and one user's LLM tokens today; a limit of 0
+// is none.
+type QuotaUse struct {
+	Guild, GuildLimit int64
+	User, UserLimit   int64
+	Resets            time.Time
+}
+
 // Observer is told what happens, for metrics. All methods must be safe for
 // concurrent use; a nil Observer is allowed.
 type Observer interface {
@@ -175,6 +189,8 @@ type Options struct {
 	// Servers, when set, gives each server its own answers and library
 	// (Library is then unused).
 	Servers Servers
+	// Quota serves /quota; nil: the deployment has no language model.
+	Quota Quota
 	// Log records questions and votes and serves /stats; nil disables it.
 	Log QuestionLog
 	// Membership is told when footnote is removed from a server and when

@@ -19,6 +19,7 @@ const (
 	cmdIngest     = "ingest"
 	cmdForget     = "forget"
 	cmdStats      = "stats"
+	cmdQuota      = "quota"
 	cmdFindSource = "Find source"
 )
 
@@ -52,6 +53,7 @@ func Commands() []*discordgo.ApplicationCommand {
 				{Type: discordgo.ApplicationCommandOptionString, Name: "article", Description: "The article", Required: true, Autocomplete: true},
 			}},
 		{Name: cmdStats, Description: "How footnote was used this week (admins)", DefaultMemberPermissions: &manage, DMPermission: &noDM},
+		{Name: cmdQuota, Description: "How much of today's language-model budget this server and you have used"},
 		{Name: cmdFindSource, Type: discordgo.MessageApplicationCommand},
 	}
 }

@@ -122,6 +122,8 @@ func (b *Bot) onCommand(ctx context.Context, i *interaction) {
 		b.forget(ctx, i, str("article"))
 	case cmdStats:
 		b.stats(ctx, i)
+	case cmdQuota:
+		b.quota(ctx, i)
 	case cmdFindSource:
 		b.findSource(ctx, i, data)
 	default:
@@ -178,7 +180,7 @@ func (b *Bot) ask(ctx context.Context, i *interaction, command, question, contex
 		return
 	}
 	defer release()
-	req := cited.Request{Question: q.text, Context: q.context}
+	req := cited.Request{Question: q.text, Context: q.context, Guild: q.guild, User: q.user}
 	type result struct {
 		a   cited.Answer
 		err error
@@ -800,4 +802,37 @@ func (b *Bot) passageChoices(ctx context.Context, guild, typed string) []*discor
 		out = append(out, choice(fmt.Sprintf("%s ¶%d: %s", truncate(p.Title, 40), p.Paragraph, p.Snippet), p.PassageID))
 	}
 	return out
+}
+
+// quota shows today's use of the language model: this server's and the
+// asker's, against the daily budgets.
+func (b *Bot) quota(ctx context.Context, i *interaction) {
+	if b.opt.Quota == nil {
+		i.reply(ctx, ephemeral("This deployment answers from the articles directly (template answers): it uses no language model, so there is no budget."))
+		return
+	}
+	uid := ""
+	if u := userOf(i.InteractionCreate); u != nil {
+		uid = u.ID
+	}
+	use, err := b.opt.Quota.Used(ctx, i.GuildID, uid)
+	if err != nil {
+		b.log.Error("quota failed", "err", err)
+		i.reply(ctx, ephemeral("Could not read today's use; the error was logged."))
+		return
+	}
+	of := func(used, limit int64) string {
+		if limit <= 0 {
+			return fmt.Sprintf("**%d** tokens (no daily limit)", used)
+		}
+		return fmt.Sprintf("**%d** of **%d** tokens (%d%%)", used, limit, 100*used/limit)
+	}
+	where := "This server"
+	if i.GuildID == "" {
+		where = "Direct messages"
+	}
+	e := &discordgo.MessageEmbed{Title: "Language model use today", Color: colorInfo,
+		Description: fmt.Sprintf("%s: %s\nYou: %s\nResets <t:%d:t> (midnight UTC). Over a budget, footnote answers from the articles directly and says why.",
+			where, of(use.Guild, use.GuildLimit), of(use.User, use.UserLimit), use.Resets.Unix())}
+	i.reply(ctx, Reply{Embeds: []*discordgo.MessageEmbed{e}, Ephemeral: true})
 }

@@ -103,7 +103,7 @@ func (b *Bot) onMessage(s *discordgo.Session, m *discordgo.MessageCreate) {
 	}
 	defer release()
 	typing()
-	a, err := b.answer(ctx, q.guild, cited.Request{Question: q.text, Context: q.context})
+	a, err := b.answer(ctx, q.guild, cited.Request{Question: q.text, Context: q.context, Guild: q.guild, User: q.user})
 	r, outcome := b.conclude(ctx, q, a, err, time.Since(start))
 	if !reply(r) {
 		outcome = outcomeError

@@ -443,6 +443,7 @@ const helpText = `**footnote** answers questions from the articles it knows and 
 • ` + "`/sources`" + ` — the articles footnote answers from.
 • Right-click a message → Apps → **Find source** — passages that support (or come closest to) what it says.
 • Mention footnote or reply to one of its answers to ask (when the server enables it); a reply is a follow-up.
+• ` + "`/quota`" + ` — how much of today's language-model budget this server and you have used (when footnote uses one).
 • Admins: ` + "`/reload`" + ` re-reads the articles without a restart.
 
 When the articles do not answer a question, footnote says so instead of guessing.`

@@ -103,13 +103,17 @@ type Config struct {
 	// from; empty means Discord's CDN.
 	IngestAttachmentHosts []string
 
-	LLMBaseURL      string
-	LLMModel        string
-	LLMAPIKey       Secret
-	LLMTimeout      time.Duration
-	LLMMaxTokens    int
-	LLMTemperature  float64
-	LLMContextChars int
+	LLMBaseURL   string
+	LLMModel     string
+	LLMAPIKey    Secret
+	LLMTimeout   time.Duration
+	LLMMaxTokens int
+	// LLMDailyTokensPerGuild and LLMDailyTokensPerUser bound what the
+	// LLM may use in a UTC day (0: unlimited).
+	LLMDailyTokensPerGuild int
+	LLMDailyTokensPerUser  int
+	LLMTemperature         float64
+	LLMContextChars        int
 
 	DiscordToken     Secret
 	DiscordAPIURL    string
@@ -234,6 +238,10 @@ var settings = []Setting{
 		set: duration(func(c *Config) *time.Duration { return &c.LLMTimeout }), get: func(c *Config) string { return c.LLMTimeout.String() }},
 	{Key: "llm_max_tokens", Env: []string{"FOOTNOTE_LLM_MAX_TOKENS"}, Help: "most tokens an LLM answer may use",
 		set: integer(func(c *Config) *int { return &c.LLMMaxTokens }), get: func(c *Config) string { return strconv.Itoa(c.LLMMaxTokens) }},
+	{Key: "llm_daily_tokens_per_guild", Env: []string{"FOOTNOTE_LLM_DAILY_TOKENS_PER_GUILD"}, Help: "most LLM tokens (prompt and answer) one server may use in a UTC day; over it, template answers with a notice (0 = unlimited)",
+		set: integer(func(c *Config) *int { return &c.LLMDailyTokensPerGuild }), get: func(c *Config) string { return strconv.Itoa(c.LLMDailyTokensPerGuild) }},
+	{Key: "llm_daily_tokens_per_user", Env: []string{"FOOTNOTE_LLM_DAILY_TOKENS_PER_USER"}, Help: "most LLM tokens one user may use in a UTC day, across servers (0 = unlimited)",
+		set: integer(func(c *Config) *int { return &c.LLMDailyTokensPerUser }), get: func(c *Config) string { return strconv.Itoa(c.LLMDailyTokensPerUser) }},
 	{Key: "llm_temperature", Env: []string{"FOOTNOTE_LLM_TEMPERATURE"}, Help: "sampling temperature (0-2)",
 		set: func(c *Config, v string) error {
 			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
@@ -547,6 +555,12 @@ func (c Config) Validate() error {
 	}
 	if c.LLMMaxTokens < 1 {
 		bad("llm_max_tokens", "must be at least 1, got %d", c.LLMMaxTokens)
+	}
+	if c.LLMDailyTokensPerGuild < 0 {
+		bad("llm_daily_tokens_per_guild", "must not be negative, got %d", c.LLMDailyTokensPerGuild)
+	}
+	if c.LLMDailyTokensPerUser < 0 {
+		bad("llm_daily_tokens_per_user", "must not be negative, got %d", c.LLMDailyTokensPerUser)
 	}
 	if c.LLMTemperature < 0 || c.LLMTemperature > 2 {
 		bad("llm_temperature", "%g is out of range (0-2)", c.LLMTemperature)

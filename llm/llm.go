@@ -93,8 +93,11 @@ func New(cfg Config) *Client {
 var ErrTooLong = errors.New("llm: answer exceeded its length bound")
 
 // Complete sends one system and one user message. With onDelta it streams
-// and calls onDelta with the text so far after each chunk.
-func (c *Client) Complete(ctx context.Context, system, user string, onDelta func(soFar string)) (string, error) {
+// (asking for the usage at the end: stream_options.include_usage) and
+// calls onDelta with the text so far after each chunk. tokens is what the
+// call cost (prompt and completion), as the server counted it; 0 when it
+// did not say.
+func (c *Client) Complete(ctx context.Context, system, user string, onDelta func(soFar string)) (text string, tokens int, err error) {
 	req := openai.ChatCompletionRequest{
 		Model: c.model,
 		Messages: []openai.ChatCompletionMessage{
@@ -109,27 +112,34 @@ func (c *Client) Complete(ctx context.Context, system, user string, onDelta func
 	if onDelta == nil {
 		resp, err := c.c.CreateChatCompletion(ctx, req)
 		if err != nil {
-			return "", c.clean("llm: chat completion", err)
+			return "", 0, c.clean("llm: chat completion", err)
 		}
+		used := resp.Usage.TotalTokens
 		if len(resp.Choices) == 0 {
-			return "", errors.New("llm: response has no choices")
+			return "", used, errors.New("llm: response has no choices")
 		}
-		return resp.Choices[0].Message.Content, nil
+		return resp.Choices[0].Message.Content, used, nil
 	}
 	req.Stream = true
+	req.StreamOptions = &openai.StreamOptions{IncludeUsage: true}
 	stream, err := c.c.CreateChatCompletionStream(ctx, req)
 	if err != nil {
-		return "", c.clean("llm: chat completion stream", err)
+		return "", 0, c.clean("llm: chat completion stream", err)
 	}
 	defer stream.Close()
 	var sb strings.Builder
+	var used int
 	for {
 		chunk, err := stream.Recv()
 		if errors.Is(err, io.EOF) {
-			return sb.String(), nil
+			return sb.String(), used, nil
 		}
 		if err != nil {
-			return sb.String(), c.clean("llm: stream", err)
+			return sb.String(), used, c.clean("llm: stream", err)
+		}
+		if chunk.Usage != nil {
+			// The last chunk (no choices) when include_usage is honoured.
+			used = chunk.Usage.TotalTokens
 		}
 		if len(chunk.Choices) == 0 {
 			continue
@@ -140,7 +150,7 @@ func (c *Client) Complete(ctx context.Context, system, user string, onDelta func
 		}
 		sb.WriteString(delta)
 		if sb.Len() > c.maxChars {
-			return sb.String(), ErrTooLong
+			return sb.String(), used, ErrTooLong
 		}
 		onDelta(sb.String())
 	}

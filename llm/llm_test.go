@@ -50,7 +50,7 @@ func client(t *testing.T, rep openaitest.Reply) (*Client, *atomic.Int64) {
 // never holds more (the bytes read off the network prove it).
 func TestHugeSSELineIsRefused(t *testing.T) {
 	c, read := client(t, openaitest.Reply{HugeLine: 1 << 30})
-	_, err := c.Complete(context.Background(), "s", "u", func(string) {})
+	_, _, err := c.Complete(context.Background(), "s", "u", func(string) {})
 	if !errors.Is(err, ErrLineTooLong) {
 		t.Fatalf("err = %v, want ErrLineTooLong", err)
 	}
@@ -81,7 +81,7 @@ func TestErrorBodiesAreShortAndMasked(t *testing.T) {
 			if tt.stream {
 				onDelta = func(string) {}
 			}
-			_, err := c.Complete(context.Background(), "s", "u", onDelta)
+			_, _, err := c.Complete(context.Background(), "s", "u", onDelta)
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -135,3 +135,30 @@ func iotestHalf(r io.Reader) io.Reader { return smallReader{r} }
 type smallReader struct{ r io.Reader }
 
 func (s smallReader) Read(p []byte) (int, error) { return s.r.Read(p[:min(len(p), 3)]) }
+
+// TestTokensUsed: the tokens a call cost come from the response's usage,
+// and for a stream from its last chunk, which the client asks for
+// (stream_options.include_usage).
+func TestTokensUsed(t *testing.T) {
+	var asked atomic.Bool
+	srv := openaitest.New(t, func(r openaitest.Request) openaitest.Reply {
+		if r.Stream && r.StreamOptions != nil && r.StreamOptions.IncludeUsage {
+			asked.Store(true)
+		}
+		return openaitest.Reply{Content: "An answer [1].", PromptTokens: 420, CompletionTokens: 180}
+	})
+	c := New(Config{BaseURL: srv.BaseURL(), Model: "m", APIKey: testKey, MaxTokens: 50})
+	for _, stream := range []bool{false, true} {
+		var onDelta func(string)
+		if stream {
+			onDelta = func(string) {}
+		}
+		text, tokens, err := c.Complete(context.Background(), "s", "u", onDelta)
+		if err != nil || text != "An answer [1]." || tokens != 600 {
+			t.Errorf("stream %v: %q, %d tokens, %v; want 600 tokens", stream, text, tokens, err)
+		}
+	}
+	if !asked.Load() {
+		t.Error("the stream did not ask for its usage")
+	}
+}

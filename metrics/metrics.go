@@ -29,6 +29,7 @@ type Metrics struct {
 	votes      *prometheus.CounterVec
 	reconnects prometheus.Counter
 	limited    *prometheus.CounterVec
+	llmTokens  *prometheus.CounterVec
 	passages   prometheus.GaugeFunc
 	indexLen   atomic.Pointer[func() int]
 }
@@ -56,6 +57,8 @@ func New() *Metrics {
 			Help: "Gateway sessions resumed after a disconnect."}),
 		limited: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "footnote_rate_limited_total",
 			Help: "Discord 429 responses, by route."}, []string{"route"}),
+		llmTokens: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "footnote_llm_tokens_total",
+			Help: "LLM tokens used (prompt and answer, as the server counted them), by server (\"dm\" for direct messages)."}, []string{"guild"}),
 	}
 	// Read at every scrape from the index being served, so it follows every
 	// swap (watcher, /reload, /ingest, /forget) without each one telling it.
@@ -67,7 +70,7 @@ func New() *Metrics {
 		return 0
 	})
 	for _, c := range []prometheus.Collector{m.questions, m.answerSecs, m.retrieval, m.llmSecs, m.llmErrors, m.abstained,
-		m.votes, m.reconnects, m.limited, m.passages,
+		m.votes, m.reconnects, m.limited, m.llmTokens, m.passages,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
 		f(c)
 	}
@@ -96,6 +99,14 @@ func (m *Metrics) Vote(up bool) {
 
 // Reconnect records a resumed gateway session.
 func (m *Metrics) Reconnect() { m.reconnects.Inc() }
+
+// LLMTokens counts the tokens a server's question used.
+func (m *Metrics) LLMTokens(guild string, tokens int) {
+	if guild == "" {
+		guild = "dm"
+	}
+	m.llmTokens.WithLabelValues(guild).Add(float64(tokens))
+}
 
 // RateLimited records a 429.
 func (m *Metrics) RateLimited(route string) { m.limited.WithLabelValues(route).Inc() }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/footnote-bot/footnote/answer"
 	"github.com/footnote-bot/footnote/answer/cited"
+	"github.com/footnote-bot/footnote/quota"
 )
 
 // Options tune the keys.
@@ -130,4 +131,37 @@ func (s *State) getJSON(ctx context.Context, key string, v any) (bool, error) {
 		return false, fmt.Errorf("redis get %s: %w", key, err)
 	}
 	return true, nil
+}
+
+// Counter is a quota.Counter in Redis: the LLM token counts every replica
+// adds to (INCRBY, then EXPIREAT, in one round trip).
+func (s *State) Counter() quota.Counter { return counter{s} }
+
+type counter struct{ s *State }
+
+var _ quota.Counter = counter{}
+
+func (c counter) Add(ctx context.Context, key string, n int64, expires time.Time) (int64, error) {
+	k := c.s.opt.Prefix + key
+	var incr *redis.IntCmd
+	_, err := c.s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		incr = p.IncrBy(ctx, k, n)
+		p.ExpireAt(ctx, k, expires)
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("redis: count %s: %w", key, err)
+	}
+	return incr.Val(), nil
+}
+
+func (c counter) Get(ctx context.Context, key string) (int64, error) {
+	n, err := c.s.rdb.Get(ctx, c.s.opt.Prefix+key).Int64()
+	if errors.Is(err, redis.Nil) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("redis: count %s: %w", key, err)
+	}
+	return n, nil
 }

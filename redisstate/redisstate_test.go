@@ -10,6 +10,7 @@ import (
 	"github.com/footnote-bot/footnote/answer/cited"
 	"github.com/footnote-bot/footnote/bot"
 	"github.com/footnote-bot/footnote/internal/servicetest"
+	"github.com/footnote-bot/footnote/quota"
 )
 
 // State implements the bot's State; the check is here, not beside the
@@ -93,5 +94,26 @@ func TestBadURLAndDeadServer(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "secretpw") {
 		t.Errorf("the password leaked into the error: %v", err)
+	}
+}
+
+// TestTokenBudgetAcrossReplicas: the LLM token counts two replicas add to
+// are one count; a server's budget spent on one replica refuses the next
+// question on the other.
+func TestTokenBudgetAcrossReplicas(t *testing.T) {
+	ctx := context.Background()
+	a, b := replicas(t)
+	qa := quota.New(quota.Limits{PerGuild: 1000, AnswerTokens: 400}, a.Counter(), nil, nil)
+	qb := quota.New(quota.Limits{PerGuild: 1000, AnswerTokens: 400}, b.Counter(), nil, nil)
+	qa.Spend(ctx, "g1", "u1", 600)
+	if ok, _ := qb.Allow(ctx, "g1", "u2", 100); ok {
+		t.Error("the other replica allowed a question over the server's budget")
+	}
+	use, err := qb.Used(ctx, "g1", "u1")
+	if err != nil || use.Guild != 600 || use.User != 600 {
+		t.Errorf("Used on the other replica = %+v, %v", use, err)
+	}
+	if ttl := a.rdb.TTL(ctx, a.opt.Prefix+"llm-tokens:"+time.Now().UTC().Format("2006-01-02")+":guild:g1").Val(); ttl <= 0 || ttl > 49*time.Hour {
+		t.Errorf("count's TTL = %v, want until a day after today ends", ttl)
 	}
 }

@@ -24,6 +24,9 @@ type Request struct {
 	Docs []string
 	// OnDelta receives the LLM answer as it streams (LLM backend only).
 	OnDelta func(soFar string)
+	// Guild and User say who asked (for the LLM budget); empty from the
+	// command line.
+	Guild, User string
 }
 
 // Citation is one numbered source of an answer, or one passage found by

@@ -48,6 +48,10 @@ type Reply struct {
 	// ErrorBody, with Status: the error response's body, verbatim (e.g. one
 	// that echoes the Authorization header, or 50 MB of it).
 	ErrorBody string
+	// PromptTokens and CompletionTokens are the usage reported (default
+	// 10 and 5): in the response, and in a stream's last chunk when the
+	// request asks for it (stream_options.include_usage).
+	PromptTokens, CompletionTokens int
 	// BeforeChunk, for streams, is called before content chunk n (from 0)
 	// is sent and may block: a test can hold the stream until the client
 	// has shown what it got so far, instead of timing it.
@@ -62,9 +66,21 @@ type Request struct {
 		Role    string `json:"role"`
 		Content string `json:"content"`
 	} `json:"messages"`
-	MaxTokens   int     `json:"max_tokens"`
-	Temperature float64 `json:"temperature"`
-	Auth        string  `json:"-"`
+	MaxTokens     int     `json:"max_tokens"`
+	Temperature   float64 `json:"temperature"`
+	StreamOptions *struct {
+		IncludeUsage bool `json:"include_usage"`
+	} `json:"stream_options"`
+	Auth string `json:"-"`
+}
+
+// usage is what rep reports it cost.
+func (rep Reply) usage() map[string]any {
+	p, c := rep.PromptTokens, rep.CompletionTokens
+	if p == 0 && c == 0 {
+		p, c = 10, 5
+	}
+	return map[string]any{"prompt_tokens": p, "completion_tokens": c, "total_tokens": p + c}
 }
 
 // Server is the fake.
@@ -211,7 +227,7 @@ func (s *Server) writeJSON(w http.ResponseWriter, req Request, rep Reply) {
 		"id": "chatcmpl-test", "object": "chat.completion", "created": time.Now().Unix(), "model": req.Model,
 		"choices": []any{map[string]any{"index": 0, "finish_reason": "stop", "logprobs": nil,
 			"message": map[string]any{"role": "assistant", "content": rep.Content, "refusal": nil}}},
-		"usage": map[string]any{"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
+		"usage": rep.usage(),
 	})
 	s.validate("CreateChatCompletionResponse", "response", body)
 	w.Write(body)
@@ -301,6 +317,13 @@ func (s *Server) writeStream(w http.ResponseWriter, r *http.Request, req Request
 		return
 	}
 	send(s.chunk(req, map[string]any{}, "stop"))
+	if req.StreamOptions != nil && req.StreamOptions.IncludeUsage {
+		// As OpenAI sends it: one more chunk, no choices, the usage.
+		b, _ := json.Marshal(map[string]any{"id": "chatcmpl-test", "object": "chat.completion.chunk", "created": time.Now().Unix(),
+			"model": req.Model, "choices": []any{}, "usage": rep.usage()})
+		s.validate("CreateChatCompletionStreamResponse", "usage chunk", b)
+		send(b)
+	}
 	send([]byte("[DONE]"))
 }
 
