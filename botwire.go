@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/footnote-bot/footnote/bot"
+	"github.com/footnote-bot/footnote/metrics"
 	"github.com/footnote-bot/footnote/quota"
 	"github.com/footnote-bot/footnote/report"
 	"github.com/footnote-bot/footnote/store"
@@ -76,3 +77,5 @@ func (b botQuota) Used(ctx context.Context, guild, user string) (bot.QuotaUse, e
 	u, err := b.q.Used(ctx, guild, user)
 	return bot.QuotaUse(u), err
 }
+
+var _ bot.QueueObserver = (*metrics.Metrics)(nil)

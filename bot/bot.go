@@ -171,7 +171,10 @@ type Options struct {
 	GuildConcurrency int
 	// GuildQueue is how many questions of a guild may wait for a turn
 	// beyond GuildConcurrency (default 100); one more is refused.
-	GuildQueue      int
+	GuildQueue int
+	// QueueNotice is how long a deferred /ask waits for its turn before
+	// the asker is told their place in the queue (default 5s).
+	QueueNotice     time.Duration
 	AdminRole       string
 	Guilds          map[string]Guild
 	ShutdownTimeout time.Duration
@@ -240,6 +243,9 @@ func New(opt Options, a Answerer) (*Bot, error) {
 	}
 	if opt.GuildConcurrency < 1 {
 		opt.GuildConcurrency = 4
+	}
+	if opt.QueueNotice <= 0 {
+		opt.QueueNotice = 5 * time.Second
 	}
 	if opt.GuildQueue < 0 {
 		opt.GuildQueue = 0

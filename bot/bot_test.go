@@ -39,6 +39,23 @@ type counts struct {
 	votes     int
 	reconnect int
 	limited   int
+	queues    []string // "guild=n", as the queue lengths changed
+	waited    map[string]int
+}
+
+func (c *counts) Queue(guild string, n int) {
+	c.mu.Lock()
+	c.queues = append(c.queues, fmt.Sprintf("%s=%d", guild, n))
+	c.mu.Unlock()
+}
+
+func (c *counts) Waited(guild string, _ time.Duration) {
+	c.mu.Lock()
+	if c.waited == nil {
+		c.waited = map[string]int{}
+	}
+	c.waited[guild]++
+	c.mu.Unlock()
 }
 
 func (c *counts) Question(cmd, outcome string, _ time.Duration) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -286,4 +287,35 @@ func TestFiftyAtOnceAllAnswered(t *testing.T) {
 		t.Errorf("%d of 50 refused", n)
 	}
 	t.Logf("50 answered, %d of them deferred (waited for a turn or the answer budget)", deferred)
+}
+
+// TestQueuePositionAndMetrics: a question still waiting for its turn after
+// QueueNotice is told its place ("1 question is ahead of yours") in its
+// deferred reply, which the answer then replaces; the observer sees the
+// queue grow and empty and the wait.
+func TestQueuePositionAndMetrics(t *testing.T) {
+	t.Parallel()
+	h := start(t, setup{llm: slowLLM(t, 700*time.Millisecond, 0), opt: Options{GuildConcurrency: 1, EditInterval: time.Hour, QueueNotice: 50 * time.Millisecond}})
+	id1, tok1 := h.ask("How do I reload the articles?", nil)
+	h.callback(id1, tok1)
+	id2, tok2 := h.ask("What is footnote?", func(m map[string]any) { setUser(m, "1500000000000000055") })
+	h.callback(id2, tok2)
+	eventually(t, func() bool {
+		for _, e := range h.edits(tok2) {
+			if c, _ := e["content"].(string); strings.Contains(c, "1 question is ahead of yours") {
+				return true
+			}
+		}
+		return false
+	}, "the waiting question told its place")
+	if e := h.waitEdit(tok2, true); len(embeds(e)) == 0 || e["content"] != "" {
+		t.Errorf("the answer did not replace the notice: %v", e)
+	}
+	h.waitEdit(tok1, true)
+	eventually(t, func() bool {
+		h.obs.mu.Lock()
+		defer h.obs.mu.Unlock()
+		g := discordtest.GuildID
+		return h.obs.waited[g] == 1 && slices.Contains(h.obs.queues, g+"=1") && slices.Contains(h.obs.queues, g+"=0")
+	}, "queue length and wait observed")
 }

@@ -174,7 +174,13 @@ func (b *Bot) ask(ctx context.Context, i *interaction, command, question, contex
 	deferNow := func() bool { return i.deferReply(ctx, private) }
 	// A question that must wait for its turn is acknowledged first: the
 	// interaction is deferred and the answer edited in when it comes.
-	release, refused := b.admit(ctx, q, func() { deferNow() })
+	release, refused := b.admit(ctx, q, func() { deferNow() }, func(position int) {
+		ahead := "1 question is"
+		if position > 1 {
+			ahead = fmt.Sprintf("%d questions are", position)
+		}
+		i.progress(ctx, Reply{Content: fmt.Sprintf("⏳ This server asked many questions at once: %s ahead of yours. The answer will appear here.", ahead)})
+	})
 	if release == nil {
 		i.reply(ctx, refused)
 		return

@@ -20,6 +20,7 @@ type limits struct {
 	opt   Options
 	state State
 	log   *slog.Logger
+	obs   QueueObserver
 
 	mu     sync.Mutex
 	guilds map[string]*guildTurns
@@ -33,7 +34,19 @@ type guildTurns struct {
 }
 
 func newLimits(opt Options, state State, log *slog.Logger) *limits {
-	return &limits{opt: opt, state: state, log: log, guilds: map[string]*guildTurns{}}
+	l := &limits{opt: opt, state: state, log: log, guilds: map[string]*guildTurns{}}
+	if q, ok := opt.Observer.(QueueObserver); ok {
+		l.obs = q
+	}
+	return l
+}
+
+// QueueObserver, when the Observer is one too, is told about the wait
+// queues: a guild's queue length when it changes, and how long each
+// question that waited waited.
+type QueueObserver interface {
+	Queue(guild string, waiting int)
+	Waited(guild string, took time.Duration)
 }
 
 func (l *limits) cooldownFor(guild string) time.Duration {
@@ -65,7 +78,7 @@ var errQueueWait = errors.New("waited too long for a turn")
 // turn did not come before it ended. If the shared state cannot be
 // reached the question goes through (logged): a cooldown is not worth an
 // outage.
-func (l *limits) take(ctx context.Context, guild, user string, waiting func()) (release func(), wait time.Duration, busy bool, err error) {
+func (l *limits) take(ctx context.Context, guild, user string, waiting func(position func() int)) (release func(), wait time.Duration, busy bool, err error) {
 	l.mu.Lock()
 	g := l.guilds[guild]
 	if g == nil {
@@ -82,6 +95,7 @@ func (l *limits) take(ctx context.Context, guild, user string, waiting func()) (
 	default:
 		turn = make(chan struct{})
 		g.waiting = append(g.waiting, turn)
+		l.queued(guild, len(g.waiting))
 	}
 	l.mu.Unlock()
 	var once sync.Once
@@ -92,7 +106,7 @@ func (l *limits) take(ctx context.Context, guild, user string, waiting func()) (
 	}
 	if turn != nil {
 		if waiting != nil {
-			waiting()
+			waiting(func() int { return l.position(guild, turn) })
 		}
 		select {
 		case <-turn:
@@ -117,6 +131,7 @@ func (l *limits) release(guild string) {
 	if len(g.waiting) > 0 {
 		next := g.waiting[0]
 		g.waiting = g.waiting[1:]
+		l.queued(guild, len(g.waiting))
 		close(next)
 		return
 	}
@@ -135,12 +150,32 @@ func (l *limits) leave(guild string, turn chan struct{}, release func()) {
 		g := l.guilds[guild]
 		if i := slices.Index(g.waiting, turn); i >= 0 {
 			g.waiting = slices.Delete(g.waiting, i, i+1)
+			l.queued(guild, len(g.waiting))
 			l.mu.Unlock()
 			return
 		}
 		l.mu.Unlock()
 	}
 	release()
+}
+
+// position is a waiting question's place in its guild's queue (1: next),
+// or 0 once it is no longer waiting.
+func (l *limits) position(guild string, turn chan struct{}) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	g := l.guilds[guild]
+	if g == nil {
+		return 0
+	}
+	return slices.Index(g.waiting, turn) + 1
+}
+
+// queued tells the observer a guild's queue length (l.mu held).
+func (l *limits) queued(guild string, n int) {
+	if l.obs != nil {
+		l.obs.Queue(guild, n)
+	}
 }
 
 // cooldown reports how long a user must wait before their next question or

@@ -82,7 +82,7 @@ func TestLimitsQueue(t *testing.T) {
 	waiting := make(chan string, 4)
 	ask := func(ctx context.Context, user string) {
 		go func() {
-			r, _, busy, err := l.take(ctx, "g", user, func() { waiting <- user })
+			r, _, busy, err := l.take(ctx, "g", user, func(func() int) { waiting <- user })
 			if busy {
 				err = errors.New("busy")
 			}
@@ -96,11 +96,11 @@ func TestLimitsQueue(t *testing.T) {
 	gaveUp, cancel := context.WithCancel(ctx)
 	ask(gaveUp, "u2")
 	// The queue holds two: a third is busy, at once, without waiting.
-	if r, _, busy, _ := l.take(ctx, "g", "u3", func() { t.Error("u3 waited in a full queue") }); r != nil || !busy {
+	if r, _, busy, _ := l.take(ctx, "g", "u3", func(func() int) { t.Error("u3 waited in a full queue") }); r != nil || !busy {
 		t.Fatal("a third waiting question should be busy")
 	}
 	// Another guild has turns of its own.
-	if r, _, _, _ := l.take(ctx, "h", "u9", func() { t.Error("another guild waited") }); r == nil {
+	if r, _, _, _ := l.take(ctx, "h", "u9", func(func() int) { t.Error("another guild waited") }); r == nil {
 		t.Fatal("another guild refused")
 	} else {
 		r()
@@ -116,7 +116,7 @@ func TestLimitsQueue(t *testing.T) {
 		t.Fatalf("after the first question: %+v, want u1's turn", g)
 	}
 	// u0 is in its cooldown: refused, and it takes no place in the queue.
-	if r, wait, _, _ := l.take(ctx, "g", "u0", func() { t.Error("u0 waited during its cooldown") }); r != nil || wait <= 0 {
+	if r, wait, _, _ := l.take(ctx, "g", "u0", func(func() int) { t.Error("u0 waited during its cooldown") }); r != nil || wait <= 0 {
 		t.Fatalf("u0 in its cooldown: release %v, wait %v", r != nil, wait)
 	}
 	ask(ctx, "u4")

@@ -96,7 +96,7 @@ func (b *Bot) onMessage(s *discordgo.Session, m *discordgo.MessageCreate) {
 		return
 	}
 	typing := func() { _ = b.s.ChannelTyping(m.ChannelID, b.reqOpts(ctx)...) }
-	release, refused := b.admit(ctx, q, typing) // typing while it waits for its turn
+	release, refused := b.admit(ctx, q, typing, nil) // typing while it waits for its turn
 	if release == nil {
 		reply(refused)
 		return

@@ -39,17 +39,40 @@ const maxQueueWait = 14 * time.Minute
 // asker's cooldown, a full queue, or a turn that did not come in time.
 // When refused, release is nil, the refusal is counted and refused says
 // why.
-func (b *Bot) admit(ctx context.Context, q inquiry, waiting func()) (release func(), refused Reply) {
+//
+// A question that is still waiting after Options.QueueNotice has notify
+// called with its place in the queue (to tell the asker), once.
+func (b *Bot) admit(ctx context.Context, q inquiry, waiting func(), notify func(position int)) (release func(), refused Reply) {
 	ctx, cancel := context.WithTimeout(ctx, maxQueueWait)
 	defer cancel()
 	start := time.Now()
 	queued := false
-	release, wait, busy, err := b.limits.take(ctx, q.guild, q.user, func() {
+	turn := make(chan struct{})
+	defer close(turn)
+	release, wait, busy, err := b.limits.take(ctx, q.guild, q.user, func(position func() int) {
 		queued = true
 		if waiting != nil {
 			waiting()
 		}
+		if notify != nil {
+			go func() {
+				t := time.NewTimer(b.opt.QueueNotice)
+				defer t.Stop()
+				select {
+				case <-t.C:
+					if p := position(); p > 0 {
+						notify(p)
+					}
+				case <-turn:
+				}
+			}()
+		}
 	})
+	if queued {
+		if b.limits.obs != nil {
+			b.limits.obs.Waited(q.guild, time.Since(start))
+		}
+	}
 	if release != nil {
 		if queued {
 			b.log.Info("question waited for its turn", q.idKey, q.id, "guild", q.guild, "waited", time.Since(start))

@@ -30,6 +30,9 @@ type Metrics struct {
 	reconnects prometheus.Counter
 	limited    *prometheus.CounterVec
 	llmTokens  *prometheus.CounterVec
+	queueLen   *prometheus.GaugeVec
+	queueWait  *prometheus.CounterVec
+	queueWaits *prometheus.CounterVec
 	passages   prometheus.GaugeFunc
 	indexLen   atomic.Pointer[func() int]
 }
@@ -57,6 +60,12 @@ func New() *Metrics {
 			Help: "Gateway sessions resumed after a disconnect."}),
 		limited: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "footnote_rate_limited_total",
 			Help: "Discord 429 responses, by route."}, []string{"route"}),
+		queueLen: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "footnote_guild_queue_waiting",
+			Help: "Questions waiting for a turn, by server (servers with none are not listed)."}, []string{"guild"}),
+		queueWait: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "footnote_guild_queue_wait_seconds_total",
+			Help: "Time questions waited for a turn, by server (divide by footnote_guild_queue_waits_total for the mean)."}, []string{"guild"}),
+		queueWaits: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "footnote_guild_queue_waits_total",
+			Help: "Questions that waited for a turn, by server."}, []string{"guild"}),
 		llmTokens: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "footnote_llm_tokens_total",
 			Help: "LLM tokens used (prompt and answer, as the server counted them), by server (\"dm\" for direct messages)."}, []string{"guild"}),
 	}
@@ -70,7 +79,7 @@ func New() *Metrics {
 		return 0
 	})
 	for _, c := range []prometheus.Collector{m.questions, m.answerSecs, m.retrieval, m.llmSecs, m.llmErrors, m.abstained,
-		m.votes, m.reconnects, m.limited, m.llmTokens, m.passages,
+		m.votes, m.reconnects, m.limited, m.llmTokens, m.queueLen, m.queueWait, m.queueWaits, m.passages,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
 		f(c)
 	}
@@ -99,6 +108,21 @@ func (m *Metrics) Vote(up bool) {
 
 // Reconnect records a resumed gateway session.
 func (m *Metrics) Reconnect() { m.reconnects.Inc() }
+
+// Queue records a server's queue length.
+func (m *Metrics) Queue(guild string, waiting int) {
+	if waiting == 0 {
+		m.queueLen.DeleteLabelValues(guild) // a label per busy server only
+		return
+	}
+	m.queueLen.WithLabelValues(guild).Set(float64(waiting))
+}
+
+// Waited records how long a question waited for its turn.
+func (m *Metrics) Waited(guild string, took time.Duration) {
+	m.queueWait.WithLabelValues(guild).Add(took.Seconds())
+	m.queueWaits.WithLabelValues(guild).Inc()
+}
 
 // LLMTokens counts the tokens a server's question used.
 func (m *Metrics) LLMTokens(guild string, tokens int) {
