@@ -262,7 +262,7 @@ func TestShardCountAutoTooFewShards(t *testing.T) {
 // refused: the rest wait for their turn (issue 16 measured 31 refusals).
 func TestFiftyAtOnceAllAnswered(t *testing.T) {
 	t.Parallel()
-	h := start(t, setup{opt: Options{GuildConcurrency: 4}})
+	h := start(t, setup{opt: Options{GuildConcurrency: 4, QueueNotice: time.Hour}})
 	type q struct{ id, tok string }
 	var qs []q
 	for n := range 50 {
