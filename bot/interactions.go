@@ -664,12 +664,13 @@ func (b *Bot) findSource(ctx context.Context, i *interaction, data discordgo.App
 		return
 	}
 	r, a := b.sourcesFor(ctx, i.GuildID, msg.Content, msg.ID)
-	i.reply(ctx, r)
 	uid := ""
 	if u := userOf(i.InteractionCreate); u != nil {
 		uid = u.ID
 	}
+	// Logged before the reply, as /ask is: a /stats right after sees it.
 	b.logQuestion(ctx, i.GuildID, i.ChannelID, uid, cmdFindSource, msg.Content, msg.ID, a, 0)
+	i.reply(ctx, r)
 	b.observe(cmdFindSource, outcomeAnswered, 0)
 }
 
