@@ -71,6 +71,17 @@ func synopsis(cmd string) string {
 	return strings.Join(out, "\n")
 }
 
+// printFlags lists the flags of fs that keep selects, with their help.
+func printFlags(w io.Writer, fs *flag.FlagSet, keep func(*flag.Flag) bool) {
+	fs.VisitAll(func(f *flag.Flag) {
+		if !keep(f) {
+			return
+		}
+		name, usage := flag.UnquoteUsage(f)
+		fmt.Fprintf(w, "  --%s\n    \t%s\n", strings.TrimSpace(f.Name+" "+name), usage)
+	})
+}
+
 // shortUsage prints a command's help: its synopsis, its own flags, the
 // settings that matter most to it, and where the rest are.
 func shortUsage(fs *flag.FlagSet, own map[string]bool) func() {
@@ -81,13 +92,7 @@ func shortUsage(fs *flag.FlagSet, own map[string]bool) func() {
 		for _, n := range commandSettings[fs.Name()] {
 			show[n] = true
 		}
-		fs.VisitAll(func(f *flag.Flag) {
-			if !own[f.Name] && !show[f.Name] {
-				return
-			}
-			name, usage := flag.UnquoteUsage(f)
-			fmt.Fprintf(w, "  --%s\n    \t%s\n", strings.TrimSpace(f.Name+" "+name), usage)
-		})
+		printFlags(w, fs, func(f *flag.Flag) bool { return own[f.Name] || show[f.Name] })
 		fmt.Fprintln(w, "\nEvery setting is also a flag (--NAME, or FOOTNOTE_NAME in the environment);\n'footnote config' prints them all with their values, README.md's settings table explains them.")
 	}
 }
@@ -101,10 +106,7 @@ func parseOwn(e env, fs *flag.FlagSet, args []string) error {
 	if errors.Is(err, flag.ErrHelp) {
 		fs.SetOutput(e.stdout)
 		fmt.Fprintf(e.stdout, "Usage:\n%s\n", synopsis(fs.Name()))
-		fs.VisitAll(func(f *flag.Flag) {
-			name, usage := flag.UnquoteUsage(f)
-			fmt.Fprintf(e.stdout, "  --%s\n    \t%s\n", strings.TrimSpace(f.Name+" "+name), usage)
-		})
+		printFlags(e.stdout, fs, func(*flag.Flag) bool { return true })
 		return err
 	}
 	if err != nil {

@@ -163,13 +163,14 @@ func EvaluateQA(ctx context.Context, s *Service, items []QAItem) (QAReport, erro
 		}
 		res := QAResult{ID: it.ID, Question: it.Question, WantAbstain: it.Abstain, Abstained: a.Abstained,
 			Confidence: a.Confidence, Answer: a.Text, Signals: a.Signals}
-		for _, c := range append(a.Citations[:len(a.Citations):len(a.Citations)], a.Related...) {
+		// Rank order: the cited passages, then the related ones.
+		ranked := append(a.Citations[:len(a.Citations):len(a.Citations)], a.Related...)
+		for _, c := range ranked {
 			res.Cited = append(res.Cited, c.PassageID)
 		}
 		if !it.Abstain && !a.Abstained {
 			res.InAnswer = Holds(markerRe.ReplaceAllString(a.Text, ""), it.Accepted())
-			// Rank order: the cited passages, then the related ones.
-			for i, c := range append(a.Citations[:len(a.Citations):len(a.Citations)], a.Related...) {
+			for i, c := range ranked {
 				if i < 3 && Holds(c.Text, it.Accepted()) {
 					res.At = i + 1
 					break
