@@ -90,7 +90,7 @@ func botOptions(cfg config.Config, log *slog.Logger) bot.Options {
 	return bot.Options{
 		Token: cfg.DiscordToken.Reveal(), APIURL: cfg.DiscordAPIURL, GuildID: cfg.DiscordGuildID,
 		RegisterCommands: cfg.ShardID == 0, MessageContent: cfg.MessageContent,
-		ShardID: cfg.ShardID, ShardCount: cfg.ShardCount, ShardAuto: cfg.ShardCount == config.ShardAuto, Cooldown: cfg.Cooldown, GuildConcurrency: cfg.GuildConcurrency, GuildQueue: guildQueue(cfg.GuildQueue),
+		ShardID: cfg.ShardID, ShardCount: cfg.ShardCount, ShardAuto: cfg.ShardCount == config.ShardAuto, Cooldown: cfg.Cooldown, GuildConcurrency: cfg.GuildConcurrency, GuildQueue: guildQueue(cfg.GuildQueue), Workers: cfg.Workers,
 		AdminRole: cfg.AdminRole, Guilds: guilds, ShutdownTimeout: cfg.ShutdownTimeout, Streaming: cfg.LLMEnabled(),
 		LogUsers: cfg.LogUsers, Logger: log,
 	}

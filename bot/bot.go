@@ -174,7 +174,11 @@ type Options struct {
 	GuildQueue int
 	// QueueNotice is how long a deferred /ask waits for its turn before
 	// the asker is told their place in the queue (default 5s).
-	QueueNotice     time.Duration
+	QueueNotice time.Duration
+	// Workers is how many questions and commands the process works on at
+	// once, across servers, handed round-robin between servers (default
+	// 16): a server flooding footnote waits behind itself, not others.
+	Workers         int
 	AdminRole       string
 	Guilds          map[string]Guild
 	ShutdownTimeout time.Duration
@@ -218,6 +222,7 @@ type Bot struct {
 	s        *discordgo.Session
 
 	limits   *limits
+	work     *work
 	state    State
 	inflight sync.WaitGroup
 	closing  atomic.Bool
@@ -243,6 +248,9 @@ func New(opt Options, a Answerer) (*Bot, error) {
 	}
 	if opt.GuildConcurrency < 1 {
 		opt.GuildConcurrency = 4
+	}
+	if opt.Workers < 1 {
+		opt.Workers = 16
 	}
 	if opt.QueueNotice <= 0 {
 		opt.QueueNotice = 5 * time.Second
@@ -299,7 +307,7 @@ func New(opt Options, a Answerer) (*Bot, error) {
 		state = NewLocalState(2048)
 	}
 	b := &Bot{opt: opt, answerer: a, log: log, obs: opt.Observer, s: s,
-		limits: newLimits(opt, state, log), state: state}
+		limits: newLimits(opt, state, log), work: newWork(opt.Workers), state: state}
 	b.appID.Store("")
 	b.botID.Store("")
 	s.AddHandler(b.onReady)
@@ -492,6 +500,9 @@ func (b *Bot) onGuildCreate(_ *discordgo.Session, g *discordgo.GuildCreate) {
 func (b *Bot) onRawEvent(_ *discordgo.Session, e *discordgo.Event) {
 	if e.Type != "INTERACTION_CREATE" {
 		return
+	}
+	if ic, ok := e.Struct.(*discordgo.InteractionCreate); ok && decoded(ic) {
+		return // onInteraction answers it: no second decode of every interaction
 	}
 	var ic discordgo.InteractionCreate
 	err := json.Unmarshal(e.RawData, &ic)

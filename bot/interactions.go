@@ -42,6 +42,17 @@ func (b *Bot) onInteraction(s *discordgo.Session, i *discordgo.InteractionCreate
 	}
 	b.inflight.Add(1)
 	defer b.inflight.Done()
+	// A work slot, round-robin across servers. Discord wants an answer
+	// or an acknowledgement within 3 seconds: past the answer budget the
+	// interaction goes on without a slot rather than fail.
+	wctx, cancel := context.WithTimeout(ctx, b.opt.AnswerBudget)
+	slot, err := b.work.acquire(wctx, workKey(i.GuildID, userOf(i)))
+	cancel()
+	if err != nil {
+		b.log.Warn("no work slot in time: going on without one", "interaction", i.ID, "guild", i.GuildID, "workers", b.opt.Workers)
+	}
+	defer slot.release()
+	in.slot = slot
 	defer func() {
 		if r := recover(); r != nil {
 			b.log.Error("panic while handling an interaction", "interaction", i.ID, "panic", fmt.Sprint(r))
@@ -158,7 +169,7 @@ func (b *Bot) observe(command, outcome string, took time.Duration) {
 // reply itself; otherwise (and always when streaming) the interaction is
 // deferred and the answer edited in.
 func (b *Bot) ask(ctx context.Context, i *interaction, command, question, context_ string, private bool) {
-	start := time.Now()
+	start := i.received // the latency counts the wait for a work slot
 	user := userOf(i.InteractionCreate)
 	uid := ""
 	if user != nil {
@@ -170,7 +181,7 @@ func (b *Bot) ask(ctx context.Context, i *interaction, command, question, contex
 		return
 	}
 	q := inquiry{command: command, idKey: "interaction", id: i.ID, guild: i.GuildID, channel: i.ChannelID, user: uid,
-		key: i.ID, text: question, context: context_, private: private}
+		key: i.ID, text: question, context: context_, private: private, slot: i.slot}
 	deferNow := func() bool { return i.deferReply(ctx, private) }
 	// A question that must wait for its turn is acknowledged first: the
 	// interaction is deferred and the answer edited in when it comes.
@@ -208,7 +219,11 @@ func (b *Bot) ask(ctx context.Context, i *interaction, command, question, contex
 	}()
 	var res result
 	if st != nil {
+		// A language model's answer is a wait, not work: the slot is
+		// given up meanwhile.
+		i.slot.pause()
 		res = <-done
+		_ = i.slot.resume(ctx)
 	} else {
 		select {
 		case res = <-done:

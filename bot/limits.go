@@ -78,7 +78,7 @@ var errQueueWait = errors.New("waited too long for a turn")
 // turn did not come before it ended. If the shared state cannot be
 // reached the question goes through (logged): a cooldown is not worth an
 // outage.
-func (l *limits) take(ctx context.Context, guild, user string, waiting func(position func() int)) (release func(), wait time.Duration, busy bool, err error) {
+func (l *limits) take(ctx context.Context, guild, user string, held *slot, waiting func(position func() int)) (release func(), wait time.Duration, busy bool, err error) {
 	l.mu.Lock()
 	g := l.guilds[guild]
 	if g == nil {
@@ -108,9 +108,16 @@ func (l *limits) take(ctx context.Context, guild, user string, waiting func(posi
 		if waiting != nil {
 			waiting(func() int { return l.position(guild, turn) })
 		}
+		// Waiting for the server's turn needs no work slot.
+		held.pause()
 		select {
 		case <-turn:
+			if err := held.resume(ctx); err != nil {
+				release()
+				return nil, 0, false, errQueueWait
+			}
 		case <-ctx.Done():
+			_ = held.resume(context.WithoutCancel(ctx))
 			l.leave(guild, turn, release)
 			err := ctx.Err()
 			if errors.Is(err, context.DeadlineExceeded) {

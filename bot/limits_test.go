@@ -13,7 +13,7 @@ func TestLimitsStayBounded(t *testing.T) {
 	st := NewLocalState(16)
 	l := newLimits(Options{GuildConcurrency: 2}, st, slog.New(slog.DiscardHandler))
 	for i := 0; i < 20000; i++ {
-		release, _, busy, _ := l.take(ctx, "g", string(rune(i)), nil)
+		release, _, busy, _ := l.take(ctx, "g", string(rune(i)), nil, nil)
 		if busy || release == nil {
 			t.Fatal("refused with no cooldown and a free slot")
 		}
@@ -27,11 +27,11 @@ func TestLimitsStayBounded(t *testing.T) {
 	now := time.Now()
 	st.now = func() time.Time { return now }
 	for i := 0; i < 10001; i++ {
-		r, _, _, _ := l.take(ctx, "g", string(rune(i)), nil)
+		r, _, _, _ := l.take(ctx, "g", string(rune(i)), nil, nil)
 		r()
 	}
 	now = now.Add(time.Minute)
-	r, _, _, _ := l.take(ctx, "g", "late", nil)
+	r, _, _, _ := l.take(ctx, "g", "late", nil, nil)
 	r()
 	if len(st.lastAsk) > 10 {
 		t.Errorf("expired cooldowns kept: %d", len(st.lastAsk))
@@ -42,19 +42,19 @@ func TestLimitsCooldownAndBusy(t *testing.T) {
 	ctx := context.Background()
 	st := NewLocalState(16)
 	l := newLimits(Options{GuildConcurrency: 1, GuildQueue: 0, Cooldown: time.Minute}, st, slog.New(slog.DiscardHandler))
-	r1, _, _, _ := l.take(ctx, "g", "alice", nil)
+	r1, _, _, _ := l.take(ctx, "g", "alice", nil, nil)
 	if r1 == nil {
 		t.Fatal("first question refused")
 	}
-	if r, _, busy, _ := l.take(ctx, "g", "bob", nil); r != nil || !busy {
+	if r, _, busy, _ := l.take(ctx, "g", "bob", nil, nil); r != nil || !busy {
 		t.Fatal("second question while the guild's one slot is taken, with no queue, should be busy")
 	}
 	r1()
-	if r, wait, busy, _ := l.take(ctx, "g", "alice", nil); r != nil || busy || wait <= 0 || wait > time.Minute {
+	if r, wait, busy, _ := l.take(ctx, "g", "alice", nil, nil); r != nil || busy || wait <= 0 || wait > time.Minute {
 		t.Fatalf("alice again: release %v, wait %v, busy %v; want a cooldown", r != nil, wait, busy)
 	}
 	// The refused question gave its slot back.
-	if r, _, _, _ := l.take(ctx, "g", "bob", nil); r == nil {
+	if r, _, _, _ := l.take(ctx, "g", "bob", nil, nil); r == nil {
 		t.Fatal("bob refused after alice's cooldown refusal")
 	} else {
 		r()
@@ -69,7 +69,7 @@ func TestLimitsCooldownAndBusy(t *testing.T) {
 func TestLimitsQueue(t *testing.T) {
 	ctx := context.Background()
 	l := newLimits(Options{GuildConcurrency: 1, GuildQueue: 2, Cooldown: time.Minute}, NewLocalState(16), slog.New(slog.DiscardHandler))
-	first, _, _, _ := l.take(ctx, "g", "u0", nil)
+	first, _, _, _ := l.take(ctx, "g", "u0", nil, nil)
 	if first == nil {
 		t.Fatal("first question refused")
 	}
@@ -82,7 +82,7 @@ func TestLimitsQueue(t *testing.T) {
 	waiting := make(chan string, 4)
 	ask := func(ctx context.Context, user string) {
 		go func() {
-			r, _, busy, err := l.take(ctx, "g", user, func(func() int) { waiting <- user })
+			r, _, busy, err := l.take(ctx, "g", user, nil, func(func() int) { waiting <- user })
 			if busy {
 				err = errors.New("busy")
 			}
@@ -96,11 +96,11 @@ func TestLimitsQueue(t *testing.T) {
 	gaveUp, cancel := context.WithCancel(ctx)
 	ask(gaveUp, "u2")
 	// The queue holds two: a third is busy, at once, without waiting.
-	if r, _, busy, _ := l.take(ctx, "g", "u3", func(func() int) { t.Error("u3 waited in a full queue") }); r != nil || !busy {
+	if r, _, busy, _ := l.take(ctx, "g", "u3", nil, func(func() int) { t.Error("u3 waited in a full queue") }); r != nil || !busy {
 		t.Fatal("a third waiting question should be busy")
 	}
 	// Another guild has turns of its own.
-	if r, _, _, _ := l.take(ctx, "h", "u9", func(func() int) { t.Error("another guild waited") }); r == nil {
+	if r, _, _, _ := l.take(ctx, "h", "u9", nil, func(func() int) { t.Error("another guild waited") }); r == nil {
 		t.Fatal("another guild refused")
 	} else {
 		r()
@@ -116,7 +116,7 @@ func TestLimitsQueue(t *testing.T) {
 		t.Fatalf("after the first question: %+v, want u1's turn", g)
 	}
 	// u0 is in its cooldown: refused, and it takes no place in the queue.
-	if r, wait, _, _ := l.take(ctx, "g", "u0", func(func() int) { t.Error("u0 waited during its cooldown") }); r != nil || wait <= 0 {
+	if r, wait, _, _ := l.take(ctx, "g", "u0", nil, func(func() int) { t.Error("u0 waited during its cooldown") }); r != nil || wait <= 0 {
 		t.Fatalf("u0 in its cooldown: release %v, wait %v", r != nil, wait)
 	}
 	ask(ctx, "u4")
@@ -130,10 +130,10 @@ func TestLimitsQueue(t *testing.T) {
 		t.Errorf("guilds left: %v", l.guilds)
 	}
 	// A turn that does not come before the deadline.
-	hold, _, _, _ := l.take(ctx, "g", "u5", nil)
+	hold, _, _, _ := l.take(ctx, "g", "u5", nil, nil)
 	short, stop := context.WithTimeout(ctx, time.Millisecond)
 	defer stop()
-	if _, _, _, err := l.take(short, "g", "u6", nil); !errors.Is(err, errQueueWait) {
+	if _, _, _, err := l.take(short, "g", "u6", nil, nil); !errors.Is(err, errQueueWait) {
 		t.Errorf("a turn past the deadline: %v, want errQueueWait", err)
 	}
 	hold()

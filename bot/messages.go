@@ -52,7 +52,9 @@ func (b *Bot) onMessage(s *discordgo.Session, m *discordgo.MessageCreate) {
 	b.inflight.Add(1)
 	defer b.inflight.Done()
 	ctx := context.Background()
-	start := time.Now()
+	start := time.Now()                                          // the latency counts the wait for a work slot
+	slot, _ := b.work.acquire(ctx, workKey(m.GuildID, m.Author)) // ctx does not end
+	defer slot.release()
 	question := strings.TrimSpace(mentionRe.ReplaceAllStringFunc(m.Content, func(s string) string {
 		if mentionRe.FindStringSubmatch(s)[1] == botID {
 			return ""
@@ -68,7 +70,7 @@ func (b *Bot) onMessage(s *discordgo.Session, m *discordgo.MessageCreate) {
 		earlier = st.Question
 	}
 	q := inquiry{command: "mention", idKey: "message", id: m.ID, guild: m.GuildID, channel: m.ChannelID, user: m.Author.ID,
-		key: m.ID, text: stripMarkup(question), context: earlier, followUp: earlier != ""}
+		key: m.ID, text: stripMarkup(question), context: earlier, followUp: earlier != "", slot: slot}
 	// reply sends r as a reply to the message (a message cannot be
 	// ephemeral: r's flags are not sent) and remembers the answer under the
 	// reply too, for follow-ups.
@@ -103,7 +105,11 @@ func (b *Bot) onMessage(s *discordgo.Session, m *discordgo.MessageCreate) {
 	}
 	defer release()
 	typing()
+	if b.opt.Streaming {
+		slot.pause() // a language model's answer is a wait, not work
+	}
 	a, err := b.answer(ctx, q.guild, cited.Request{Question: q.text, Context: q.context, Guild: q.guild, User: q.user})
+	_ = slot.resume(ctx)
 	r, outcome := b.conclude(ctx, q, a, err, time.Since(start))
 	if !reply(r) {
 		outcome = outcomeError

@@ -26,6 +26,7 @@ type inquiry struct {
 	context  string // an earlier question that steers retrieval
 	private  bool   // the answer is shown to the asker alone
 	followUp bool
+	slot     *slot // the handler's work slot, given up while it waits for a turn
 }
 
 // maxQueueWait bounds how long a question waits for its turn: an
@@ -49,7 +50,7 @@ func (b *Bot) admit(ctx context.Context, q inquiry, waiting func(), notify func(
 	queued := false
 	turn := make(chan struct{})
 	defer close(turn)
-	release, wait, busy, err := b.limits.take(ctx, q.guild, q.user, func(position func() int) {
+	release, wait, busy, err := b.limits.take(ctx, q.guild, q.user, q.slot, func(position func() int) {
 		queued = true
 		if waiting != nil {
 			waiting()

@@ -177,10 +177,13 @@ type interaction struct {
 	mu        sync.Mutex
 	deferred  bool // acknowledged with a deferral; the reply is an edit
 	responded bool // a reply was delivered (or its delivery given up)
+
+	slot     *slot     // the handler's work slot
+	received time.Time // when footnote read it off the gateway
 }
 
 func (b *Bot) interaction(i *discordgo.InteractionCreate) *interaction {
-	return &interaction{InteractionCreate: i, b: b}
+	return &interaction{InteractionCreate: i, b: b, received: time.Now()}
 }
 
 // deferReply acknowledges the interaction ("footnote is thinking…"), once;

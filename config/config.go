@@ -124,6 +124,7 @@ type Config struct {
 	Cooldown         time.Duration
 	GuildConcurrency int
 	GuildQueue       int
+	Workers          int
 	QuestionLogDays  int
 	GuildDataGrace   time.Duration
 	AdminRole        string
@@ -169,6 +170,7 @@ func Default() Config {
 		Cooldown:           5 * time.Second,
 		GuildConcurrency:   4,
 		GuildQueue:         100,
+		Workers:            16,
 		QuestionLogDays:    90,
 		GuildDataGrace:     7 * 24 * time.Hour,
 		ShutdownTimeout:    15 * time.Second,
@@ -286,6 +288,8 @@ var settings = []Setting{
 		set: duration(func(c *Config) *time.Duration { return &c.GuildDataGrace }), get: func(c *Config) string { return c.GuildDataGrace.String() }},
 	{Key: "guild_queue", Env: []string{"FOOTNOTE_GUILD_QUEUE"}, Help: "questions of a guild that may wait for a turn beyond guild_concurrency (0: none wait, the next is refused)",
 		set: integer(func(c *Config) *int { return &c.GuildQueue }), get: func(c *Config) string { return strconv.Itoa(c.GuildQueue) }},
+	{Key: "workers", Env: []string{"FOOTNOTE_WORKERS"}, Help: "questions and commands worked on at once in the process, handed round-robin between servers so a busy server waits behind itself",
+		set: integer(func(c *Config) *int { return &c.Workers }), get: func(c *Config) string { return strconv.Itoa(c.Workers) }},
 	{Key: "admin_role", Env: []string{"FOOTNOTE_ADMIN_ROLE"}, Help: "role ID allowed to run admin commands (besides Manage Server)",
 		set: str(func(c *Config) *string { return &c.AdminRole }), get: func(c *Config) string { return c.AdminRole }},
 	{Key: "shutdown_timeout", Env: []string{"FOOTNOTE_SHUTDOWN_TIMEOUT"}, Help: "how long shutdown waits for answers in flight",
@@ -618,6 +622,9 @@ func (c Config) Validate() error {
 	}
 	if c.GuildQueue < 0 {
 		bad("guild_queue", "must be 0 or more, got %d", c.GuildQueue)
+	}
+	if c.Workers < 1 {
+		bad("workers", "must be at least 1, got %d", c.Workers)
 	}
 	if c.AdminRole != "" && !snowflake.MatchString(c.AdminRole) {
 		bad("admin_role", "%q is not a Discord role ID (digits)", c.AdminRole)
