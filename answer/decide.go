@@ -52,11 +52,41 @@ func (s *scorer) signals(cands []candidate) Signals {
 	if len(cands) > 1 && c.score > 0 {
 		sig.Margin = (c.score - cands[1].score) / c.score
 	}
+	sig.Focus = focus(cands)
 	return sig
 }
 
+// focusTop is how many passages after the best one Focus looks at.
+const focusTop = 2
+
+// focus is the Focus signal of a rescored pool (best first): from -1
+// (none of the next focusTop passages is from the best one's article) to
+// 1 (all are), and 0, no evidence either way, when the whole pool is one
+// article (an article set of one, or a question only one article's words
+// match).
+func focus(cands []candidate) float64 {
+	if len(cands) < 2 {
+		return 0
+	}
+	doc := cands[0].hit.Passage.DocID
+	same := func(cs []candidate) int {
+		n := 0
+		for _, c := range cs {
+			if c.hit.Passage.DocID == doc {
+				n++
+			}
+		}
+		return n
+	}
+	if same(cands) == len(cands) {
+		return 0
+	}
+	top := cands[1:min(len(cands), 1+focusTop)]
+	return 2*float64(same(top))/float64(len(top)) - 1
+}
+
 // SignalNames name the decision's inputs, in DecisionWeights order.
-var SignalNames = [numSignals]string{"cover", "unit_cover", "missing", "missing_word", "specific", "prox", "typed", "margin", "ident"}
+var SignalNames = [numSignals]string{"cover", "unit_cover", "missing", "missing_word", "specific", "prox", "typed", "margin", "ident", "focus"}
 
 const numSignals = cited.NumSignals
 

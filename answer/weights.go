@@ -3,11 +3,11 @@
 package answer
 
 // DefaultRankWeights weigh the ranking features (FeatureNames).
-var DefaultRankWeights = RankWeights{1, 0.498, 0.477, 0.354, 0.355, 0.994, 0.213, 0.577, -0.028}
+var DefaultRankWeights = RankWeights{1, 0.488, 0.475, 0.35, 0.354, 0.986, 0.209, 0.572, -0.027}
 
 // DefaultDecisionWeights are the abstention model's coefficients
 // (SignalNames, then the intercept).
-var DefaultDecisionWeights = DecisionWeights{5.456, 3.971, -2.127, -1.167, -0.018, 1.92, 0.172, 0.173, 1.646, -5.259}
+var DefaultDecisionWeights = DecisionWeights{4.593, 4.129, -2.125, -1.075, 0.073, 1.98, 0.173, 0.382, 1.409, 0.833, -4.937}
 
 // DefaultMinConfidence is the confidence below which footnote abstains.
-const DefaultMinConfidence = 0.22
+const DefaultMinConfidence = 0.2

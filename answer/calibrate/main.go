@@ -5,6 +5,7 @@
 //	go run ./answer/calibrate                # fit on the dev sets in ../shared/eval, print
 //	go run ./answer/calibrate -write         # … and rewrite answer/weights.go
 //	go run ./answer/calibrate -check DIR     # also report a held-back set (DIR/articles, DIR/questions.jsonl)
+//	go run ./answer/calibrate -leave-out docs-dev  # fit without a dev set, report it as held back
 //
 // Two fits, both logistic regressions with a small ridge penalty, solved
 // by Newton's method:
@@ -37,6 +38,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/footnote-bot/footnote/answer"
@@ -68,8 +70,13 @@ func run(args []string, out io.Writer) error {
 	ridge := fs.Float64("ridge", 0.001, "ridge penalty of both fits")
 	var checks multi
 	fs.Var(&checks, "check", "a held-back set to report, not fit (folder with articles/ and questions.jsonl); repeatable")
+	var leave multi
+	fs.Var(&leave, "leave-out", "fit without this dev set (docs-dev, squad-dev, seed, guide) and report it as held back: a check that a change generalises; repeatable")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *write != "" && len(leave) > 0 {
+		return fmt.Errorf("-write with -leave-out: the constants footnote ships are fitted on every dev set")
 	}
 	ctx := context.Background()
 	eval := filepath.Join(*shared, "eval")
@@ -84,6 +91,11 @@ func run(args []string, out io.Writer) error {
 		s, err := load(ctx, d.name, d.articles, d.questions)
 		if err != nil {
 			return err
+		}
+		if slices.Contains(leave, d.name) {
+			s.name += " (left out)"
+			held = append(held, s)
+			continue
 		}
 		sets = append(sets, s)
 	}

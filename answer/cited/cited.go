@@ -111,16 +111,24 @@ type Signals struct {
 	// flag, a file name), else how many of them the best passage holds
 	// verbatim, from -1 (none) to 1 (all).
 	Ident float64 `json:"ident"`
+	// Focus is how much more the best passages agree on one article than
+	// the pool does: the share of the next two best passages from the
+	// best one's article, less that share over the rest of the pool. A
+	// question the articles answer tends to find its answer's article
+	// again and again at the top; one they do not answer collects
+	// passages from here and there (a query-performance signal, as in
+	// the clarity and coherence predictors).
+	Focus float64 `json:"focus"`
 	// Terms is the number of the question's content terms.
 	Terms int `json:"terms"`
 }
 
 // NumSignals is the number of signals the decision reads (Vector).
-const NumSignals = 9
+const NumSignals = 10
 
 // Vector lays the signals out in the order of answer.SignalNames.
 func (sig Signals) Vector() [NumSignals]float64 {
-	return [NumSignals]float64{sig.Cover, sig.UnitCover, sig.Missing, sig.MissingWord, sig.Specific, sig.Prox, sig.Typed, sig.Margin, sig.Ident}
+	return [NumSignals]float64{sig.Cover, sig.UnitCover, sig.Missing, sig.MissingWord, sig.Specific, sig.Prox, sig.Typed, sig.Margin, sig.Ident, sig.Focus}
 }
 
 // Memory is an answer remembered for its buttons and follow-ups: the
