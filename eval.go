@@ -61,7 +61,7 @@ func cmdEval(ctx context.Context, e env, args []string) error {
 		}
 		rank = func(q string) ([]string, error) {
 			var docs []string
-			for _, h := range ix.SearchDocs(q, 100, retrieval.Options{}) {
+			for _, h := range ix.RankDocs(q, 100, retrieval.Options{}) {
 				docs = append(docs, h.DocID)
 			}
 			return docs, nil

@@ -14,6 +14,7 @@ import (
 
 	"github.com/footnote-bot/footnote/config"
 	"github.com/footnote-bot/footnote/ireval"
+	"github.com/footnote-bot/footnote/retrieval"
 )
 
 // cancelOnWrite cancels a context at its first write: an interrupt that
@@ -100,5 +101,32 @@ func TestSearchBatchOutputs(t *testing.T) {
 	}
 	if _, _, err := runCLI(t, env, "search", "--queries", queries, "--json", "--trec"); err == nil || !strings.Contains(err.Error(), "give one") {
 		t.Errorf("--json --trec: %v, want a usage error", err)
+	}
+}
+
+// TestSearchBatchInParallelIsInOrder: a batch ranked on every core, in
+// chunks, prints what ranking each query alone prints, in the queries'
+// order (300 queries: several chunks).
+func TestSearchBatchInParallelIsInOrder(t *testing.T) {
+	ix, err := loadIndex(context.Background(), config.Default(), slog.New(slog.DiscardHandler), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	words := strings.Fields("reload articles footnote discord citations token server answer question guide index search corpus llm key")
+	var qs []ireval.Query
+	var want strings.Builder
+	for i := range 300 {
+		q := ireval.Query{ID: fmt.Sprintf("q%d", i), Text: words[i%len(words)] + " " + words[(i*7+3)%len(words)]}
+		qs = append(qs, q)
+		for r, h := range ix.SearchDocs(q.Text, 5, retrieval.Options{}) {
+			fmt.Fprintf(&want, "%s Q0 %s %d %.6f footnote\n", q.ID, h.DocID, r+1, h.Score)
+		}
+	}
+	var got strings.Builder
+	if err := searchBatch(context.Background(), ix, qs, 5, false, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.String() != want.String() {
+		t.Errorf("batch output differs from one query at a time:\n%.2000s\nwant\n%.2000s", got.String(), want.String())
 	}
 }

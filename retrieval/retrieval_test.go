@@ -19,6 +19,7 @@ import (
 	"testing"
 
 	"github.com/footnote-bot/footnote/corpus"
+	"github.com/footnote-bot/footnote/internal/synth"
 )
 
 func TestAnalyze(t *testing.T) {
@@ -633,5 +634,47 @@ func TestHugeK(t *testing.T) {
 	}
 	if docs := ix.SearchDocs("dog", math.MaxInt, Options{}); len(docs) != 1 {
 		t.Errorf("SearchDocs(dog, MaxInt) = %d documents, want 1", len(docs))
+	}
+}
+
+// TestRankDocsMatchesBestPassagePerDocument: documents ranked from the
+// postings (RankDocs) and by SearchDocs are the documents of an exhaustive
+// passage ranking, each at its best passage's score, in the same order,
+// at every depth.
+func TestRankDocsMatchesBestPassagePerDocument(t *testing.T) {
+	docs, qs := synth.Corpus(3000, 40)
+	// Several passages per document, so that documents repeat in the
+	// passage ranking.
+	var merged []corpus.Document
+	for i := 0; i+3 <= len(docs); i += 3 {
+		d := corpus.Document{ID: docs[i].ID, Title: docs[i].Title}
+		for _, o := range docs[i : i+3] {
+			for _, p := range o.Passages {
+				p.DocID, p.Paragraph = d.ID, len(d.Passages)+1
+				p.ID = fmt.Sprintf("%s#%d", d.ID, p.Paragraph)
+				d.Passages = append(d.Passages, p)
+			}
+		}
+		merged = append(merged, d)
+	}
+	ix, err := Build(merged, DefaultParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range qs {
+		all := BestPerDoc(ix.Search(q, ix.Len(), Options{}), ix.Len())
+		for _, k := range []int{1, 10, 100, 5000} {
+			want := all[:min(k, len(all))]
+			got := ix.RankDocs(q, k, Options{})
+			full := ix.SearchDocs(q, k, Options{})
+			if len(got) != len(want) || len(full) != len(want) {
+				t.Fatalf("%q k=%d: %d ranked, %d searched, want %d", q, k, len(got), len(full), len(want))
+			}
+			for i := range want {
+				if got[i].DocID != want[i].DocID || got[i].Score != want[i].Score || full[i].DocID != want[i].DocID || full[i].Best.Passage.ID != want[i].Best.Passage.ID {
+					t.Fatalf("%q k=%d rank %d: ranked %+v, searched %s (%s), want %s (%s) %v", q, k, i+1, got[i], full[i].DocID, full[i].Best.Passage.ID, want[i].DocID, want[i].Best.Passage.ID, want[i].Score)
+				}
+			}
+		}
 	}
 }

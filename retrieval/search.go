@@ -502,19 +502,66 @@ type DocHit struct {
 	Best  Hit
 }
 
-// SearchDocs ranks documents, each scoring as its best passage.
+// SearchDocs ranks documents, each scoring as its best passage, and reads
+// that passage (Best): k passages read, whatever it took to find k
+// documents.
 func (ix *Index) SearchDocs(query string, k int, opt Options) []DocHit {
 	q := ix.ParseQuery(query)
+	ranked := ix.rankDocs(q, k, opt)
+	out := make([]DocHit, len(ranked))
+	best := ix.finishHits(q, ranked)
+	for i, r := range ranked {
+		out[i] = DocHit{DocID: ix.docs[ix.docOf[r.doc]].ID, Score: r.score, Best: best[i]}
+	}
+	return out
+}
+
+// RankedDoc is a document as ranked, before any text is read.
+type RankedDoc struct {
+	DocID string
+	Score float64
+}
+
+// RankDocs is SearchDocs from the postings alone: documents score as their
+// best passage, found through the passage → document table, and no text
+// is read (what `search --trec` and `eval` need). Same order and scores
+// as SearchDocs.
+func (ix *Index) RankDocs(query string, k int, opt Options) []RankedDoc {
+	ranked := ix.rankDocs(ix.ParseQuery(query), k, opt)
+	out := make([]RankedDoc, len(ranked))
+	for i, r := range ranked {
+		out[i] = RankedDoc{DocID: ix.docs[ix.docOf[r.doc]].ID, Score: r.score}
+	}
+	return out
+}
+
+// rankDocs returns the best passage of each of the k best documents, best
+// first: the passages are ranked 2k deep, and deeper (×4) while fewer than
+// k documents are among them.
+func (ix *Index) rankDocs(q []QueryTerm, k int, opt Options) []scored {
 	if k <= 0 {
 		return nil
 	}
 	n := ix.Len()
 	k = min(k, n) // no more documents than passages
 	pk := min(2*k, n)
+	seen := make(map[uint32]bool, k)
 	for {
-		hits := ix.SearchTerms(q, pk, opt)
-		out := BestPerDoc(hits, k)
-		if len(out) >= k || len(hits) < pk || pk >= n {
+		res := ix.rank(q, pk, opt)
+		out := make([]scored, 0, k)
+		clear(seen)
+		for _, r := range res {
+			if len(out) == k {
+				break
+			}
+			d := ix.docOf[r.doc]
+			if seen[d] {
+				continue
+			}
+			seen[d] = true
+			out = append(out, r)
+		}
+		if len(out) >= k || len(res) < pk || pk >= n {
 			return out
 		}
 		pk = min(4*pk, n)
