@@ -43,3 +43,36 @@ func BenchmarkBuildSynthetic100k(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkRankDocsSciFact: documents for a query, top 100, from the
+// postings (what `search --trec --k 100` and `eval` run per query).
+func BenchmarkRankDocsSciFact(b *testing.B) {
+	dir := sharedtest.Path(b, "eval", "scifact")
+	res, err := corpus.LoadPaths(context.Background(), []string{filepath.Join(dir, "corpus.jsonl")}, corpus.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ix, _ := Build(res.Documents, DefaultParams())
+	qs, _ := ireval.ReadQueries(filepath.Join(dir, "queries.jsonl"))
+	b.ResetTimer()
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		ix.RankDocs(qs[i%len(qs)].Text, 100, Options{})
+	}
+}
+
+// BenchmarkRankSciFact: passage IDs and scores, top 10, no text read.
+func BenchmarkRankSciFact(b *testing.B) {
+	dir := sharedtest.Path(b, "eval", "scifact")
+	res, err := corpus.LoadPaths(context.Background(), []string{filepath.Join(dir, "corpus.jsonl")}, corpus.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ix, _ := Build(res.Documents, DefaultParams())
+	qs, _ := ireval.ReadQueries(filepath.Join(dir, "queries.jsonl"))
+	b.ResetTimer()
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		ix.Rank(qs[i%len(qs)].Text, 10, Options{})
+	}
+}
