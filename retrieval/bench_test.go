@@ -11,13 +11,7 @@ import (
 )
 
 func BenchmarkSearchSciFact(b *testing.B) {
-	dir := sharedtest.Path(b, "eval", "scifact")
-	res, err := corpus.LoadPaths(context.Background(), []string{filepath.Join(dir, "corpus.jsonl")}, corpus.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	ix, _ := Build(res.Documents, DefaultParams())
-	qs, _ := ireval.ReadQueries(filepath.Join(dir, "queries.jsonl"))
+	ix, qs := sciFact(b)
 	b.ResetTimer()
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
@@ -47,13 +41,7 @@ func BenchmarkBuildSynthetic100k(b *testing.B) {
 // BenchmarkRankDocsSciFact: documents for a query, top 100, from the
 // postings (what `search --trec --k 100` and `eval` run per query).
 func BenchmarkRankDocsSciFact(b *testing.B) {
-	dir := sharedtest.Path(b, "eval", "scifact")
-	res, err := corpus.LoadPaths(context.Background(), []string{filepath.Join(dir, "corpus.jsonl")}, corpus.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	ix, _ := Build(res.Documents, DefaultParams())
-	qs, _ := ireval.ReadQueries(filepath.Join(dir, "queries.jsonl"))
+	ix, qs := sciFact(b)
 	b.ResetTimer()
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
@@ -63,16 +51,29 @@ func BenchmarkRankDocsSciFact(b *testing.B) {
 
 // BenchmarkRankSciFact: passage IDs and scores, top 10, no text read.
 func BenchmarkRankSciFact(b *testing.B) {
-	dir := sharedtest.Path(b, "eval", "scifact")
-	res, err := corpus.LoadPaths(context.Background(), []string{filepath.Join(dir, "corpus.jsonl")}, corpus.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	ix, _ := Build(res.Documents, DefaultParams())
-	qs, _ := ireval.ReadQueries(filepath.Join(dir, "queries.jsonl"))
+	ix, qs := sciFact(b)
 	b.ResetTimer()
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		ix.Rank(qs[i%len(qs)].Text, 10, Options{})
 	}
+}
+
+// sciFact is the SciFact collection's index and queries.
+func sciFact(b *testing.B) (*Index, []ireval.Query) {
+	b.Helper()
+	dir := sharedtest.Path(b, "eval", "scifact")
+	res, err := corpus.LoadPaths(context.Background(), []string{filepath.Join(dir, "corpus.jsonl")}, corpus.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ix, err := Build(res.Documents, DefaultParams())
+	if err != nil {
+		b.Fatal(err)
+	}
+	qs, err := ireval.ReadQueries(filepath.Join(dir, "queries.jsonl"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return ix, qs
 }
