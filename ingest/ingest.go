@@ -5,9 +5,19 @@
 // so DNS tricks and redirects are re-checked too) unless allowed; bounded
 // size and time, the same for pages and uploads; only article content types
 // for pages, and only Discord's CDN hosts for uploads.
+//
+// The site crawler fetches through the same guard and limits: FetchPage is
+// Fetch made conditional (validators out, a 304 as NotModified rather than
+// an error, statuses as *StatusError), FetchFile reads robots.txt and
+// sitemaps (text, XML or gzip, decompressed within MaxBytes) and reports
+// their status instead of failing on it, and Request.CheckRedirect lets the
+// caller refuse a redirect before it is followed. Every request names
+// footnote in its User-Agent.
 package ingest
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -84,7 +94,12 @@ func New(opt Options) *Fetcher {
 			return err
 		}
 		if hosts, ok := req.Context().Value(hostsKey{}).([]string); ok {
-			return checkHost(req.URL, hosts) // an attachment stays on the CDN
+			if err := checkHost(req.URL, hosts); err != nil {
+				return err // an attachment stays on the CDN
+			}
+		}
+		if check, ok := req.Context().Value(redirectKey{}).(func(*url.URL) error); ok && check != nil {
+			return check(req.URL) // the caller's rule, before the redirect is followed
 		}
 		return nil
 	}}
@@ -96,6 +111,9 @@ func (f *Fetcher) MaxBytes() int64 { return f.opt.MaxBytes }
 
 // hostsKey marks a request (and its redirects) as limited to some hosts.
 type hostsKey struct{}
+
+// redirectKey carries Request.CheckRedirect to the client's CheckRedirect.
+type redirectKey struct{}
 
 func checkScheme(u *url.URL) error {
 	if u.Scheme != "http" && u.Scheme != "https" {
@@ -243,7 +261,66 @@ type Page struct {
 	Name        string // file name with the extension that picks the parser
 	ContentType string
 	Data        []byte
+	// ETag and LastModified are the response's validators, as sent, for a
+	// later conditional FetchPage.
+	ETag, LastModified string
+	// NotModified reports a 304 answer to a conditional FetchPage: the page
+	// is as it was when the validators were taken, and Data is empty.
+	NotModified bool
 }
+
+// DefaultUserAgent is sent with every request unless Request.UserAgent
+// names another footnote client.
+const DefaultUserAgent = "footnote-ingest/1 (+https://github.com/footnote-bot/footnote)"
+
+// Request is one FetchPage or FetchFile.
+type Request struct {
+	URL string
+	// ETag and LastModified are validators from an earlier fetch of the
+	// page, sent as If-None-Match and If-Modified-Since (FetchPage only).
+	ETag, LastModified string
+	// UserAgent names the client, e.g. "footnote-crawler/1 (+…)". Footnote
+	// is always named: a User-Agent that does not begin with "footnote"
+	// (the token robots.txt groups are matched with) follows
+	// DefaultUserAgent instead of replacing it. Empty: DefaultUserAgent.
+	UserAgent string
+	// CheckRedirect, when set, is called with each redirect's target after
+	// the fetcher's own checks and before the redirect is followed; its
+	// error refuses the redirect and ends the fetch (wrapped, for
+	// errors.Is). It runs on the fetching goroutine and may block (a rate
+	// limiter), honouring the fetch's context.
+	CheckRedirect func(*url.URL) error
+}
+
+// File is a robots.txt or a sitemap fetched by FetchFile.
+type File struct {
+	URL         string // final URL after redirects
+	StatusCode  int    // the HTTP status; Data is read only for 200
+	ContentType string // the media type as served (application/gzip for a .xml.gz)
+	Data        []byte // the body, decompressed when it was gzip
+}
+
+// StatusError is a response whose status is not one the fetch takes.
+type StatusError struct {
+	URL        string // redacted
+	StatusCode int
+	Status     string
+}
+
+func (e *StatusError) Error() string { return fmt.Sprintf("fetch %s: %s", e.URL, e.Status) }
+
+// ContentTypeError refuses a response by its content type; it is ErrRefused.
+type ContentTypeError struct {
+	ContentType string // the media type served
+	Want        string // what the fetch takes, for the message
+}
+
+func (e *ContentTypeError) Error() string {
+	return fmt.Sprintf("%v: content type %q is not %s", ErrRefused, e.ContentType, e.Want)
+}
+
+// Is makes a ContentTypeError a refusal.
+func (e *ContentTypeError) Is(target error) bool { return target == ErrRefused }
 
 var extByType = map[string]string{
 	"text/html":             ".html",
@@ -256,18 +333,36 @@ var extByType = map[string]string{
 
 // Fetch downloads a web page within the limits.
 func (f *Fetcher) Fetch(ctx context.Context, raw string) (Page, error) {
-	u, err := parseURL(raw)
+	return f.FetchPage(ctx, Request{URL: raw})
+}
+
+// pageAccept is the Accept header of a page fetch.
+const pageAccept = "text/html, text/markdown, text/plain, application/pdf;q=0.9"
+
+func articleType(mt string) error {
+	if _, ok := extByType[mt]; !ok {
+		return &ContentTypeError{ContentType: mt, Want: "an article (want HTML, Markdown, text or PDF)"}
+	}
+	return nil
+}
+
+// FetchPage downloads a web page within Fetch's limits and rules,
+// conditionally when the request carries validators: a 304 answer is a
+// Page with NotModified set and no error. Any other status than 200 (and
+// 304) is a *StatusError; a content type that is not an article is a
+// *ContentTypeError.
+func (f *Fetcher) FetchPage(ctx context.Context, r Request) (Page, error) {
+	u, err := parseURL(r.URL)
 	if err != nil {
 		return Page{}, err
 	}
-	p, err := f.get(ctx, u, "text/html, text/markdown, text/plain, application/pdf;q=0.9", func(mt string) error {
-		if _, ok := extByType[mt]; !ok {
-			return fmt.Errorf("%w: content type %q is not an article (want HTML, Markdown, text or PDF)", ErrRefused, mt)
-		}
-		return nil
-	})
+	p, status, err := f.get(ctx, u, r, pageAccept, articleType, false)
 	if err != nil {
 		return Page{}, err
+	}
+	if status == http.StatusNotModified {
+		p.NotModified = true
+		return p, nil
 	}
 	ext := extByType[p.ContentType]
 	final, _ := url.Parse(p.URL)
@@ -277,6 +372,66 @@ func (f *Fetcher) Fetch(ctx context.Context, raw string) (Page, error) {
 	}
 	p.Name = strings.TrimSuffix(name, path.Ext(name)) + ext
 	return p, nil
+}
+
+// fileTypes are the media types of robots.txt and sitemaps (plain or
+// gzip-compressed; octet-stream is how many stores serve a .xml.gz).
+var fileTypes = map[string]bool{
+	"text/plain": true, "application/xml": true, "text/xml": true,
+	"application/gzip": true, "application/x-gzip": true, "application/octet-stream": true,
+}
+
+func fileType(mt string) error {
+	if !fileTypes[mt] {
+		return &ContentTypeError{ContentType: mt, Want: "a robots.txt or sitemap (want text, XML or gzip)"}
+	}
+	return nil
+}
+
+// FetchFile downloads a robots.txt or a sitemap through the same guard and
+// limits as a page. Its status is reported, not an error: a 404 robots.txt
+// means everything is allowed, which only the caller can decide; the body is
+// read only for 200, and must be text, XML or gzip (else a
+// *ContentTypeError). A gzip body (by its magic bytes, whatever the
+// content type) is decompressed, and the decompressed size is bounded by
+// MaxBytes too, so a small bomb is refused.
+func (f *Fetcher) FetchFile(ctx context.Context, r Request) (File, error) {
+	u, err := parseURL(r.URL)
+	if err != nil {
+		return File{}, err
+	}
+	p, status, err := f.get(ctx, u, Request{URL: r.URL, UserAgent: r.UserAgent, CheckRedirect: r.CheckRedirect},
+		"text/plain, application/xml, text/xml, application/gzip;q=0.9, */*;q=0.1", fileType, true)
+	if err != nil {
+		return File{}, err
+	}
+	file := File{URL: p.URL, StatusCode: status, ContentType: p.ContentType, Data: p.Data}
+	if status == http.StatusOK && len(p.Data) >= 2 && p.Data[0] == 0x1f && p.Data[1] == 0x8b {
+		zr, err := gzip.NewReader(bytes.NewReader(p.Data))
+		if err != nil {
+			return File{}, fmt.Errorf("fetch %s: gzip: %w", u.Redacted(), err)
+		}
+		data, err := io.ReadAll(io.LimitReader(zr, f.opt.MaxBytes+1))
+		if err != nil {
+			return File{}, fmt.Errorf("fetch %s: gzip: %w", u.Redacted(), err)
+		}
+		if int64(len(data)) > f.opt.MaxBytes {
+			return File{}, fmt.Errorf("%w: %s decompresses to over the %d-byte limit", ErrRefused, u.Redacted(), f.opt.MaxBytes)
+		}
+		file.Data = data
+	}
+	return file, nil
+}
+
+func userAgent(ua string) string {
+	switch {
+	case ua == "":
+		return DefaultUserAgent
+	case strings.HasPrefix(strings.ToLower(ua), "footnote"):
+		return ua
+	default:
+		return DefaultUserAgent + " " + ua
+	}
 }
 
 // FetchAttachment downloads a file uploaded to Discord, named name (whose
@@ -296,7 +451,7 @@ func (f *Fetcher) FetchAttachment(ctx context.Context, rawURL, name string, size
 	}
 	// Discord's content type is the uploader's guess; the file's extension
 	// picks the parser, and the parser refuses what is not that format.
-	p, err := f.get(context.WithValue(ctx, hostsKey{}, f.opt.AttachmentHosts), u, "*/*", nil)
+	p, _, err := f.get(context.WithValue(ctx, hostsKey{}, f.opt.AttachmentHosts), u, Request{}, "*/*", nil, false)
 	if err != nil {
 		return Page{}, fmt.Errorf("%s: %w", name, err)
 	}
@@ -315,38 +470,56 @@ func parseURL(raw string) (*url.URL, error) {
 	return u, nil
 }
 
-// get fetches u: status 200, a content type wantType accepts (when set),
-// at most MaxBytes, within the timeout.
-func (f *Fetcher) get(ctx context.Context, u *url.URL, accept string, wantType func(mediaType string) error) (Page, error) {
+// get fetches u: status 200 (or 304 to a conditional request; any status
+// when anyStatus, reading the body only for 200), a content type wantType
+// accepts (when set), at most MaxBytes, within the timeout. It returns the
+// status with the page.
+func (f *Fetcher) get(ctx context.Context, u *url.URL, r Request, accept string, wantType func(mediaType string) error, anyStatus bool) (Page, int, error) {
+	if r.CheckRedirect != nil {
+		ctx = context.WithValue(ctx, redirectKey{}, r.CheckRedirect)
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return Page{}, fmt.Errorf("fetch %s: %w", u.Redacted(), err)
+		return Page{}, 0, fmt.Errorf("fetch %s: %w", u.Redacted(), err)
 	}
-	req.Header.Set("User-Agent", "footnote-ingest/1 (+https://github.com/footnote-bot/footnote)")
+	req.Header.Set("User-Agent", userAgent(r.UserAgent))
 	req.Header.Set("Accept", accept)
+	conditional := r.ETag != "" || r.LastModified != ""
+	if r.ETag != "" {
+		req.Header.Set("If-None-Match", r.ETag)
+	}
+	if r.LastModified != "" {
+		req.Header.Set("If-Modified-Since", r.LastModified)
+	}
 	resp, err := f.client.Do(req)
 	if err != nil {
-		return Page{}, fmt.Errorf("fetch %s: %w", u.Redacted(), err)
+		return Page{}, 0, fmt.Errorf("fetch %s: %w", u.Redacted(), err)
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return Page{}, fmt.Errorf("fetch %s: %s", u.Redacted(), resp.Status)
+	p := Page{URL: resp.Request.URL.String(), ETag: resp.Header.Get("ETag"), LastModified: resp.Header.Get("Last-Modified")}
+	switch {
+	case resp.StatusCode == http.StatusOK:
+	case resp.StatusCode == http.StatusNotModified && conditional, anyStatus:
+		return p, resp.StatusCode, nil
+	default:
+		return Page{}, resp.StatusCode, &StatusError{URL: u.Redacted(), StatusCode: resp.StatusCode, Status: resp.Status}
 	}
 	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	if wantType != nil {
 		if err := wantType(mt); err != nil {
-			return Page{}, err
+			return Page{}, resp.StatusCode, err
 		}
 	}
 	if resp.ContentLength > f.opt.MaxBytes {
-		return Page{}, fmt.Errorf("%w: %d bytes is over the %d-byte limit", ErrRefused, resp.ContentLength, f.opt.MaxBytes)
+		return Page{}, resp.StatusCode, fmt.Errorf("%w: %d bytes is over the %d-byte limit", ErrRefused, resp.ContentLength, f.opt.MaxBytes)
 	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, f.opt.MaxBytes+1))
 	if err != nil {
-		return Page{}, fmt.Errorf("fetch %s: %w", u.Redacted(), err)
+		return Page{}, resp.StatusCode, fmt.Errorf("fetch %s: %w", u.Redacted(), err)
 	}
 	if int64(len(data)) > f.opt.MaxBytes {
-		return Page{}, fmt.Errorf("%w: over the %d-byte limit", ErrRefused, f.opt.MaxBytes)
+		return Page{}, resp.StatusCode, fmt.Errorf("%w: over the %d-byte limit", ErrRefused, f.opt.MaxBytes)
 	}
-	return Page{URL: resp.Request.URL.String(), ContentType: mt, Data: data}, nil
+	p.ContentType, p.Data = mt, data
+	return p, resp.StatusCode, nil
 }

@@ -1,12 +1,17 @@
 package ingest
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"net/url"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -221,5 +226,167 @@ func TestFetchTimeout(t *testing.T) {
 	_, err := f.FetchAttachment(context.Background(), srv.URL+"/slow.md", "slow.md", 10)
 	if err == nil || time.Since(start) > 5*time.Second {
 		t.Errorf("slow upload: err = %v after %v, want a timeout near 200ms", err, time.Since(start))
+	}
+}
+
+// TestFetchPageConditional: validators go out as If-None-Match and
+// If-Modified-Since, come back from the response, and a 304 is a page that
+// has not changed rather than an error; other statuses are StatusErrors.
+func TestFetchPageConditional(t *testing.T) {
+	mux := http.NewServeMux()
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	const etag, lastMod = `"v1"`, "Mon, 02 Jan 2006 15:04:05 GMT"
+	var gotUA []string
+	var mu sync.Mutex
+	mux.HandleFunc("/page", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		gotUA = append(gotUA, r.UserAgent())
+		mu.Unlock()
+		w.Header().Set("ETag", etag)
+		w.Header().Set("Last-Modified", lastMod)
+		if r.Header.Get("If-None-Match") == etag || r.Header.Get("If-Modified-Since") == lastMod {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		w.Header().Set("Content-Type", "text/markdown")
+		w.Write([]byte("# Page\n"))
+	})
+	mux.HandleFunc("/gone", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "gone", http.StatusGone) })
+	f := New(Options{Allow: onlyTestServer})
+	ctx := context.Background()
+
+	p, err := f.FetchPage(ctx, Request{URL: srv.URL + "/page", UserAgent: "footnote-crawler/1 (+x)"})
+	if err != nil || p.NotModified || p.ETag != etag || p.LastModified != lastMod || p.Name != "page.md" || string(p.Data) != "# Page\n" {
+		t.Fatalf("first fetch = %+v, %v", p, err)
+	}
+	tests := []struct {
+		name string
+		req  Request
+	}{
+		{"etag", Request{URL: srv.URL + "/page", ETag: etag}},
+		{"last-modified", Request{URL: srv.URL + "/page", LastModified: lastMod, UserAgent: "somebot/2"}},
+	}
+	for _, tt := range tests {
+		p, err := f.FetchPage(ctx, tt.req)
+		if err != nil || !p.NotModified || len(p.Data) != 0 || p.ETag != etag {
+			t.Errorf("%s: conditional fetch = %+v, %v; want NotModified", tt.name, p, err)
+		}
+	}
+	mu.Lock()
+	wantUA := []string{"footnote-crawler/1 (+x)", DefaultUserAgent, DefaultUserAgent + " somebot/2"}
+	if strings.Join(gotUA, "|") != strings.Join(wantUA, "|") {
+		t.Errorf("User-Agents = %q, want %q", gotUA, wantUA)
+	}
+	mu.Unlock()
+
+	_, err = f.FetchPage(ctx, Request{URL: srv.URL + "/gone"})
+	var se *StatusError
+	if !errors.As(err, &se) || se.StatusCode != http.StatusGone {
+		t.Errorf("410: err = %v, want a StatusError 410", err)
+	}
+	_, err = f.FetchPage(ctx, Request{URL: srv.URL + "/page", ETag: `"other"`})
+	if err != nil {
+		t.Errorf("non-matching ETag: %v", err)
+	}
+}
+
+// TestFetchFile: robots.txt and sitemaps report their status instead of
+// failing on it, gzip is decompressed within MaxBytes, and types other than
+// text, XML and gzip are refused.
+func TestFetchFile(t *testing.T) {
+	mux := http.NewServeMux()
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	gz := func(b []byte) []byte {
+		var buf bytes.Buffer
+		zw := gzip.NewWriter(&buf)
+		zw.Write(b)
+		zw.Close()
+		return buf.Bytes()
+	}
+	sitemap := []byte(`<?xml version="1.0"?><urlset><url><loc>http://x/a</loc></url></urlset>`)
+	serve := func(p, ctype string, body []byte) {
+		mux.HandleFunc(p, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", ctype)
+			w.Write(body)
+		})
+	}
+	serve("/robots.txt", "text/plain", []byte("User-agent: *\nDisallow: /x\n"))
+	serve("/sitemap.xml", "application/xml", sitemap)
+	serve("/sitemap.xml.gz", "application/gzip", gz(sitemap))
+	serve("/bomb.xml.gz", "application/octet-stream", gz(bytes.Repeat([]byte("<url></url>"), 10000)))
+	serve("/page.html", "text/html", []byte("<p>not a sitemap</p>"))
+	f := New(Options{MaxBytes: 4096, Allow: onlyTestServer})
+	ctx := context.Background()
+	tests := []struct {
+		path     string
+		status   int
+		data     string
+		errWants string
+	}{
+		{"/robots.txt", 200, "User-agent: *\nDisallow: /x\n", ""},
+		{"/sitemap.xml", 200, string(sitemap), ""},
+		{"/sitemap.xml.gz", 200, string(sitemap), ""},
+		{"/missing.txt", 404, "", ""},
+		{"/bomb.xml.gz", 0, "", "decompresses to over the 4096-byte limit"},
+		{"/page.html", 0, "", "content type"},
+	}
+	for _, tt := range tests {
+		file, err := f.FetchFile(ctx, Request{URL: srv.URL + tt.path})
+		if tt.errWants != "" {
+			if err == nil || !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), tt.errWants) {
+				t.Errorf("%s: err = %v, want a refusal mentioning %q", tt.path, err, tt.errWants)
+			}
+			continue
+		}
+		if err != nil || file.StatusCode != tt.status || string(file.Data) != tt.data {
+			t.Errorf("%s: FetchFile = %d %q, %v; want %d %q", tt.path, file.StatusCode, file.Data, err, tt.status, tt.data)
+		}
+	}
+}
+
+// TestCheckRedirect: the caller's redirect rule refuses a redirect before it
+// is followed (the target is never requested), and the guard still applies
+// to redirects it lets through.
+func TestCheckRedirect(t *testing.T) {
+	srv := server(t)
+	var hits atomic.Int32
+	mux := http.NewServeMux()
+	other := httptest.NewServer(mux)
+	t.Cleanup(other.Close)
+	mux.HandleFunc("/docs/a", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/docs/b", http.StatusMovedPermanently)
+	})
+	mux.HandleFunc("/docs/b", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		w.Write([]byte("b"))
+	})
+	mux.HandleFunc("/docs/out", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/blog/x", http.StatusFound)
+	})
+	mux.HandleFunc("/blog/x", func(w http.ResponseWriter, r *http.Request) { hits.Add(1) })
+	errOut := errors.New("leaves the docs")
+	inDocs := func(u *url.URL) error {
+		if !strings.HasPrefix(u.Path, "/docs/") {
+			return errOut
+		}
+		return nil
+	}
+	f := New(Options{Allow: onlyTestServer})
+	ctx := context.Background()
+	p, err := f.FetchPage(ctx, Request{URL: other.URL + "/docs/a", CheckRedirect: inDocs})
+	if err != nil || !strings.HasSuffix(p.URL, "/docs/b") {
+		t.Errorf("redirect within the docs = %+v, %v", p, err)
+	}
+	if _, err := f.FetchPage(ctx, Request{URL: other.URL + "/docs/out", CheckRedirect: inDocs}); !errors.Is(err, errOut) {
+		t.Errorf("redirect out of the docs: err = %v, want %v", err, errOut)
+	}
+	if hits.Load() != 0 {
+		t.Errorf("the refused redirect's target was requested %d times", hits.Load())
+	}
+	allowAll := func(*url.URL) error { return nil }
+	if _, err := f.FetchFile(ctx, Request{URL: srv.URL + "/to-private", CheckRedirect: allowAll}); err == nil || !strings.Contains(err.Error(), "10.0.0.1") {
+		t.Errorf("redirect into a private range with a permissive check: err = %v", err)
 	}
 }
