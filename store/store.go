@@ -122,6 +122,48 @@ var migrations = []string{
 	`ALTER TABLE ingested ADD COLUMN guild TEXT NOT NULL DEFAULT '';
 	ALTER TABLE forgotten ADD COLUMN guild TEXT NOT NULL DEFAULT '';
 	CREATE INDEX ingested_guild ON ingested(guild);`,
+	// Documentation sites kept fresh (sources.go): the sources, what was
+	// last seen of each page, and what each refresh changed.
+	`CREATE TABLE sources (
+		id INTEGER PRIMARY KEY,
+		guild TEXT NOT NULL DEFAULT '',
+		url TEXT NOT NULL,
+		include_paths TEXT NOT NULL DEFAULT '',
+		exclude_paths TEXT NOT NULL DEFAULT '',
+		max_pages INTEGER NOT NULL DEFAULT 0,
+		max_bytes INTEGER NOT NULL DEFAULT 0,
+		refresh_s INTEGER NOT NULL DEFAULT 0,
+		configured INTEGER NOT NULL DEFAULT 0,
+		added_by TEXT NOT NULL DEFAULT '',
+		added_at INTEGER NOT NULL,
+		refreshed_at INTEGER NOT NULL DEFAULT 0,
+		last_error TEXT NOT NULL DEFAULT '',
+		UNIQUE (guild, url)
+	);
+	CREATE TABLE source_pages (
+		source_id INTEGER NOT NULL,
+		url TEXT NOT NULL,
+		doc_id TEXT NOT NULL DEFAULT '',
+		fetched_url TEXT NOT NULL DEFAULT '',
+		etag TEXT NOT NULL DEFAULT '',
+		last_modified TEXT NOT NULL DEFAULT '',
+		lastmod INTEGER NOT NULL DEFAULT 0,
+		hash TEXT NOT NULL DEFAULT '',
+		links TEXT NOT NULL DEFAULT '',
+		aliases TEXT NOT NULL DEFAULT '',
+		misses INTEGER NOT NULL DEFAULT 0,
+		changed_at INTEGER NOT NULL DEFAULT 0,
+		PRIMARY KEY (source_id, url)
+	);
+	CREATE TABLE source_changes (
+		id INTEGER PRIMARY KEY,
+		source_id INTEGER NOT NULL,
+		at INTEGER NOT NULL,
+		url TEXT NOT NULL,
+		doc_id TEXT NOT NULL DEFAULT '',
+		kind TEXT NOT NULL
+	);
+	CREATE INDEX source_changes_at ON source_changes(source_id, at);`,
 }
 
 // OpenSQLite opens (creating if needed) the SQLite file at path and runs
@@ -412,6 +454,9 @@ func (s *DB) purgeGuild(ctx context.Context, guild string) error {
 		`DELETE FROM questions WHERE guild = ?`,
 		`DELETE FROM ingested WHERE guild = ?`,
 		`DELETE FROM forgotten WHERE guild = ?`,
+		`DELETE FROM source_changes WHERE source_id IN (SELECT id FROM sources WHERE guild = ?)`,
+		`DELETE FROM source_pages WHERE source_id IN (SELECT id FROM sources WHERE guild = ?)`,
+		`DELETE FROM sources WHERE guild = ?`,
 		`DELETE FROM guilds_left WHERE guild = ?`,
 	} {
 		if _, err := tx.ExecContext(ctx, s.forDialect(q), guild); err != nil {
