@@ -102,6 +102,12 @@ type Library struct {
 	started, served uint64
 	// mirrorMu keeps the Mirror's loads in order.
 	mirrorMu sync.Mutex
+	// pending are the articles saved but not yet served (ID → source), so
+	// that a batch's pages do not take each other's names before the
+	// rebuild that serves them; guarded by pendMu, which may be taken
+	// under mu.
+	pendMu  sync.Mutex
+	pending map[string]pendingArticle
 
 	// watchReady, when set, is called once Watch watches its folders
 	// (for tests).
@@ -396,6 +402,13 @@ func (l *Library) owner(records []store.Ingested, base string) (taken bool, sour
 	id := l.ingestedPrefix() + base
 	d, ok := l.Index().Doc(id)
 	if !ok {
+		l.pendMu.Lock()
+		p, ok := l.pending[id]
+		l.pendMu.Unlock()
+		if ok {
+			source = p.source
+			return true, source, fmt.Sprintf("an article being added from %s", source)
+		}
 		return false, "", ""
 	}
 	source, desc = d.URL, fmt.Sprintf("“%s”", d.Title)
@@ -523,54 +536,73 @@ func (l *Library) IngestFile(ctx context.Context, name string, data []byte, by s
 }
 
 func (l *Library) add(ctx context.Context, it item, by string) (Added, error) {
+	added, file, err := l.stage(ctx, it, by)
+	if err != nil {
+		return Added{}, err
+	}
+	id := added.DocID
+	_, err = l.rebuild(ctx)
+	l.settled(id)
+	if err != nil {
+		return Added{}, fmt.Errorf("added %s but the rebuild failed: %w", it.name, err)
+	}
+	if _, ok := l.Index().Doc(id); !ok {
+		// Never "Added" for what is not served.
+		l.unstage(ctx, id, file)
+		if _, err := l.rebuild(ctx); err != nil {
+			l.log.Warn("reload after a failed ingest", "err", err)
+		}
+		return Added{}, fmt.Errorf("%s: saved as %s but not served after the reload (see the log); nothing was added", it.name, id)
+	}
+	return added, nil
+}
+
+// unstage removes a saved article that is not served: its file and its
+// record.
+func (l *Library) unstage(ctx context.Context, id, file string) {
+	l.mu.Lock()
+	os.Remove(file)
+	l.mu.Unlock()
+	if l.opt.Store != nil {
+		if _, err := l.opt.Store.ForgetIn(ctx, l.opt.Guild, id); err != nil {
+			l.log.Warn("could not remove an ingested article's record", "doc", id, "err", err)
+		}
+	}
+}
+
+// stage names, parses and saves an article without rebuilding: it is
+// served after the next rebuild.
+func (l *Library) stage(ctx context.Context, it item, by string) (Added, string, error) {
 	ext := strings.ToLower(filepath.Ext(it.name))
 	id, _, err := l.name(ctx, it) // refused early, before parsing
 	if err != nil {
-		return Added{}, err
+		return Added{}, "", err
 	}
 	// Parse outside the lock: the bytes are someone else's.
 	d, err := l.parseOne(ctx, id, it.name, it.data)
 	if err != nil {
-		return Added{}, err
+		return Added{}, "", err
 	}
 	data := it.data
 	if d.URL == "" && it.pageURL != "" {
 		// Keep the page's URL for citations, in the file itself.
 		if u, err := corpus.CleanURL(it.pageURL); err == nil {
 			if data, err = withSourceURL(ext, it.data, u); err != nil {
-				return Added{}, fmt.Errorf("%s: %w", it.name, err)
+				return Added{}, "", fmt.Errorf("%s: %w", it.name, err)
 			}
 		}
 	}
 	if !bytes.Equal(data, it.data) {
 		// What is saved is read the way every reload will read it.
 		if d, err = l.parseOne(ctx, id, it.name, data); err != nil {
-			return Added{}, err
+			return Added{}, "", err
 		}
 	}
 	replaced, file, err := l.save(ctx, it, id, ext, data, d, by)
 	if err != nil {
-		return Added{}, err
+		return Added{}, "", err
 	}
-	if _, err := l.rebuild(ctx); err != nil {
-		return Added{}, fmt.Errorf("added %s but the rebuild failed: %w", it.name, err)
-	}
-	if _, ok := l.Index().Doc(id); !ok {
-		// Never "Added" for what is not served.
-		l.mu.Lock()
-		os.Remove(file)
-		l.mu.Unlock()
-		if l.opt.Store != nil {
-			if _, err := l.opt.Store.ForgetIn(ctx, l.opt.Guild, id); err != nil {
-				l.log.Warn("could not remove an ingested article's record", "doc", id, "err", err)
-			}
-		}
-		if _, err := l.rebuild(ctx); err != nil {
-			l.log.Warn("reload after a failed ingest", "err", err)
-		}
-		return Added{}, fmt.Errorf("%s: saved as %s but not served after the reload (see the log); nothing was added", it.name, id)
-	}
-	return Added{DocID: id, Title: d.Title, Passages: len(d.Passages), Replaced: replaced}, nil
+	return Added{DocID: id, Title: d.Title, Passages: len(d.Passages), Replaced: replaced}, file, nil
 }
 
 // save names the article again under the lock (another ingest may have
@@ -599,13 +631,23 @@ func (l *Library) save(ctx context.Context, it item, id, ext string, data []byte
 			}
 		}
 	}
+	// Pending before it is written: the watcher leaves its events to the
+	// rebuild that serves it.
+	l.pendMu.Lock()
+	if l.pending == nil {
+		l.pending = map[string]pendingArticle{}
+	}
+	l.pending[id] = pendingArticle{source: it.source, file: file}
+	l.pendMu.Unlock()
 	if err := writeAtomic(file, data); err != nil {
+		l.settled(id)
 		return false, "", fmt.Errorf("saving %s: %w", id, err)
 	}
 	if l.opt.Store != nil {
 		if err := l.opt.Store.AddIngested(ctx, store.Ingested{Guild: l.opt.Guild, DocID: id, Title: d.Title, Source: it.source, File: file,
 			Passages: len(d.Passages), AddedBy: by}); err != nil {
 			os.Remove(file)
+			l.settled(id)
 			return false, "", err
 		}
 	}
@@ -745,6 +787,9 @@ func (l *Library) Watch(ctx context.Context) error {
 			}
 			if strings.HasPrefix(filepath.Base(ev.Name), ".") {
 				continue // temporary files
+			}
+			if l.isPending(filepath.Clean(ev.Name)) {
+				continue // a batch's page: its commit rebuilds
 			}
 			if name := filepath.Clean(ev.Name); index != "" && name != index && !within(name, l.ingestedDir()) {
 				continue // another file beside the index file
