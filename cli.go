@@ -56,6 +56,7 @@ var commandSettings = map[string][]string{
 	"qa":     {"corpus", "index", "top-k", "config"},
 	"serve":  {"corpus", "index", "data-dir", "http-addr", "message-content", "retriever", "llm-base-url", "config", "log-level"},
 	"report": {"data-dir", "config"},
+	"crawl":  {"data-dir", "corpus", "crawl-rate", "crawl-concurrency", "ingest-allow-private", "ingest-max-bytes", "config"},
 	"health": {"http-addr", "config"},
 	"config": {"config"},
 }

@@ -77,6 +77,7 @@ Usage:
   footnote eval --corpus PATH --queries FILE --qrels FILE
   footnote index --corpus PATH --out FILE
   footnote qa [--corpus PATH]... --questions FILE
+  footnote crawl [--data-dir D] [--include P] [--exclude P] [--max-pages N] [URL]...   keep a docs site (sitemap or start page) in the articles; no URL: refresh every source
   footnote serve [--corpus PATH]... [--index FILE]
   footnote report [--days N] [--html FILE]   what was asked, unanswered questions, votes
   footnote invite APPLICATION_ID   the URL that adds the bot to a server, with the permissions it needs
@@ -125,6 +126,8 @@ func dispatch(ctx context.Context, e env, cmd string, rest []string) error {
 		return cmdIndex(ctx, e, rest)
 	case "qa":
 		return cmdQA(ctx, e, rest)
+	case "crawl":
+		return cmdCrawl(ctx, e, rest)
 	case "report":
 		return cmdReport(ctx, e, rest)
 	case "serve":

@@ -49,6 +49,13 @@ func cmdReport(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	stats := report.Summarise(raw, 10)
+	// The documentation sites kept, and what their refreshes changed.
+	if stats.Sources, err = st.Sources(ctx, which); err != nil {
+		return err
+	}
+	if stats.Changes, err = st.SiteChanges(ctx, which, 0, raw.Since, 20); err != nil {
+		return err
+	}
 	// Article titles for document IDs, from the configured articles.
 	titles := func(id string) string { return id }
 	if ix, err := openArticles(ctx, cfg, newLogger(cfg, e.stderr), nil); err == nil {

@@ -13,7 +13,6 @@ import (
 
 	"github.com/footnote-bot/footnote/answer"
 	"github.com/footnote-bot/footnote/bot"
-	"github.com/footnote-bot/footnote/ingest"
 	"github.com/footnote-bot/footnote/library"
 	"github.com/footnote-bot/footnote/metrics"
 	"github.com/footnote-bot/footnote/quota"
@@ -48,9 +47,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	if rs != nil {
 		defer rs.Close()
 	}
-	libOpt := library.Options{Corpus: cfg.Corpus, IndexFile: cfg.IndexFile, DataDir: cfg.DataDir, Store: st, Logger: log,
-		Fetcher: ingest.New(ingest.Options{MaxBytes: int64(cfg.IngestMaxBytes), AllowPrivate: cfg.IngestAllowPrivate,
-			AttachmentHosts: cfg.IngestAttachmentHosts})}
+	libOpt := library.Options{Corpus: cfg.Corpus, IndexFile: cfg.IndexFile, DataDir: cfg.DataDir, Store: st, Logger: log, Fetcher: fetcher(cfg)}
 	retr, err := openRetriever(ctx, cfg)
 	if err != nil {
 		return err
@@ -133,9 +130,37 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 	if err := srv.open(ctx, ingestedIn); err != nil {
 		return err
 	}
+	// Documentation sites: refreshed by the first shard only (replicas
+	// share the store), in the background, stopped before the store
+	// closes.
+	sitesCtx, stopSites := context.WithCancel(ctx)
+	siteMgr := newSites(cfg, st, libOpt.Fetcher, func(ctx context.Context, guild string) (*library.Library, error) {
+		if guild == "" {
+			return lib, nil
+		}
+		p, err := srv.part(ctx, guild)
+		if err != nil {
+			return nil, err
+		}
+		return p.lib, nil
+	}, log)
+	defer func() {
+		stopSites()
+		siteMgr.Wait()
+	}()
+	if err := siteMgr.Load(ctx); err != nil {
+		return err
+	}
+	if cfg.ShardID == 0 {
+		if err := siteMgr.Configure(ctx, configuredSources(cfg)); err != nil {
+			return err
+		}
+		siteMgr.Go(sitesCtx)
+	}
 	opt := botOptions(cfg, log)
 	opt.Observer = m
 	opt.Servers = srv
+	opt.Sources = botSources{ctx: sitesCtx, m: siteMgr}
 	if budget != nil {
 		opt.Quota = botQuota{budget}
 	}

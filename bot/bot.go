@@ -198,6 +198,8 @@ type Options struct {
 	Servers Servers
 	// Quota serves /quota; nil: the deployment has no language model.
 	Quota Quota
+	// Sources serves /source (documentation sites); nil disables it.
+	Sources Sources
 	// Log records questions and votes and serves /stats; nil disables it.
 	Log QuestionLog
 	// Membership is told when footnote is removed from a server and when

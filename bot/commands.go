@@ -52,6 +52,7 @@ func Commands() []*discordgo.ApplicationCommand {
 			Options: []*discordgo.ApplicationCommandOption{
 				{Type: discordgo.ApplicationCommandOptionString, Name: "article", Description: "The article", Required: true, Autocomplete: true},
 			}},
+		{Name: cmdSource, Description: "Keep a documentation site in the articles (admins)", DefaultMemberPermissions: &manage, DMPermission: &noDM, Options: sourceOptions()},
 		{Name: cmdStats, Description: "How footnote was used this week (admins)", DefaultMemberPermissions: &manage, DMPermission: &noDM},
 		{Name: cmdQuota, Description: "How much of today's language-model budget this server and you have used"},
 		{Name: cmdFindSource, Type: discordgo.MessageApplicationCommand},

@@ -131,6 +131,8 @@ func (b *Bot) onCommand(ctx context.Context, i *interaction) {
 		b.ingest(ctx, i, data)
 	case cmdForget:
 		b.forget(ctx, i, str("article"))
+	case cmdSource:
+		b.source(ctx, i, data)
 	case cmdStats:
 		b.stats(ctx, i)
 	case cmdQuota:

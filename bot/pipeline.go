@@ -128,6 +128,7 @@ func (b *Bot) conclude(ctx context.Context, q inquiry, a cited.Answer, err error
 			outcome = outcomeAbstained
 		}
 		b.remember(ctx, q.key, Memory{Question: q.text, Answer: a})
+		b.markUpdated(&a)
 		reply = answerReply(a, q.key, q.private)
 		b.logQuestion(ctx, q.guild, q.channel, q.user, q.command, q.text, q.key, a, took)
 	}

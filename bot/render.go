@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/bwmarrin/discordgo"
@@ -334,7 +335,11 @@ func answerReply(a cited.Answer, key string, private bool) Reply {
 	e := &discordgo.MessageEmbed{Description: parts[0], Color: color}
 	var lines, related []string
 	for _, c := range a.Citations {
-		lines = append(lines, sourceLine(c.N, c.Title, c.Section, c.Paragraph, c.URL, c.PassageID))
+		line := sourceLine(c.N, c.Title, c.Section, c.Paragraph, c.URL, c.PassageID)
+		if !c.Updated.IsZero() {
+			line += " · page updated " + ago(c.Updated, time.Now())
+		}
+		lines = append(lines, line)
 	}
 	for _, c := range a.Related {
 		related = append(related, sourceLine(0, c.Title, c.Section, c.Paragraph, c.URL, c.PassageID))

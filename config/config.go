@@ -78,6 +78,20 @@ type Guild struct {
 	// articles only. While no server is named, every server's admins
 	// manage the shared articles too (a deployment for one community).
 	ManageShared bool `yaml:"manage_shared"`
+	// Sources are documentation sites kept in this server's articles.
+	Sources []Source `yaml:"sources"`
+}
+
+// Source is a documentation site footnote keeps in its articles: a
+// sitemap, or a start page whose links are crawled within its host and
+// path prefix (config file only).
+type Source struct {
+	URL      string        `yaml:"url"`
+	Include  []string      `yaml:"include"`   // path patterns to keep ('*' within a segment, '**' across)
+	Exclude  []string      `yaml:"exclude"`   // path patterns to leave out
+	MaxPages int           `yaml:"max_pages"` // 0: 2,000
+	MaxBytes int64         `yaml:"max_bytes"` // fetched per refresh; 0: 256 MiB
+	Refresh  time.Duration `yaml:"refresh"`   // 0: source_refresh
 }
 
 // UsesShared reports whether the server answers from the shared articles
@@ -131,6 +145,13 @@ type Config struct {
 	ShutdownTimeout  time.Duration
 	AnswerCacheTTL   time.Duration
 
+	// Documentation sites: the shared ones (config file only; a server's
+	// are in Guilds), the crawler's pace, how often they are refreshed.
+	Sources          []Source
+	CrawlRate        float64
+	CrawlConcurrency int
+	SourceRefresh    time.Duration
+
 	// Scale-out: shared state, shared store, distributed retrieval.
 	RedisURL           Secret
 	DatabaseURL        Secret
@@ -175,6 +196,9 @@ func Default() Config {
 		GuildDataGrace:     7 * 24 * time.Hour,
 		ShutdownTimeout:    15 * time.Second,
 		AnswerCacheTTL:     10 * time.Minute,
+		CrawlRate:          2,
+		CrawlConcurrency:   2,
+		SourceRefresh:      24 * time.Hour,
 		Retriever:          RetrieverEmbedded,
 		WeaviateCollection: "Passage",
 		WeaviateReplicas:   1,
@@ -296,6 +320,19 @@ var settings = []Setting{
 		set: duration(func(c *Config) *time.Duration { return &c.ShutdownTimeout }), get: func(c *Config) string { return c.ShutdownTimeout.String() }},
 	{Key: "answer_cache_ttl", Env: []string{"FOOTNOTE_ANSWER_CACHE_TTL"}, Help: "keep answers to repeated questions this long (0 = no cache); reloads start afresh",
 		set: duration(func(c *Config) *time.Duration { return &c.AnswerCacheTTL }), get: func(c *Config) string { return c.AnswerCacheTTL.String() }},
+	{Key: "crawl_rate", Env: []string{"FOOTNOTE_CRAWL_RATE"}, Help: "requests per second the site crawler sends one host (robots.txt's Crawl-delay can lower it)",
+		set: func(c *Config, v string) error {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil {
+				return fmt.Errorf("want a number, got %q", v)
+			}
+			c.CrawlRate = f
+			return nil
+		}, get: func(c *Config) string { return strconv.FormatFloat(c.CrawlRate, 'g', -1, 64) }},
+	{Key: "crawl_concurrency", Env: []string{"FOOTNOTE_CRAWL_CONCURRENCY"}, Help: "requests the site crawler has in flight to one host",
+		set: integer(func(c *Config) *int { return &c.CrawlConcurrency }), get: func(c *Config) string { return strconv.Itoa(c.CrawlConcurrency) }},
+	{Key: "source_refresh", Env: []string{"FOOTNOTE_SOURCE_REFRESH"}, Help: "how often a documentation site is refreshed when its source sets no refresh",
+		set: duration(func(c *Config) *time.Duration { return &c.SourceRefresh }), get: func(c *Config) string { return c.SourceRefresh.String() }},
 	{Key: "redis_url", Env: []string{"FOOTNOTE_REDIS_URL"}, Secret: true, NoFlag: true, Help: "Redis shared by replicas for cooldowns, follow-ups and the answer cache (secret); empty = in process",
 		set: func(c *Config, v string) error { c.RedisURL = Secret(strings.TrimSpace(v)); return nil }, get: func(c *Config) string { return c.RedisURL.String() }},
 	{Key: "database_url", Env: []string{"FOOTNOTE_DATABASE_URL"}, Secret: true, NoFlag: true, Help: "PostgreSQL for the question log, votes and ingested articles (secret); empty = SQLite in data_dir",
@@ -466,6 +503,14 @@ func (c *Config) loadFile(path string) error {
 	sort.Strings(keys)
 	for _, k := range keys {
 		node := raw[k]
+		if k == "sources" {
+			var srcs []Source
+			if err := decodeStrict(&node, &srcs); err != nil {
+				return fmt.Errorf("config file %s: sources: %w", path, err)
+			}
+			c.Sources = srcs
+			continue
+		}
 		if k == "guilds" {
 			var g map[string]Guild
 			if err := decodeStrict(&node, &g); err != nil {
@@ -665,8 +710,48 @@ func (c Config) Validate() error {
 				bad("guilds."+id+".corpus", "an empty path")
 			}
 		}
+		for i, src := range g.Sources {
+			checkSource(fmt.Sprintf("guilds.%s.sources[%d]", id, i), src, bad)
+		}
+	}
+	for i, src := range c.Sources {
+		checkSource(fmt.Sprintf("sources[%d]", i), src, bad)
+	}
+	if c.CrawlRate <= 0 || c.CrawlRate > 100 {
+		bad("crawl_rate", "must be above 0 and at most 100 requests a second, got %g", c.CrawlRate)
+	}
+	if c.CrawlConcurrency < 1 || c.CrawlConcurrency > 16 {
+		bad("crawl_concurrency", "must be 1 to 16, got %d", c.CrawlConcurrency)
+	}
+	if c.SourceRefresh < time.Minute {
+		bad("source_refresh", "must be at least 1m, got %s", c.SourceRefresh)
 	}
 	return errors.Join(errs...)
+}
+
+// String is a source on one line (its URL redacted).
+func (s Source) String() string {
+	return fmt.Sprintf("url=%s include=%v exclude=%v max_pages=%d max_bytes=%d refresh=%s", RedactURL(s.URL), s.Include, s.Exclude, s.MaxPages, s.MaxBytes, s.Refresh)
+}
+
+// checkSource validates one configured documentation site.
+func checkSource(key string, src Source, bad func(key, format string, a ...any)) {
+	u, err := url.Parse(strings.TrimSpace(src.URL))
+	switch {
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+		bad(key+".url", "%q is not an http or https address", RedactURL(src.URL))
+	case u.User != nil:
+		bad(key+".url", "must not carry a user name or password")
+	}
+	if src.MaxPages < 0 {
+		bad(key+".max_pages", "must not be negative")
+	}
+	if src.MaxBytes < 0 {
+		bad(key+".max_bytes", "must not be negative")
+	}
+	if src.Refresh != 0 && src.Refresh < time.Minute {
+		bad(key+".refresh", "must be at least 1m (or 0 for source_refresh), got %s", src.Refresh)
+	}
 }
 
 // Dump writes the effective configuration, one "key = value" a line, with
@@ -685,6 +770,12 @@ func (c Config) Dump() string {
 		g := c.Guilds[id]
 		fmt.Fprintf(&sb, "guilds.%s         = allowed_channels=%v cooldown=%s admin_roles=%v corpus=%v shared=%v manage_shared=%v\n",
 			id, g.AllowedChannels, g.Cooldown, g.AdminRoles, g.Corpus, g.UsesShared(), g.ManageShared)
+		for _, src := range g.Sources {
+			fmt.Fprintf(&sb, "guilds.%s.sources = %s\n", id, src)
+		}
+	}
+	for _, src := range c.Sources {
+		fmt.Fprintf(&sb, "sources            = %s\n", src)
 	}
 	return sb.String()
 }

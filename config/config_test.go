@@ -89,6 +89,13 @@ func TestValidationErrors(t *testing.T) {
 		{nil, "guilds:\n  general:\n    cooldown: 1s\n", `key "general" is not a Discord guild ID`},
 		{nil, "colour: blue\n", `unknown setting "colour"`},
 		{nil, "top_k: [1, 2\n", "config file"},
+		{nil, "sources:\n  - url: ftp://docs.example.org/\n", `setting sources[0].url: "ftp://docs.example.org/" is not an http or https address`},
+		{nil, "sources:\n  - url: https://bot:hunter2@docs.example.org/\n", "sources[0].url: must not carry a user name or password"},
+		{nil, "sources:\n  - url: https://docs.example.org/\n    refresh: 5s\n", "sources[0].refresh: must be at least 1m"},
+		{nil, "sources:\n  - url: https://docs.example.org/\n    pages: 3\n", "field pages not found"},
+		{nil, "guilds:\n  \"123\":\n    sources:\n      - url: docs\n", "setting guilds.123.sources[0].url"},
+		{map[string]string{"FOOTNOTE_CRAWL_RATE": "0"}, "", "setting crawl_rate: must be above 0"},
+		{map[string]string{"FOOTNOTE_CRAWL_CONCURRENCY": "100"}, "", "setting crawl_concurrency: must be 1 to 16"},
 	}
 	for _, tt := range tests {
 		path := ""
@@ -113,6 +120,36 @@ func TestGuildsFromFile(t *testing.T) {
 	}
 	if c.CooldownFor("111") != 30*time.Second || c.CooldownFor("999") != 2*time.Second {
 		t.Errorf("cooldowns %s %s", c.CooldownFor("111"), c.CooldownFor("999"))
+	}
+}
+
+func TestSourcesFromFile(t *testing.T) {
+	c, err := Load(writeFile(t, `sources:
+  - url: https://docs.example.org/sitemap.xml
+    exclude: ["/blog/**"]
+    refresh: 6h
+guilds:
+  "111":
+    sources:
+      - url: https://wiki.example.org/team/
+        include: ["/team/**"]
+        max_pages: 300
+`), envOf(nil), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Sources) != 1 || c.Sources[0].URL != "https://docs.example.org/sitemap.xml" || c.Sources[0].Refresh != 6*time.Hour || c.Sources[0].Exclude[0] != "/blog/**" {
+		t.Errorf("sources = %+v", c.Sources)
+	}
+	g := c.Guilds["111"].Sources
+	if len(g) != 1 || g[0].MaxPages != 300 || g[0].Include[0] != "/team/**" {
+		t.Errorf("server sources = %+v", g)
+	}
+	if c.CrawlRate != 2 || c.CrawlConcurrency != 2 || c.SourceRefresh != 24*time.Hour {
+		t.Errorf("crawl defaults %g/s, %d at once, every %s; want 2, 2, 24h", c.CrawlRate, c.CrawlConcurrency, c.SourceRefresh)
+	}
+	if d := c.Dump(); !strings.Contains(d, "guilds.111.sources = url=https://wiki.example.org/team/") || !strings.Contains(d, "refresh=6h0m0s") {
+		t.Errorf("dump does not list the sources:\n%s", d)
 	}
 }
 

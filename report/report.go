@@ -52,8 +52,32 @@ func Text(w io.Writer, st Summary, titles func(docID string) string) error {
 		lines = append(lines, fmt.Sprintf("%3d× %s", t.Count, t.Name))
 	}
 	section("Most asked-about terms", lines)
+	if len(st.Sources) > 0 {
+		lines = nil
+		for _, src := range st.Sources {
+			l := fmt.Sprintf("%d %s  %d pages, %s", src.ID, src.URL, src.Pages, refreshed(src))
+			if src.LastError != "" {
+				l += "  (" + src.LastError + ")"
+			}
+			lines = append(lines, l)
+		}
+		section("Documentation sites", lines)
+		lines = nil
+		for _, c := range st.Changes {
+			lines = append(lines, fmt.Sprintf("%s  %-7s %s", c.At.Format("2006-01-02 15:04"), c.Kind, c.URL))
+		}
+		section("Latest page changes", lines)
+	}
 	_, err := io.WriteString(w, sb.String())
 	return err
+}
+
+// refreshed says when a source was last refreshed.
+func refreshed(src store.Source) string {
+	if src.RefreshedAt.IsZero() {
+		return "never refreshed"
+	}
+	return "refreshed " + src.RefreshedAt.Format("2006-01-02 15:04")
 }
 
 // bar is one bar of a chart.
@@ -109,7 +133,7 @@ func days(title string, ds []store.Day, a, b func(store.Day) int, legend [2]stri
 	return c
 }
 
-var page = template.Must(template.New("report").Parse(`<!doctype html>
+var page = template.Must(template.New("report").Funcs(template.FuncMap{"refreshed": refreshed}).Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>footnote report</title>
 <style>
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1200px;color:#1d2330;background:#fff}
@@ -152,7 +176,13 @@ th{color:#5b6475;font-weight:600} .n{text-align:right;width:4rem}
 <h2>Worst-rated answers</h2>
 <table><tr><th class="n">down</th><th class="n">up</th><th>question</th><th>cited passages</th></tr>
 {{range .St.WorstRated}}<tr><td class="n">{{.Down}}</td><td class="n">{{.Up}}</td><td>{{.Question}}</td><td>{{range $i, $c := .Citations}}{{if $i}}, {{end}}{{$c}}{{end}}</td></tr>{{else}}<tr><td></td><td></td><td>none</td><td></td></tr>{{end}}</table>
-</body></html>
+{{if .St.Sources}}<h2>Documentation sites</h2>
+<table><tr><th class="n">source</th><th>address</th><th class="n">pages</th><th>last refresh</th></tr>
+{{range .St.Sources}}<tr><td class="n">{{.ID}}</td><td>{{.URL}}</td><td class="n">{{.Pages}}</td><td>{{refreshed .}}{{if .LastError}} ({{.LastError}}){{end}}</td></tr>{{end}}</table>
+<h2>Latest page changes</h2>
+<table><tr><th>when</th><th>change</th><th>page</th></tr>
+{{range .St.Changes}}<tr><td>{{.At.Format "2006-01-02 15:04"}}</td><td>{{.Kind}}</td><td>{{.URL}}</td></tr>{{else}}<tr><td></td><td></td><td>none</td></tr>{{end}}</table>
+{{end}}</body></html>
 `))
 
 // HTML writes the self-contained page.

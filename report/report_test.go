@@ -143,3 +143,39 @@ func TestHTMLRendersInChromium(t *testing.T) {
 		os.WriteFile(filepath.Join("testdata", "report-screenshot.png"), data, 0o644)
 	}
 }
+
+// TestSourcesInReports: with documentation sites kept, both reports list
+// them (pages, last refresh, error) and their latest page changes, as
+// text: a page's URL is never a link in the HTML page.
+func TestSourcesInReports(t *testing.T) {
+	st := sample()
+	at := time.Date(2026, 11, 25, 9, 30, 0, 0, time.UTC)
+	st.Sources = []store.Source{{ID: 3, URL: "https://docs.example.org/sitemap.xml", Pages: 297, RefreshedAt: at, LastError: "3 pages skipped"}}
+	st.Changes = []store.SiteChange{{SourceID: 3, At: at, URL: "https://docs.example.org/<b>install</b>", Kind: store.ChangeChanged}}
+	var text, page bytes.Buffer
+	if err := Text(&text, st, titles); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Documentation sites\n  3 https://docs.example.org/sitemap.xml  297 pages, refreshed 2026-11-25 09:30  (3 pages skipped)",
+		"Latest page changes\n  2026-11-25 09:30  changed https://docs.example.org/<b>install</b>"} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("text report lacks %q:\n%s", want, text.String())
+		}
+	}
+	if err := HTML(&page, st, titles, at); err != nil {
+		t.Fatal(err)
+	}
+	h := page.String()
+	if !strings.Contains(h, "<h2>Documentation sites</h2>") || !strings.Contains(h, "<td class=\"n\">297</td>") || !strings.Contains(h, "&lt;b&gt;install&lt;/b&gt;") {
+		t.Errorf("HTML report lacks the sources or does not escape a page's URL:\n%s", h[strings.Index(h, "Worst-rated"):])
+	}
+	if strings.Contains(h, "href=\"https://docs") {
+		t.Error("a page's URL is a link in the HTML report")
+	}
+	// Without sources, neither report has the sections.
+	text.Reset()
+	Text(&text, sample(), titles)
+	if strings.Contains(text.String(), "Documentation sites") {
+		t.Error("a report without sources has the section")
+	}
+}

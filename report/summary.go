@@ -15,6 +15,11 @@ type Summary struct {
 	store.Stats
 	Unanswered []Group       // abstained questions, similar ones grouped, most asked first
 	TopTerms   []store.Count // most asked-about terms
+	// Sources are the documentation sites kept, and Changes their
+	// newest page changes (filled by the caller; shown when there are
+	// sources).
+	Sources []store.Source
+	Changes []store.SiteChange
 }
 
 // Group is a set of similar questions.

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -47,6 +48,10 @@ type Citation struct {
 	// Snippet is the passage cut around its matches as a Highlight asked
 	// (lookups, Find source, autocomplete); empty otherwise.
 	Snippet string `json:"-"`
+	// Updated is when the passage's article last changed, set only when
+	// that was recently (a kept documentation site's page, see package
+	// sites): the source line says so.
+	Updated time.Time `json:"updated,omitzero"`
 }
 
 // Answer is footnote's reply to a question.
