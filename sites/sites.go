@@ -265,11 +265,15 @@ func (m *Manager) remove(ctx context.Context, src store.Source) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	others, err := m.othersDocs(ctx, src)
+	if err != nil {
+		return 0, err
+	}
 	b := lib.Batch("source:" + fmt.Sprint(src.ID))
 	n := 0
 	for _, p := range pages {
-		if p.DocID == "" {
-			continue
+		if p.DocID == "" || others[p.DocID] {
+			continue // another source of the server keeps this page
 		}
 		if err := b.Remove(ctx, p.DocID); err != nil {
 			m.log.Warn("a removed source's page was not forgotten", "doc", p.DocID, "err", err)
@@ -281,6 +285,31 @@ func (m *Manager) remove(ctx context.Context, src store.Source) (int, error) {
 		return n, err
 	}
 	return n, nil
+}
+
+// othersDocs are the articles the server's other sources keep: a page
+// two sources list is one article, removed only when neither has it.
+func (m *Manager) othersDocs(ctx context.Context, src store.Source) (map[string]bool, error) {
+	all, err := m.opt.Store.Sources(ctx, src.Guild)
+	if err != nil {
+		return nil, err
+	}
+	docs := map[string]bool{}
+	for _, o := range all {
+		if o.ID == src.ID {
+			continue
+		}
+		pages, err := m.opt.Store.SitePages(ctx, o.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range pages {
+			if p.DocID != "" {
+				docs[p.DocID] = true
+			}
+		}
+	}
+	return docs, nil
 }
 
 func (m *Manager) claim(id int64) bool {
@@ -403,6 +432,10 @@ func (m *Manager) refreshClaimed(ctx context.Context, src store.Source) (Report,
 	if err != nil {
 		return rep, err
 	}
+	others, err := m.othersDocs(ctx, src)
+	if err != nil {
+		return rep, err
+	}
 	before := map[string]store.SitePage{}
 	prev := make([]crawl.PageState, 0, len(pages))
 	for _, p := range pages {
@@ -437,7 +470,7 @@ func (m *Manager) refreshClaimed(ctx context.Context, src store.Source) (Report,
 	}
 	removedDocs := map[string]string{}
 	for _, u := range res.Removed {
-		if d := before[u].DocID; d != "" {
+		if d := before[u].DocID; d != "" && !others[d] {
 			if err := b.Remove(ctx, d); err != nil {
 				m.log.Warn("a vanished page was not forgotten", "url", u, "doc", d, "err", err)
 				continue
@@ -497,7 +530,7 @@ func (m *Manager) refreshClaimed(ctx context.Context, src store.Source) (Report,
 	rep.ChangedURLs = note(store.ChangeChanged, res.Changed, func(u string) string { return docOf[u] })
 	var removed []string
 	for _, u := range res.Removed {
-		if _, ok := removedDocs[u]; ok || before[u].DocID == "" {
+		if _, ok := removedDocs[u]; ok || before[u].DocID == "" || others[before[u].DocID] {
 			removed = append(removed, u)
 		}
 	}

@@ -338,3 +338,39 @@ func TestCheck(t *testing.T) {
 		}
 	}
 }
+
+// TestPageOfTwoSources: a page two sources of a server list is one
+// article, kept until neither source has it.
+func TestPageOfTwoSources(t *testing.T) {
+	ctx := context.Background()
+	one := func(path string) round {
+		return round{pages: []crawl.Page{page(path, "Shared", "Shared page text about gauges.", true)},
+			res: crawl.Result{Added: []string{u(path)}, Complete: true, State: []crawl.PageState{state(path, "s", 0)}}}
+	}
+	f := newFixture(t, one("/shared"), one("/shared"),
+		round{res: crawl.Result{Removed: []string{u("/shared")}, Complete: true}})
+	a, _ := f.m.Add(ctx, store.Source{URL: "https://docs.example.org/sitemap.xml"})
+	b, _ := f.m.Add(ctx, store.Source{URL: "https://docs.example.org/docs/"})
+	for _, s := range []store.Source{a, b} {
+		if _, err := f.m.Refresh(ctx, "", s.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	doc := "ingested/docs-example-org-shared"
+	f.says(t, doc, "gauges")
+	// The page vanishes from the first source: the second still has it.
+	r, err := f.m.Refresh(ctx, "", a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Removed != 1 {
+		t.Errorf("the vanished page is not reported removed from its source: %s", r)
+	}
+	f.says(t, doc, "gauges")
+	if _, n, err := f.m.Remove(ctx, "", b.ID); err != nil || n != 1 {
+		t.Fatalf("Remove: %d, %v", n, err)
+	}
+	if _, ok := f.lib.Index().Doc(doc); ok {
+		t.Errorf("%s served after both sources dropped it", doc)
+	}
+}
