@@ -35,6 +35,14 @@ func (l *Library) settled(ids ...string) {
 	}
 }
 
+// SourcePrefix starts the AddedBy of the pages a documentation site's
+// source added (see package sites): "source:ID".
+const SourcePrefix = "source:"
+
+// ErrNotTheSources means a page is already an article someone added with
+// /ingest: a source does not take it over.
+var ErrNotTheSources = errors.New("added with /ingest")
+
 // Batch adds, updates and removes many web pages with one rebuild: a
 // documentation site's refresh. Each page is parsed and saved as it is
 // added, so a crawl's pages are never all in memory, named by its URL as
@@ -46,6 +54,8 @@ type Batch struct {
 	by      string
 	added   map[string]string // ID → file
 	removed int
+	// manual are the pages ingested by hand (source key → ID), read once.
+	manual map[string]string
 }
 
 // Batch starts a batch; by is who it is done for (recorded with the
@@ -63,6 +73,27 @@ func (b *Batch) AddPage(ctx context.Context, pageURL, name string, data []byte) 
 	}
 	if err := articleFile(name); err != nil {
 		return Added{}, err
+	}
+	if strings.HasPrefix(b.by, SourcePrefix) {
+		// A page someone ingested by hand stays theirs: the source
+		// neither replaces it nor, later, removes it.
+		if b.manual == nil {
+			records, err := b.l.records(ctx)
+			if err != nil {
+				return Added{}, err
+			}
+			b.manual = map[string]string{}
+			for _, in := range records {
+				if !strings.HasPrefix(in.AddedBy, SourcePrefix) {
+					b.manual[sourceKey(in.Source)] = in.DocID
+				}
+			}
+		}
+		if id, ok := b.manual[key]; ok {
+			if _, served := b.l.Index().Doc(id); served {
+				return Added{}, fmt.Errorf("%w as %s; /forget it to let the source keep it", ErrNotTheSources, id)
+			}
+		}
 	}
 	added, file, err := b.l.stage(ctx, item{name: name, data: data, source: pageURL, pageURL: pageURL, key: key}, b.by)
 	if err != nil {

@@ -40,11 +40,19 @@ func TestBatchServesPagesOnCommit(t *testing.T) {
 	if _, ok := l.Index().Doc(ids[0]); ok {
 		t.Errorf("%s served before Commit", ids[0])
 	}
+	// The watcher leaves a batch's files to its commit.
+	pendingFile := b.added[ids[0]]
+	if !l.isPending(pendingFile) {
+		t.Errorf("%s is not pending before Commit: the watcher would rebuild for it", pendingFile)
+	}
 	if len(slices.Compact(slices.Sorted(slices.Values(ids)))) != 3 {
 		t.Fatalf("IDs %v: want three distinct", ids)
 	}
 	if _, notServed, err := b.Commit(ctx); err != nil || len(notServed) != 0 {
 		t.Fatalf("Commit: %v, not served %v", err, notServed)
+	}
+	if l.isPending(pendingFile) {
+		t.Errorf("%s still pending after Commit", pendingFile)
 	}
 	if ids[0] != "ingested/docs-example-org-guide-install" {
 		t.Errorf("page ID %s; want the one /ingest gives its URL", ids[0])

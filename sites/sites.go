@@ -19,16 +19,19 @@ package sites
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
+	"os"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/footnote-bot/footnote/crawl"
+	"github.com/footnote-bot/footnote/internal/redact"
 	"github.com/footnote-bot/footnote/library"
 	"github.com/footnote-bot/footnote/store"
 )
@@ -42,6 +45,8 @@ type Store interface {
 	SitePages(ctx context.Context, sourceID int64) ([]store.SitePage, error)
 	SaveRefresh(ctx context.Context, sourceID int64, r store.Refreshed) error
 	SaveRefreshError(ctx context.Context, sourceID int64, at time.Time, failure error) error
+	LeaseSource(ctx context.Context, sourceID int64, holder string, now, until time.Time) (bool, error)
+	ReleaseSource(ctx context.Context, sourceID int64, holder string) error
 	SiteChanges(ctx context.Context, guild string, sourceID int64, since time.Time, limit int) ([]store.SiteChange, error)
 }
 
@@ -66,6 +71,9 @@ type Options struct {
 	Now        func() time.Time
 	// Done, when set, is told every refresh's outcome (metrics, tests).
 	Done func(Report, error)
+	// Holder names this process in the store's leases (default: host,
+	// process ID and a random part).
+	Holder string
 }
 
 // Manager adds, refreshes, lists and removes sources.
@@ -74,12 +82,14 @@ type Manager struct {
 	log *slog.Logger
 
 	mu      sync.Mutex
-	running map[int64]bool
+	running map[int64]chan struct{} // claimed here → stops the lease's renewal
+	holder  string                  // this process, for leases
 	// changed is when pages changed recently (doc ID → time), for
 	// answers' source lines.
 	changed map[string]time.Time
 	// wake tells Run to look at the schedule again.
-	wake chan struct{}
+	wake       chan struct{}
+	guildLocks map[string]*sync.Mutex
 	// started counts the refreshes Start runs, for Wait.
 	started sync.WaitGroup
 }
@@ -91,7 +101,8 @@ func (m *Manager) Wait() { m.started.Wait() }
 // Errors.
 var (
 	ErrBusy       = errors.New("a refresh of this source is already running")
-	ErrConfigured = errors.New("this source comes from the config file; remove it there")
+	ErrConfigured = errors.New("this source comes from the config file; change it there")
+	ErrAdded      = errors.New("not taken from the config file")
 )
 
 // New returns a Manager.
@@ -108,7 +119,13 @@ func New(opt Options) *Manager {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	return &Manager{opt: opt, log: opt.Logger, running: map[int64]bool{}, changed: map[string]time.Time{}, wake: make(chan struct{}, 1)}
+	if opt.Holder == "" {
+		host, _ := os.Hostname()
+		var r [4]byte
+		rand.Read(r[:])
+		opt.Holder = fmt.Sprintf("%s/%d/%x", host, os.Getpid(), r)
+	}
+	return &Manager{opt: opt, log: opt.Logger, running: map[int64]chan struct{}{}, holder: opt.Holder, changed: map[string]time.Time{}, guildLocks: map[string]*sync.Mutex{}, wake: make(chan struct{}, 1)}
 }
 
 // RecentDays is how long an answer's source line says a page changed.
@@ -148,7 +165,8 @@ func (m *Manager) Changed(docID string) (time.Time, bool) {
 func Check(raw string) (string, error) {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", fmt.Errorf("%q is not a web address (want http:// or https://)", raw)
+		// Not repeated: what was typed may hold a password.
+		return "", errors.New("that is not a web address (want http:// or https:// and a host)")
 	}
 	if u.User != nil {
 		return "", errors.New("a source's address may not carry a user name or password")
@@ -171,7 +189,16 @@ func (m *Manager) Add(ctx context.Context, src store.Source) (store.Source, erro
 	}
 	known := false
 	for _, h := range have {
-		known = known || h.URL == src.URL
+		if h.URL != src.URL {
+			continue
+		}
+		known = true
+		if h.Configured != src.Configured {
+			if h.Configured {
+				return store.Source{}, ErrConfigured
+			}
+			return store.Source{}, fmt.Errorf("%w: source %d, added by an admin, has this address", ErrAdded, h.ID)
+		}
 	}
 	if !known && len(have) >= m.opt.MaxSources && !src.Configured {
 		return store.Source{}, fmt.Errorf("this server has %d sources, the most it may have; remove one first", len(have))
@@ -192,8 +219,13 @@ func (m *Manager) Configure(ctx context.Context, srcs []store.Source) error {
 	for _, s := range srcs {
 		s.Configured = true
 		added, err := m.Add(ctx, s)
+		if errors.Is(err, ErrAdded) {
+			// An admin's source stays theirs (and removable by them).
+			m.log.Warn("configured source skipped: a server's admin added it", "url", redact.URL(s.URL), "guild", s.Guild, "err", err)
+			continue
+		}
 		if err != nil {
-			return fmt.Errorf("configured source %s: %w", s.URL, err)
+			return fmt.Errorf("configured source %s: %w", redact.URL(s.URL), err)
 		}
 		want[fmt.Sprint(added.ID)] = true
 	}
@@ -204,9 +236,9 @@ func (m *Manager) Configure(ctx context.Context, srcs []store.Source) error {
 	for _, s := range all {
 		if s.Configured && !want[fmt.Sprint(s.ID)] {
 			if _, err := m.remove(ctx, s); err != nil {
-				return fmt.Errorf("removing source %s, no longer configured: %w", s.URL, err)
+				return fmt.Errorf("removing source %s, no longer configured: %w", redact.URL(s.URL), err)
 			}
-			m.log.Info("source removed: no longer in the config file", "source", s.ID, "url", s.URL, "guild", s.Guild)
+			m.log.Info("source removed: no longer in the config file", "source", s.ID, "url", redact.URL(s.URL), "guild", s.Guild)
 		}
 	}
 	return nil
@@ -229,7 +261,8 @@ func (m *Manager) List(ctx context.Context, guild string) ([]Status, error) {
 	defer m.mu.Unlock()
 	out := make([]Status, len(srcs))
 	for i, s := range srcs {
-		out[i] = Status{Source: s, Running: m.running[s.ID], Next: m.next(s)}
+		_, running := m.running[s.ID]
+		out[i] = Status{Source: s, Running: running, Next: m.next(s)}
 	}
 	return out, nil
 }
@@ -261,6 +294,8 @@ func (m *Manager) remove(ctx context.Context, src store.Source) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	unlock := m.lockGuild(src.Guild)
+	defer unlock()
 	_, pages, err := m.opt.Store.RemoveSource(ctx, src.Guild, src.ID)
 	if err != nil {
 		return 0, err
@@ -269,7 +304,7 @@ func (m *Manager) remove(ctx context.Context, src store.Source) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	b := lib.Batch("source:" + fmt.Sprint(src.ID))
+	b := lib.Batch(sourceBy(src.ID))
 	n := 0
 	for _, p := range pages {
 		if p.DocID == "" || others[p.DocID] {
@@ -312,20 +347,68 @@ func (m *Manager) othersDocs(ctx context.Context, src store.Source) (map[string]
 	return docs, nil
 }
 
+// claim takes a source for this process: not running here, and leased
+// in the store (so not running in another process sharing it, a serve
+// replica or a `footnote crawl` from cron). The lease is renewed while
+// the claim is held, and lapses after a crash.
 func (m *Manager) claim(id int64) bool {
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.running[id] {
+	if _, busy := m.running[id]; busy {
+		m.mu.Unlock()
 		return false
 	}
-	m.running[id] = true
+	stop := make(chan struct{})
+	m.running[id] = stop
+	m.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	now := m.opt.Now()
+	ok, err := m.opt.Store.LeaseSource(ctx, id, m.holder, now, now.Add(leaseFor))
+	if err != nil || !ok {
+		if err != nil {
+			m.log.Warn("could not lease a source for its refresh", "source", id, "err", err)
+		}
+		m.mu.Lock()
+		delete(m.running, id)
+		m.mu.Unlock()
+		return false
+	}
+	go func() {
+		t := time.NewTicker(leaseFor / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				now := m.opt.Now()
+				if ok, err := m.opt.Store.LeaseSource(ctx, id, m.holder, now, now.Add(leaseFor)); err != nil || !ok {
+					m.log.Warn("could not renew a source's lease", "source", id, "renewed", ok, "err", err)
+				}
+				cancel()
+			}
+		}
+	}()
 	return true
 }
 
+// leaseFor is how long a source's lease lasts unless renewed.
+const leaseFor = 10 * time.Minute
+
 func (m *Manager) release(id int64) {
 	m.mu.Lock()
+	stop := m.running[id]
 	delete(m.running, id)
 	m.mu.Unlock()
+	if stop != nil {
+		close(stop)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := m.opt.Store.ReleaseSource(ctx, id, m.holder); err != nil {
+		m.log.Warn("could not release a source's lease", "source", id, "err", err)
+	}
 }
 
 // Report is what one refresh did.
@@ -407,19 +490,28 @@ func (m *Manager) logDone(r Report, err error) {
 		defer m.opt.Done(r, err)
 	}
 	if err != nil {
-		m.log.Warn("source refresh failed", "source", r.Source.ID, "url", r.Source.URL, "guild", r.Source.Guild, "err", err)
+		m.log.Warn("source refresh failed", "source", r.Source.ID, "url", redact.URL(r.Source.URL), "guild", r.Source.Guild, "err", err)
 		return
 	}
-	m.log.Info("source refreshed", "source", r.Source.ID, "url", r.Source.URL, "guild", r.Source.Guild, "added", r.Added, "changed", r.Changed,
+	m.log.Info("source refreshed", "source", r.Source.ID, "url", redact.URL(r.Source.URL), "guild", r.Source.Guild, "added", r.Added, "changed", r.Changed,
 		"removed", r.Removed, "unchanged", r.Unchanged, "skipped", len(r.Errors), "requests", r.Requests, "complete", r.Complete, "took", r.Took)
 }
 
 // refreshClaimed runs a refresh of a source this goroutine has claimed.
+//
+// The crawl runs under ctx; what comes after it (the rebuild that serves
+// the pages, forgetting vanished ones, recording the state) runs to the
+// end even when ctx ends meanwhile (shutdown), bounded by bookkeeping, so
+// that no page is saved without the source knowing it. That part is
+// serialised per server, so two sources of one server that share a page
+// see each other's state.
 func (m *Manager) refreshClaimed(ctx context.Context, src store.Source) (Report, error) {
 	start := m.opt.Now()
 	rep := Report{Source: src}
+	after, cancel := context.WithTimeout(context.WithoutCancel(ctx), bookkeeping)
+	defer cancel()
 	fail := func(err error) (Report, error) {
-		if serr := m.opt.Store.SaveRefreshError(ctx, src.ID, start, err); serr != nil {
+		if serr := m.opt.Store.SaveRefreshError(after, src.ID, start, errors.New(redact.Secrets(err.Error()))); serr != nil {
 			m.log.Warn("could not record a failed refresh", "source", src.ID, "err", serr)
 		}
 		return rep, err
@@ -430,11 +522,7 @@ func (m *Manager) refreshClaimed(ctx context.Context, src store.Source) (Report,
 	}
 	pages, err := m.opt.Store.SitePages(ctx, src.ID)
 	if err != nil {
-		return rep, err
-	}
-	others, err := m.othersDocs(ctx, src)
-	if err != nil {
-		return rep, err
+		return fail(err)
 	}
 	before := map[string]store.SitePage{}
 	prev := make([]crawl.PageState, 0, len(pages))
@@ -447,7 +535,7 @@ func (m *Manager) refreshClaimed(ctx context.Context, src store.Source) (Report,
 		}
 		prev = append(prev, ps)
 	}
-	b := lib.Batch("source:" + fmt.Sprint(src.ID))
+	b := lib.Batch(sourceBy(src.ID))
 	docOf := map[string]string{} // page → the article it was saved as this time
 	failed := map[string]bool{}  // pages fetched but not saved
 	sink := func(ctx context.Context, p crawl.Page) error {
@@ -459,11 +547,27 @@ func (m *Manager) refreshClaimed(ctx context.Context, src store.Source) (Report,
 		docOf[p.URL] = added.DocID
 		return nil
 	}
-	res, err := m.opt.Crawler.Refresh(ctx, crawl.Source{URL: src.URL, Include: src.Include, Exclude: src.Exclude, MaxPages: src.MaxPages, MaxBytes: src.MaxBytes}, prev, sink)
+	res, crawlErr := m.opt.Crawler.Refresh(ctx, crawl.Source{URL: src.URL, Include: src.Include, Exclude: src.Exclude, MaxPages: src.MaxPages, MaxBytes: src.MaxBytes}, prev, sink)
+
+	unlock := m.lockGuild(src.Guild)
+	defer unlock()
+	if crawlErr != nil {
+		// Pages saved before the failure: served and remembered as
+		// they are, the rest of the state unchanged.
+		res = crawl.Result{State: prev}
+		for u := range docOf {
+			if _, known := before[u]; known {
+				res.Changed = append(res.Changed, u)
+			} else {
+				// Remembered without validators: fetched again next time.
+				res.Added = append(res.Added, u)
+				res.State = append(res.State, crawl.PageState{URL: u})
+			}
+		}
+	}
+	others, err := m.othersDocs(after, src)
 	if err != nil {
-		// Pages saved before the failure are served by the next rebuild
-		// and recorded: commit what there is.
-		if _, _, cerr := b.Commit(ctx); cerr != nil {
+		if _, _, cerr := b.Commit(after); cerr != nil {
 			m.log.Warn("rebuild after a failed refresh", "source", src.ID, "err", cerr)
 		}
 		return fail(err)
@@ -471,45 +575,58 @@ func (m *Manager) refreshClaimed(ctx context.Context, src store.Source) (Report,
 	removedDocs := map[string]string{}
 	for _, u := range res.Removed {
 		if d := before[u].DocID; d != "" && !others[d] {
-			if err := b.Remove(ctx, d); err != nil {
-				m.log.Warn("a vanished page was not forgotten", "url", u, "doc", d, "err", err)
+			if err := b.Remove(after, d); err != nil {
+				m.log.Warn("a vanished page was not forgotten", "url", redact.URL(u), "doc", d, "err", err)
 				continue
 			}
 			removedDocs[u] = d
 		}
 	}
-	summary, notServed, err := b.Commit(ctx)
+	summary, notServed, err := b.Commit(after)
 	if err != nil {
 		return fail(err)
 	}
+	dropped := map[string]bool{} // saved, but not served: nothing of it is kept
 	for _, id := range notServed {
 		for u, d := range docOf {
 			if d == id {
 				delete(docOf, u)
-				failed[u] = true
+				dropped[u] = true
 				res.Errors = append(res.Errors, crawl.PageError{URL: u, Err: errors.New("no article text found in it")})
 			}
 		}
 	}
 
 	now := m.opt.Now()
+	ix := lib.Index()
 	var keep []store.SitePage
 	for _, st := range res.State {
+		old, known := before[st.URL]
 		p := store.SitePage{URL: st.URL, FetchedURL: st.FetchedURL, ETag: st.ETag, LastModified: st.LastModified, Lastmod: st.Lastmod,
-			Hash: st.Hash, Links: st.Links, Misses: st.Misses, DocID: before[st.URL].DocID, ChangedAt: before[st.URL].ChangedAt}
+			Hash: st.Hash, Links: st.Links, Misses: st.Misses, DocID: old.DocID, ChangedAt: old.ChangedAt}
 		for _, a := range st.Aliases {
 			p.Aliases = append(p.Aliases, store.Alias{URL: a.URL, Lastmod: a.Lastmod})
 		}
 		if d, ok := docOf[st.URL]; ok {
 			p.DocID, p.ChangedAt = d, now
 		}
-		if failed[st.URL] {
-			// Fetched but not saved: keep what was seen before, so the
-			// next refresh fetches it again.
-			if old, ok := before[st.URL]; ok {
-				p = old
-			} else {
-				p = store.SitePage{URL: st.URL, Links: st.Links}
+		switch {
+		case dropped[st.URL]:
+			// Fetched fine but no article: its old article went too
+			// (its file was replaced); fetched again next time.
+			p = store.SitePage{URL: st.URL, Links: st.Links}
+		case failed[st.URL] && known:
+			// Fetched but not saved: the last good version stays,
+			// and the next refresh fetches it again.
+			p = old
+		case failed[st.URL]:
+			p = store.SitePage{URL: st.URL, Links: st.Links}
+		}
+		if p.DocID != "" {
+			if _, served := ix.Doc(p.DocID); !served {
+				// Forgotten (/forget) since: not served again until
+				// the page changes on the site.
+				p.DocID = ""
 			}
 		}
 		keep = append(keep, p)
@@ -518,7 +635,7 @@ func (m *Manager) refreshClaimed(ctx context.Context, src store.Source) (Report,
 	note := func(kind string, urls []string, doc func(string) string) []string {
 		var done []string
 		for _, u := range urls {
-			if failed[u] {
+			if failed[u] || dropped[u] {
 				continue
 			}
 			changes = append(changes, store.SiteChange{SourceID: src.ID, At: now, URL: u, DocID: doc(u), Kind: kind})
@@ -537,15 +654,18 @@ func (m *Manager) refreshClaimed(ctx context.Context, src store.Source) (Report,
 	rep.RemovedURLs = note(store.ChangeRemoved, removed, func(u string) string { return removedDocs[u] })
 	errText := ""
 	switch {
+	case crawlErr != nil:
+		errText = crawlErr.Error()
 	case !res.Complete:
 		errText = "stopped part-way"
 		if len(res.Errors) > 0 {
-			errText += fmt.Sprintf("; %d pages skipped (first: %s: %v)", len(res.Errors), res.Errors[0].URL, res.Errors[0].Err)
+			errText += fmt.Sprintf("; %d pages skipped (first: %s: %v)", len(res.Errors), redact.URL(res.Errors[0].URL), res.Errors[0].Err)
 		}
 	case len(res.Errors) > 0:
-		errText = fmt.Sprintf("%d pages skipped (first: %s: %v)", len(res.Errors), res.Errors[0].URL, res.Errors[0].Err)
+		errText = fmt.Sprintf("%d pages skipped (first: %s: %v)", len(res.Errors), redact.URL(res.Errors[0].URL), res.Errors[0].Err)
 	}
-	if err := m.opt.Store.SaveRefresh(ctx, src.ID, store.Refreshed{At: now, Error: errText, Pages: keep, Changes: changes}); err != nil {
+	errText = redact.Secrets(errText) // a page's error may quote a URL with credentials
+	if err := m.opt.Store.SaveRefresh(after, src.ID, store.Refreshed{At: now, Error: errText, Pages: keep, Changes: changes}); err != nil {
 		return rep, err
 	}
 	m.mu.Lock()
@@ -555,12 +675,34 @@ func (m *Manager) refreshClaimed(ctx context.Context, src store.Source) (Report,
 		}
 	}
 	m.mu.Unlock()
+	if crawlErr != nil {
+		return rep, crawlErr
+	}
 	sort.Strings(rep.AddedURLs)
 	rep.Added, rep.Changed, rep.Removed = len(rep.AddedURLs), len(rep.ChangedURLs), len(rep.RemovedURLs)
 	rep.Unchanged, rep.Errors, rep.Requests, rep.Bytes = len(res.Unchanged), res.Errors, res.Requests, res.Bytes
 	rep.Complete, rep.Summary, rep.Took = res.Complete, summary, m.opt.Now().Sub(start)
 	rep.Source.RefreshedAt, rep.Source.LastError = now, errText
 	return rep, nil
+}
+
+// bookkeeping bounds what a refresh does after its crawl.
+const bookkeeping = 2 * time.Minute
+
+// sourceBy is who a source's pages are recorded as added by.
+func sourceBy(id int64) string { return library.SourcePrefix + fmt.Sprint(id) }
+
+// lockGuild serialises the end of refreshes (and removals) in one server.
+func (m *Manager) lockGuild(guild string) func() {
+	m.mu.Lock()
+	l, ok := m.guildLocks[guild]
+	if !ok {
+		l = &sync.Mutex{}
+		m.guildLocks[guild] = l
+	}
+	m.mu.Unlock()
+	l.Lock()
+	return l.Unlock
 }
 
 // next is when Run refreshes a source: its refresh interval after the
@@ -573,8 +715,15 @@ func (m *Manager) next(s store.Source) time.Time {
 	if every <= 0 {
 		every = m.opt.Refresh
 	}
+	if s.LastError != "" {
+		// A failed or partial refresh is tried again within the hour.
+		every = min(every, retryFailed)
+	}
 	return s.RefreshedAt.Add(every)
 }
+
+// retryFailed is how soon a refresh that failed is tried again.
+const retryFailed = time.Hour
 
 // poke makes Run look at the schedule again.
 func (m *Manager) poke() {

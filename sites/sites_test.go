@@ -289,8 +289,9 @@ func TestRemoveSourceForgetsItsPages(t *testing.T) {
 	}
 }
 
-// TestRunRefreshesDueSources: Run refreshes a source never refreshed at
-// once, and one refresh of a source runs at a time.
+// TestRunRefreshesDueSources: Start refuses a source that is being
+// refreshed; Run refreshes a source never refreshed at once and schedules
+// the next refresh one interval later.
 func TestRunRefreshesDueSources(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -328,6 +329,9 @@ func TestCheck(t *testing.T) {
 		{"ftp://docs.example.org/", "", "not a web address"},
 		{"docs.example.org", "", "not a web address"},
 		{"https://bot:hunter2@docs.example.org/", "", "user name or password"},
+		{"htps://bot:hunter2@docs.example.org/", "", "not a web address"},
+		{"https://bot:hunter2@docs.example.org/%zz", "", "not a web address"},
+		{"https://bot:hunter2@[::1/", "", "not a web address"},
 	} {
 		got, err := Check(tt.in)
 		if got != tt.want || (err == nil) != (tt.err == "") || (err != nil && !strings.Contains(err.Error(), tt.err)) {
@@ -372,5 +376,105 @@ func TestPageOfTwoSources(t *testing.T) {
 	}
 	if _, ok := f.lib.Index().Doc(doc); ok {
 		t.Errorf("%s served after both sources dropped it", doc)
+	}
+}
+
+// TestOneRefreshAcrossProcesses: a source refreshing in one process (a
+// serve replica) is busy for another sharing the store (`footnote crawl`
+// from cron), until the first is done.
+func TestOneRefreshAcrossProcesses(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, round{res: crawl.Result{Complete: true}})
+	other := New(Options{Crawler: f.crawl, Store: f.st, Now: func() time.Time { return f.now },
+		Library: func(context.Context, string) (*library.Library, error) { return f.lib, nil }})
+	src, _ := f.m.Add(ctx, store.Source{URL: "https://docs.example.org/"})
+	if !f.m.claim(src.ID) {
+		t.Fatal("claim of an idle source failed")
+	}
+	if _, err := other.Refresh(ctx, "", src.ID); !errors.Is(err, ErrBusy) {
+		t.Errorf("another process's refresh while one runs: %v; want ErrBusy", err)
+	}
+	if list, _ := f.m.List(ctx, ""); len(list) != 1 || !list[0].Running {
+		t.Errorf("list while refreshing: %+v", list)
+	}
+	f.m.release(src.ID)
+	if _, err := other.Refresh(ctx, "", src.ID); err != nil {
+		t.Errorf("refresh after the first process is done: %v", err)
+	}
+}
+
+// TestSourceLeavesManualArticlesAlone: a page someone added with /ingest
+// is not taken over by a source listing the same URL, so removing the
+// source leaves it; and a page /forget removed stays out while it is
+// unchanged on the site.
+func TestSourceLeavesManualArticlesAlone(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t,
+		round{pages: []crawl.Page{page("/manual", "Manual", "The site's version of the page.", true), page("/a", "A", "Alpha page text.", true)},
+			res: crawl.Result{Added: []string{u("/a"), u("/manual")}, Complete: true, State: []crawl.PageState{state("/a", "a", 0), state("/manual", "m", 0)}}},
+		round{res: crawl.Result{Unchanged: []string{u("/a")}, Complete: true, State: []crawl.PageState{state("/a", "a", 0), state("/manual", "m", 0)}}},
+	)
+	b := f.lib.Batch("admin")
+	if _, err := b.AddPage(ctx, u("/manual"), "manual.html", page("/manual", "Manual", "The admin's own copy of the page.", true).Data); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := b.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	src, _ := f.m.Add(ctx, store.Source{URL: "https://docs.example.org/"})
+	r, err := f.m.Refresh(ctx, "", src.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	manual, a := "ingested/docs-example-org-manual", "ingested/docs-example-org-a"
+	if r.Added != 1 || len(r.Errors) != 1 || !errors.Is(r.Errors[0].Err, library.ErrNotTheSources) {
+		t.Errorf("refresh over a page ingested by hand: %s; want it skipped and named", r)
+	}
+	f.says(t, manual, "admin's own copy")
+	// /forget a crawled page: not served again while unchanged.
+	if _, err := f.lib.Forget(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.m.Refresh(ctx, "", src.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := f.lib.Index().Doc(a); ok {
+		t.Errorf("%s served again after /forget", a)
+	}
+	if list, _ := f.m.List(ctx, ""); len(list) != 1 || list[0].Pages != 0 {
+		t.Errorf("sources after /forget: %+v; want no page counted as served", list)
+	}
+	if _, _, err := f.m.Remove(ctx, "", src.ID); err != nil {
+		t.Fatal(err)
+	}
+	f.says(t, manual, "admin's own copy")
+}
+
+// cancelling is a crawler that saves one page, then sees its context end
+// (serve shutting down) and returns an incomplete result.
+type cancelling struct{ cancel context.CancelFunc }
+
+func (c cancelling) Refresh(ctx context.Context, src crawl.Source, prev []crawl.PageState, sink func(context.Context, crawl.Page) error) (crawl.Result, error) {
+	if err := sink(ctx, page("/late", "Late", "Saved just before shutdown.", true)); err != nil {
+		return crawl.Result{}, err
+	}
+	c.cancel()
+	return crawl.Result{Added: []string{u("/late")}, State: []crawl.PageState{state("/late", "l", 0)}}, nil
+}
+
+// TestShutdownMidRefreshKeepsItsPages: a page saved before serve's
+// context ended is served and remembered by its source, not orphaned.
+func TestShutdownMidRefreshKeepsItsPages(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	f := newFixture(t)
+	f.m.opt.Crawler = cancelling{cancel}
+	src, _ := f.m.Add(ctx, store.Source{URL: "https://docs.example.org/"})
+	if _, err := f.m.Refresh(ctx, "", src.ID); err != nil {
+		t.Fatal(err)
+	}
+	f.says(t, "ingested/docs-example-org-late", "before shutdown")
+	pages, err := f.st.SitePages(context.Background(), src.ID)
+	if err != nil || len(pages) != 1 || pages[0].DocID != "ingested/docs-example-org-late" {
+		t.Errorf("pages after a refresh cut short: %+v, %v; want the saved page recorded", pages, err)
 	}
 }

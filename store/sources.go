@@ -327,3 +327,25 @@ func (s *DB) SaveRefreshError(ctx context.Context, sourceID int64, at time.Time,
 	}
 	return nil
 }
+
+// LeaseSource takes a source for a refresh until a time, for holder (one
+// process), unless another holder's lease runs past now: so one refresh of
+// a source runs at a time across every process sharing the store. Taking
+// it again extends the holder's own lease.
+func (s *DB) LeaseSource(ctx context.Context, sourceID int64, holder string, now, until time.Time) (bool, error) {
+	res, err := s.exec(ctx, `UPDATE sources SET lease_by = ?, lease_until = ? WHERE id = ? AND (lease_until < ? OR lease_by = ?)`,
+		holder, until.UnixMilli(), sourceID, now.UnixMilli(), holder)
+	if err != nil {
+		return false, fmt.Errorf("store: lease source: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// ReleaseSource gives a holder's lease of a source back.
+func (s *DB) ReleaseSource(ctx context.Context, sourceID int64, holder string) error {
+	if _, err := s.exec(ctx, `UPDATE sources SET lease_until = 0 WHERE id = ? AND lease_by = ?`, sourceID, holder); err != nil {
+		return fmt.Errorf("store: release source: %w", err)
+	}
+	return nil
+}

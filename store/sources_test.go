@@ -140,3 +140,45 @@ func TestChangeHistoryIsBounded(t *testing.T) {
 		t.Errorf("kept %d changes, oldest %s; want %d, the newest two rounds", len(all), all[len(all)-1].URL, keptChanges)
 	}
 }
+
+func TestSourceLease(t *testing.T) { each(t, testSourceLease) }
+
+func testSourceLease(t *testing.T, b backend) {
+	ctx := context.Background()
+	s := mustOpen(t, b)
+	defer s.Close()
+	src, err := s.AddSource(ctx, Source{URL: "https://docs.example.org/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.UnixMilli(1_800_000_000_000)
+	for _, tt := range []struct {
+		holder string
+		at     time.Time
+		want   bool
+	}{
+		{"serve-1", now, true},                        // free
+		{"crawl-7", now.Add(time.Minute), false},      // serve-1 holds it for 10 minutes
+		{"serve-1", now.Add(5 * time.Minute), true},   // its holder extends it
+		{"crawl-7", now.Add(14 * time.Minute), false}, // extended to 15 minutes
+		{"crawl-7", now.Add(16 * time.Minute), true},  // expired: a crashed holder does not keep it
+		{"serve-1", now.Add(17 * time.Minute), false}, // crawl-7's now
+	} {
+		got, err := s.LeaseSource(ctx, src.ID, tt.holder, tt.at, tt.at.Add(10*time.Minute))
+		if err != nil || got != tt.want {
+			t.Errorf("LeaseSource(%s at +%s) = %v, %v; want %v", tt.holder, tt.at.Sub(now), got, err, tt.want)
+		}
+	}
+	if err := s.ReleaseSource(ctx, src.ID, "serve-1"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.LeaseSource(ctx, src.ID, "serve-1", now.Add(18*time.Minute), now.Add(28*time.Minute)); got {
+		t.Error("another holder's release freed crawl-7's lease")
+	}
+	if err := s.ReleaseSource(ctx, src.ID, "crawl-7"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.LeaseSource(ctx, src.ID, "serve-1", now.Add(18*time.Minute), now.Add(28*time.Minute)); !got {
+		t.Error("a released lease cannot be taken")
+	}
+}

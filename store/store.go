@@ -138,6 +138,8 @@ var migrations = []string{
 		added_at INTEGER NOT NULL,
 		refreshed_at INTEGER NOT NULL DEFAULT 0,
 		last_error TEXT NOT NULL DEFAULT '',
+		lease_by TEXT NOT NULL DEFAULT '',
+		lease_until INTEGER NOT NULL DEFAULT 0,
 		UNIQUE (guild, url)
 	);
 	CREATE TABLE source_pages (
