@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"path"
 	"strings"
+
+	"github.com/footnote-bot/footnote/ingest"
 )
 
 // errNotHTTP refuses what Canonical cannot name.
@@ -19,7 +21,10 @@ var errNotHTTP = errors.New("not an http or https URL")
 // and the like; see tracking) removed and the rest sorted by name, and a
 // trailing slash removed from every path but "/" (so /docs/ and /docs are
 // one page, named /docs). Only absolute http and https URLs without
-// credentials have one.
+// credentials (no user name either) have one, and only those whose path,
+// once its dot segments are resolved, has no encoded slash (%2F) and no
+// encoded dot segment (/%2e%2e/) left: the path a server decodes would not
+// be the one footnote checked.
 func Canonical(raw string) (string, error) {
 	u, err := clean(raw)
 	if err != nil {
@@ -34,7 +39,7 @@ func Canonical(raw string) (string, error) {
 func clean(raw string) (*url.URL, error) {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil {
-		return nil, fmt.Errorf("%q is not a URL: %w", raw, err)
+		return nil, fmt.Errorf("%q is not a URL: %s", ingest.Redact(raw), ingest.Redact(err.Error()))
 	}
 	return cleanURL(u)
 }
@@ -42,14 +47,14 @@ func clean(raw string) (*url.URL, error) {
 func cleanURL(u *url.URL) (*url.URL, error) {
 	scheme := strings.ToLower(u.Scheme)
 	if scheme != "http" && scheme != "https" {
-		return nil, fmt.Errorf("%q: %w", u.Redacted(), errNotHTTP)
+		return nil, fmt.Errorf("%q: %w", redact(u), errNotHTTP)
 	}
 	if u.Opaque != "" || u.User != nil {
-		return nil, fmt.Errorf("%q: %w (opaque, or with credentials)", u.Redacted(), errNotHTTP)
+		return nil, fmt.Errorf("%q: %w (opaque, or with credentials)", redact(u), errNotHTTP)
 	}
 	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
 	if host == "" {
-		return nil, fmt.Errorf("%q has no host: %w", u.Redacted(), errNotHTTP)
+		return nil, fmt.Errorf("%q has no host: %w", redact(u), errNotHTTP)
 	}
 	port := u.Port()
 	if (scheme == "http" && port == "80") || (scheme == "https" && port == "443") {
@@ -68,6 +73,9 @@ func cleanURL(u *url.URL) (*url.URL, error) {
 	if c.Path == "" {
 		c.Path, c.RawPath = "/", ""
 	}
+	if err := checkPath(c); err != nil {
+		return nil, err
+	}
 	if c.RawQuery != "" {
 		if q, err := url.ParseQuery(c.RawQuery); err == nil {
 			for k := range q {
@@ -79,6 +87,34 @@ func cleanURL(u *url.URL) (*url.URL, error) {
 		}
 	}
 	return c, nil
+}
+
+// errEncodedPath refuses a path whose escaping hides a dot segment or a slash.
+var errEncodedPath = errors.New("an encoded dot segment or slash in the path")
+
+// checkPath refuses a cleaned URL whose decoded path still has a "." or
+// ".." segment (it was encoded, so resolving did not remove it) or whose
+// escaped path has an encoded slash: the scope, the patterns and
+// robots.txt are checked on the decoded path, which a server would not
+// take as the same.
+func checkPath(u *url.URL) error {
+	if e := u.EscapedPath(); strings.Contains(e, "%2f") || strings.Contains(e, "%2F") {
+		return fmt.Errorf("%q: %w", redact(u), errEncodedPath)
+	}
+	for seg := range strings.SplitSeq(u.Path, "/") {
+		if seg == "." || seg == ".." {
+			return fmt.Errorf("%q: %w", redact(u), errEncodedPath)
+		}
+	}
+	return nil
+}
+
+// redact is u as messages name it: without userinfo (Redacted keeps the
+// user name, which can be a token).
+func redact(u *url.URL) string {
+	c := *u
+	c.User = nil
+	return c.String()
 }
 
 // identity is the Canonical form of a cleaned URL.

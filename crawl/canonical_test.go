@@ -29,7 +29,8 @@ func TestCanonical(t *testing.T) {
 		{"empty path is root", "https://docs.example.org", "https://docs.example.org/"},
 		{"only tracking leaves no '?'", "https://docs.example.org/?utm_source=x", "https://docs.example.org/"},
 		{"dot segments", "https://docs.example.org/a/./b/../c", "https://docs.example.org/a/c"},
-		{"escaped path kept", "https://docs.example.org/a%20b/c%2Fd", "https://docs.example.org/a%20b/c%2Fd"},
+		{"escaped path kept", "https://docs.example.org/a%20b/c%7Ed", "https://docs.example.org/a%20b/c%7Ed"},
+		{"encoded dots within a segment kept", "https://docs.example.org/a/%2e%2ex/v1.%2e", "https://docs.example.org/a/%2e%2ex/v1.%2e"},
 		{"IPv6 host, default port", "http://[::1]:80/x", "http://[::1]/x"},
 		{"IPv6 host with port", "http://[::1]:8080/x", "http://[::1]:8080/x"},
 		{"spaces around", "  https://docs.example.org/guide  ", "https://docs.example.org/guide"},
@@ -44,7 +45,12 @@ func TestCanonical(t *testing.T) {
 			t.Errorf("%s: Canonical is not idempotent: %q -> %q, %v", tt.name, got, again, err)
 		}
 	}
-	for _, bad := range []string{"ftp://example.org/x", "mailto:a@example.org", "/relative/path", "https://user:pw@example.org/", "http://", "::::"} {
+	for _, bad := range []string{"ftp://example.org/x", "mailto:a@example.org", "/relative/path", "https://user:pw@example.org/", "http://", "::::",
+		"https://tok3n@example.org/", "https://@example.org/", // a user name alone is credentials too
+		// Encoded dot segments and slashes: the decoded path is not the one a server serves.
+		"https://docs.example.org/docs/%2e%2e/admin/secret", "https://docs.example.org/docs/%2E%2E/admin", "https://docs.example.org/docs/.%2e/admin",
+		"https://docs.example.org/docs/%2e/x", "https://docs.example.org/docs/%2e%2e", "https://docs.example.org/docs/a%2fb", "https://docs.example.org/docs/a%2Fb",
+		"https://docs.example.org/docs/..%2f..%2fadmin"} {
 		if got, err := Canonical(bad); err == nil {
 			t.Errorf("Canonical(%q) = %q, want an error", bad, got)
 		}

@@ -13,7 +13,12 @@
 // prefix, the URL's path up to and including its last '/': nothing outside
 // it is ever fetched or kept, whether it comes as a sitemap entry, a link,
 // a redirect (refused before it is followed) or a <link rel="canonical">
-// (ignored: the page keeps its own URL). For a start page, the Sitemap:
+// (ignored: the page keeps its own URL). A URL with userinfo (a user name
+// alone too) is dropped wherever it comes from, and so is one whose path,
+// once cleaned, still hides a dot segment or a slash in its escaping
+// (/docs/%2e%2e/admin, /docs/a%2Fb): the scope, the patterns and robots.txt
+// are checked on the decoded path, which a server would not take as the
+// one requested. For a start page, the Sitemap:
 // lines of robots.txt (on the same host) are read first and their entries
 // used; without any sitemap, or without an entry in scope, the site is
 // crawled breadth first from the start page through its <a href> links, in
@@ -25,19 +30,30 @@
 // MaxBytes the bytes read in one refresh (checked before each request, so
 // overshot by at most the requests in flight). Sitemaps nest at most three
 // deep (the one named first is the first level), at most 50 are read, and
-// robots.txt and sitemaps are fetched from the source's host only.
+// robots.txt and sitemaps are fetched from the source's host only. Of one
+// sitemap at most 50,000 entries (the protocol's limit) are taken: the rest
+// are skipped and the sitemap named in Result.Errors (the refresh is still
+// complete). Only the MaxPages smallest URLs are kept as sitemaps are read.
 //
 // # Politeness
 //
 // robots.txt is fetched once per refresh and obeyed, the group for
-// "footnote" or else "*": a disallowed URL is never requested, and a
-// Crawl-delay slower than Options.Rate lowers the rate. A robots.txt that is
+// "footnote" or else "*": a disallowed URL is never requested (its rules
+// are matched against the decoded path and the escaped one; either
+// disallowing it refuses it), and a Crawl-delay slower than Options.Rate
+// lowers the rate, down to one request a minute: a longer Crawl-delay is
+// taken as 60 s and named in Result.Errors (under robots.txt's URL), so a
+// hostile one cannot stall the host. A robots.txt that is
 // missing (4xx) allows everything; one that fails (5xx, a transport error,
 // the guard) stops the refresh, as does one that disallows the start page.
 // Every request to a host (robots.txt, sitemaps and each redirect hop
 // included) waits for that host's token bucket (Options.Rate per second,
 // burst 1) and holds one of its Options.Concurrency slots; both are shared
-// by every refresh of the Crawler. Requests carry UserAgent.
+// by every refresh of the Crawler. The crawler follows redirects itself
+// (at most five hops; the Fetcher is stopped at each one its rules let
+// through), each hop a request of its own, so the wait for a hop's token is
+// not counted against the Fetcher's per-request timeout. Requests carry
+// UserAgent.
 //
 // # Identity and change
 //
@@ -62,10 +78,15 @@
 // A page no complete refresh found (not in the sitemap, not reached, 404 or
 // 410, redirected out of scope) is missed; missed in two complete refreshes
 // in a row, it is removed. A page that failed otherwise (5xx, a timeout, a
-// content type that is not an article, the sink's error) keeps its previous
-// state and is named in Result.Errors. A refresh that stops part-way (its
-// context ends, the byte cap, a sitemap that cannot be read) is not
-// complete: it removes nothing and keeps every previous page.
+// rate wait its context cannot afford, a content type that is not an
+// article, the sink's error) keeps its previous state and is named in
+// Result.Errors; when crawling, the links remembered of it are followed as
+// after a 304, so what it leads to is still found. A refresh that stops
+// part-way (its context ends, the byte cap, a sitemap that cannot be read)
+// is not complete, nor is a crawl whose start page failed so (what only it
+// leads to was not reached): it removes nothing and keeps every previous
+// page. No error, Result.Errors entry or log line names a URL with its
+// userinfo (see ingest.Redact).
 package crawl
 
 import (
@@ -154,7 +175,7 @@ type PageError struct {
 	Err error
 }
 
-func (e PageError) Error() string { return e.URL + ": " + e.Err.Error() }
+func (e PageError) Error() string { return ingest.Redact(e.URL + ": " + e.Err.Error()) }
 
 func (e PageError) Unwrap() error { return e.Err }
 
@@ -166,8 +187,8 @@ type Result struct {
 	Requests                           int         // HTTP requests made (robots.txt, sitemaps and redirect hops included)
 	Bytes                              int64       // bytes of bodies read (sitemaps decompressed)
 	// Complete is false when the refresh stopped part-way (ctx ended, byte
-	// cap, sitemap unreadable); then nothing is Removed and every previous
-	// page is kept in State.
+	// cap, sitemap unreadable) or a crawl's start page failed; then nothing
+	// is Removed and every previous page is kept in State.
 	Complete bool
 }
 
@@ -242,8 +263,14 @@ var errOutOfScope = errors.New("outside the source")
 // URL, robots.txt refused by the guard or unreadable, robots.txt disallowing
 // the start page, or ctx ended before anything.
 func (c *Crawler) Refresh(ctx context.Context, src Source, prev []PageState, sink func(context.Context, Page) error) (Result, error) {
+	res, err := c.refresh(ctx, src, prev, sink)
+	return res, redactErr(err)
+}
+
+func (c *Crawler) refresh(ctx context.Context, src Source, prev []PageState, sink func(context.Context, Page) error) (Result, error) {
+	name := ingest.Redact(src.URL) // as messages name it
 	if err := ctx.Err(); err != nil {
-		return Result{}, fmt.Errorf("crawl %s: %w", src.URL, err)
+		return Result{}, fmt.Errorf("crawl %s: %w", name, err)
 	}
 	if src.MaxPages <= 0 {
 		src.MaxPages = DefaultMaxPages
@@ -257,7 +284,7 @@ func (c *Crawler) Refresh(ctx context.Context, src Source, prev []PageState, sin
 	}
 	began := c.opt.Now()
 	r := &run{
-		c: c, src: src, sink: sink, start: start, log: c.opt.Logger.With("source", src.URL),
+		c: c, src: src, sink: sink, start: start, log: c.opt.Logger.With("source", name),
 		sc: newScope(start, src.Include, src.Exclude), host: c.host(start.Host), window: 4 * c.opt.Concurrency,
 		seen: map[string]bool{}, claimed: map[string]*claim{}, byHash: map[string]string{}, errored: map[string]bool{},
 		complete: true,
@@ -266,27 +293,28 @@ func (c *Crawler) Refresh(ctx context.Context, src Source, prev []PageState, sin
 
 	rob, err := r.fetchRobots(ctx)
 	if err != nil {
-		return Result{}, fmt.Errorf("crawl %s: %w", src.URL, err)
+		return Result{}, fmt.Errorf("crawl %s: %w", name, err)
 	}
 	r.sc.robots = rob
-	if d := rob.crawlDelay(); d > 0 && 1/d.Seconds() < c.opt.Rate {
-		r.host.lim.SetLimit(rate.Limit(1 / d.Seconds()))
-	} else {
-		r.host.lim.SetLimit(rate.Limit(c.opt.Rate))
+	lim, err := hostRate(rob.crawlDelay(), c.opt.Rate)
+	if err != nil {
+		r.log.Warn("robots.txt asks for a longer Crawl-delay than footnote honours", "err", err)
+		r.addErr(r.robotsURL(), err)
 	}
+	r.host.lim.SetLimit(lim)
 
 	if isSitemapURL(start) {
 		r.fromSitemaps(ctx, []string{start.String()})
 	} else {
 		if !rob.allowed(start) {
-			return Result{}, fmt.Errorf("crawl %s: robots.txt disallows the start page", src.URL)
+			return Result{}, fmt.Errorf("crawl %s: robots.txt disallows the start page", name)
 		}
 		var maps []string
 		for _, m := range rob.sitemaps {
 			if u, err := clean(m); err == nil && u.Host == r.sc.host {
 				maps = append(maps, u.String())
 			} else {
-				r.log.Debug("a robots.txt sitemap on another host is not read", "sitemap", m)
+				r.log.Debug("a robots.txt sitemap on another host is not read", "sitemap", ingest.Redact(m))
 			}
 		}
 		if len(maps) > 0 {
@@ -306,6 +334,29 @@ func (c *Crawler) Refresh(ctx context.Context, src Source, prev []PageState, sin
 		"unchanged", len(res.Unchanged), "removed", len(res.Removed), "errors", len(res.Errors),
 		"requests", res.Requests, "bytes", res.Bytes, "took", c.opt.Now().Sub(began))
 	return res, nil
+}
+
+// maxCrawlDelay is the longest Crawl-delay honoured: a longer one (a day
+// would stall every source on the host) is taken as this.
+const maxCrawlDelay = 60 * time.Second
+
+// hostRate is the host's rate: Options.Rate, or slower when robots.txt's
+// Crawl-delay d asks it, though never slower than one request per
+// maxCrawlDelay; err names a Crawl-delay over that. (A negative d is a
+// delay too large for a Duration.)
+func hostRate(d time.Duration, optRate float64) (lim rate.Limit, err error) {
+	if d < 0 || d > maxCrawlDelay {
+		asked := "of over 292 years"
+		if d > 0 {
+			asked = d.String()
+		}
+		err = fmt.Errorf("robots.txt: Crawl-delay %s is over the %v footnote honours; taken as %v", asked, maxCrawlDelay, maxCrawlDelay)
+		d = maxCrawlDelay
+	}
+	if d > 0 && 1/d.Seconds() < optRate {
+		return rate.Limit(1 / d.Seconds()), err
+	}
+	return rate.Limit(optRate), err
 }
 
 func isSitemapURL(u *url.URL) bool {
@@ -352,6 +403,7 @@ type target struct {
 	prev      *PageState // the page it was last time, if known
 	known     time.Time  // its <lastmod> remembered with prev (zero if none)
 	linksOnly bool       // a start page outside Include/Exclude: read for links
+	start     bool       // the start page of a crawl
 }
 
 type kind int
@@ -450,14 +502,43 @@ func (r *run) take(ctx context.Context) error {
 	return nil
 }
 
-// redirectCheck refuses a redirect rule refuses and makes every redirect
-// hop wait for the rate like any request.
-func (r *run) redirectCheck(ctx context.Context, rule func(*url.URL) error) func(*url.URL) error {
-	return func(u *url.URL) error {
+// maxRedirects is how many redirect hops one URL's fetch follows
+// (ingest's default).
+const maxRedirects = 5
+
+// hopError stops the fetcher at a redirect its rule lets through: follow
+// requests the target itself.
+type hopError struct{ url string }
+
+func (e *hopError) Error() string { return "redirect to " + e.url + ", followed by the crawler" }
+
+// follow makes a request through do and follows its redirects itself, at
+// most maxRedirects, each hop the rule lets through a request of its own:
+// do's CheckRedirect refuses what rule refuses, and stops the fetcher at
+// what it lets through, whose target follow requests after waiting for the
+// host's rate. So that wait (up to maxCrawlDelay) is never counted against
+// the fetcher's per-request timeout, as it would be inside the fetcher's
+// redirect check. The caller has taken a token for the first request.
+func (r *run) follow(ctx context.Context, raw string, rule func(*url.URL) error, do func(raw string, check func(*url.URL) error) error) error {
+	check := func(u *url.URL) error {
 		if err := rule(u); err != nil {
 			return err
 		}
-		return r.take(ctx)
+		return &hopError{url: u.String()}
+	}
+	for hops := 0; ; hops++ {
+		err := do(raw, check)
+		var hop *hopError
+		if !errors.As(err, &hop) {
+			return err
+		}
+		if hops == maxRedirects {
+			return fmt.Errorf("%w: %s: more than %d redirects", ingest.ErrRefused, ingest.Redact(raw), maxRedirects)
+		}
+		if err := r.take(ctx); err != nil {
+			return err
+		}
+		raw = hop.url
 	}
 }
 
@@ -468,11 +549,11 @@ func (r *run) pageRule(u *url.URL) error {
 	case err != nil:
 		return fmt.Errorf("%w: redirect: %v", errOutOfScope, err)
 	case !r.sc.contains(cu):
-		return fmt.Errorf("%w: redirect to %s, outside %s%s", errOutOfScope, cu.Redacted(), r.sc.host, r.sc.prefix)
+		return fmt.Errorf("%w: redirect to %s, outside %s%s", errOutOfScope, redact(cu), r.sc.host, r.sc.prefix)
 	case !r.sc.allowed(cu):
-		return fmt.Errorf("%w: redirect to %s, which robots.txt disallows", errOutOfScope, cu.Redacted())
+		return fmt.Errorf("%w: redirect to %s, which robots.txt disallows", errOutOfScope, redact(cu))
 	case !r.sc.wanted(cu):
-		return fmt.Errorf("%w: redirect to %s, which Include/Exclude leave out", errOutOfScope, cu.Redacted())
+		return fmt.Errorf("%w: redirect to %s, which Include/Exclude leave out", errOutOfScope, redact(cu))
 	}
 	return nil
 }
@@ -481,7 +562,7 @@ func (r *run) pageRule(u *url.URL) error {
 func (r *run) sameHost(u *url.URL) error {
 	cu, err := cleanURL(u)
 	if err != nil || cu.Host != r.sc.host {
-		return fmt.Errorf("%w: redirect to %s, another host", errOutOfScope, u.Redacted())
+		return fmt.Errorf("%w: redirect to %s, another host", errOutOfScope, redact(u))
 	}
 	return nil
 }
@@ -495,18 +576,27 @@ func (r *run) fetchFile(ctx context.Context, raw string) (ingest.File, error) {
 	if err := r.take(ctx); err != nil {
 		return ingest.File{}, err
 	}
-	f, err := r.c.opt.Fetcher.FetchFile(ctx, ingest.Request{URL: raw, UserAgent: UserAgent, CheckRedirect: r.redirectCheck(ctx, r.sameHost)})
+	var f ingest.File
+	err := r.follow(ctx, raw, r.sameHost, func(raw string, check func(*url.URL) error) error {
+		var err error
+		f, err = r.c.opt.Fetcher.FetchFile(ctx, ingest.Request{URL: raw, UserAgent: UserAgent, CheckRedirect: check})
+		return err
+	})
 	if err != nil {
-		return ingest.File{}, err
+		return ingest.File{}, redactErr(err)
 	}
 	r.bytes.Add(int64(len(f.Data)))
 	return f, nil
 }
 
+func (r *run) robotsURL() string {
+	ru := url.URL{Scheme: r.start.Scheme, Host: r.start.Host, Path: "/robots.txt"}
+	return ru.String()
+}
+
 // fetchRobots reads the source host's robots.txt (see the package doc).
 func (r *run) fetchRobots(ctx context.Context) (*robots, error) {
-	ru := url.URL{Scheme: r.start.Scheme, Host: r.start.Host, Path: "/robots.txt"}
-	f, err := r.fetchFile(ctx, ru.String())
+	f, err := r.fetchFile(ctx, r.robotsURL())
 	var cte *ingest.ContentTypeError
 	switch {
 	case errors.As(err, &cte):
@@ -528,9 +618,12 @@ func (r *run) fetchRobots(ctx context.Context) (*robots, error) {
 }
 
 // fromSitemaps reads the sitemaps (indexes followed to maxSitemapDepth, at
-// most maxSitemaps) and makes their in-scope entries the targets, sorted,
-// at most MaxPages. A sitemap that cannot be read is named in Errors and
-// makes the refresh incomplete.
+// most maxSitemaps, at most maxSitemapEntries entries each) and makes their
+// in-scope entries the targets, sorted, at most MaxPages: the smallest
+// MaxPages URLs are kept as the sitemaps are read, so no more than that is
+// held whatever they list. A sitemap that cannot be read is named in Errors
+// and makes the refresh incomplete; one with more entries than the protocol
+// allows is named, its excess skipped.
 func (r *run) fromSitemaps(ctx context.Context, roots []string) {
 	type item struct {
 		loc   string
@@ -538,26 +631,34 @@ func (r *run) fromSitemaps(ctx context.Context, roots []string) {
 	}
 	var queue []item
 	seen := map[string]bool{}
+	fail := func(loc string, err error) {
+		r.addErr(loc, err)
+		r.complete = false
+	}
+	planned, tooMany := 0, false
+	add := func(loc string, depth int) {
+		if planned == maxSitemaps {
+			if !tooMany {
+				fail(loc, fmt.Errorf("sitemap: more than %d sitemaps; not read", maxSitemaps))
+			}
+			tooMany = true
+			return
+		}
+		planned++
+		queue = append(queue, item{loc, depth})
+	}
 	for _, m := range roots {
 		if !seen[m] {
 			seen[m] = true
-			queue = append(queue, item{m, 1})
+			add(m, 1)
 		}
 	}
-	fail := func(loc string, err error) {
-		r.errs = append(r.errs, PageError{URL: loc, Err: err})
-		r.complete = false
-	}
-	var entries []entry
-	for n := 0; len(queue) > 0; n++ {
+	kept := &smallest{n: r.src.MaxPages, byKey: map[string]*target{}}
+	for len(queue) > 0 {
 		it := queue[0]
 		queue = queue[1:]
 		if ctx.Err() != nil {
 			r.complete = false
-			break
-		}
-		if n == maxSitemaps {
-			fail(it.loc, fmt.Errorf("sitemap: more than %d sitemaps; not read", maxSitemaps))
 			break
 		}
 		if r.bytes.Load() >= r.src.MaxBytes {
@@ -572,16 +673,25 @@ func (r *run) fromSitemaps(ctx context.Context, roots []string) {
 			fail(it.loc, fmt.Errorf("sitemap: %w", err))
 			continue
 		}
-		pages, maps, err := parseSitemap(f.Data)
+		pages, maps, over, err := parseSitemap(ctx, f.Data)
 		if err != nil {
 			fail(it.loc, err)
 			continue
 		}
-		entries = append(entries, pages...)
+		if over > 0 {
+			r.addErr(it.loc, fmt.Errorf("sitemap: %d entries over the protocol's %d skipped", over, maxSitemapEntries))
+		}
+		for _, e := range pages {
+			u, err := clean(e.loc) // a URL with userinfo is dropped here
+			if err != nil || !r.sc.contains(u) || !r.sc.allowed(u) || !r.sc.wanted(u) || notAnArticle(u) {
+				continue
+			}
+			kept.offer(&target{key: identity(u), url: u.String(), lastmod: e.lastmod})
+		}
 		for _, m := range maps {
 			u, err := clean(m.loc)
 			if err != nil || u.Host != r.sc.host {
-				r.log.Debug("a sitemap on another host is not read", "sitemap", m.loc)
+				r.log.Debug("a sitemap on another host is not read", "sitemap", ingest.Redact(m.loc))
 				continue
 			}
 			if seen[u.String()] {
@@ -589,42 +699,87 @@ func (r *run) fromSitemaps(ctx context.Context, roots []string) {
 			}
 			seen[u.String()] = true
 			if it.depth >= maxSitemapDepth {
-				fail(m.loc, fmt.Errorf("sitemap: nested more than %d deep; not read", maxSitemapDepth))
+				fail(u.String(), fmt.Errorf("sitemap: nested more than %d deep; not read", maxSitemapDepth))
 				continue
 			}
-			queue = append(queue, item{u.String(), it.depth + 1})
+			add(u.String(), it.depth+1)
 		}
 	}
-
-	byKey := map[string]*target{}
-	for _, e := range entries {
-		u, err := clean(e.loc)
-		if err != nil || !r.sc.contains(u) || !r.sc.allowed(u) || !r.sc.wanted(u) || notAnArticle(u) {
-			continue
-		}
-		key := identity(u)
-		if t, ok := byKey[key]; ok {
-			if e.lastmod.After(t.lastmod) {
-				t.lastmod = e.lastmod
-			}
-			continue
-		}
-		byKey[key] = &target{key: key, url: u.String(), lastmod: e.lastmod}
+	if kept.dropped {
+		r.log.Warn("the sitemaps list more pages than the source takes", "max_pages", r.src.MaxPages)
 	}
-	keys := make([]string, 0, len(byKey))
-	for k := range byKey {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	if len(keys) > r.src.MaxPages {
-		r.log.Warn("the sitemaps list more pages than the source takes", "pages", len(keys), "max_pages", r.src.MaxPages)
-		keys = keys[:r.src.MaxPages]
-	}
-	for _, k := range keys {
-		t := byKey[k]
+	for _, t := range kept.sorted() {
 		r.match(t)
 		r.targets = append(r.targets, t)
 	}
+}
+
+// smallest keeps the targets of the n smallest keys offered, a key offered
+// again keeping its latest <lastmod>: a max-heap on the key, so a smaller
+// key evicts the largest.
+type smallest struct {
+	n       int
+	byKey   map[string]*target
+	heap    []*target // heap[0] has the largest key
+	dropped bool      // a key was left out
+}
+
+func (s *smallest) offer(t *target) {
+	if k, ok := s.byKey[t.key]; ok {
+		if t.lastmod.After(k.lastmod) {
+			k.lastmod = t.lastmod
+		}
+		return
+	}
+	switch {
+	case len(s.heap) < s.n:
+		s.heap = append(s.heap, t)
+		s.up(len(s.heap) - 1)
+	case s.n > 0 && t.key < s.heap[0].key:
+		delete(s.byKey, s.heap[0].key)
+		s.heap[0] = t
+		s.down(0)
+		s.dropped = true
+	default:
+		s.dropped = true
+		return
+	}
+	s.byKey[t.key] = t
+}
+
+func (s *smallest) up(i int) {
+	for i > 0 {
+		p := (i - 1) / 2
+		if s.heap[p].key >= s.heap[i].key {
+			return
+		}
+		s.heap[p], s.heap[i] = s.heap[i], s.heap[p]
+		i = p
+	}
+}
+
+func (s *smallest) down(i int) {
+	for {
+		l, big := 2*i+1, i
+		if l < len(s.heap) && s.heap[l].key > s.heap[big].key {
+			big = l
+		}
+		if l+1 < len(s.heap) && s.heap[l+1].key > s.heap[big].key {
+			big = l + 1
+		}
+		if big == i {
+			return
+		}
+		s.heap[i], s.heap[big] = s.heap[big], s.heap[i]
+		i = big
+	}
+}
+
+// sorted is what was kept, by key.
+func (s *smallest) sorted() []*target {
+	out := slices.Clone(s.heap)
+	slices.SortFunc(out, func(a, b *target) int { return cmp.Compare(a.key, b.key) })
+	return out
 }
 
 // enqueue adds a link to the crawl, once, if it is in scope, allowed,
@@ -650,7 +805,7 @@ func (r *run) enqueue(raw string, startPage bool) {
 		r.truncated = true
 		return
 	}
-	t := &target{key: key, url: u.String(), linksOnly: !wanted}
+	t := &target{key: key, url: u.String(), linksOnly: !wanted, start: startPage}
 	r.match(t)
 	r.targets = append(r.targets, t)
 }
@@ -681,7 +836,7 @@ func (r *run) walk(ctx context.Context) {
 				break
 			}
 			if r.bytes.Load() >= r.src.MaxBytes {
-				r.errs = append(r.errs, PageError{URL: r.targets[next].key, Err: fmt.Errorf("not fetched: the refresh's %d-byte cap is reached", r.src.MaxBytes)})
+				r.addErr(r.targets[next].key, fmt.Errorf("not fetched: the refresh's %d-byte cap is reached", r.src.MaxBytes))
 				stop("byte cap")
 				break
 			}
@@ -739,11 +894,18 @@ func (r *run) fetch(ctx context.Context, seq int, t *target) outcome {
 	if o.err = r.take(ctx); o.err != nil {
 		return o
 	}
-	req := ingest.Request{URL: t.url, UserAgent: UserAgent, CheckRedirect: r.redirectCheck(ctx, r.pageRule)}
+	req := ingest.Request{URL: t.url, UserAgent: UserAgent}
 	if p := t.prev; p != nil && (p.FetchedURL == t.url || p.URL == t.key) {
-		req.ETag, req.LastModified = p.ETag, p.LastModified
+		req.ETag, req.LastModified = p.ETag, p.LastModified // sent to each hop too, as net/http would
 	}
-	page, err := r.c.opt.Fetcher.FetchPage(ctx, req)
+	var page ingest.Page
+	err := r.follow(ctx, t.url, r.pageRule, func(raw string, check func(*url.URL) error) error {
+		req.URL, req.CheckRedirect = raw, check
+		var err error
+		page, err = r.c.opt.Fetcher.FetchPage(ctx, req)
+		return err
+	})
+	err = redactErr(err)
 	var se *ingest.StatusError
 	var cte *ingest.ContentTypeError
 	switch {
@@ -766,7 +928,7 @@ func (r *run) fetch(ctx context.Context, seq int, t *target) outcome {
 			final, err = cleanURL(final)
 		}
 		if err != nil {
-			o.err = fmt.Errorf("final URL %q: %w", page.URL, err)
+			o.err = fmt.Errorf("final URL %q: %w", ingest.Redact(page.URL), err)
 			return o
 		}
 		sum := sha256.Sum256(page.Data)
@@ -844,13 +1006,21 @@ func (r *run) process(ctx context.Context, o outcome) {
 		}
 		r.takePage(ctx, o)
 	case missing:
-		r.log.Debug("page gone", "url", t.url, "err", o.err)
+		r.log.Debug("page gone", "url", t.url, "err", redactErr(o.err))
 	case ignored:
-		r.log.Debug("not an article", "url", t.url, "err", o.err)
+		r.log.Debug("not an article", "url", t.url, "err", redactErr(o.err))
 	case failed:
-		r.errs = append(r.errs, PageError{URL: t.key, Err: o.err})
+		r.addErr(t.key, o.err)
 		if t.prev != nil {
 			r.errored[t.prev.URL] = true
+			if r.crawlMode { // what it linked to last time is still reached, as after a 304
+				for _, l := range t.prev.Links {
+					r.enqueue(l, false)
+				}
+			}
+		}
+		if t.start {
+			r.complete = false // what only the start page leads to was not reached
 		}
 	}
 }
@@ -899,7 +1069,7 @@ func (r *run) takePage(ctx context.Context, o outcome) {
 	if pp == nil || pp.Hash != o.hash {
 		err := r.sink(ctx, Page{URL: id, Name: o.page.Name, ContentType: o.page.ContentType, Data: o.page.Data, New: pp == nil})
 		if err != nil {
-			r.errs = append(r.errs, PageError{URL: id, Err: fmt.Errorf("sink: %w", err)})
+			r.addErr(id, fmt.Errorf("sink: %w", err))
 			if pp != nil {
 				r.errored[pp.URL] = true
 			}
@@ -953,4 +1123,33 @@ func (r *run) finish() Result {
 	}
 	slices.SortFunc(res.State, func(a, b PageState) int { return cmp.Compare(a.URL, b.URL) })
 	return res
+}
+
+// addErr names a page or sitemap in Result.Errors, without userinfo.
+func (r *run) addErr(u string, err error) {
+	r.errs = append(r.errs, PageError{URL: ingest.Redact(u), Err: redactErr(err)})
+}
+
+// redactedError is an error whose message named a URL with userinfo; it
+// unwraps to the original, for errors.Is and errors.As.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
+
+// redactErr returns err itself when its message names no userinfo, and
+// else err with its message redacted (a Fetcher other than ingest's may
+// quote a URL as it got it).
+func redactErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	if red := ingest.Redact(msg); red != msg {
+		return &redactedError{msg: red, err: err}
+	}
+	return err
 }

@@ -24,16 +24,23 @@ func parseRobots(data []byte) (*robots, error) {
 	return &robots{group: rd.FindGroup(robotsAgent), sitemaps: rd.Sitemaps}, nil
 }
 
-// allowed reports whether a URL's path and query may be fetched.
+// allowed reports whether a cleaned URL's path and query may be fetched.
+// The rules are matched against the decoded path, the form the scope and
+// the patterns are checked on, and against the escaped path, as rules may
+// be written either way: either one disallowed refuses the URL. (A cleaned
+// URL has no encoded slash or dot segment, so the two name one resource.)
 func (r *robots) allowed(u *url.URL) bool {
 	if r == nil || r.group == nil {
 		return true
 	}
-	p := u.EscapedPath()
+	q := ""
 	if u.RawQuery != "" {
-		p += "?" + u.RawQuery
+		q = "?" + u.RawQuery
 	}
-	return r.group.Test(p)
+	if !r.group.Test(u.Path + q) {
+		return false
+	}
+	return u.EscapedPath() == u.Path || r.group.Test(u.EscapedPath()+q)
 }
 
 // crawlDelay is the group's Crawl-delay (zero if none).

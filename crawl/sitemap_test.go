@@ -1,6 +1,7 @@
 package crawl
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -46,7 +47,7 @@ func TestParseSitemap(t *testing.T) {
 		{name: "empty", doc: "  \n", err: "empty"},
 	}
 	for _, tt := range tests {
-		pages, maps, err := parseSitemap([]byte(tt.doc))
+		pages, maps, _, err := parseSitemap(context.Background(), []byte(tt.doc))
 		if tt.err != "" {
 			if err == nil || !strings.Contains(err.Error(), tt.err) {
 				t.Errorf("%s: err = %v, want it to mention %q", tt.name, err, tt.err)

@@ -12,7 +12,8 @@
 // sitemaps (text, XML or gzip, decompressed within MaxBytes) and reports
 // their status instead of failing on it, and Request.CheckRedirect lets the
 // caller refuse a redirect before it is followed. Every request names
-// footnote in its User-Agent.
+// footnote in its User-Agent. No error names a URL with its userinfo (a
+// user name can be a token as well as a password): Redact removes it.
 package ingest
 
 import (
@@ -28,6 +29,7 @@ import (
 	"net/netip"
 	"net/url"
 	"path"
+	"regexp"
 	"strings"
 	"syscall"
 	"time"
@@ -302,7 +304,7 @@ type File struct {
 
 // StatusError is a response whose status is not one the fetch takes.
 type StatusError struct {
-	URL        string // redacted
+	URL        string // without userinfo
 	StatusCode int
 	Status     string
 }
@@ -352,6 +354,11 @@ func articleType(mt string) error {
 // 304) is a *StatusError; a content type that is not an article is a
 // *ContentTypeError.
 func (f *Fetcher) FetchPage(ctx context.Context, r Request) (Page, error) {
+	p, err := f.fetchPage(ctx, r)
+	return p, redactError(err)
+}
+
+func (f *Fetcher) fetchPage(ctx context.Context, r Request) (Page, error) {
 	u, err := parseURL(r.URL)
 	if err != nil {
 		return Page{}, err
@@ -396,6 +403,11 @@ func fileType(mt string) error {
 // content type) is decompressed, and the decompressed size is bounded by
 // MaxBytes too, so a small bomb is refused.
 func (f *Fetcher) FetchFile(ctx context.Context, r Request) (File, error) {
+	file, err := f.fetchFile(ctx, r)
+	return file, redactError(err)
+}
+
+func (f *Fetcher) fetchFile(ctx context.Context, r Request) (File, error) {
 	u, err := parseURL(r.URL)
 	if err != nil {
 		return File{}, err
@@ -409,14 +421,14 @@ func (f *Fetcher) FetchFile(ctx context.Context, r Request) (File, error) {
 	if status == http.StatusOK && len(p.Data) >= 2 && p.Data[0] == 0x1f && p.Data[1] == 0x8b {
 		zr, err := gzip.NewReader(bytes.NewReader(p.Data))
 		if err != nil {
-			return File{}, fmt.Errorf("fetch %s: gzip: %w", u.Redacted(), err)
+			return File{}, fmt.Errorf("fetch %s: gzip: %w", redactURL(u), err)
 		}
 		data, err := io.ReadAll(io.LimitReader(zr, f.opt.MaxBytes+1))
 		if err != nil {
-			return File{}, fmt.Errorf("fetch %s: gzip: %w", u.Redacted(), err)
+			return File{}, fmt.Errorf("fetch %s: gzip: %w", redactURL(u), err)
 		}
 		if int64(len(data)) > f.opt.MaxBytes {
-			return File{}, fmt.Errorf("%w: %s decompresses to over the %d-byte limit", ErrRefused, u.Redacted(), f.opt.MaxBytes)
+			return File{}, fmt.Errorf("%w: %s decompresses to over the %d-byte limit", ErrRefused, redactURL(u), f.opt.MaxBytes)
 		}
 		file.Data = data
 	}
@@ -439,6 +451,11 @@ func userAgent(ua string) string {
 // attachment hosts; size is the size Discord reports, refused early when
 // over the limit. The guard, the limits and the timeout are Fetch's.
 func (f *Fetcher) FetchAttachment(ctx context.Context, rawURL, name string, size int64) (Page, error) {
+	p, err := f.fetchAttachment(ctx, rawURL, name, size)
+	return p, redactError(err)
+}
+
+func (f *Fetcher) fetchAttachment(ctx context.Context, rawURL, name string, size int64) (Page, error) {
 	if size > f.opt.MaxBytes {
 		return Page{}, fmt.Errorf("%w: %s is %d bytes, over the %d-byte limit", ErrRefused, name, size, f.opt.MaxBytes)
 	}
@@ -462,7 +479,7 @@ func (f *Fetcher) FetchAttachment(ctx context.Context, rawURL, name string, size
 func parseURL(raw string) (*url.URL, error) {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil {
-		return nil, fmt.Errorf("%w: %q is not a URL", ErrRefused, raw)
+		return nil, fmt.Errorf("%w: %q is not a URL", ErrRefused, Redact(raw))
 	}
 	if err := checkScheme(u); err != nil {
 		return nil, err
@@ -480,7 +497,7 @@ func (f *Fetcher) get(ctx context.Context, u *url.URL, r Request, accept string,
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return Page{}, 0, fmt.Errorf("fetch %s: %w", u.Redacted(), err)
+		return Page{}, 0, fmt.Errorf("fetch %s: %w", redactURL(u), err)
 	}
 	req.Header.Set("User-Agent", userAgent(r.UserAgent))
 	req.Header.Set("Accept", accept)
@@ -493,7 +510,15 @@ func (f *Fetcher) get(ctx context.Context, u *url.URL, r Request, accept string,
 	}
 	resp, err := f.client.Do(req)
 	if err != nil {
-		return Page{}, 0, fmt.Errorf("fetch %s: %w", u.Redacted(), err)
+		// A refused or failed redirect's *url.Error names its target as
+		// the Location gave it (net/http masks only the password), and
+		// the error inside may quote the Location.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			ue.URL = Redact(ue.URL)
+			ue.Err = redactError(ue.Err)
+		}
+		return Page{}, 0, fmt.Errorf("fetch %s: %w", redactURL(u), err)
 	}
 	defer resp.Body.Close()
 	p := Page{URL: resp.Request.URL.String(), ETag: resp.Header.Get("ETag"), LastModified: resp.Header.Get("Last-Modified")}
@@ -502,7 +527,7 @@ func (f *Fetcher) get(ctx context.Context, u *url.URL, r Request, accept string,
 	case resp.StatusCode == http.StatusNotModified && conditional, anyStatus:
 		return p, resp.StatusCode, nil
 	default:
-		return Page{}, resp.StatusCode, &StatusError{URL: u.Redacted(), StatusCode: resp.StatusCode, Status: resp.Status}
+		return Page{}, resp.StatusCode, &StatusError{URL: redactURL(u), StatusCode: resp.StatusCode, Status: resp.Status}
 	}
 	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	if wantType != nil {
@@ -515,11 +540,58 @@ func (f *Fetcher) get(ctx context.Context, u *url.URL, r Request, accept string,
 	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, f.opt.MaxBytes+1))
 	if err != nil {
-		return Page{}, resp.StatusCode, fmt.Errorf("fetch %s: %w", u.Redacted(), err)
+		return Page{}, resp.StatusCode, fmt.Errorf("fetch %s: %w", redactURL(u), err)
 	}
 	if int64(len(data)) > f.opt.MaxBytes {
 		return Page{}, resp.StatusCode, fmt.Errorf("%w: over the %d-byte limit", ErrRefused, f.opt.MaxBytes)
 	}
 	p.ContentType, p.Data = mt, data
 	return p, resp.StatusCode, nil
+}
+
+// userinfo finds the userinfo of URLs in text: after "scheme://" or a
+// scheme-relative "//", up to the last '@' before the host ends.
+var userinfo = regexp.MustCompile(`((?:[A-Za-z][A-Za-z0-9+.-]*:)?//)[^/?#\s"'<>]*@`)
+
+// Redact returns s, a URL or a text naming URLs (an error message, a log
+// line), with the userinfo of every URL removed: user name and password
+// both, since a user name can be a token too (url.URL.Redacted keeps it).
+func Redact(s string) string {
+	if !strings.Contains(s, "@") {
+		return s
+	}
+	return userinfo.ReplaceAllString(s, "$1")
+}
+
+// redactURL is u as errors name it: without userinfo.
+func redactURL(u *url.URL) string {
+	if u.User == nil {
+		return u.String()
+	}
+	c := *u
+	c.User = nil
+	return c.String()
+}
+
+// redactedError is an error whose message named a URL with userinfo; it
+// unwraps to the original, for errors.Is and errors.As.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
+
+// redactError returns err itself when its message names no userinfo, and
+// else err with its message redacted.
+func redactError(err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	if r := Redact(msg); r != msg {
+		return &redactedError{msg: r, err: err}
+	}
+	return err
 }

@@ -390,3 +390,88 @@ func TestCheckRedirect(t *testing.T) {
 		t.Errorf("redirect into a private range with a permissive check: err = %v", err)
 	}
 }
+
+// TestErrorsNameNoUserinfo: whatever a fetch refuses or fails on, its error
+// names URLs without their userinfo (user name included: it can be a
+// token), also when a refused redirect's Location carried it.
+func TestErrorsNameNoUserinfo(t *testing.T) {
+	mux := http.NewServeMux()
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	host := strings.TrimPrefix(srv.URL, "http://")
+	locations := map[string]string{
+		"/to-creds":      "http://tok3n:s3cret@" + host + "/x",
+		"/to-user":       "https://tok3n@other.example/x",
+		"/to-unparsable": "http://tok3n:s3cret@" + host + "/%zz",
+		"/to-relative":   "//tok3n:s3cret@other.example/x",
+	}
+	for p, loc := range locations {
+		mux.HandleFunc(p, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Location", loc)
+			w.WriteHeader(http.StatusFound)
+		})
+	}
+	f := New(Options{Allow: onlyTestServer, AttachmentHosts: []string{"127.0.0.1"}})
+	ctx := context.Background()
+	page := func(u string) error { _, err := f.FetchPage(ctx, Request{URL: u}); return err }
+	file := func(u string) error { _, err := f.FetchFile(ctx, Request{URL: u}); return err }
+	checked := func(u string) error {
+		_, err := f.FetchPage(ctx, Request{URL: u, CheckRedirect: func(*url.URL) error { return nil }})
+		return err
+	}
+	attachment := func(u string) error { _, err := f.FetchAttachment(ctx, u, "a.md", 1); return err }
+	tests := []struct {
+		name    string
+		fetch   func(string) error
+		url     string
+		refused bool // errors.Is ErrRefused
+	}{
+		{"page redirected to user and password", page, srv.URL + "/to-creds", true},
+		{"page redirected to a user name only", page, srv.URL + "/to-user", true},
+		{"page redirected to a scheme-relative URL with credentials", page, srv.URL + "/to-relative", true},
+		{"page redirected to an unparsable Location", page, srv.URL + "/to-unparsable", false},
+		{"file redirected to credentials", file, srv.URL + "/to-creds", true},
+		{"file redirected to an unparsable Location", file, srv.URL + "/to-unparsable", false},
+		{"checked redirect to credentials", checked, srv.URL + "/to-user", true},
+		{"attachment redirected to credentials", attachment, srv.URL + "/to-creds", true},
+		{"page URL with credentials", page, "http://tok3n:s3cret@" + host + "/x", true},
+		{"page URL with a user name", page, "http://tok3n@" + host + "/x", true},
+		{"unparsable page URL with credentials", page, "http://tok3n:s3cret@" + host + "/%zz", true},
+		{"unparsable file URL with credentials", file, "http://tok3n:s3cret@" + host + "/%zz", true},
+	}
+	for _, tt := range tests {
+		err := tt.fetch(tt.url)
+		if err == nil {
+			t.Errorf("%s: no error", tt.name)
+			continue
+		}
+		if msg := err.Error(); strings.Contains(msg, "tok3n") || strings.Contains(msg, "s3cret") {
+			t.Errorf("%s: err = %q names the userinfo", tt.name, msg)
+		}
+		var ue *url.Error
+		if errors.As(err, &ue) && (strings.Contains(ue.URL, "tok3n") || strings.Contains(ue.Error(), "tok3n")) {
+			t.Errorf("%s: the wrapped *url.Error names the userinfo: %q", tt.name, ue.Error())
+		}
+		if tt.refused && !errors.Is(err, ErrRefused) {
+			t.Errorf("%s: err = %v, want ErrRefused", tt.name, err)
+		}
+	}
+}
+
+func TestRedact(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"https://docs.example.org/x", "https://docs.example.org/x"},
+		{"https://tok3n:s3cret@docs.example.org/x", "https://docs.example.org/x"},
+		{"https://tok3n@docs.example.org/x", "https://docs.example.org/x"},
+		{"https://@docs.example.org", "https://docs.example.org"},
+		{"https://a@b:c@docs.example.org/x@y", "https://docs.example.org/x@y"},
+		{`fetch "http://u:***@h.example/a": refused; see //tok@h.example/b`, `fetch "http://h.example/a": refused; see //h.example/b`},
+		{"https://h.example/p?mail=a@b.example", "https://h.example/p?mail=a@b.example"},
+		{"write to ops@example.org", "write to ops@example.org"},
+	}
+	for _, tt := range tests {
+		if got := Redact(tt.in); got != tt.want {
+			t.Errorf("Redact(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
