@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/footnote-bot/footnote/ingest"
+	"github.com/footnote-bot/footnote/store"
 )
 
 // pendingArticle is an article saved and not yet served.
@@ -56,6 +57,22 @@ type Batch struct {
 	removed int
 	// manual are the pages ingested by hand (source key → ID), read once.
 	manual map[string]string
+	// records are the library's ingested records, read once, with the
+	// batch's own added (see item.records).
+	records []store.Ingested
+}
+
+// loadRecords reads the library's ingested records once.
+func (b *Batch) loadRecords(ctx context.Context) error {
+	if b.records != nil {
+		return nil
+	}
+	records, err := b.l.records(ctx)
+	if err != nil {
+		return err
+	}
+	b.records = append([]store.Ingested{}, records...) // never nil once read
+	return nil
 }
 
 // Batch starts a batch; by is who it is done for (recorded with the
@@ -78,12 +95,11 @@ func (b *Batch) AddPage(ctx context.Context, pageURL, name string, data []byte) 
 		// A page someone ingested by hand stays theirs: the source
 		// neither replaces it nor, later, removes it.
 		if b.manual == nil {
-			records, err := b.l.records(ctx)
-			if err != nil {
+			b.manual = map[string]string{}
+			if err := b.loadRecords(ctx); err != nil {
 				return Added{}, err
 			}
-			b.manual = map[string]string{}
-			for _, in := range records {
+			for _, in := range b.records {
 				if !strings.HasPrefix(in.AddedBy, SourcePrefix) {
 					b.manual[sourceKey(in.Source)] = in.DocID
 				}
@@ -95,11 +111,17 @@ func (b *Batch) AddPage(ctx context.Context, pageURL, name string, data []byte) 
 			}
 		}
 	}
-	added, file, err := b.l.stage(ctx, item{name: name, data: data, source: pageURL, pageURL: pageURL, key: key}, b.by)
+	if err := b.loadRecords(ctx); err != nil {
+		return Added{}, err
+	}
+	added, file, err := b.l.stage(ctx, item{name: name, data: data, source: pageURL, pageURL: pageURL, key: key, records: b.records}, b.by)
 	if err != nil {
 		return Added{}, err
 	}
 	b.added[added.DocID] = file
+	if !added.Replaced {
+		b.records = append(b.records, store.Ingested{Guild: b.l.opt.Guild, DocID: added.DocID, Title: added.Title, Source: pageURL, File: file, AddedBy: b.by})
+	}
 	return added, nil
 }
 

@@ -441,9 +441,11 @@ func (l *Library) records(ctx context.Context) ([]store.Ingested, error) {
 
 // name picks an ingested article's ID (see Naming).
 func (l *Library) name(ctx context.Context, it item) (id string, replaced bool, err error) {
-	records, err := l.records(ctx)
-	if err != nil {
-		return "", false, err
+	records := it.records
+	if records == nil {
+		if records, err = l.records(ctx); err != nil {
+			return "", false, err
+		}
 	}
 	if it.key == "" { // an upload
 		id = l.ingestedPrefix() + it.base
@@ -482,6 +484,12 @@ type item struct {
 	pageURL string // the page's URL, recorded in the file for citations ("" for uploads)
 	key     string // the page's source key ("" for uploads)
 	base    string // an upload's slug
+	// records, when set, are the library's ingested records as a batch
+	// keeps them (read once, with its own added), instead of the
+	// store's, read at every naming: a site's thousands of pages would
+	// read them thousands of times. Names taken meanwhile by another
+	// ingestion are still seen, in the index or as pending.
+	records []store.Ingested
 }
 
 // IngestURL fetches a page and adds it, named by its URL (see Naming).
