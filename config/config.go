@@ -269,14 +269,7 @@ var settings = []Setting{
 	{Key: "llm_daily_tokens_per_user", Env: []string{"FOOTNOTE_LLM_DAILY_TOKENS_PER_USER"}, Help: "most LLM tokens one user may use in a UTC day, across servers (0 = unlimited)",
 		set: integer(func(c *Config) *int { return &c.LLMDailyTokensPerUser }), get: func(c *Config) string { return strconv.Itoa(c.LLMDailyTokensPerUser) }},
 	{Key: "llm_temperature", Env: []string{"FOOTNOTE_LLM_TEMPERATURE"}, Help: "sampling temperature (0-2)",
-		set: func(c *Config, v string) error {
-			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-			if err != nil {
-				return fmt.Errorf("want a number, got %q", v)
-			}
-			c.LLMTemperature = f
-			return nil
-		}, get: func(c *Config) string { return strconv.FormatFloat(c.LLMTemperature, 'g', -1, 64) }},
+		set: number(func(c *Config) *float64 { return &c.LLMTemperature }), get: func(c *Config) string { return strconv.FormatFloat(c.LLMTemperature, 'g', -1, 64) }},
 	{Key: "llm_context_chars", Env: []string{"FOOTNOTE_LLM_CONTEXT_CHARS"}, Help: "budget of passage text put in one LLM prompt, in characters",
 		set: integer(func(c *Config) *int { return &c.LLMContextChars }), get: func(c *Config) string { return strconv.Itoa(c.LLMContextChars) }},
 	{Key: "discord_token", Env: []string{"DISCORD_TOKEN", "FOOTNOTE_DISCORD_TOKEN"}, Secret: true, NoFlag: true, Help: "bot token from the Discord developer portal (secret)",
@@ -321,14 +314,7 @@ var settings = []Setting{
 	{Key: "answer_cache_ttl", Env: []string{"FOOTNOTE_ANSWER_CACHE_TTL"}, Help: "keep answers to repeated questions this long (0 = no cache); reloads start afresh",
 		set: duration(func(c *Config) *time.Duration { return &c.AnswerCacheTTL }), get: func(c *Config) string { return c.AnswerCacheTTL.String() }},
 	{Key: "crawl_rate", Env: []string{"FOOTNOTE_CRAWL_RATE"}, Help: "requests per second the site crawler sends one host (robots.txt's Crawl-delay can lower it)",
-		set: func(c *Config, v string) error {
-			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-			if err != nil {
-				return fmt.Errorf("want a number, got %q", v)
-			}
-			c.CrawlRate = f
-			return nil
-		}, get: func(c *Config) string { return strconv.FormatFloat(c.CrawlRate, 'g', -1, 64) }},
+		set: number(func(c *Config) *float64 { return &c.CrawlRate }), get: func(c *Config) string { return strconv.FormatFloat(c.CrawlRate, 'g', -1, 64) }},
 	{Key: "crawl_concurrency", Env: []string{"FOOTNOTE_CRAWL_CONCURRENCY"}, Help: "requests the site crawler has in flight to one host",
 		set: integer(func(c *Config) *int { return &c.CrawlConcurrency }), get: func(c *Config) string { return strconv.Itoa(c.CrawlConcurrency) }},
 	{Key: "source_refresh", Env: []string{"FOOTNOTE_SOURCE_REFRESH"}, Help: "how often a documentation site is refreshed when its source sets no refresh",
@@ -360,6 +346,17 @@ func integer(f func(*Config) *int) func(*Config, string) error {
 		n, err := strconv.Atoi(strings.TrimSpace(v))
 		if err != nil {
 			return fmt.Errorf("want a whole number, got %q", v)
+		}
+		*f(c) = n
+		return nil
+	}
+}
+
+func number(f func(*Config) *float64) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if err != nil {
+			return fmt.Errorf("want a number, got %q", v)
 		}
 		*f(c) = n
 		return nil

@@ -47,14 +47,14 @@ func clean(raw string) (*url.URL, error) {
 func cleanURL(u *url.URL) (*url.URL, error) {
 	scheme := strings.ToLower(u.Scheme)
 	if scheme != "http" && scheme != "https" {
-		return nil, fmt.Errorf("%q: %w", redact(u), errNotHTTP)
+		return nil, fmt.Errorf("%q: %w", ingest.RedactURL(u), errNotHTTP)
 	}
 	if u.Opaque != "" || u.User != nil {
-		return nil, fmt.Errorf("%q: %w (opaque, or with credentials)", redact(u), errNotHTTP)
+		return nil, fmt.Errorf("%q: %w (opaque, or with credentials)", ingest.RedactURL(u), errNotHTTP)
 	}
 	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
 	if host == "" {
-		return nil, fmt.Errorf("%q has no host: %w", redact(u), errNotHTTP)
+		return nil, fmt.Errorf("%q has no host: %w", ingest.RedactURL(u), errNotHTTP)
 	}
 	port := u.Port()
 	if (scheme == "http" && port == "80") || (scheme == "https" && port == "443") {
@@ -99,22 +99,14 @@ var errEncodedPath = errors.New("an encoded dot segment or slash in the path")
 // take as the same.
 func checkPath(u *url.URL) error {
 	if e := u.EscapedPath(); strings.Contains(e, "%2f") || strings.Contains(e, "%2F") {
-		return fmt.Errorf("%q: %w", redact(u), errEncodedPath)
+		return fmt.Errorf("%q: %w", ingest.RedactURL(u), errEncodedPath)
 	}
 	for seg := range strings.SplitSeq(u.Path, "/") {
 		if seg == "." || seg == ".." {
-			return fmt.Errorf("%q: %w", redact(u), errEncodedPath)
+			return fmt.Errorf("%q: %w", ingest.RedactURL(u), errEncodedPath)
 		}
 	}
 	return nil
-}
-
-// redact is u as messages name it: without userinfo (Redacted keeps the
-// user name, which can be a token).
-func redact(u *url.URL) string {
-	c := *u
-	c.User = nil
-	return c.String()
 }
 
 // identity is the Canonical form of a cleaned URL.

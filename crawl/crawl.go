@@ -264,7 +264,7 @@ var errOutOfScope = errors.New("outside the source")
 // the start page, or ctx ended before anything.
 func (c *Crawler) Refresh(ctx context.Context, src Source, prev []PageState, sink func(context.Context, Page) error) (Result, error) {
 	res, err := c.refresh(ctx, src, prev, sink)
-	return res, redactErr(err)
+	return res, ingest.RedactError(err)
 }
 
 func (c *Crawler) refresh(ctx context.Context, src Source, prev []PageState, sink func(context.Context, Page) error) (Result, error) {
@@ -549,11 +549,11 @@ func (r *run) pageRule(u *url.URL) error {
 	case err != nil:
 		return fmt.Errorf("%w: redirect: %v", errOutOfScope, err)
 	case !r.sc.contains(cu):
-		return fmt.Errorf("%w: redirect to %s, outside %s%s", errOutOfScope, redact(cu), r.sc.host, r.sc.prefix)
+		return fmt.Errorf("%w: redirect to %s, outside %s%s", errOutOfScope, ingest.RedactURL(cu), r.sc.host, r.sc.prefix)
 	case !r.sc.allowed(cu):
-		return fmt.Errorf("%w: redirect to %s, which robots.txt disallows", errOutOfScope, redact(cu))
+		return fmt.Errorf("%w: redirect to %s, which robots.txt disallows", errOutOfScope, ingest.RedactURL(cu))
 	case !r.sc.wanted(cu):
-		return fmt.Errorf("%w: redirect to %s, which Include/Exclude leave out", errOutOfScope, redact(cu))
+		return fmt.Errorf("%w: redirect to %s, which Include/Exclude leave out", errOutOfScope, ingest.RedactURL(cu))
 	}
 	return nil
 }
@@ -562,7 +562,7 @@ func (r *run) pageRule(u *url.URL) error {
 func (r *run) sameHost(u *url.URL) error {
 	cu, err := cleanURL(u)
 	if err != nil || cu.Host != r.sc.host {
-		return fmt.Errorf("%w: redirect to %s, another host", errOutOfScope, redact(u))
+		return fmt.Errorf("%w: redirect to %s, another host", errOutOfScope, ingest.RedactURL(u))
 	}
 	return nil
 }
@@ -583,7 +583,7 @@ func (r *run) fetchFile(ctx context.Context, raw string) (ingest.File, error) {
 		return err
 	})
 	if err != nil {
-		return ingest.File{}, redactErr(err)
+		return ingest.File{}, ingest.RedactError(err)
 	}
 	r.bytes.Add(int64(len(f.Data)))
 	return f, nil
@@ -905,7 +905,7 @@ func (r *run) fetch(ctx context.Context, seq int, t *target) outcome {
 		page, err = r.c.opt.Fetcher.FetchPage(ctx, req)
 		return err
 	})
-	err = redactErr(err)
+	err = ingest.RedactError(err)
 	var se *ingest.StatusError
 	var cte *ingest.ContentTypeError
 	switch {
@@ -1006,9 +1006,9 @@ func (r *run) process(ctx context.Context, o outcome) {
 		}
 		r.takePage(ctx, o)
 	case missing:
-		r.log.Debug("page gone", "url", t.url, "err", redactErr(o.err))
+		r.log.Debug("page gone", "url", t.url, "err", ingest.RedactError(o.err))
 	case ignored:
-		r.log.Debug("not an article", "url", t.url, "err", redactErr(o.err))
+		r.log.Debug("not an article", "url", t.url, "err", ingest.RedactError(o.err))
 	case failed:
 		r.addErr(t.key, o.err)
 		if t.prev != nil {
@@ -1127,29 +1127,5 @@ func (r *run) finish() Result {
 
 // addErr names a page or sitemap in Result.Errors, without userinfo.
 func (r *run) addErr(u string, err error) {
-	r.errs = append(r.errs, PageError{URL: ingest.Redact(u), Err: redactErr(err)})
-}
-
-// redactedError is an error whose message named a URL with userinfo; it
-// unwraps to the original, for errors.Is and errors.As.
-type redactedError struct {
-	msg string
-	err error
-}
-
-func (e *redactedError) Error() string { return e.msg }
-func (e *redactedError) Unwrap() error { return e.err }
-
-// redactErr returns err itself when its message names no userinfo, and
-// else err with its message redacted (a Fetcher other than ingest's may
-// quote a URL as it got it).
-func redactErr(err error) error {
-	if err == nil {
-		return nil
-	}
-	msg := err.Error()
-	if red := ingest.Redact(msg); red != msg {
-		return &redactedError{msg: red, err: err}
-	}
-	return err
+	r.errs = append(r.errs, PageError{URL: ingest.Redact(u), Err: ingest.RedactError(err)})
 }

@@ -355,7 +355,7 @@ func articleType(mt string) error {
 // *ContentTypeError.
 func (f *Fetcher) FetchPage(ctx context.Context, r Request) (Page, error) {
 	p, err := f.fetchPage(ctx, r)
-	return p, redactError(err)
+	return p, RedactError(err)
 }
 
 func (f *Fetcher) fetchPage(ctx context.Context, r Request) (Page, error) {
@@ -404,7 +404,7 @@ func fileType(mt string) error {
 // MaxBytes too, so a small bomb is refused.
 func (f *Fetcher) FetchFile(ctx context.Context, r Request) (File, error) {
 	file, err := f.fetchFile(ctx, r)
-	return file, redactError(err)
+	return file, RedactError(err)
 }
 
 func (f *Fetcher) fetchFile(ctx context.Context, r Request) (File, error) {
@@ -421,14 +421,14 @@ func (f *Fetcher) fetchFile(ctx context.Context, r Request) (File, error) {
 	if status == http.StatusOK && len(p.Data) >= 2 && p.Data[0] == 0x1f && p.Data[1] == 0x8b {
 		zr, err := gzip.NewReader(bytes.NewReader(p.Data))
 		if err != nil {
-			return File{}, fmt.Errorf("fetch %s: gzip: %w", redactURL(u), err)
+			return File{}, fmt.Errorf("fetch %s: gzip: %w", RedactURL(u), err)
 		}
 		data, err := io.ReadAll(io.LimitReader(zr, f.opt.MaxBytes+1))
 		if err != nil {
-			return File{}, fmt.Errorf("fetch %s: gzip: %w", redactURL(u), err)
+			return File{}, fmt.Errorf("fetch %s: gzip: %w", RedactURL(u), err)
 		}
 		if int64(len(data)) > f.opt.MaxBytes {
-			return File{}, fmt.Errorf("%w: %s decompresses to over the %d-byte limit", ErrRefused, redactURL(u), f.opt.MaxBytes)
+			return File{}, fmt.Errorf("%w: %s decompresses to over the %d-byte limit", ErrRefused, RedactURL(u), f.opt.MaxBytes)
 		}
 		file.Data = data
 	}
@@ -452,7 +452,7 @@ func userAgent(ua string) string {
 // over the limit. The guard, the limits and the timeout are Fetch's.
 func (f *Fetcher) FetchAttachment(ctx context.Context, rawURL, name string, size int64) (Page, error) {
 	p, err := f.fetchAttachment(ctx, rawURL, name, size)
-	return p, redactError(err)
+	return p, RedactError(err)
 }
 
 func (f *Fetcher) fetchAttachment(ctx context.Context, rawURL, name string, size int64) (Page, error) {
@@ -497,7 +497,7 @@ func (f *Fetcher) get(ctx context.Context, u *url.URL, r Request, accept string,
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return Page{}, 0, fmt.Errorf("fetch %s: %w", redactURL(u), err)
+		return Page{}, 0, fmt.Errorf("fetch %s: %w", RedactURL(u), err)
 	}
 	req.Header.Set("User-Agent", userAgent(r.UserAgent))
 	req.Header.Set("Accept", accept)
@@ -516,9 +516,9 @@ func (f *Fetcher) get(ctx context.Context, u *url.URL, r Request, accept string,
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			ue.URL = Redact(ue.URL)
-			ue.Err = redactError(ue.Err)
+			ue.Err = RedactError(ue.Err)
 		}
-		return Page{}, 0, fmt.Errorf("fetch %s: %w", redactURL(u), err)
+		return Page{}, 0, fmt.Errorf("fetch %s: %w", RedactURL(u), err)
 	}
 	defer resp.Body.Close()
 	p := Page{URL: resp.Request.URL.String(), ETag: resp.Header.Get("ETag"), LastModified: resp.Header.Get("Last-Modified")}
@@ -527,7 +527,7 @@ func (f *Fetcher) get(ctx context.Context, u *url.URL, r Request, accept string,
 	case resp.StatusCode == http.StatusNotModified && conditional, anyStatus:
 		return p, resp.StatusCode, nil
 	default:
-		return Page{}, resp.StatusCode, &StatusError{URL: redactURL(u), StatusCode: resp.StatusCode, Status: resp.Status}
+		return Page{}, resp.StatusCode, &StatusError{URL: RedactURL(u), StatusCode: resp.StatusCode, Status: resp.Status}
 	}
 	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	if wantType != nil {
@@ -540,7 +540,7 @@ func (f *Fetcher) get(ctx context.Context, u *url.URL, r Request, accept string,
 	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, f.opt.MaxBytes+1))
 	if err != nil {
-		return Page{}, resp.StatusCode, fmt.Errorf("fetch %s: %w", redactURL(u), err)
+		return Page{}, resp.StatusCode, fmt.Errorf("fetch %s: %w", RedactURL(u), err)
 	}
 	if int64(len(data)) > f.opt.MaxBytes {
 		return Page{}, resp.StatusCode, fmt.Errorf("%w: over the %d-byte limit", ErrRefused, f.opt.MaxBytes)
@@ -563,8 +563,8 @@ func Redact(s string) string {
 	return userinfo.ReplaceAllString(s, "$1")
 }
 
-// redactURL is u as errors name it: without userinfo.
-func redactURL(u *url.URL) string {
+// RedactURL is u as errors and logs name it: without userinfo.
+func RedactURL(u *url.URL) string {
 	if u.User == nil {
 		return u.String()
 	}
@@ -583,9 +583,10 @@ type redactedError struct {
 func (e *redactedError) Error() string { return e.msg }
 func (e *redactedError) Unwrap() error { return e.err }
 
-// redactError returns err itself when its message names no userinfo, and
-// else err with its message redacted.
-func redactError(err error) error {
+// RedactError returns err itself when its message names no userinfo, and
+// else err with its message redacted (it unwraps to err, for errors.Is and
+// errors.As).
+func RedactError(err error) error {
 	if err == nil {
 		return nil
 	}
