@@ -46,6 +46,23 @@ func (s *scorer) signals(cands []candidate) Signals {
 		body, _ := s.matchText(c.hit.Passage.Text)
 		sig.Specific = max(head[spec], body[spec])
 	}
+	if c.best >= 0 && spec >= 0 {
+		u := c.units[c.best]
+		rest, got, miss := 0.0, 0.0, 0
+		for i, m := range u.match {
+			if m == 0 {
+				miss++
+			}
+			if i != spec {
+				rest += s.idf[i]
+				got += m * s.idf[i]
+			}
+		}
+		if rest > 0 {
+			sig.Rest = got / rest
+		}
+		sig.Unmatched = float64(miss) / float64(len(u.match))
+	}
 	if len(s.idents) > 0 {
 		sig.Ident = 2*c.features[fIdent] - 1
 	}
@@ -86,7 +103,7 @@ func focus(cands []candidate) float64 {
 }
 
 // SignalNames name the decision's inputs, in DecisionWeights order.
-var SignalNames = [numSignals]string{"cover", "unit_cover", "missing", "missing_word", "specific", "prox", "typed", "margin", "ident", "focus"}
+var SignalNames = [numSignals]string{"cover", "unit_cover", "missing", "missing_word", "specific", "prox", "typed", "margin", "ident", "focus", "rest", "unmatched"}
 
 const numSignals = cited.NumSignals
 

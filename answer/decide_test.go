@@ -64,3 +64,45 @@ func TestEvaluateQAScoresAnswerTextAndCitations(t *testing.T) {
 		t.Errorf("results = %+v", r.Results)
 	}
 }
+
+// TestRestAndUnmatched: a question whose words the articles have but
+// never together ("Where was the Rhine rebuilt?": one sentence names the
+// Rhine, another something rebuilt) has no rest and unmatched words; one the sentence answers has both covered; and the decision is
+// less confident in the first at the same coverage.
+func TestRestAndUnmatched(t *testing.T) {
+	ix := index(t,
+		"Huguenot refugees settled in towns along the Rhine in the seventeenth century.",
+		"The Rhine rises in the Swiss Alps and flows north to the sea.",
+		"Bread and cheese were sold at the market on Saturdays.",
+		"The market square was rebuilt after the war.")
+	s := serviceOver(t, ix, Options{NoAbstain: true})
+	ask := func(q string) Signals {
+		t.Helper()
+		a, err := s.Answer(context.Background(), Request{Question: q})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a.Signals
+	}
+	for _, c := range []struct {
+		q               string
+		rest, unmatched float64
+	}{
+		{"Where did Huguenot refugees settle along the Rhine?", 1, 0},
+		{"Where was the Rhine rebuilt?", 0, 0.5},
+		{"Does the Rhine rise in the Alps?", 1, 0},
+	} {
+		sig := ask(c.q)
+		if math.Abs(sig.Rest-c.rest) > 1e-9 || math.Abs(sig.Unmatched-c.unmatched) > 1e-9 {
+			t.Errorf("%q: rest %.2f, unmatched %.2f; want %.2f, %.2f", c.q, sig.Rest, sig.Unmatched, c.rest, c.unmatched)
+		}
+	}
+	w := DefaultDecisionWeights
+	base := Signals{Cover: 0.6, UnitCover: 0.6, Specific: 1, Prox: 0.3, Terms: 3}
+	answered, oneWord := base, base
+	answered.Rest, answered.Unmatched = 1, 0
+	oneWord.Rest, oneWord.Unmatched = 0, 2.0/3
+	if !(w.Decide(oneWord) < w.Decide(answered)) {
+		t.Errorf("one shared word: confidence %.2f, not below the covered question's %.2f", w.Decide(oneWord), w.Decide(answered))
+	}
+}

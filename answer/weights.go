@@ -7,7 +7,7 @@ var DefaultRankWeights = RankWeights{1, 0.488, 0.475, 0.35, 0.354, 0.986, 0.209,
 
 // DefaultDecisionWeights are the abstention model's coefficients
 // (SignalNames, then the intercept).
-var DefaultDecisionWeights = DecisionWeights{4.593, 4.129, -2.125, -1.075, 0.073, 1.98, 0.173, 0.382, 1.409, 0.833, -4.937}
+var DefaultDecisionWeights = DecisionWeights{3.399, 2.004, -2.043, -1.516, 0.859, 1.779, 0.116, 0.176, 1.514, 0.859, 1.495, -2.719, -2.85}
 
 // DefaultMinConfidence is the confidence below which footnote abstains.
-const DefaultMinConfidence = 0.2
+const DefaultMinConfidence = 0.23

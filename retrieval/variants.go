@@ -12,7 +12,8 @@ import (
 // its Porter2 stems):
 //
 //   - Spelling (Correct): the same word in the other English spelling
-//     ("characterized"/"characterised"), else, for a word that is not an
+//     ("characterized"/"characterised") or, for a word the index lacks,
+//     another form of an irregular verb ("kept" for "keeps"), else, for a word that is not an
 //     English word (SCOWL's list, package wordlist), the index term within
 //     a few edits of it, as Lucene's DirectSpellChecker suggests one: same
 //     first letter, edits allowed by length as Lucene's fuzzy "AUTO" does
@@ -96,8 +97,9 @@ func (ix *Index) Correct(word string) (Correction, bool) {
 	if _, ok := ix.lookup(stem); ok {
 		return Correction{}, false
 	}
-	// The same word spelt the other side of the Atlantic.
-	for _, v := range spellingVariants(word) {
+	// The same word spelt the other side of the Atlantic, or another form
+	// of an irregular verb: "kept" when the articles only say "keeps".
+	for _, v := range append(spellingVariants(word), irregular[word]...) {
 		if t, ok := ix.lookup(ix.stem(v)); ok {
 			return Correction{Term: ix.stem(v), DF: int(ix.start[t+1] - ix.start[t])}, true
 		}
@@ -209,7 +211,8 @@ var recodings = [][2]string{
 // analysed term (see the package's query-words note), most frequent first,
 // excluding the term itself.
 func (ix *Index) Derived(term string) []string {
-	if utf8.RuneCountInString(term) < minBase {
+	forms := irregular[term]
+	if len(forms) == 0 && utf8.RuneCountInString(term) < minBase {
 		return nil
 	}
 	seen := map[string]bool{term: true}
@@ -228,6 +231,14 @@ func (ix *Index) Derived(term string) []string {
 		if id, ok := ix.lookup(t); ok {
 			add(int(id))
 		}
+	}
+	// Another form of an irregular verb ("kept" and "keeps"): Porter2
+	// joins only the regular ones.
+	for _, f := range forms {
+		try(ix.stem(f))
+	}
+	if utf8.RuneCountInString(term) < minBase {
+		return out
 	}
 	for _, suf := range derivational {
 		try(term + suf) // grow → growth

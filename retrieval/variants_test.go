@@ -2,6 +2,7 @@ package retrieval
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/footnote-bot/footnote/corpus"
@@ -160,6 +161,40 @@ func TestNeighbour(t *testing.T) {
 		p, ok := ix.Neighbour(tt.id, tt.delta)
 		if got := p.Text; ok != (tt.want != "") || got != tt.want {
 			t.Errorf("Neighbour(%q, %d) = %q, %v; want %q", tt.id, tt.delta, got, ok, tt.want)
+		}
+	}
+}
+
+// TestIrregularVerbs: the forms of an irregular verb are variants of one
+// another (Porter2 joins "keeps" and "keep" but not "kept"), both ways, and
+// an unknown form is corrected to a known one; forms that are also
+// everyday nouns ("found", "left") stay literal.
+func TestIrregularVerbs(t *testing.T) {
+	ix := vocabulary(t, "the server keeps samples", "it was written in Go", "the founder left", "she found a bug")
+	for _, c := range []struct {
+		term string
+		want string // a variant Derived must offer
+	}{
+		{"kept", "keep"},
+		{"wrote", "written"},
+		{"write", "written"},
+	} {
+		if got := ix.Derived(c.term); !slices.Contains(got, c.want) {
+			t.Errorf("Derived(%q) = %v, want %q among them", c.term, got, c.want)
+		}
+	}
+	for _, term := range []string{"find", "leav", "leave"} {
+		if got := ix.Derived(term); slices.Contains(got, "found") || slices.Contains(got, "left") {
+			t.Errorf("Derived(%q) = %v: an ambiguous form conflated", term, got)
+		}
+	}
+	if c, ok := ix.Correct("kept"); !ok || c.Term != "keep" {
+		t.Errorf("Correct(kept) = %+v, %v; want the articles' keep", c, ok)
+	}
+	for _, f := range irregularVerbs {
+		forms := strings.Fields(f)
+		if len(forms) != 3 {
+			t.Errorf("irregular verb %q: want base, past and past participle", f)
 		}
 	}
 }

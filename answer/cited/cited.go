@@ -126,14 +126,20 @@ type Signals struct {
 	Focus float64 `json:"focus"`
 	// Terms is the number of the question's content terms.
 	Terms int `json:"terms"`
+	// Rest is how the best unit covers the question's IDF mass without
+	// its most specific word (0 for a one-word question).
+	Rest float64 `json:"rest"`
+	// Unmatched is the share of the question's content terms (counted,
+	// not weighted) the best unit does not match.
+	Unmatched float64 `json:"unmatched"`
 }
 
 // NumSignals is the number of signals the decision reads (Vector).
-const NumSignals = 10
+const NumSignals = 12
 
 // Vector lays the signals out in the order of answer.SignalNames.
 func (sig Signals) Vector() [NumSignals]float64 {
-	return [NumSignals]float64{sig.Cover, sig.UnitCover, sig.Missing, sig.MissingWord, sig.Specific, sig.Prox, sig.Typed, sig.Margin, sig.Ident, sig.Focus}
+	return [NumSignals]float64{sig.Cover, sig.UnitCover, sig.Missing, sig.MissingWord, sig.Specific, sig.Prox, sig.Typed, sig.Margin, sig.Ident, sig.Focus, sig.Rest, sig.Unmatched}
 }
 
 // Memory is an answer remembered for its buttons and follow-ups: the
