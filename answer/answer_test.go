@@ -342,3 +342,37 @@ func TestGuideLinksLeadSomewhere(t *testing.T) {
 		}
 	}
 }
+
+// TestLoneSentenceBringsItsSuccessor: an answer that would be one sentence
+// brings the next sentence of its passage when that one has a question
+// word or refers back, and not when it is about something else.
+func TestLoneSentenceBringsItsSuccessor(t *testing.T) {
+	ix := index(t,
+		"Richard's fleet arrived at Limassol on Cyprus in May 1191. Richard then fought Isaac Komnenos, the island's ruler. Bread was cheap that year.",
+		"The kettle boils a litre of water in two minutes. Its lid opens with a button. Tea is sold separately.",
+		"The lamp runs on two batteries. Bread was cheap that year.")
+	s := serviceOver(t, ix, Options{NoAbstain: true})
+	for _, c := range []struct {
+		q             string
+		want, notWant []string
+	}{
+		{"Where did Richard's fleet arrive?", []string{"Limassol", "fought Isaac"}, []string{"Bread"}},
+		{"How fast does the kettle boil water?", []string{"two minutes", "Its lid"}, []string{"Tea is sold"}},
+		{"What does the lamp run on?", []string{"two batteries"}, []string{"Bread"}},
+	} {
+		a, err := s.Answer(context.Background(), Request{Question: c.q})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(a.Text, w) {
+				t.Errorf("%q: answer %q lacks %q", c.q, a.Text, w)
+			}
+		}
+		for _, w := range c.notWant {
+			if strings.Contains(a.Text, w) {
+				t.Errorf("%q: answer %q has %q", c.q, a.Text, w)
+			}
+		}
+	}
+}

@@ -253,8 +253,10 @@ var anaphorRe = regexp.MustCompile(`^(It|Its|He|His|She|Her|They|Their|Them|This
 // pickUnits chooses the answer's sentences: the best unit of the best
 // candidate; the sentence before it when it opens by referring back; the
 // sentence next to it when the question asks for a kind of answer (a
-// number, a name, a date) that it lacks and its neighbour has; then units
-// of the candidates that add question terms not yet covered and score at
+// number, a name, a date) that it lacks and its neighbour has; the
+// sentence after it when it would otherwise stand alone and that one
+// matches a question word or refers back; then units of
+// the candidates that add question terms not yet covered and score at
 // least half as well, up to three sentences and 700 characters.
 func (s *scorer) pickUnits(cands []candidate) []unit {
 	typedQuestion := s.q.typ != anyType || s.q.subject != ""
@@ -290,7 +292,8 @@ func (s *scorer) pickUnits(cands []candidate) []unit {
 	taken := map[[2]int]bool{{first.cand, first.pos}: true}
 	take := func(u unit) bool {
 		l := utf8.RuneCountInString(u.text)
-		if len(chosen) >= maxSentences || length+l > maxAnswerRunes || taken[[2]int{u.cand, u.pos}] {
+		// Each sentence joined on costs its marker's two spaces.
+		if len(chosen) >= maxSentences || length+l+2*len(chosen) > maxAnswerRunes || taken[[2]int{u.cand, u.pos}] {
 			return false
 		}
 		chosen = append(chosen, u)
@@ -314,6 +317,16 @@ func (s *scorer) pickUnits(cands []candidate) []unit {
 			if nb.typed && take(nb) {
 				break
 			}
+		}
+	}
+	if len(chosen) == 1 && first.pos+1 < len(top.units) {
+		// The sentence that matches best often restates the question, and
+		// the one after it says what is new: a lone sentence brings its
+		// successor in the passage along when that one is about the
+		// question too (a question word, or it refers back).
+		next := top.units[first.pos+1]
+		if next.cover > 0 || anaphorRe.MatchString(next.text) {
+			take(next)
 		}
 	}
 	// A unit's rank for the answer: its own score and its passage's.
