@@ -303,6 +303,7 @@ func New(opt Options, a Answerer) (*Bot, error) {
 	if opt.MessageContent {
 		s.Identify.Intents |= discordgo.IntentsMessageContent
 	}
+	s.Dialer = gatewayDialer()
 	s.LogLevel = -1 // discordgo's own logger prints with log.Printf; we log through slog
 	state := opt.State
 	if state == nil {
