@@ -49,7 +49,9 @@ var mdParser = sync.OnceValue(func() parser.Parser {
 //     `code`.
 //   - A fenced or indented code block is one block, rendered as a fence (see
 //     fence): its lines exactly as written, never re-wrapped, never a
-//     heading.
+//     heading. A fence left open before a later section heading is closed
+//     there (closeRunawayFence), so that one missing ``` does not make the
+//     rest of the document code.
 //   - A list is one block, one line per item (see listBuilder for items that
 //     hold code blocks or tables).
 //   - A GFM table is one block, one line per row, header first, cells
@@ -94,7 +96,7 @@ func parseMarkdown(id, text string, b *builder) (Document, error) {
 // the first level-1 heading fills an empty *title, and a level-1 heading
 // equal to *title is dropped.
 func markdownBlocks(src string, title *string, m *meter) []block {
-	source := []byte(capNesting(src))
+	source := []byte(capNesting(closeRunawayFence(src)))
 	doc := mdParser().Parse(text.NewReader(source))
 	w := mdWalker{src: source, title: title, m: m}
 	w.children(doc, 0)
@@ -566,4 +568,74 @@ func onlyImages(n ast.Node, src []byte) bool {
 		}
 	}
 	return images > 0
+}
+
+// closeRunawayFence closes a fenced code block that is never closed
+// before a section heading. CommonMark makes such a block run to the end
+// of the document, so one missing ``` (a slip that is common in real docs,
+// and that renders as a page of code) would turn every section after it
+// into code that answers nothing. When a fence opened at the top level is
+// still open at the end, a closing fence is put before the first blank
+// line followed by a level-2 to level-6 ATX heading ("## Next section") in
+// it: a shell comment ("# install") is level 1, so it never matches. A
+// document whose fences all close is returned unchanged.
+func closeRunawayFence(src string) string {
+	lines := strings.SplitAfter(src, "\n")
+	open, marker := -1, ""
+	for i, line := range lines {
+		trimmed := strings.TrimRight(line, " \t\r\n")
+		indent := len(trimmed) - len(strings.TrimLeft(trimmed, " "))
+		body := trimmed[indent:]
+		if indent > 3 {
+			continue
+		}
+		if open < 0 {
+			if m := fenceMarker(body); m != "" {
+				open, marker = i, m
+			}
+			continue
+		}
+		if strings.HasPrefix(body, marker) && strings.Trim(body, marker[:1]) == "" {
+			open = -1 // closed
+		}
+	}
+	if open < 0 {
+		return src
+	}
+	for i := open + 2; i < len(lines); i++ {
+		if strings.TrimSpace(lines[i-1]) == "" && sectionHeading(lines[i]) {
+			var sb strings.Builder
+			sb.Grow(len(src) + len(marker) + 1)
+			for _, l := range lines[:i-1] {
+				sb.WriteString(l)
+			}
+			sb.WriteString(marker + "\n")
+			for _, l := range lines[i-1:] {
+				sb.WriteString(l)
+			}
+			return sb.String()
+		}
+	}
+	return src
+}
+
+// fenceMarker is the run of backticks or tildes (three or more) that opens
+// a fenced code block on a line (its indentation removed), or "".
+func fenceMarker(body string) string {
+	for _, c := range []string{"`", "~"} {
+		n := len(body) - len(strings.TrimLeft(body, c))
+		if n >= 3 {
+			if c == "`" && strings.Contains(body[n:], "`") {
+				return "" // a backtick fence's info string has no backtick
+			}
+			return body[:n]
+		}
+	}
+	return ""
+}
+
+// sectionHeading reports whether line is an ATX heading of level 2 to 6.
+func sectionHeading(line string) bool {
+	n := len(line) - len(strings.TrimLeft(line, "#"))
+	return n >= 2 && n <= 6 && len(line) > n && (line[n] == ' ' || line[n] == '\t')
 }

@@ -49,6 +49,12 @@ func TestMarkdownBlocks(t *testing.T) {
 		{"a language- prefix is dropped", "```language-bash\ntar xzf x.tgz\n```", []string{"```bash\ntar xzf x.tgz\n```"}},
 		{"an indented block is fenced", "Run:\n\n    # print the version\n    lanternfish --version\n\nDone.",
 			[]string{"Run:", "```\n# print the version\nlanternfish --version\n```", "Done."}},
+		{"a fence never closed ends before the next section", "Like this:\n```go\nfunc f(\n\tx int) error {\n\n## Next section\n\nProse again.",
+			[]string{"Like this:", "```go\nfunc f(\n\tx int) error {\n```", "## Next section", "Prose again."}},
+		{"a closed fence keeps its headings and comments", "```sh\n# install\n\n## not a heading here\n```\n\nAfter.",
+			[]string{"```sh\n# install\n\n## not a heading here\n```", "After."}},
+		{"a fence never closed and no section after it stays code", "```\ncode\n\n# a comment\nmore",
+			[]string{"```\ncode\n\n# a comment\nmore\n```"}},
 		{"blank lines inside code are kept", "```\none\n\n\ntwo\n```", []string{"```\none\n\n\ntwo\n```"}},
 		{"an empty code block gives nothing", "```\n```\n\nText.", []string{"Text."}},
 
