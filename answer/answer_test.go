@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"unicode/utf8"
 	"testing"
 
 	"github.com/footnote-bot/footnote/corpus"
@@ -374,5 +375,33 @@ func TestLoneSentenceBringsItsSuccessor(t *testing.T) {
 				t.Errorf("%q: answer %q has %q", c.q, a.Text, w)
 			}
 		}
+	}
+}
+
+// TestAnswerBoundCountsWhatIsShown: with long sentences that each add
+// question words, the answer as rendered, markers aside, stays within
+// maxAnswerRunes.
+func TestAnswerBoundCountsWhatIsShown(t *testing.T) {
+	// Sentences of 349 characters: two fill 698 of the 700, and the
+	// spaces around their markers take the answer past the bound.
+	long := func(s string) string {
+		for len(s) < 348 {
+			s += " and so on"
+		}
+		return s[:348] + "."
+	}
+	ix := index(t, long("The red lantern keeps the harbour lit")+" "+long("Through winter nights it burns oil"),
+		long("Fishing boats come home at dusk"))
+	s := serviceOver(t, ix, Options{NoAbstain: true})
+	a, err := s.Answer(context.Background(), Request{Question: "Which lantern keeps the harbour lit through winter nights?"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	shown := bareMarkerRe.ReplaceAllString(a.Text, "")
+	if n := utf8.RuneCountInString(shown); n > maxAnswerRunes {
+		t.Errorf("answer of %d characters, markers aside; at most %d: %q", n, maxAnswerRunes, a.Text)
+	}
+	if !strings.Contains(a.Text, "lantern") {
+		t.Errorf("answer %q quotes none of the sentences", a.Text)
 	}
 }

@@ -46,10 +46,21 @@ func (s *scorer) signals(cands []candidate) Signals {
 		body, _ := s.matchText(c.hit.Passage.Text)
 		sig.Specific = max(head[spec], body[spec])
 	}
-	if c.best >= 0 && spec >= 0 {
-		u := c.units[c.best]
+	if spec >= 0 {
+		// The best unit's matches; for a passage with none (code, or one
+		// matched on its heading only), the passage's own.
+		var match []float64
+		if c.best >= 0 {
+			match = c.units[c.best].match
+		} else {
+			head, _ := s.matchText(c.hit.Passage.Title + " . " + c.hit.Passage.Section)
+			match, _ = s.matchText(c.hit.Passage.Text)
+			for i := range match {
+				match[i] = max(match[i], head[i])
+			}
+		}
 		rest, got, miss := 0.0, 0.0, 0
-		for i, m := range u.match {
+		for i, m := range match {
 			if m == 0 {
 				miss++
 			}
@@ -58,10 +69,11 @@ func (s *scorer) signals(cands []candidate) Signals {
 				got += m * s.idf[i]
 			}
 		}
+		sig.Rest = 1 // a one-word question has nothing else to cover
 		if rest > 0 {
 			sig.Rest = got / rest
 		}
-		sig.Unmatched = float64(miss) / float64(len(u.match))
+		sig.Unmatched = float64(miss) / float64(len(match))
 	}
 	if len(s.idents) > 0 {
 		sig.Ident = 2*c.features[fIdent] - 1

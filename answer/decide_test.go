@@ -65,10 +65,12 @@ func TestEvaluateQAScoresAnswerTextAndCitations(t *testing.T) {
 	}
 }
 
-// TestRestAndUnmatched: a question whose words the articles have but
-// never together ("Where was the Rhine rebuilt?": one sentence names the
-// Rhine, another something rebuilt) has no rest and unmatched words; one the sentence answers has both covered; and the decision is
-// less confident in the first at the same coverage.
+// TestRestAndUnmatched: a question whose words the articles have, but
+// never in one sentence ("Where was the Rhine rebuilt?": one sentence names
+// the Rhine, another something rebuilt), gets no rest and half its words
+// unmatched; questions a sentence answers get both covered; and the fitted
+// decision is less confident in a question sharing one word with the best
+// sentence than in one it covers, at the same coverage.
 func TestRestAndUnmatched(t *testing.T) {
 	ix := index(t,
 		"Huguenot refugees settled in towns along the Rhine in the seventeenth century.",

@@ -132,6 +132,21 @@ func (s *Service) templateAnswer(ctx context.Context, ix Corpus, q string, req R
 		data.Sentences = append(data.Sentences, prompts.Sentence{Text: st.text, N: idx[st.cand] + 1, Code: code})
 	}
 	text, err := s.prompts.Render(prompts.Answer, data)
+	// The bound holds for the text as rendered, markers aside: past it,
+	// the last code block goes, then the last sentence.
+	for err == nil && utf8.RuneCountInString(bareMarkerRe.ReplaceAllString(text, "")) > maxAnswerRunes && len(data.Sentences) > 1 {
+		dropped := false
+		for k := len(data.Sentences) - 1; k >= 0; k-- {
+			if data.Sentences[k].Code != "" {
+				data.Sentences[k].Code, dropped = "", true
+				break
+			}
+		}
+		if !dropped {
+			data.Sentences = data.Sentences[:len(data.Sentences)-1]
+		}
+		text, err = s.prompts.Render(prompts.Answer, data)
+	}
 	// The LLM sees the passages in rank order.
 	ranked := make([]scoredPassage, len(cands))
 	for i, c := range cands {
@@ -246,6 +261,14 @@ func cut(text string, n int) string {
 	return strings.TrimRightFunc(string(r[:end]), unicode.IsSpace) + "…"
 }
 
+// bareMarkerRe finds the citation markers ("[1]") of a rendered answer,
+// without the spaces around them, which count towards its length.
+var bareMarkerRe = regexp.MustCompile(`\[\d{1,3}\]`)
+
+// markerRoom is what a sentence's marker adds to the answer once markers
+// are set aside: the spaces around it.
+const markerRoom = 2
+
 // anaphorRe finds a sentence that opens by referring back ("It appoints
 // …", "He had been replaced …"): it needs the sentence before it.
 var anaphorRe = regexp.MustCompile(`^(It|Its|He|His|She|Her|They|Their|Them|This|These|That|Those|Such|There)\b`)
@@ -284,7 +307,7 @@ func (s *scorer) pickUnits(cands []candidate) []unit {
 	if utf8.RuneCountInString(first.text) > maxAnswerRunes {
 		// One overlong sentence or list item: quote its start; the
 		// citation holds the rest.
-		first.text = cut(first.text, maxAnswerRunes)
+		first.text = cut(first.text, maxAnswerRunes-markerRoom)
 	}
 	chosen := []unit{first}
 	covered := append([]float64(nil), first.match...)
@@ -292,8 +315,8 @@ func (s *scorer) pickUnits(cands []candidate) []unit {
 	taken := map[[2]int]bool{{first.cand, first.pos}: true}
 	take := func(u unit) bool {
 		l := utf8.RuneCountInString(u.text)
-		// Each sentence joined on costs its marker's two spaces.
-		if len(chosen) >= maxSentences || length+l+2*len(chosen) > maxAnswerRunes || taken[[2]int{u.cand, u.pos}] {
+		// Each sentence costs its marker's spaces too.
+		if len(chosen) >= maxSentences || length+l+markerRoom*(len(chosen)+1) > maxAnswerRunes || taken[[2]int{u.cand, u.pos}] {
 			return false
 		}
 		chosen = append(chosen, u)
@@ -325,7 +348,8 @@ func (s *scorer) pickUnits(cands []candidate) []unit {
 		// successor in the passage along when that one is about the
 		// question too (a question word, or it refers back).
 		next := top.units[first.pos+1]
-		if next.cover > 0 || anaphorRe.MatchString(next.text) {
+		// Its own words: a unit's cover also counts its heading's.
+		if own, _ := s.matchText(next.text); s.coverage(own) > 0 || anaphorRe.MatchString(next.text) {
 			take(next)
 		}
 	}

@@ -3,11 +3,11 @@
 package answer
 
 // DefaultRankWeights weigh the ranking features (FeatureNames).
-var DefaultRankWeights = RankWeights{1, 0.488, 0.475, 0.35, 0.354, 0.986, 0.209, 0.572, -0.027}
+var DefaultRankWeights = RankWeights{1, 0.339, 0.553, 0.372, 0.353, 0.962, 0.256, 0.664, -0.033}
 
 // DefaultDecisionWeights are the abstention model's coefficients
 // (SignalNames, then the intercept).
-var DefaultDecisionWeights = DecisionWeights{3.399, 2.004, -2.043, -1.516, 0.859, 1.779, 0.116, 0.176, 1.514, 0.859, 1.495, -2.719, -2.85}
+var DefaultDecisionWeights = DecisionWeights{3.357, 2.05, -2.063, -1.392, 0.76, 1.79, 0.074, 0.255, 1.482, 0.851, 1.539, -2.748, -2.88}
 
 // DefaultMinConfidence is the confidence below which footnote abstains.
 const DefaultMinConfidence = 0.23

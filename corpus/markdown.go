@@ -1,6 +1,7 @@
 package corpus
 
 import (
+	"bytes"
 	stdhtml "html"
 	"regexp"
 	"strings"
@@ -49,9 +50,9 @@ var mdParser = sync.OnceValue(func() parser.Parser {
 //     `code`.
 //   - A fenced or indented code block is one block, rendered as a fence (see
 //     fence): its lines exactly as written, never re-wrapped, never a
-//     heading. A fence left open before a later section heading is closed
-//     there (closeRunawayFence), so that one missing ``` does not make the
-//     rest of the document code.
+//     heading. A top-level fence left open to the end of the document is
+//     closed before its first later section heading (closeRunawayFence),
+//     so that one missing ``` does not make the rest of the document code.
 //   - A list is one block, one line per item (see listBuilder for items that
 //     hold code blocks or tables).
 //   - A GFM table is one block, one line per row, header first, cells
@@ -96,8 +97,12 @@ func parseMarkdown(id, text string, b *builder) (Document, error) {
 // the first level-1 heading fills an empty *title, and a level-1 heading
 // equal to *title is dropped.
 func markdownBlocks(src string, title *string, m *meter) []block {
-	source := []byte(capNesting(closeRunawayFence(src)))
+	source := []byte(capNesting(src))
 	doc := mdParser().Parse(text.NewReader(source))
+	if fixed, ok := closeRunawayFence(doc, source); ok {
+		source = fixed
+		doc = mdParser().Parse(text.NewReader(source))
+	}
 	w := mdWalker{src: source, title: title, m: m}
 	w.children(doc, 0)
 	return w.blocks
@@ -574,49 +579,48 @@ func onlyImages(n ast.Node, src []byte) bool {
 // before a section heading. CommonMark makes such a block run to the end
 // of the document, so one missing ``` (a slip that is common in real docs,
 // and that renders as a page of code) would turn every section after it
-// into code that answers nothing. When a fence opened at the top level is
-// still open at the end, a closing fence is put before the first blank
-// line followed by a level-2 to level-6 ATX heading ("## Next section") in
-// it: a shell comment ("# install") is level 1, so it never matches. A
-// document whose fences all close is returned unchanged.
-func closeRunawayFence(src string) string {
-	lines := strings.SplitAfter(src, "\n")
-	open, marker := -1, ""
-	for i, line := range lines {
-		trimmed := strings.TrimRight(line, " \t\r\n")
-		indent := len(trimmed) - len(strings.TrimLeft(trimmed, " "))
-		body := trimmed[indent:]
-		if indent > 3 {
-			continue
-		}
-		if open < 0 {
-			if m := fenceMarker(body); m != "" {
-				open, marker = i, m
-			}
-			continue
-		}
-		if strings.HasPrefix(body, marker) && strings.Trim(body, marker[:1]) == "" {
-			open = -1 // closed
+// into code that answers nothing. doc is goldmark's parse of source; when
+// its last top-level block is a fenced code block that reaches the end of
+// the source without a closing fence, the source is returned with a
+// closing fence put before the first blank line in that block that is
+// followed by a level-2 to level-6 ATX heading ("## Next section"): a
+// shell comment ("# install") is level 1, so it never matches. Fences in
+// list items and block quotes end with their container and are left
+// alone, as is a block that another fence later closes (CommonMark pairs
+// them). ok is false when nothing changed.
+func closeRunawayFence(doc ast.Node, source []byte) (fixed []byte, ok bool) {
+	fcb, isFence := doc.LastChild().(*ast.FencedCodeBlock)
+	if !isFence || fcb.Lines().Len() < 2 {
+		return nil, false
+	}
+	lines := fcb.Lines()
+	last := lines.At(lines.Len() - 1)
+	if len(bytes.TrimSpace(source[last.Stop:])) != 0 {
+		return nil, false // a closing fence follows its last line
+	}
+	first := lines.At(0)
+	opener := source[lineStart(source, first.Start-1):first.Start]
+	marker := fenceMarker(strings.TrimLeft(string(opener), " "))
+	if marker == "" {
+		return nil, false
+	}
+	for i := 1; i < lines.Len(); i++ {
+		blank, line := lines.At(i-1), lines.At(i)
+		if len(bytes.TrimSpace(blank.Value(source))) == 0 && sectionHeading(string(line.Value(source))) {
+			at := lineStart(source, blank.Start)
+			fixed = make([]byte, 0, len(source)+len(marker)+1)
+			fixed = append(fixed, source[:at]...)
+			fixed = append(fixed, marker+"\n"...)
+			return append(fixed, source[at:]...), true
 		}
 	}
-	if open < 0 {
-		return src
-	}
-	for i := open + 2; i < len(lines); i++ {
-		if strings.TrimSpace(lines[i-1]) == "" && sectionHeading(lines[i]) {
-			var sb strings.Builder
-			sb.Grow(len(src) + len(marker) + 1)
-			for _, l := range lines[:i-1] {
-				sb.WriteString(l)
-			}
-			sb.WriteString(marker + "\n")
-			for _, l := range lines[i-1:] {
-				sb.WriteString(l)
-			}
-			return sb.String()
-		}
-	}
-	return src
+	return nil, false
+}
+
+// lineStart is the offset of the start of the line holding offset i.
+func lineStart(source []byte, i int) int {
+	i = min(max(i, 0), len(source))
+	return bytes.LastIndexByte(source[:i], '\n') + 1
 }
 
 // fenceMarker is the run of backticks or tildes (three or more) that opens

@@ -55,6 +55,13 @@ func TestMarkdownBlocks(t *testing.T) {
 			[]string{"```sh\n# install\n\n## not a heading here\n```", "After."}},
 		{"a fence never closed and no section after it stays code", "```\ncode\n\n# a comment\nmore",
 			[]string{"```\ncode\n\n# a comment\nmore\n```"}},
+		{"a closed fence in a list item is not taken for an open one", "- ```sh\n  make\n  ```\n\nProse.\n\n## Next\n\nMore.",
+			[]string{"```sh\nmake\n```", "Prose.", "## Next", "More."}},
+		{"a fence left open in a list item ends with the item", "- item\n\n  ```\n  code\n\n## Next\n\nMore.",
+			[]string{"- item", "```\ncode\n```", "## Next", "More."}},
+		{"a fence in an HTML comment opens nothing", "<!--\n```\n-->\n\n## Next\n\nText.", []string{"## Next", "Text."}},
+		{"a fence never closed, with CRLF line ends", "```go\r\nfunc f(\r\n\r\n## Next\r\n\r\nProse.",
+			[]string{"```go\nfunc f(\n```", "## Next", "Prose."}},
 		{"blank lines inside code are kept", "```\none\n\n\ntwo\n```", []string{"```\none\n\n\ntwo\n```"}},
 		{"an empty code block gives nothing", "```\n```\n\nText.", []string{"Text."}},
 

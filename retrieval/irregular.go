@@ -3,22 +3,25 @@ package retrieval
 import (
 	"slices"
 	"strings"
+	"sync"
 )
 
 // irregularVerbs are English verbs whose past forms Porter2 cannot bring
 // to the base form's stem ("kept" is not "keep", "began" not "begin"):
 // base, past and past participle, space-separated. A question asking how
 // long samples are "kept" should find the passage that "keeps" them.
-// Forms that are also everyday nouns or adjectives ("found", "left",
-// "saw", "felt", "lay", "rose", "fell", "ground", "bound", "spoke",
-// "wound", "lead", "meant" aside) are left out, so that matching stays
-// literal for them; so are verbs whose forms Porter2 already joins.
+// Forms that are also everyday nouns, adjectives or names of their own
+// ("found", "left", "saw", "felt", "lay", "rose", "fell", "ground",
+// "bound", "spoke", "wound", "lead", "meant"), and the forms of the
+// commonest verbs (be, do, have, get, go, make, say, see, come, run,
+// show), are left out (ambiguousForms), so that matching stays literal
+// for them.
 //
 // (English irregular verbs, from any grammar; not a library: the
 // lemmatizers on offer, such as golem's English pack, take about 54 ms
 // to load, more than a one-shot `footnote ask` spends answering.)
 var irregularVerbs = []string{
-	"arise arose arisen", "awake awoke awoken", "bear bore borne",
+	"arise arose arisen", "awake awoke awoken",
 	"beat beat beaten", "become became become", "begin began begun", "bend bent bent",
 	"bet bet bet", "bid bid bid", "bind bound bound", "bite bit bitten", "bleed bled bled",
 	"blow blew blown", "break broke broken", "breed bred bred", "bring brought brought",
@@ -38,7 +41,7 @@ var irregularVerbs = []string{
 	"overcome overcame overcome", "override overrode overridden", "overrun overran overrun",
 	"oversee oversaw overseen", "overtake overtook overtaken", "overthrow overthrew overthrown",
 	"overwrite overwrote overwritten", "pay paid paid", "prove proved proven", "rebuild rebuilt rebuilt",
-	"redo redid redone", "remake remade remade", "rerun reran rerun", "resend resent resent",
+	"redo redid redone", "remake remade remade", "rerun reran rerun",
 	"rewrite rewrote rewritten", "ride rode ridden", "ring rang rung", "rise rose risen",
 	"run ran run", "say said said", "see saw seen", "seek sought sought", "sell sold sold",
 	"send sent sent", "shake shook shaken", "shine shone shone", "shoot shot shot",
@@ -70,24 +73,30 @@ var ambiguousForms = map[string]bool{
 	"get": true, "come": true, "came": true, "run": true, "ran": true, "mean": true, "show": true,
 }
 
-// irregular maps each form of irregularVerbs to the other forms of its
-// verb (read-only once built).
-var irregular = irregularForms()
-
-func irregularForms() map[string][]string {
+// irregularStems maps the Porter2 stem of each form of irregularVerbs to
+// the stems of the other forms of its verb, where they differ: the index
+// and Derived work on stems. A form whose stem is an ambiguous form's
+// ("showed" is "show") is left out too. Built on first use.
+var irregularStems = sync.OnceValue(func() map[string][]string {
+	ambiguous := map[string]bool{}
+	for f := range ambiguousForms {
+		ambiguous[Stem(f)] = true
+	}
 	m := map[string][]string{}
 	for _, line := range irregularVerbs {
-		forms := strings.Fields(line)
-		for _, f := range forms {
-			if ambiguousForms[f] {
-				continue
+		var stems []string
+		for _, f := range strings.Fields(line) {
+			if t := Stem(f); !ambiguousForms[f] && !ambiguous[t] && !slices.Contains(stems, t) {
+				stems = append(stems, t)
 			}
-			for _, g := range forms {
-				if g != f && !ambiguousForms[g] && !slices.Contains(m[f], g) {
-					m[f] = append(m[f], g)
+		}
+		for _, t := range stems {
+			for _, u := range stems {
+				if u != t && !slices.Contains(m[t], u) {
+					m[t] = append(m[t], u)
 				}
 			}
 		}
 	}
 	return m
-}
+})

@@ -99,9 +99,14 @@ func (ix *Index) Correct(word string) (Correction, bool) {
 	}
 	// The same word spelt the other side of the Atlantic, or another form
 	// of an irregular verb: "kept" when the articles only say "keeps".
-	for _, v := range append(spellingVariants(word), irregular[word]...) {
+	for _, v := range spellingVariants(word) {
 		if t, ok := ix.lookup(ix.stem(v)); ok {
 			return Correction{Term: ix.stem(v), DF: int(ix.start[t+1] - ix.start[t])}, true
+		}
+	}
+	for _, v := range irregularStems()[stem] {
+		if t, ok := ix.lookup(v); ok {
+			return Correction{Term: v, DF: int(ix.start[t+1] - ix.start[t])}, true
 		}
 	}
 	// A real word the articles do not use is not a typo.
@@ -211,7 +216,7 @@ var recodings = [][2]string{
 // analysed term (see the package's query-words note), most frequent first,
 // excluding the term itself.
 func (ix *Index) Derived(term string) []string {
-	forms := irregular[term]
+	forms := irregularStems()[term]
 	if len(forms) == 0 && utf8.RuneCountInString(term) < minBase {
 		return nil
 	}
@@ -235,7 +240,7 @@ func (ix *Index) Derived(term string) []string {
 	// Another form of an irregular verb ("kept" and "keeps"): Porter2
 	// joins only the regular ones.
 	for _, f := range forms {
-		try(ix.stem(f))
+		try(f)
 	}
 	if utf8.RuneCountInString(term) < minBase {
 		return out

@@ -127,7 +127,8 @@ type Signals struct {
 	// Terms is the number of the question's content terms.
 	Terms int `json:"terms"`
 	// Rest is how the best unit covers the question's IDF mass without
-	// its most specific word (0 for a one-word question).
+	// its most specific word (1 for a one-word question: nothing else to
+	// cover).
 	Rest float64 `json:"rest"`
 	// Unmatched is the share of the question's content terms (counted,
 	// not weighted) the best unit does not match.
