@@ -7,8 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"unicode/utf8"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/footnote-bot/footnote/corpus"
 	"github.com/footnote-bot/footnote/guide"
@@ -390,7 +390,7 @@ func TestAnswerBoundCountsWhatIsShown(t *testing.T) {
 		}
 		return s[:348] + "."
 	}
-	ix := index(t, long("The red lantern keeps the harbour lit")+" "+long("Through winter nights it burns oil"),
+	ix := index(t, long("The red lantern keeps the harbour lit"), long("Through winter nights it burns oil"),
 		long("Fishing boats come home at dusk"))
 	s := serviceOver(t, ix, Options{NoAbstain: true})
 	a, err := s.Answer(context.Background(), Request{Question: "Which lantern keeps the harbour lit through winter nights?"})
@@ -403,5 +403,11 @@ func TestAnswerBoundCountsWhatIsShown(t *testing.T) {
 	}
 	if !strings.Contains(a.Text, "lantern") {
 		t.Errorf("answer %q quotes none of the sentences", a.Text)
+	}
+	// Every citation is one a marker points at.
+	for _, c := range a.Citations {
+		if !strings.Contains(a.Text, fmt.Sprintf("[%d]", c.N)) {
+			t.Errorf("citation %d (%s) has no marker in %q", c.N, c.PassageID, a.Text)
+		}
 	}
 }

@@ -134,18 +134,26 @@ func (s *Service) templateAnswer(ctx context.Context, ix Corpus, q string, req R
 	text, err := s.prompts.Render(prompts.Answer, data)
 	// The bound holds for the text as rendered, markers aside: past it,
 	// the last code block goes, then the last sentence.
-	for err == nil && utf8.RuneCountInString(bareMarkerRe.ReplaceAllString(text, "")) > maxAnswerRunes && len(data.Sentences) > 1 {
+	for err == nil && utf8.RuneCountInString(bareMarkerRe.ReplaceAllString(text, "")) > maxAnswerRunes {
 		dropped := false
-		for k := len(data.Sentences) - 1; k >= 0; k-- {
+		for k := len(data.Sentences) - 1; k >= 0 && !dropped; k-- {
 			if data.Sentences[k].Code != "" {
 				data.Sentences[k].Code, dropped = "", true
-				break
 			}
 		}
 		if !dropped {
+			if len(data.Sentences) < 2 {
+				break // one sentence, cut to fit (pickUnits)
+			}
 			data.Sentences = data.Sentences[:len(data.Sentences)-1]
 		}
 		text, err = s.prompts.Render(prompts.Answer, data)
+	}
+	// A passage whose only sentence went is no longer cited (sentences
+	// are in citation order, so the cited ones stay 1…n).
+	cited := 0
+	for _, st := range data.Sentences {
+		cited = max(cited, st.N)
 	}
 	// The LLM sees the passages in rank order.
 	ranked := make([]scoredPassage, len(cands))
@@ -156,7 +164,7 @@ func (s *Service) templateAnswer(ctx context.Context, ix Corpus, q string, req R
 	for i := range related {
 		related[i].N = 0
 	}
-	return Answer{Question: q, Text: text, Backend: BackendTemplate, Citations: citations(ps[:len(used)]), Related: related,
+	return Answer{Question: q, Text: text, Backend: BackendTemplate, Citations: citations(ps[:cited]), Related: related,
 		Confidence: conf, Signals: sig}, ranked, err
 }
 
