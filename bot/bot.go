@@ -303,10 +303,12 @@ func New(opt Options, a Answerer) (*Bot, error) {
 	if opt.MessageContent {
 		s.Identify.Intents |= discordgo.IntentsMessageContent
 	}
-	s.Dialer = gatewayDialer(gatewayBuffer())
-	if max, known := readBufferCap(); known && max < gatewayReadBuffer {
+	rmem, known := readBufferCap()
+	withBuffer := gatewayBuffer(rmem, known)
+	s.Dialer = gatewayDialer(withBuffer)
+	if !withBuffer {
 		log.Info("gateway receive buffer left to the kernel's autotuning: a burst of events can stall reading for 200 ms; raise net.core.rmem_max to allow it",
-			"rmem_max", max, "wanted", gatewayReadBuffer)
+			"rmem_max", rmem, "wanted", gatewayReadBuffer)
 	}
 	s.LogLevel = -1 // discordgo's own logger prints with log.Printf; we log through slog
 	state := opt.State

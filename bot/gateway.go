@@ -38,12 +38,12 @@ func readBufferCap() (int, bool) {
 }
 
 // gatewayBuffer reports whether the gateway's connection gets
-// gatewayReadBuffer. Setting SO_RCVBUF turns the kernel's autotuning off
-// and is capped at net.core.rmem_max, which stock Linux sets at 208 KiB:
-// below gatewayReadBuffer, a fixed buffer would be smaller than what
-// autotuning reaches, so the connection is left to autotuning.
-func gatewayBuffer() bool {
-	max, known := readBufferCap()
+// gatewayReadBuffer under a kernel cap of max (known: Linux). Setting
+// SO_RCVBUF turns the kernel's autotuning off and is capped at
+// net.core.rmem_max, which stock Linux sets at 208 KiB: below
+// gatewayReadBuffer, a fixed buffer would be smaller than what autotuning
+// reaches, so the connection is left to autotuning.
+func gatewayBuffer(max int, known bool) bool {
 	return !known || max >= gatewayReadBuffer
 }
 

@@ -99,14 +99,13 @@ func (ix *Index) Correct(word string) (Correction, bool) {
 	}
 	// The same word spelt the other side of the Atlantic, or another form
 	// of an irregular verb: "kept" when the articles only say "keeps".
+	var others []string
 	for _, v := range spellingVariants(word) {
-		if t, ok := ix.lookup(ix.stem(v)); ok {
-			return Correction{Term: ix.stem(v), DF: int(ix.start[t+1] - ix.start[t])}, true
-		}
+		others = append(others, ix.stem(v))
 	}
-	for _, v := range irregularStems()[stem] {
-		if t, ok := ix.lookup(v); ok {
-			return Correction{Term: v, DF: int(ix.start[t+1] - ix.start[t])}, true
+	for _, term := range append(others, irregularStems()[stem]...) {
+		if t, ok := ix.lookup(term); ok {
+			return Correction{Term: term, DF: int(ix.start[t+1] - ix.start[t])}, true
 		}
 	}
 	// A real word the articles do not use is not a typo.
