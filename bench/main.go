@@ -6,6 +6,14 @@
 // product's go.mod stays free of bleve.
 //
 //	cd bench && go run . -collection ../../shared/eval/scifact -synthetic 1000000
+//
+// With -whole it measures the paths people run instead, as whole
+// processes (footnote index, search --trec, one-shot search and ask),
+// beside SQLite FTS5 (see whole.go); -write-corpus writes the synthetic
+// corpus as JSON lines for it:
+//
+//	cd bench && go run . -write-corpus /tmp/syn1M -synthetic 1000000 -queries 1000
+//	go run . -whole ../../shared/eval/scifact,/tmp/syn1M
 package main
 
 import (
@@ -42,7 +50,25 @@ func main() {
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of footnote's queries here")
 	engine := flag.String("engine", "", "internal: measure one engine in this process (footnote or bleve)")
 	data := flag.String("data", "", "internal: collection or synthetic")
+	writeTo := flag.String("write-corpus", "", "write the synthetic corpus (-synthetic passages, -queries queries) to this folder as JSON lines, and stop")
+	wholeDirs := flag.String("whole", "", "comma-separated corpus folders: measure whole processes (footnote index, search, ask; FTS5) on each, and stop")
 	flag.Parse()
+	if *wholeDirs != "" {
+		whole(strings.Split(*wholeDirs, ","), 3)
+		return
+	}
+	switch *engine {
+	case "fts5-index":
+		fts5Index(*data, *collection)
+		return
+	case "fts5-search":
+		fts5Search(*data, *collection, *queries)
+		return
+	}
+	if *writeTo != "" {
+		check(writeCorpus(*writeTo, *synthetic, *queries))
+		return
+	}
 	profilePath = *cpuprofile
 	if *engine != "" {
 		child(*engine, *data, *collection, *synthetic, *queries)
