@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -85,8 +86,15 @@ func whole(dirs []string, repeat int) {
 	check(build.Run())
 	self, err := os.Executable()
 	check(err)
-	fmt.Println("| corpus | passages | what (whole process) | footnote | FTS5 | footnote vs FTS5 |")
-	fmt.Println("|---|---|---|---|---|---|")
+	xapian := xapianReady()
+	fmt.Println("| corpus | passages | what (whole process) | footnote | FTS5 | Xapian | footnote vs FTS5 | footnote vs Xapian |")
+	fmt.Println("|---|---|---|---|---|---|---|---|")
+	if !xapian {
+		fmt.Fprintln(os.Stderr, "bench: Xapian not measured: /usr/bin/python3 cannot import xapian (Debian package python3-xapian)")
+	}
+	script, err := filepath.Abs("xapian_peer.py")
+	check(err)
+	py := func(args ...string) []string { return append([]string{script}, args...) }
 	for _, dir := range dirs {
 		src := filepath.Join(dir, "corpus.jsonl")
 		if _, err := os.Stat(src); err != nil {
@@ -96,48 +104,110 @@ func whole(dirs []string, repeat int) {
 		qs, err := ireval.ReadQueries(queries)
 		check(err)
 		name := filepath.Base(dir)
-		idx, db := filepath.Join(tmp, name+".idx"), filepath.Join(tmp, name+".db")
-		fIndex := runWhole(repeat, fn, "index", "--corpus", src, "--out", idx)
-		sIndex := runWhole(1, self, "-engine", "fts5-index", "-data", src, "-collection", db)
-		passages := countPassages(src)
-		line := func(what string, f, s wholeRun) {
-			ratio := "–"
-			if s.wall > 0 {
-				speed := fmt.Sprintf("%.1f× faster", float64(s.wall)/float64(f.wall))
-				if f.wall > s.wall {
-					speed = fmt.Sprintf("**%.1f× slower**", float64(f.wall)/float64(s.wall))
-				}
-				ratio = fmt.Sprintf("%s, %.2f× the RSS", speed, float64(f.rss)/float64(s.rss))
-			}
-			sCell := "–"
-			if s.wall > 0 {
-				sCell = fmt.Sprintf("%s, %s", s.wall.Round(time.Millisecond), mib(s.rss))
-			}
-			fmt.Printf("| %s | %d | %s | %s, %s | %s | %s |\n", name, passages, what, f.wall.Round(time.Millisecond), mib(f.rss), sCell, ratio)
+		idx, db, xdb := filepath.Join(tmp, name+".idx"), filepath.Join(tmp, name+".db"), filepath.Join(tmp, name+".xapian")
+		// Xapian reads the passages footnote's loader made (written here,
+		// untimed); footnote and FTS5 load the corpus in the timed process.
+		passages := writePassages(src, filepath.Join(tmp, name+".passages.jsonl"))
+		var fIndex, sIndex, xIndex wholeRun
+		fIndex = runWhole(repeat, fn, "index", "--corpus", src, "--out", idx)
+		sIndex = runWhole(repeat, self, "-engine", "fts5-index", "-data", src, "-collection", db)
+		if xapian {
+			xIndex = runWhole(repeat, pythonBin, py("index", filepath.Join(tmp, name+".passages.jsonl"), xdb)...)
 		}
-		line("index", fIndex, sIndex)
-		fi, err := os.Stat(idx)
-		check(err)
-		si, err := os.Stat(db)
-		check(err)
-		fmt.Printf("| %s | %d | index file | %s | %s | %.2f× |\n", name, passages, mib(fi.Size()), mib(si.Size()), float64(fi.Size())/float64(si.Size()))
+		cell := func(r wholeRun) string {
+			if r.wall == 0 {
+				return "–"
+			}
+			return fmt.Sprintf("%s, %s", r.wall.Round(time.Millisecond), mib(r.rss))
+		}
+		vs := func(f, peer wholeRun) string {
+			if peer.wall == 0 {
+				return "–"
+			}
+			speed := fmt.Sprintf("%.1f× faster", float64(peer.wall)/float64(f.wall))
+			if f.wall > peer.wall {
+				speed = fmt.Sprintf("**%.1f× slower**", float64(f.wall)/float64(peer.wall))
+			}
+			return fmt.Sprintf("%s, %.2f× the RSS", speed, float64(f.rss)/float64(peer.rss))
+		}
+		line := func(what string, f, s, x wholeRun) {
+			fmt.Printf("| %s | %d | %s | %s | %s | %s | %s | %s |\n", name, passages, what, cell(f), cell(s), cell(x), vs(f, s), vs(f, x))
+		}
+		line("index", fIndex, sIndex, xIndex)
+		size := func(path string) string {
+			if n := pathSize(path); n > 0 {
+				return mib(n)
+			}
+			return "–"
+		}
+		fmt.Printf("| %s | %d | index file | %s | %s | %s | %.2f× | |\n", name, passages, size(idx), size(db), size(xdb), float64(pathSize(idx))/float64(pathSize(db)))
 		for _, k := range []string{"10", "100"} {
 			f := runWhole(repeat, fn, "search", "--index", idx, "--queries", queries, "--trec", "--k", k)
 			s := runWhole(repeat, self, "-engine", "fts5-search", "-data", queries, "-collection", db, "-queries", k)
-			line(fmt.Sprintf("search --trec --k %s, %d queries", k, len(qs)), f, s)
+			var x wholeRun
+			if xapian {
+				x = runWhole(repeat, pythonBin, py("search", xdb, queries, k)...)
+			}
+			line(fmt.Sprintf("search --trec --k %s, %d queries", k, len(qs)), f, s, x)
 			if k == "100" {
-				quality(name, passages, dir, f.out, s.out)
+				quality(name, passages, dir, f.out, s.out, x.out)
 			}
 		}
 		one := qs[0].Text
 		f := runWhole(repeat, fn, "search", "--index", idx, one)
 		s := runWhole(repeat, self, "-engine", "fts5-search", "-data", "query:"+one, "-collection", db, "-queries", "10")
-		line("one query, search --index", f, s)
-		line("one question, ask --index", runWhole(repeat, fn, "ask", "--index", idx, one), wholeRun{})
+		var x wholeRun
+		if xapian {
+			x = runWhole(repeat, pythonBin, py("search", xdb, "query:"+one, "10")...)
+		}
+		line("one query, search --index", f, s, x)
+		line("one question, ask --index", runWhole(repeat, fn, "ask", "--index", idx, one), wholeRun{}, wholeRun{})
 	}
 }
 
-// quality prints both runs' nDCG@10 and recall@100 against the folder's
+// pythonBin runs the Xapian peer (xapian_peer.py): Debian's python3,
+// where python3-xapian installs.
+const pythonBin = "/usr/bin/python3"
+
+func xapianReady() bool {
+	return exec.Command(pythonBin, "-c", "import xapian").Run() == nil
+}
+
+// writePassages writes the passages footnote's loader makes of src as
+// {"doc","title","text"} lines, for the Xapian peer, and counts them.
+func writePassages(src, dst string) int {
+	res, err := corpus.LoadPaths(context.Background(), []string{src}, corpus.Options{})
+	check(err)
+	f, err := os.Create(dst)
+	check(err)
+	w := bufio.NewWriterSize(f, 1<<20)
+	enc := json.NewEncoder(w)
+	n := 0
+	for _, d := range res.Documents {
+		for _, p := range d.Passages {
+			check(enc.Encode(map[string]string{"doc": d.ID, "title": p.Title, "text": p.Text}))
+			n++
+		}
+	}
+	check(w.Flush())
+	check(f.Close())
+	return n
+}
+
+// pathSize is a file's size, or a folder's (Xapian's database), 0 if
+// absent.
+func pathSize(path string) int64 {
+	st, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	if st.IsDir() {
+		return dirSize(path)
+	}
+	return st.Size()
+}
+
+// quality prints the runs' nDCG@10 and recall@100 against the folder's
 // judgements (the first qrels/*.tsv), when it has them.
 func quality(name string, passages int, dir string, runs ...[]byte) {
 	files, _ := filepath.Glob(filepath.Join(dir, "qrels", "*.tsv"))
@@ -148,6 +218,10 @@ func quality(name string, passages int, dir string, runs ...[]byte) {
 	check(err)
 	var cells []string
 	for _, out := range runs {
+		if out == nil {
+			cells = append(cells, "–")
+			continue
+		}
 		run := map[string][]string{}
 		for _, l := range strings.Split(string(out), "\n") {
 			if f := strings.Fields(l); len(f) >= 3 {
@@ -157,17 +231,7 @@ func quality(name string, passages int, dir string, runs ...[]byte) {
 		sc := ireval.Evaluate(run, qrels)
 		cells = append(cells, fmt.Sprintf("nDCG@10 %.4f, recall@100 %.4f", sc.NDCG10, sc.Recall100))
 	}
-	fmt.Printf("| %s | %d | quality of the --k 100 runs (%s) | %s | %s | |\n", name, passages, filepath.Base(files[0]), cells[0], cells[1])
-}
-
-func countPassages(src string) int {
-	res, err := corpus.LoadPaths(context.Background(), []string{src}, corpus.Options{})
-	check(err)
-	n := 0
-	for _, d := range res.Documents {
-		n += len(d.Passages)
-	}
-	return n
+	fmt.Printf("| %s | %d | quality of the --k 100 runs (%s) | %s | | |\n", name, passages, filepath.Base(files[0]), strings.Join(cells, " | "))
 }
 
 // fts5Index builds an FTS5 table of footnote's passages (the same
