@@ -64,6 +64,12 @@ func main() {
 	case "fts5-search":
 		fts5Search(*data, *collection, *queries)
 		return
+	case "bleve-index", "bleve-lean-index":
+		bleveWholeIndex(*data, *collection, *engine == "bleve-lean-index")
+		return
+	case "bleve-search", "bleve-lean-search":
+		bleveWholeSearch(*data, *collection, *queries, *engine == "bleve-lean-search")
+		return
 	}
 	if *writeTo != "" {
 		check(writeCorpus(*writeTo, *synthetic, *queries))

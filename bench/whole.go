@@ -69,7 +69,17 @@ func runWhole(n int, name string, args ...string) wholeRun {
 	return best
 }
 
-// whole measures footnote and FTS5 on each corpus folder: a BEIR
+// engine is one engine of the whole-process figures: how to build its
+// index from a corpus (src) or from the passages as JSON lines, and how
+// to search it (a queries file or "query:TEXT", k).
+type engine struct {
+	name   string
+	index  func(src, passages, out string) []string
+	search func(out, queries, k string) []string
+	answer func(out, question string) []string // nil: it has no answer path
+}
+
+// whole measures footnote and its peers on each corpus folder: a BEIR
 // collection (corpus.jsonl, queries.jsonl) or one written by
 // -write-corpus (corpus/, queries.jsonl).
 func whole(dirs []string, repeat int) {
@@ -86,15 +96,63 @@ func whole(dirs []string, repeat int) {
 	check(build.Run())
 	self, err := os.Executable()
 	check(err)
-	xapian := xapianReady()
-	fmt.Println("| corpus | passages | what (whole process) | footnote | FTS5 | Xapian | footnote vs FTS5 | footnote vs Xapian |")
-	fmt.Println("|---|---|---|---|---|---|---|---|")
-	if !xapian {
-		fmt.Fprintln(os.Stderr, "bench: Xapian not measured: /usr/bin/python3 cannot import xapian (Debian package python3-xapian)")
-	}
 	script, err := filepath.Abs("xapian_peer.py")
 	check(err)
-	py := func(args ...string) []string { return append([]string{script}, args...) }
+	child := func(mode string) func(a, b, k string) []string {
+		return func(a, b, k string) []string {
+			return []string{self, "-engine", mode, "-data", a, "-collection", b, "-queries", k}
+		}
+	}
+	engines := []engine{
+		{name: "footnote",
+			index:  func(src, _, out string) []string { return []string{fn, "index", "--corpus", src, "--out", out} },
+			search: func(out, q, k string) []string { return footnoteSearch(fn, out, q, k) },
+			answer: func(out, q string) []string { return []string{fn, "ask", "--index", out, q} }},
+		{name: "FTS5",
+			index:  func(src, _, out string) []string { return child("fts5-index")(src, out, "0") },
+			search: func(out, q, k string) []string { return child("fts5-search")(q, out, k) }},
+		{name: "bleve (default mapping)",
+			index:  func(src, _, out string) []string { return child("bleve-index")(src, out, "0") },
+			search: func(out, q, k string) []string { return child("bleve-search")(q, out, k) }},
+		{name: "bleve (lean mapping)",
+			index:  func(src, _, out string) []string { return child("bleve-lean-index")(src, out, "0") },
+			search: func(out, q, k string) []string { return child("bleve-lean-search")(q, out, k) }},
+	}
+	if exec.Command(pythonBin, "-c", "import xapian").Run() == nil {
+		engines = append(engines, engine{name: "Xapian",
+			index:  func(_, passages, out string) []string { return []string{pythonBin, script, "index", passages, out} },
+			search: func(out, q, k string) []string { return []string{pythonBin, script, "search", out, q, k} }})
+	} else {
+		fmt.Fprintln(os.Stderr, "bench: Xapian not measured: /usr/bin/python3 cannot import xapian (Debian package python3-xapian)")
+	}
+	head := "| corpus | passages | what (whole process) |"
+	sep := "|---|---|---|"
+	for _, e := range engines {
+		head += " " + e.name + " |"
+		sep += "---|"
+	}
+	for _, e := range engines[1:] {
+		head += " footnote vs " + e.name + " |"
+		sep += "---|"
+	}
+	fmt.Println(head)
+	fmt.Println(sep)
+	cell := func(r wholeRun) string {
+		if r.wall == 0 {
+			return "–"
+		}
+		return fmt.Sprintf("%s, %s", r.wall.Round(time.Millisecond), mib(r.rss))
+	}
+	vs := func(f, peer wholeRun) string {
+		if peer.wall == 0 || f.wall == 0 {
+			return "–"
+		}
+		speed := fmt.Sprintf("%.1f× faster", float64(peer.wall)/float64(f.wall))
+		if f.wall > peer.wall {
+			speed = fmt.Sprintf("**%.1f× slower**", float64(f.wall)/float64(peer.wall))
+		}
+		return fmt.Sprintf("%s, %.2f× the RSS", speed, float64(f.rss)/float64(peer.rss))
+	}
 	for _, dir := range dirs {
 		src := filepath.Join(dir, "corpus.jsonl")
 		if _, err := os.Stat(src); err != nil {
@@ -104,74 +162,72 @@ func whole(dirs []string, repeat int) {
 		qs, err := ireval.ReadQueries(queries)
 		check(err)
 		name := filepath.Base(dir)
-		idx, db, xdb := filepath.Join(tmp, name+".idx"), filepath.Join(tmp, name+".db"), filepath.Join(tmp, name+".xapian")
 		// Xapian reads the passages footnote's loader made (written here,
-		// untimed); footnote and FTS5 load the corpus in the timed process.
-		passages := writePassages(src, filepath.Join(tmp, name+".passages.jsonl"))
-		var fIndex, sIndex, xIndex wholeRun
-		fIndex = runWhole(repeat, fn, "index", "--corpus", src, "--out", idx)
-		sIndex = runWhole(repeat, self, "-engine", "fts5-index", "-data", src, "-collection", db)
-		if xapian {
-			xIndex = runWhole(repeat, pythonBin, py("index", filepath.Join(tmp, name+".passages.jsonl"), xdb)...)
+		// untimed); the others load the corpus in the timed process.
+		passageFile := filepath.Join(tmp, name+".passages.jsonl")
+		passages := writePassages(src, passageFile)
+		outs := make([]string, len(engines))
+		for i := range engines {
+			outs[i] = filepath.Join(tmp, fmt.Sprintf("%s.%d", name, i))
 		}
-		cell := func(r wholeRun) string {
-			if r.wall == 0 {
-				return "–"
+		row := func(what string, each func(i int, e engine) wholeRun) []wholeRun {
+			runs := make([]wholeRun, len(engines))
+			line := fmt.Sprintf("| %s | %d | %s |", name, passages, what)
+			for i, e := range engines {
+				runs[i] = each(i, e)
+				line += " " + cell(runs[i]) + " |"
 			}
-			return fmt.Sprintf("%s, %s", r.wall.Round(time.Millisecond), mib(r.rss))
-		}
-		vs := func(f, peer wholeRun) string {
-			if peer.wall == 0 {
-				return "–"
+			for i := range engines[1:] {
+				line += " " + vs(runs[0], runs[i+1]) + " |"
 			}
-			speed := fmt.Sprintf("%.1f× faster", float64(peer.wall)/float64(f.wall))
-			if f.wall > peer.wall {
-				speed = fmt.Sprintf("**%.1f× slower**", float64(f.wall)/float64(peer.wall))
-			}
-			return fmt.Sprintf("%s, %.2f× the RSS", speed, float64(f.rss)/float64(peer.rss))
+			fmt.Println(line)
+			return runs
 		}
-		line := func(what string, f, s, x wholeRun) {
-			fmt.Printf("| %s | %d | %s | %s | %s | %s | %s | %s |\n", name, passages, what, cell(f), cell(s), cell(x), vs(f, s), vs(f, x))
+		run := func(argv []string) wholeRun { return runWhole(repeat, argv[0], argv[1:]...) }
+		row("index", func(i int, e engine) wholeRun { return run(e.index(src, passageFile, outs[i])) })
+		line := fmt.Sprintf("| %s | %d | index size |", name, passages)
+		for i := range engines {
+			line += " " + mib(pathSize(outs[i])) + " |"
 		}
-		line("index", fIndex, sIndex, xIndex)
-		size := func(path string) string {
-			if n := pathSize(path); n > 0 {
-				return mib(n)
-			}
-			return "–"
+		for i := range engines[1:] {
+			line += fmt.Sprintf(" %.2f× |", float64(pathSize(outs[0]))/float64(pathSize(outs[i+1])))
 		}
-		fmt.Printf("| %s | %d | index file | %s | %s | %s | %.2f× | |\n", name, passages, size(idx), size(db), size(xdb), float64(pathSize(idx))/float64(pathSize(db)))
+		fmt.Println(line)
 		for _, k := range []string{"10", "100"} {
-			f := runWhole(repeat, fn, "search", "--index", idx, "--queries", queries, "--trec", "--k", k)
-			s := runWhole(repeat, self, "-engine", "fts5-search", "-data", queries, "-collection", db, "-queries", k)
-			var x wholeRun
-			if xapian {
-				x = runWhole(repeat, pythonBin, py("search", xdb, queries, k)...)
-			}
-			line(fmt.Sprintf("search --trec --k %s, %d queries", k, len(qs)), f, s, x)
+			runs := row(fmt.Sprintf("search --trec --k %s, %d queries", k, len(qs)), func(i int, e engine) wholeRun {
+				return run(e.search(outs[i], queries, k))
+			})
 			if k == "100" {
-				quality(name, passages, dir, f.out, s.out, x.out)
+				var out [][]byte
+				for _, r := range runs {
+					out = append(out, r.out)
+				}
+				quality(name, passages, dir, len(engines)-1, out...)
 			}
 		}
 		one := qs[0].Text
-		f := runWhole(repeat, fn, "search", "--index", idx, one)
-		s := runWhole(repeat, self, "-engine", "fts5-search", "-data", "query:"+one, "-collection", db, "-queries", "10")
-		var x wholeRun
-		if xapian {
-			x = runWhole(repeat, pythonBin, py("search", xdb, "query:"+one, "10")...)
-		}
-		line("one query, search --index", f, s, x)
-		line("one question, ask --index", runWhole(repeat, fn, "ask", "--index", idx, one), wholeRun{}, wholeRun{})
+		row("one query, search --index", func(i int, e engine) wholeRun { return run(e.search(outs[i], "query:"+one, "10")) })
+		row("one question, ask --index", func(i int, e engine) wholeRun {
+			if e.answer == nil {
+				return wholeRun{}
+			}
+			return run(e.answer(outs[i], one))
+		})
 	}
+}
+
+// footnoteSearch is footnote's search command for a queries file or one
+// "query:TEXT".
+func footnoteSearch(fn, idx, queries, k string) []string {
+	if q, ok := strings.CutPrefix(queries, "query:"); ok {
+		return []string{fn, "search", "--index", idx, "--k", k, q}
+	}
+	return []string{fn, "search", "--index", idx, "--queries", queries, "--trec", "--k", k}
 }
 
 // pythonBin runs the Xapian peer (xapian_peer.py): Debian's python3,
 // where python3-xapian installs.
 const pythonBin = "/usr/bin/python3"
-
-func xapianReady() bool {
-	return exec.Command(pythonBin, "-c", "import xapian").Run() == nil
-}
 
 // writePassages writes the passages footnote's loader makes of src as
 // {"doc","title","text"} lines, for the Xapian peer, and counts them.
@@ -209,7 +265,7 @@ func pathSize(path string) int64 {
 
 // quality prints the runs' nDCG@10 and recall@100 against the folder's
 // judgements (the first qrels/*.tsv), when it has them.
-func quality(name string, passages int, dir string, runs ...[]byte) {
+func quality(name string, passages int, dir string, peers int, runs ...[]byte) {
 	files, _ := filepath.Glob(filepath.Join(dir, "qrels", "*.tsv"))
 	if len(files) == 0 {
 		return
@@ -231,7 +287,7 @@ func quality(name string, passages int, dir string, runs ...[]byte) {
 		sc := ireval.Evaluate(run, qrels)
 		cells = append(cells, fmt.Sprintf("nDCG@10 %.4f, recall@100 %.4f", sc.NDCG10, sc.Recall100))
 	}
-	fmt.Printf("| %s | %d | quality of the --k 100 runs (%s) | %s | | |\n", name, passages, filepath.Base(files[0]), strings.Join(cells, " | "))
+	fmt.Printf("| %s | %d | quality of the --k 100 runs (%s) | %s |%s\n", name, passages, filepath.Base(files[0]), strings.Join(cells, " | "), strings.Repeat(" |", peers))
 }
 
 // fts5Index builds an FTS5 table of footnote's passages (the same
