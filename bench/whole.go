@@ -316,17 +316,21 @@ func fts5Index(src, db string) {
 	check(err)
 }
 
+// peerQueries reads what a peer's search mode is given: a queries file,
+// or one "query:TEXT" (the one-query figure).
+func peerQueries(queries string) []ireval.Query {
+	if q, ok := strings.CutPrefix(queries, "query:"); ok {
+		return []ireval.Query{{ID: "1", Text: q}}
+	}
+	qs, err := ireval.ReadQueries(queries)
+	check(err)
+	return qs
+}
+
 // fts5Search ranks documents (each by its best passage) for every query
 // of a queries file, or for one "query:TEXT", printing a TREC run.
 func fts5Search(queries, db string, k int) {
-	var qs []ireval.Query
-	if q, ok := strings.CutPrefix(queries, "query:"); ok {
-		qs = []ireval.Query{{ID: "1", Text: q}}
-	} else {
-		var err error
-		qs, err = ireval.ReadQueries(queries)
-		check(err)
-	}
+	qs := peerQueries(queries)
 	d, err := sql.Open("sqlite", "file:"+db+"?mode=ro")
 	check(err)
 	defer d.Close()

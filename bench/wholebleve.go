@@ -13,7 +13,6 @@ import (
 	bleveindex "github.com/blevesearch/bleve_index_api"
 
 	"github.com/footnote-bot/footnote/corpus"
-	"github.com/footnote-bot/footnote/ireval"
 )
 
 // bleveMapping is bleve's default mapping (stored fields, term vectors,
@@ -65,14 +64,7 @@ func bleveWholeIndex(src, dir string, lean bool) {
 // by their best passage (a passage ID is its document's, '#', its
 // paragraph).
 func bleveWholeSearch(queries, dir string, k int, lean bool) {
-	var qs []ireval.Query
-	if q, ok := strings.CutPrefix(queries, "query:"); ok {
-		qs = []ireval.Query{{ID: "1", Text: q}}
-	} else {
-		var err error
-		qs, err = ireval.ReadQueries(queries)
-		check(err)
-	}
+	qs := peerQueries(queries)
 	idx, err := bleve.Open(dir)
 	check(err)
 	defer idx.Close()
