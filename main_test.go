@@ -90,12 +90,29 @@ func TestIndexThenAskAndCorruptIndex(t *testing.T) {
 	if err != nil || !strings.Contains(out, "/reload") {
 		t.Fatalf("ask --index: %v\n%s", err, out)
 	}
-	data, _ := os.ReadFile(idx)
-	data[len(data)/2] ^= 0xff
-	os.WriteFile(idx, data, 0o644)
-	_, _, err = runCLI(t, nil, "search", "--index", idx, "reload")
-	if err == nil || !strings.Contains(err.Error(), idx) || !strings.Contains(err.Error(), "corrupt") {
-		t.Errorf("corrupt index: err = %v", err)
+	out, _, err = runCLI(t, nil, "index", "--verify", idx)
+	if err != nil || !strings.Contains(out, idx+" is sound: 6 documents") {
+		t.Fatalf("index --verify: %v\n%s", err, out)
+	}
+	good, _ := os.ReadFile(idx)
+	// A byte in the middle (the text blocks and tables, whose checksums
+	// only --verify reads) and one near the end (the metadata, read at
+	// every open).
+	for _, tt := range []struct {
+		name string
+		at   int
+		cmd  []string
+	}{
+		{"middle", len(good) / 2, []string{"index", "--verify", idx}},
+		{"metadata", len(good) - 10, []string{"search", "--index", idx, "reload"}},
+	} {
+		data := bytes.Clone(good)
+		data[tt.at] ^= 0xff
+		os.WriteFile(idx, data, 0o644)
+		_, _, err = runCLI(t, nil, tt.cmd...)
+		if err == nil || !strings.Contains(err.Error(), idx) || !strings.Contains(err.Error(), "corrupt") {
+			t.Errorf("%s byte flipped, %s: err = %v", tt.name, tt.cmd[0], err)
+		}
 	}
 }
 

@@ -5,9 +5,9 @@ package library
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/binary"
 	"encoding/gob"
+	"hash/crc32"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -107,59 +107,48 @@ func TestHostileIndexFile(t *testing.T) {
 }
 
 // pastThePassages returns the index file at path with its last document
-// moved a thousand passages on, and the header and checksum made right
-// again (the file format is in the retrieval package's doc), as someone
-// could write it by hand.
+// moved a thousand passages on, and the checksums made right again (the
+// file format is in the retrieval package's doc: the metadata section is
+// the last, its entry the last of the section table), as someone could
+// write it by hand.
 func pastThePassages(t *testing.T, path string) []byte {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	const headerSize = 52
-	var fi fileIndex
-	if err := gob.NewDecoder(bytes.NewReader(data[headerSize:])).Decode(&fi); err != nil {
+	const tableOffset, entrySize = 24, 24
+	crc := func(b []byte) uint32 { return crc32.Checksum(b, crc32.MakeTable(crc32.Castagnoli)) }
+	n := int(binary.LittleEndian.Uint32(data[12:16]))
+	headEnd := tableOffset + entrySize*n
+	e := data[headEnd-entrySize:]
+	off, size := binary.LittleEndian.Uint64(e[0:8]), binary.LittleEndian.Uint64(e[8:16])
+	var meta fileMeta
+	if err := gob.NewDecoder(bytes.NewReader(data[off : off+size])).Decode(&meta); err != nil {
 		t.Fatal(err)
 	}
-	fi.Docs[len(fi.Docs)-1].First += 1000
-	var payload bytes.Buffer
-	if err := gob.NewEncoder(&payload).Encode(&fi); err != nil {
+	meta.Docs[len(meta.Docs)-1].First += 1000
+	var enc bytes.Buffer
+	if err := gob.NewEncoder(&enc).Encode(&meta); err != nil {
 		t.Fatal(err)
 	}
-	out := append([]byte(nil), data[:headerSize]...)
-	binary.BigEndian.PutUint64(out[12:20], uint64(payload.Len()))
-	sum := sha256.Sum256(payload.Bytes())
-	copy(out[20:headerSize], sum[:])
-	return append(out, payload.Bytes()...)
+	out := append(data[:off:off], enc.Bytes()...)
+	e = out[headEnd-entrySize:]
+	binary.LittleEndian.PutUint64(e[8:16], uint64(enc.Len()))
+	binary.LittleEndian.PutUint32(e[16:20], crc(enc.Bytes()))
+	binary.LittleEndian.PutUint32(out[16:20], 0)
+	binary.LittleEndian.PutUint32(out[16:20], crc(out[:headEnd]))
+	return out
 }
 
-// fileIndex and passageStore mirror the retrieval package's payload; gob
-// matches fields by name.
-type fileIndex struct {
+// fileMeta mirrors the retrieval package's metadata section; gob matches
+// fields by name.
+type fileMeta struct {
 	Analyzer string
 	Params   retrieval.Params
-	Store    *passageStore
-	DocOf    []uint32
-	Docs     []retrieval.DocInfo
-	TermText []byte
-	TermEnd  []uint32
-	Start    []uint32
-	Post     []uint32
-	Post16   []uint16
-	Imp      []uint16
-	Lens     []uint32
 	AvgLen   float64
-	Table    []float32
-}
-
-type passageStore struct {
-	Strings                                               []string
-	IDs                                                   []byte
-	IDEnd, DocID, Title, Section, Heading, URL, Paragraph []uint32
-	TextEnd                                               []uint32
-	Blocks                                                []byte
-	BlockEnd                                              []uint64
-	BlockStart                                            []uint32
+	Strings  []string
+	Docs     []retrieval.DocInfo
 }
 
 // lockedBuffer is a log destination the watcher's goroutine and the test

@@ -40,7 +40,7 @@ func FuzzAnalyze(f *testing.F) {
 // returns an index that every read works on, that searches exactly as
 // exhaustive scoring does, and that a new index can be built from.
 func FuzzDecode(f *testing.F) {
-	f.Add(goodPayload(f))
+	f.Add(goodFile(f))
 	for _, docs := range [][]corpus.Document{nil, synthetic(12, 1), {doc("a", "cat dog", "", "dog bird"), doc("b", "fish")}} {
 		ix, err := Build(docs, DefaultParams())
 		if err != nil {
@@ -50,10 +50,10 @@ func FuzzDecode(f *testing.F) {
 		if _, err := ix.WriteTo(&buf); err != nil {
 			f.Fatal(err)
 		}
-		f.Add(buf.Bytes()[headerSize:])
+		f.Add(buf.Bytes())
 	}
-	f.Fuzz(func(t *testing.T, payload []byte) {
-		ix, err := Decode(rewriteHeader(payload))
+	f.Fuzz(func(t *testing.T, file []byte) {
+		ix, err := Decode(fixChecksums(file))
 		if err != nil {
 			if !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrStale) {
 				t.Fatalf("Decode error is neither corrupt nor stale: %v", err)

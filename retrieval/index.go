@@ -123,7 +123,10 @@ type Index struct {
 	// seekFactor; tests shrink the window and force the seeking).
 	windowBits int
 	seekFactor int
-	best       []uint16 // per term, its largest impact code
+	// termOK is per term 0 while its postings are unchecked (an index
+	// read from a file checks each term's when a query first reads them),
+	// then its largest impact code + 1, or badPostings.
+	termOK []atomic.Uint32
 	// stems caches query-time stemming (bounded).
 	stems     sync.Map
 	stemCount atomic.Int64
@@ -237,6 +240,7 @@ func BuildProgress(docs []corpus.Document, p Params, progress func(done, total i
 		return nil, err
 	}
 	ix.finish()
+	ix.checkTerms()
 	if progress != nil {
 		progress(total, total)
 	}
@@ -546,13 +550,7 @@ func nearest(table []float32, v float32) uint16 {
 
 // finish computes the derived per-term statistics.
 func (ix *Index) finish() {
-	nt := ix.numTerms()
-	ix.best = make([]uint16, nt)
-	for t := range nt {
-		for _, c := range ix.imp[ix.start[t]:ix.start[t+1]] {
-			ix.best[t] = max(ix.best[t], c)
-		}
-	}
+	ix.termOK = make([]atomic.Uint32, ix.numTerms())
 	ix.table64 = make([]float64, len(ix.table))
 	for i, v := range ix.table {
 		ix.table64[i] = float64(v)
@@ -573,7 +571,76 @@ func (ix *Index) idf(t uint32) float64 {
 }
 
 // ub bounds term t's score in any passage (query term frequency 1).
-func (ix *Index) ub(t uint32) float64 { return ix.idf(t) * ix.table64[ix.best[t]] }
+func (ix *Index) ub(t uint32) float64 {
+	s := ix.termOK[t].Load()
+	if s == 0 {
+		s = ix.checkTerm(t)
+	}
+	if s == badPostings {
+		return 0
+	}
+	return ix.idf(t) * ix.table64[s-1]
+}
+
+// badPostings marks a term whose postings failed their check.
+const badPostings = math.MaxUint32
+
+// span is where term t's postings lie, post[from:to] and imp[from:to],
+// checked: a term whose postings are bad has none.
+func (ix *Index) span(t uint32) (from, to uint32) {
+	from, to = ix.start[t], ix.start[t+1]
+	s := ix.termOK[t].Load()
+	if s == 0 {
+		s = ix.checkTerm(t)
+	}
+	if s == badPostings {
+		return from, from
+	}
+	return from, to
+}
+
+// checkTerm checks term t's postings (the offsets were checked when the
+// index was read): passage numbers ascending and below the passage
+// count, impact codes inside the table. It records the result, and a
+// failure as damage.
+func (ix *Index) checkTerm(t uint32) uint32 {
+	from, to := ix.start[t], ix.start[t+1]
+	n := uint32(ix.store.Len())
+	var ok bool
+	if ix.post16 != nil {
+		ok = ascendingBelow(ix.post16[from:to], n)
+	} else {
+		ok = ascendingBelow(ix.post[from:to], n)
+	}
+	var err error
+	best := uint16(0)
+	if !ok {
+		err = fmt.Errorf("postings of %q out of order or past the last passage", ix.termBytes(int(t)))
+	} else {
+		for _, c := range ix.imp[from:to] {
+			best = max(best, c)
+		}
+		if to > from && int(best) >= len(ix.table) {
+			err = fmt.Errorf("postings of %q: impact code past the table", ix.termBytes(int(t)))
+		}
+	}
+	s := uint32(best) + 1
+	if err != nil {
+		s = badPostings
+		ix.store.damage.CompareAndSwap(nil, &err)
+	}
+	ix.termOK[t].Store(s)
+	return s
+}
+
+// checkTerms checks every term's postings now.
+func (ix *Index) checkTerms() {
+	for t := range ix.numTerms() {
+		if ix.termOK[t].Load() == 0 {
+			ix.checkTerm(uint32(t))
+		}
+	}
+}
 
 // docNum finds a document's number by ID.
 func (ix *Index) docNum(id string) (int, bool) {
@@ -617,10 +684,14 @@ func (ix *Index) Params() Params { return ix.params }
 func (ix *Index) Len() int { return ix.store.Len() }
 
 // Docs lists the documents in load order.
-func (ix *Index) Docs() []DocInfo { return ix.docs }
+func (ix *Index) Docs() []DocInfo {
+	defer runtime.KeepAlive(ix)
+	return ix.docs
+}
 
 // Doc finds a document by ID.
 func (ix *Index) Doc(id string) (DocInfo, bool) {
+	defer runtime.KeepAlive(ix)
 	i, ok := ix.docNum(id)
 	if !ok {
 		return DocInfo{}, false
@@ -630,6 +701,7 @@ func (ix *Index) Doc(id string) (DocInfo, bool) {
 
 // Passage finds a passage by ID.
 func (ix *Index) Passage(id string) (corpus.Passage, bool) {
+	defer runtime.KeepAlive(ix)
 	i, ok := ix.store.find(id)
 	if !ok {
 		return corpus.Passage{}, false
@@ -640,6 +712,7 @@ func (ix *Index) Passage(id string) (corpus.Passage, bool) {
 // Neighbour returns the passage delta places from the passage id within
 // its document (1 the next, -1 the one before), if there is one.
 func (ix *Index) Neighbour(id string, delta int) (corpus.Passage, bool) {
+	defer runtime.KeepAlive(ix)
 	i, ok := ix.store.find(id)
 	if !ok {
 		return corpus.Passage{}, false
@@ -653,12 +726,14 @@ func (ix *Index) Neighbour(id string, delta int) (corpus.Passage, bool) {
 
 // PassageAt returns passage number i (decompressing its text).
 func (ix *Index) PassageAt(i int) corpus.Passage {
+	defer runtime.KeepAlive(ix)
 	r := storeReader{s: ix.store}
 	return r.at(i)
 }
 
 // DocPassages returns a document's passages in order.
 func (ix *Index) DocPassages(id string) []corpus.Passage {
+	defer runtime.KeepAlive(ix)
 	d, ok := ix.Doc(id)
 	if !ok {
 		return nil
@@ -675,6 +750,7 @@ func (ix *Index) DocPassages(id string) []corpus.Passage {
 // text exactly as given (for building a new index with more documents, or
 // loading another retriever, from an index file).
 func (ix *Index) Documents() []corpus.Document {
+	defer runtime.KeepAlive(ix)
 	r := storeReader{s: ix.store}
 	out := make([]corpus.Document, len(ix.docs))
 	for i, d := range ix.docs {
@@ -695,6 +771,7 @@ func (ix *Index) Documents() []corpus.Document {
 // whether the index has it. A term the index lacks gets the IDF of a term
 // found in no passage.
 func (ix *Index) IDF(term string) (float64, bool) {
+	defer runtime.KeepAlive(ix)
 	if id, ok := ix.lookup(term); ok {
 		return ix.idf(id), true
 	}
@@ -722,6 +799,7 @@ func (l *Live) Store(ix *Index) { l.p.Store(ix) }
 // TermsWithPrefix returns up to n index terms that begin with the folded
 // word prefix, most frequent first (for autocomplete).
 func (ix *Index) TermsWithPrefix(prefix string, n int) []string {
+	defer runtime.KeepAlive(ix)
 	if prefix == "" || n <= 0 {
 		return nil
 	}
@@ -759,6 +837,7 @@ func (ix *Index) TermsWithPrefix(prefix string, n int) []string {
 // the same settings have the same fingerprint, in any process. Answer
 // caches key on it.
 func (ix *Index) Fingerprint() string {
+	defer runtime.KeepAlive(ix)
 	ix.fpOnce.Do(func() {
 		h := crc64.New(crc64.MakeTable(crc64.ECMA))
 		fmt.Fprintf(h, "%s|%+v|%d|", AnalyzerVersion, ix.params, ix.Len())
@@ -779,4 +858,15 @@ func (ix *Index) Fingerprint() string {
 		ix.fp = fmt.Sprintf("%016x", h.Sum64())
 	})
 	return ix.fp
+}
+
+// Damaged reports the first text block of an index file that could not
+// be read (its passages read with empty text), or term whose postings
+// failed their check (it matches nothing), or nil. Open checks neither;
+// VerifyFile checks both.
+func (ix *Index) Damaged() error {
+	if err := ix.store.damage.Load(); err != nil {
+		return fmt.Errorf("%w: %v", ErrCorrupt, *err)
+	}
+	return nil
 }

@@ -1,46 +1,66 @@
 package retrieval
 
 import (
-	"bytes"
-	"crypto/sha256"
-	"encoding/binary"
-	"encoding/gob"
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
+	"unsafe"
 )
 
-// Index file format (version 3; 2 kept passage numbers at 32 bits always):
+// Index file format (version 4; 3 was one SHA-256-checked gob payload):
 //
 //	offset  size  field
 //	0       8     magic "FOOTNOTE"
 //	8       4     format version, uint32 big-endian
-//	12      8     payload length in bytes, uint64 big-endian
-//	20      32    SHA-256 of the payload
-//	52      n     payload: a gob-encoded fileIndex
+//	12      4     number of sections, uint32 little-endian
+//	16      4     CRC-32C (Castagnoli) of bytes 0 to the end of the section
+//	              table, this field taken as zero
+//	20      4     zero
+//	24      24·n  section table: per section its offset and length in bytes
+//	              (uint64), the CRC-32C of its bytes (uint32) and zero
+//	…             the sections, each at an offset that is a multiple of 8
 //
-// The payload records the analyzer version; a file written by another
-// format or analyzer version is refused as stale, one whose length or
-// checksum does not match as corrupt.
+// The sections (see layout.go) are the index's tables as little-endian
+// arrays, used where they lie once the file is mapped into memory (read
+// into it where it cannot be), and last a gob-encoded metadata section:
+// the analyzer version, the scoring parameters, the string table and the
+// documents. A file written by another format or analyzer version is
+// refused as stale.
 //
-// A file is checked whole before any of it is used, because a file with a
-// good checksum can still be made by hand: only a regular file is opened
-// (not a device, named pipe, folder or socket), of at most maxFileBytes,
-// and read no further than its size; every count and offset in its tables
-// must fall inside the table it points into (passage IDs, strings, text
-// blocks, terms, postings, impact values, documents); a text block must
-// decompress to exactly as many bytes as its passages end at, and no more
-// than maxBlockText, checked while decompressing; the documents must cover
-// the passages in order, one after another; passage and document IDs must
+// Opening a file reads what answering needs and no more: it checks the
+// header's and the metadata's checksums, that every section lies inside
+// the file, and then that the tables agree, because a file with good
+// checksums can still be made by hand. Only a regular file is opened (not
+// a device, named pipe, folder or socket), of at most maxFileBytes; every
+// count and offset in its tables must fall inside the table it points
+// into (passage IDs, strings, text blocks, terms, posting lists,
+// documents); terms must be sorted; the documents must cover the
+// passages in order, one after another; passage and document IDs must
 // be distinct; and the scoring parameters and impact values must be ones
 // a build can make (finite, ascending). A file that fails is refused as
-// corrupt, saying what is wrong, so searching, quoting or rebuilding from
-// an index that was read cannot go wrong later.
+// corrupt, saying what is wrong. That is work in proportion to the
+// passages and terms, not to the postings or the text, which are
+// checked where they are first read instead: a term's postings the first
+// time a query reads them (passage numbers ascending and below the
+// passage count, impact codes inside the table; a term that fails
+// matches nothing), a text block the first time a passage of it is read
+// (its zstd checksum, and that it decompresses to exactly as many bytes
+// as its passages end at, and no more than maxBlockText, checked while
+// decompressing; its passages read with empty text if not). Damaged
+// reports the first failure. Verify checks everything, every section's
+// checksum, every term and every block, as 'footnote index --verify'
+// does.
+//
+// A mapped file must not be truncated or rewritten in place while it is
+// open (reading a page that is gone stops the process, as with any
+// memory-mapped index); Save never does that: it writes a new file.
 //
 // Files are written mode 0644 (readable by a container's user) to a
 // temporary file .NAME.tmp-DIGITS in the same folder, locked (flock) while
@@ -50,10 +70,8 @@ import (
 // file removes it.
 const (
 	fileMagic   = "FOOTNOTE"
-	fileVersion = 3
-	headerSize  = 8 + 4 + 8 + 32
-	// maxFileBytes bounds the index files footnote writes and reads
-	// (encoding/gob's own limit on one message on 64-bit machines).
+	fileVersion = 4
+	// maxFileBytes bounds the index files footnote writes and reads.
 	maxFileBytes = 8 << 30
 )
 
@@ -65,73 +83,45 @@ var (
 	ErrNotRegular = errors.New("not a regular file")
 )
 
-type fileIndex struct {
-	Analyzer string
-	Params   Params
-	Store    *passageStore
-	DocOf    []uint32
-	Docs     []DocInfo
-	TermText []byte
-	TermEnd  []uint32
-	Start    []uint32
-	Post     []uint32
-	Post16   []uint16
-	Imp      []uint16
-	Lens     []uint32
-	AvgLen   float64
-	Table    []float32
-}
-
-// WriteTo encodes the index in the file format.
+// WriteTo writes the index in the file format.
 func (ix *Index) WriteTo(w io.Writer) (int64, error) {
-	data, err := ix.encode()
+	defer runtime.KeepAlive(ix)
+	l, err := ix.layout()
 	if err != nil {
 		return 0, err
 	}
-	n, err := w.Write(data)
-	return int64(n), err
+	return l.writeTo(w)
 }
 
-// encode returns the index file's bytes, header and payload.
-func (ix *Index) encode() ([]byte, error) {
+// layout lays the index out as a file.
+func (ix *Index) layout() (*layout, error) {
 	st := ix.store
 	for j := range st.BlockStart {
 		if n := st.TextEnd[st.blockLimit(j)-1]; n > maxBlockText {
 			return nil, fmt.Errorf("encode index: text block %d holds %d bytes (a passage of about that size), more than the %d an index file may", j, n, maxBlockText)
 		}
 	}
-	var buf bytes.Buffer
-	buf.Write(make([]byte, headerSize))
 	fi := fileIndex{Analyzer: AnalyzerVersion, Params: ix.params, Store: st, DocOf: ix.docOf,
 		Docs: ix.docs, TermText: ix.termText, TermEnd: ix.termEnd,
 		Start: ix.start, Post: ix.post, Post16: ix.post16, Imp: ix.imp, Lens: ix.lens, AvgLen: ix.avgLen, Table: ix.table}
-	if err := gob.NewEncoder(&buf).Encode(&fi); err != nil {
-		return nil, fmt.Errorf("encode index: %w", err)
-	}
-	data := buf.Bytes()
-	if int64(len(data)) > maxFileBytes {
-		return nil, fmt.Errorf("encode index: %d bytes, more than the %d an index file may be; split the corpus", len(data), int64(maxFileBytes))
-	}
-	payload := data[headerSize:]
-	copy(data[:8], fileMagic)
-	binary.BigEndian.PutUint32(data[8:12], fileVersion)
-	binary.BigEndian.PutUint64(data[12:20], uint64(len(payload)))
-	sum := sha256.Sum256(payload)
-	copy(data[20:headerSize], sum[:])
-	return data, nil
+	return fi.layout()
 }
 
 // Save writes the index to path atomically, mode 0644.
 func (ix *Index) Save(path string) error {
-	// Encoded before the temporary file exists, so that the file lives
-	// only as long as writing it takes.
-	data, err := ix.encode()
+	defer runtime.KeepAlive(ix)
+	// Laid out (checksums computed) before the temporary file exists, so
+	// that the file lives only as long as writing it takes.
+	l, err := ix.layout()
 	if err != nil {
 		return fmt.Errorf("save index %s: %w", path, err)
 	}
 	return saveAtomic(path, func(w io.Writer) error {
-		_, err := w.Write(data)
-		return err
+		bw := bufio.NewWriterSize(w, 1<<20)
+		if _, err := l.writeTo(bw); err != nil {
+			return err
+		}
+		return bw.Flush()
 	})
 }
 
@@ -214,54 +204,98 @@ func removeStaleTemps(path string) {
 	}
 }
 
-// Open reads an index file written by Save. It refuses at once a path that
-// is not a regular file (a device such as /dev/zero, a named pipe, a
-// folder), and one larger than an index file can be.
+// Open opens an index file written by Save, mapping it into memory
+// where it can (see the file format). It refuses at once a path that is
+// not a regular file (a device such as /dev/zero, a named pipe, a folder),
+// and one larger than an index file can be. The mapping lasts as long as
+// the index.
 func Open(path string) (*Index, error) {
-	data, err := readIndexFile(path)
+	data, release, err := loadIndexFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("open index: %w", err)
 	}
 	ix, err := Decode(data)
 	if err != nil {
+		release()
 		return nil, fmt.Errorf("index %s: %w", path, err)
+	}
+	if release != nil {
+		runtime.AddCleanup(ix, func(release func()) { release() }, release)
 	}
 	return ix, nil
 }
 
-// readIndexFile reads a regular file of at most maxFileBytes, no further
-// than the size it had when opened. Its errors name the file.
-func readIndexFile(path string) ([]byte, error) {
+// VerifyFile checks an index file whole: what Open checks, every
+// section's checksum and every text block.
+func VerifyFile(path string) error {
+	data, release, err := loadIndexFile(path)
+	if err != nil {
+		return fmt.Errorf("verify index: %w", err)
+	}
+	defer release()
+	if err := Verify(data); err != nil {
+		return fmt.Errorf("index %s: %w", path, err)
+	}
+	return nil
+}
+
+// Verify checks the bytes of an index file whole (see VerifyFile).
+func Verify(data []byte) error {
+	if err := verifySections(data); err != nil {
+		return err
+	}
+	ix, err := Decode(data)
+	if err != nil {
+		return err
+	}
+	if err := ix.store.checkBlocks(); err != nil {
+		return fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
+	ix.checkTerms()
+	return ix.Damaged()
+}
+
+// loadIndexFile maps (or reads) a regular file of at most maxFileBytes,
+// no further than the size it had when opened; release unmaps it. Its
+// errors name the file.
+func loadIndexFile(path string) (data []byte, release func(), err error) {
 	st, err := os.Stat(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := regularFile(path, st); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	// Without blocking: a named pipe put there since the Stat would block
 	// an ordinary open until a writer came; it is refused by the next
 	// check instead.
 	f, err := os.OpenFile(path, openFlags, 0)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer f.Close()
 	if st, err = f.Stat(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := regularFile(path, st); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	size := st.Size()
 	if size > maxFileBytes || size > math.MaxInt {
-		return nil, fmt.Errorf("%w: %s is %d bytes, more than the %d an index file may be", ErrCorrupt, path, size, int64(maxFileBytes))
+		return nil, nil, fmt.Errorf("%w: %s is %d bytes, more than the %d an index file may be", ErrCorrupt, path, size, int64(maxFileBytes))
 	}
-	data := make([]byte, size)
+	if size >= dataOffset {
+		if data, release, err := mapFile(f, int(size)); err == nil {
+			return data, release, nil
+		}
+	}
+	// Read into memory aligned for the file's widest entries.
+	words := make([]uint64, (size+7)/8)
+	data = unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(words))), len(words)*8)[:size]
 	if _, err := io.ReadFull(f, data); err != nil {
-		return nil, fmt.Errorf("read %s: %w (the file is %d bytes)", path, err, size)
+		return nil, nil, fmt.Errorf("read %s: %w (the file is %d bytes)", path, err, size)
 	}
-	return data, nil
+	return data, func() {}, nil
 }
 
 // regularFile reports an error naming what path is if it is not a regular
@@ -287,32 +321,13 @@ func regularFile(path string, st os.FileInfo) error {
 	return fmt.Errorf("%s is %s, %w", path, what, ErrNotRegular)
 }
 
-// Decode reads an index from the bytes of an index file, checking every
-// table (see the file format).
+// Decode reads an index from the bytes of an index file, checking its
+// header and tables (see the file format). The index uses data where it
+// lies: data must not change while the index is in use.
 func Decode(data []byte) (*Index, error) {
-	if len(data) < headerSize || string(data[:8]) != fileMagic {
-		return nil, fmt.Errorf("%w: not a footnote index (bad magic)", ErrCorrupt)
-	}
-	if v := binary.BigEndian.Uint32(data[8:12]); v != fileVersion {
-		return nil, fmt.Errorf("%w: format version %d, this footnote reads version %d; rebuild it with 'footnote index'", ErrStale, v, fileVersion)
-	}
-	n := binary.BigEndian.Uint64(data[12:20])
-	payload := data[headerSize:]
-	if uint64(len(payload)) != n {
-		return nil, fmt.Errorf("%w: payload is %d bytes, header says %d (truncated?)", ErrCorrupt, len(payload), n)
-	}
-	if sum := sha256.Sum256(payload); !bytes.Equal(sum[:], data[20:52]) {
-		return nil, fmt.Errorf("%w: checksum mismatch", ErrCorrupt)
-	}
-	var fi fileIndex
-	if err := gob.NewDecoder(bytes.NewReader(payload)).Decode(&fi); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
-	}
-	if fi.Analyzer != AnalyzerVersion {
-		return nil, fmt.Errorf("%w: built with analyzer %q, this footnote uses %q; rebuild it with 'footnote index'", ErrStale, fi.Analyzer, AnalyzerVersion)
-	}
-	if fi.Store == nil {
-		fi.Store = &passageStore{Strings: []string{""}}
+	fi, err := readFileIndex(data)
+	if err != nil {
+		return nil, err
 	}
 	ix := &Index{params: fi.Params, store: fi.Store, docOf: fi.DocOf, docs: fi.Docs, termText: fi.TermText,
 		termEnd: fi.TermEnd, start: fi.Start, post: fi.Post, post16: fi.Post16, imp: fi.Imp, lens: fi.Lens, avgLen: fi.AvgLen, table: fi.Table}
@@ -438,23 +453,8 @@ func (ix *Index) checkPostings() error {
 		if t > 0 && string(ix.termBytes(t-1)) >= string(ix.termBytes(t)) {
 			return fmt.Errorf("terms out of order at %q", ix.termBytes(t))
 		}
-		from, to := ix.start[t], ix.start[t+1]
-		if to < from || to > uint32(posts) {
+		if from, to := ix.start[t], ix.start[t+1]; to < from || to > uint32(posts) {
 			return fmt.Errorf("bad posting offsets")
-		}
-		var ok bool
-		if ix.post16 != nil {
-			ok = ascendingBelow(ix.post16[from:to], n)
-		} else {
-			ok = ascendingBelow(ix.post[from:to], n)
-		}
-		if !ok {
-			return fmt.Errorf("postings of %q out of order or past the last passage", ix.termBytes(t))
-		}
-		for _, c := range ix.imp[from:to] {
-			if int(c) >= len(ix.table) {
-				return fmt.Errorf("impact code past the table")
-			}
 		}
 	}
 	return nil

@@ -3,6 +3,7 @@
 package retrieval
 
 import (
+	"errors"
 	"os"
 	"time"
 )
@@ -21,3 +22,8 @@ func lockTemp(*os.File) {}
 // from a save that died: here, whether nothing has written it for
 // staleTempAge.
 func abandoned(_ *os.File, st os.FileInfo) bool { return time.Since(st.ModTime()) > staleTempAge }
+
+// mapFile does not map files here: they are read into memory instead.
+func mapFile(*os.File, int) ([]byte, func(), error) {
+	return nil, nil, errors.ErrUnsupported
+}

@@ -2,13 +2,16 @@ package retrieval
 
 import (
 	"bytes"
-	"encoding/gob"
+	"encoding/binary"
 	"errors"
+	"fmt"
+	"hash/crc32"
 	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -16,9 +19,9 @@ import (
 	"github.com/klauspost/compress/zstd"
 )
 
-// goodPayload is the payload of a small index file (storeDocs: three
-// documents of 7, 11 and 15 passages, in several text blocks).
-func goodPayload(t testing.TB) []byte {
+// goodFile is a small index file (storeDocs: three documents of 7, 11
+// and 15 passages, in several text blocks).
+func goodFile(t testing.TB) []byte {
 	t.Helper()
 	ix, err := Build(storeDocs(), DefaultParams())
 	if err != nil {
@@ -28,23 +31,46 @@ func goodPayload(t testing.TB) []byte {
 	if _, err := ix.WriteTo(&buf); err != nil {
 		t.Fatal(err)
 	}
-	return buf.Bytes()[headerSize:]
+	return buf.Bytes()
 }
 
-// craft decodes payload, lets edit change its tables and encodes it again
-// as a file with a correct header and checksum: a file made by hand.
-func craft(t testing.TB, payload []byte, edit func(*fileIndex)) []byte {
+// craft reads a file's tables, lets edit change them and writes them
+// again as a file with correct checksums: a file made by hand.
+func craft(t testing.TB, file []byte, edit func(*fileIndex)) []byte {
 	t.Helper()
-	var fi fileIndex
-	if err := gob.NewDecoder(bytes.NewReader(payload)).Decode(&fi); err != nil {
+	fi, err := readFileIndex(bytes.Clone(file))
+	if err != nil {
 		t.Fatal(err)
 	}
-	edit(&fi)
+	edit(fi)
+	l, err := fi.layout()
+	if err != nil {
+		t.Fatal(err)
+	}
 	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(&fi); err != nil {
+	if _, err := l.writeTo(&buf); err != nil {
 		t.Fatal(err)
 	}
-	return rewriteHeader(buf.Bytes())
+	return buf.Bytes()
+}
+
+// fixChecksums returns a copy of an index file with every checksum its
+// table has room for made to match (what a hand-made file can do).
+func fixChecksums(data []byte) []byte {
+	data = bytes.Clone(data)
+	if len(data) < dataOffset {
+		return data
+	}
+	for i := range numSections {
+		e := data[tableOffset+entrySize*i:]
+		off, n := binary.LittleEndian.Uint64(e[0:8]), binary.LittleEndian.Uint64(e[8:16])
+		if off <= uint64(len(data)) && n <= uint64(len(data))-off {
+			binary.LittleEndian.PutUint32(e[16:20], crc32.Checksum(data[off:off+n], castagnoli))
+		}
+	}
+	binary.LittleEndian.PutUint32(data[16:20], 0)
+	binary.LittleEndian.PutUint32(data[16:20], crc32.Checksum(data[:dataOffset], castagnoli))
+	return data
 }
 
 // setIDs replaces the passage IDs.
@@ -60,7 +86,7 @@ func setIDs(s *passageStore, ids []string) {
 // tables disagree: each is refused as corrupt, saying what is wrong,
 // before any table is used (no panic, no allocation sized by a count).
 func TestCraftedIndexFileRefused(t *testing.T) {
-	payload := goodPayload(t)
+	payload := goodFile(t)
 	if _, err := Decode(craft(t, payload, func(*fileIndex) {})); err != nil {
 		t.Fatalf("the untouched file: %v", err)
 	}
@@ -106,15 +132,12 @@ func TestCraftedIndexFileRefused(t *testing.T) {
 		{"text block starting past the passages", func(fi *fileIndex) { fi.Store.BlockStart[len(fi.Store.BlockStart)-1] = 33 }, "bad text block starts"},
 		{"text block larger than a block may be", func(fi *fileIndex) { fi.Store.TextEnd[int(fi.Store.BlockStart[1])-1] = maxBlockText + 1 },
 			"text block 0: 268435457 bytes of text, more than the 268435456 a block may hold"},
-		{"text block decompressing to more than its passages", func(fi *fileIndex) { fi.Store.TextEnd[int(fi.Store.BlockStart[1])-1]-- },
-			"text block 0"},
-		{"text block decompressing to less than its passages", func(fi *fileIndex) { fi.Store.TextEnd[int(fi.Store.BlockStart[1])-1]++ },
-			"text block 0"},
+		{"text ends out of order", func(fi *fileIndex) { fi.Store.TextEnd[1] = fi.Store.TextEnd[0] - 1 },
+			"text block 0: bad passage offsets"},
+		{"short postings for many passages", func(fi *fileIndex) { fi.Post = []uint32{1} }, "32-bit postings for 33 passages"},
 		// The terms, postings and impacts.
-		{"posting past the last passage", func(fi *fileIndex) { fi.Post16[len(fi.Post16)-1] = 33 }, "past the last passage"},
 		{"term past the term bytes", func(fi *fileIndex) { fi.TermEnd[0] = uint32(len(fi.TermText) + 1) }, "bad term offsets"},
 		{"postings past the posting table", func(fi *fileIndex) { fi.Start[len(fi.Start)-1]++ }, "posting tables of different lengths"},
-		{"impact code past the table", func(fi *fileIndex) { fi.Table = fi.Table[:1] }, "impact code past the table"},
 		{"impact table out of order", func(fi *fileIndex) { fi.Table[0], fi.Table[1] = fi.Table[1], fi.Table[0] }, "impact table: entry 1"},
 		{"impact NaN", func(fi *fileIndex) { fi.Table[0] = float32(math.NaN()) }, "impact table: entry 0 is NaN"},
 		{"impact infinite", func(fi *fileIndex) { fi.Table[len(fi.Table)-1] = float32(math.Inf(1)) }, "is +Inf"},
@@ -152,11 +175,15 @@ func TestEmptyTextsRoundTrip(t *testing.T) {
 	}
 }
 
-// TestTextBlockBombRefused reads a file whose first text block is a zstd
-// frame that does not say its size and decompresses to 64 MiB, while its
-// passages say 40 bytes: decompressing stops near the 40 bytes (the
-// allocations stay far below 64 MiB) and the file is refused.
-func TestTextBlockBombRefused(t *testing.T) {
+// TestTextBlockCheckedOnRead opens files whose first text block is bad
+// in each way a block can be: opening does not decompress it, so the
+// file opens, but reading a passage of the block gives empty text and
+// Damaged says which block, the other blocks read as written, and Verify
+// refuses the file. The bomb is a zstd frame that does not say its size
+// and decompresses to 64 MiB while its passages say 40 bytes:
+// decompressing stops near the 40 bytes (the allocations stay far below
+// 64 MiB).
+func TestTextBlockCheckedOnRead(t *testing.T) {
 	var bomb bytes.Buffer
 	enc, err := zstd.NewWriter(&bomb)
 	if err != nil {
@@ -164,28 +191,169 @@ func TestTextBlockBombRefused(t *testing.T) {
 	}
 	enc.Write(make([]byte, 64<<20))
 	enc.Close()
-	data := craft(t, goodPayload(t), func(fi *fileIndex) {
-		s := fi.Store
-		end := int(s.BlockStart[1])
-		for i := range end {
-			s.TextEnd[i] = uint32(40 * (i + 1) / end)
-		}
-		blocks := append(append([]byte(nil), bomb.Bytes()...), s.Blocks[s.BlockEnd[0]:]...)
-		shift := uint64(bomb.Len()) - s.BlockEnd[0]
-		for j := range s.BlockEnd {
-			s.BlockEnd[j] += shift
-		}
-		s.Blocks = blocks
-	})
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	_, err = Decode(data)
-	runtime.ReadMemStats(&after)
-	if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "text block 0") {
-		t.Errorf("Decode = %v, want a corrupt text block 0", err)
+	good := goodFile(t)
+	want, err := Decode(good)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if n := after.TotalAlloc - before.TotalAlloc; n > 16<<20 {
-		t.Errorf("decoding allocated %d MiB", n>>20)
+	// flipped changes a byte of the first block and fixes the section's
+	// checksum, so that only zstd's own checksum can tell.
+	flipped := func(fi *fileIndex) {
+		fi.Store.Blocks = bytes.Clone(fi.Store.Blocks)
+		fi.Store.Blocks[fi.Store.BlockEnd[0]-6] ^= 0x55
+	}
+	tests := []struct {
+		name   string
+		edit   func(*fileIndex)
+		verify string
+	}{
+		{"decompressing to more than its passages", func(fi *fileIndex) { fi.Store.TextEnd[int(fi.Store.BlockStart[1])-1]-- },
+			"text block 0"},
+		{"decompressing to less than its passages", func(fi *fileIndex) { fi.Store.TextEnd[int(fi.Store.BlockStart[1])-1]++ },
+			"text block 0: "},
+		{"failing its checksum", flipped, "text block 0 does not decompress"},
+		{"a bomb", func(fi *fileIndex) {
+			s := fi.Store
+			end := int(s.BlockStart[1])
+			s.TextEnd = slices.Clone(s.TextEnd)
+			for i := range end {
+				s.TextEnd[i] = uint32(40 * (i + 1) / end)
+			}
+			blocks := append(append([]byte(nil), bomb.Bytes()...), s.Blocks[s.BlockEnd[0]:]...)
+			shift := uint64(bomb.Len()) - s.BlockEnd[0]
+			s.BlockEnd = slices.Clone(s.BlockEnd)
+			for j := range s.BlockEnd {
+				s.BlockEnd[j] += shift
+			}
+			s.Blocks = blocks
+		}, "text block 0 decompresses to more than the 40 bytes"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			data := craft(t, good, tt.edit)
+			if err := Verify(data); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), tt.verify) {
+				t.Errorf("Verify = %v, want %v saying %q", err, ErrCorrupt, tt.verify)
+			}
+			ix, err := Decode(data)
+			if err != nil {
+				t.Fatalf("Decode = %v; the blocks are checked when read", err)
+			}
+			if err := ix.Damaged(); err != nil {
+				t.Fatalf("damaged before any block was read: %v", err)
+			}
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			p := ix.PassageAt(0)
+			runtime.ReadMemStats(&after)
+			if p.Text != "" || p.ID != want.PassageAt(0).ID {
+				t.Errorf("passage 0 of a bad block = %q %q, want its ID with empty text", p.ID, p.Text)
+			}
+			if n := after.TotalAlloc - before.TotalAlloc; n > 16<<20 {
+				t.Errorf("reading the block allocated %d MiB", n>>20)
+			}
+			if err := ix.Damaged(); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "text block 0") {
+				t.Errorf("Damaged = %v, want a corrupt text block 0", err)
+			}
+			last := ix.Len() - 1
+			if got := ix.PassageAt(last); got != want.PassageAt(last) {
+				t.Errorf("passage %d of a good block = %+v, want %+v", last, got, want.PassageAt(last))
+			}
+		})
+	}
+	if err := Verify(good); err != nil {
+		t.Errorf("Verify(the good file) = %v", err)
+	}
+}
+
+// TestPostingsCheckedOnRead opens files whose postings for one term are
+// bad: opening does not read postings, so the file opens, but the term
+// matches nothing, Damaged names it, the other terms search as written,
+// and Verify refuses the file.
+func TestPostingsCheckedOnRead(t *testing.T) {
+	good := goodFile(t)
+	want, err := Decode(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The term whose postings are last in the file, and another.
+	lastTerm := string(want.termBytes(want.numTerms() - 1))
+	other := string(want.termBytes(0))
+	if len(want.Search(lastTerm, 5, Options{})) == 0 || !want.InDoc(lastTerm, "doc-2") {
+		t.Fatalf("%q is not in doc-2 of the good file", lastTerm)
+	}
+	tests := []struct {
+		name string
+		edit func(*fileIndex)
+		say  string
+	}{
+		{"posting past the last passage", func(fi *fileIndex) {
+			fi.Post16 = slices.Clone(fi.Post16)
+			fi.Post16[len(fi.Post16)-1] = 33
+		}, "out of order or past the last passage"},
+		{"postings out of order", func(fi *fileIndex) {
+			fi.Post16 = slices.Clone(fi.Post16)
+			n := len(fi.Post16)
+			if fi.Start[len(fi.Start)-2] > uint32(n-2) {
+				t.Fatal("the last term has a single posting")
+			}
+			fi.Post16[n-1], fi.Post16[n-2] = fi.Post16[n-2], fi.Post16[n-1]
+		}, "out of order"},
+		{"impact code past the table", func(fi *fileIndex) {
+			fi.Imp = slices.Clone(fi.Imp)
+			fi.Imp[len(fi.Imp)-1] = uint16(len(fi.Table))
+		}, "impact code past the table"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			data := craft(t, good, tt.edit)
+			ix, err := Decode(data)
+			if err != nil {
+				t.Fatalf("Decode = %v; postings are checked when read", err)
+			}
+			if got, want := fmt.Sprint(ix.Search(other, 5, Options{})), fmt.Sprint(want.Search(other, 5, Options{})); got != want {
+				t.Errorf("search %q (good postings) = %s, want %s", other, got, want)
+			}
+			if err := ix.Damaged(); err != nil {
+				t.Fatalf("damaged before the bad postings were read: %v", err)
+			}
+			if hits := ix.Search(lastTerm, 5, Options{}); len(hits) != 0 {
+				t.Errorf("search %q (bad postings) = %d hits, want none", lastTerm, len(hits))
+			}
+			if ix.InDoc(lastTerm, "doc-2") {
+				t.Errorf("InDoc(%q) with bad postings", lastTerm)
+			}
+			if err := ix.Damaged(); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), tt.say) || !strings.Contains(err.Error(), lastTerm) {
+				t.Errorf("Damaged = %v, want %v naming %q, saying %q", err, ErrCorrupt, lastTerm, tt.say)
+			}
+			if err := Verify(data); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), tt.say) {
+				t.Errorf("Verify = %v, want %v saying %q", err, ErrCorrupt, tt.say)
+			}
+		})
+	}
+}
+
+// TestVerifyChecksEverySection flips one byte in each section of a file
+// in turn: Verify names the section whose checksum fails (Open checks
+// only the header's and the metadata's, and the tables' bounds).
+func TestVerifyChecksEverySection(t *testing.T) {
+	good := goodFile(t)
+	secs, _, err := sections(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, b := range secs {
+		if len(b) == 0 {
+			continue
+		}
+		data := bytes.Clone(good)
+		off := int(binary.LittleEndian.Uint64(data[tableOffset+entrySize*i:]))
+		data[off+len(b)/2] ^= 0x01
+		err := Verify(data)
+		if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "checksum") {
+			t.Errorf("section %q flipped: Verify = %v, want a checksum mismatch", sectionNames[i], err)
+		} else if i != secMeta && !strings.Contains(err.Error(), sectionNames[i]) {
+			t.Errorf("section %q flipped: Verify = %v, want it named", sectionNames[i], err)
+		}
 	}
 }
 

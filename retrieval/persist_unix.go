@@ -59,3 +59,16 @@ func withFd(f *os.File, op func(fd int) error) error {
 	}
 	return opErr
 }
+
+// mapFile maps size bytes of f read-only; release unmaps them.
+func mapFile(f *os.File, size int) (data []byte, release func(), err error) {
+	err = withFd(f, func(fd int) error {
+		var err error
+		data, err = syscall.Mmap(fd, 0, size, syscall.PROT_READ, syscall.MAP_SHARED)
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return data, func() { syscall.Munmap(data) }, nil
+}

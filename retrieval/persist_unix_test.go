@@ -4,15 +4,20 @@ package retrieval
 
 import (
 	"errors"
+	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/footnote-bot/footnote/corpus"
 )
 
 // openSoon is Open, failing the test instead of hanging if Open blocks.
@@ -180,4 +185,83 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	os.Exit(m.Run())
+}
+
+// TestOpenMapsTheFile opens an index of some megabytes (passages of 150
+// words, as articles' paragraphs run): opening allocates a small part of
+// the file (its tables are used where they lie, mapped),
+// searches and quotes as the built index does, and once the index is
+// dropped and collected its mapping goes (the search of another index
+// opened from the same file goes on).
+func TestOpenMapsTheFile(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 1))
+	z := rand.NewZipf(r, 1.1, 1, 20000)
+	var docs []corpus.Document
+	for i := range 500 {
+		d := corpus.Document{ID: fmt.Sprintf("d%d", i)}
+		for j := range 10 {
+			var sb strings.Builder
+			for range 150 {
+				fmt.Fprintf(&sb, "w%d ", z.Uint64())
+			}
+			d.Passages = append(d.Passages, corpus.Passage{ID: fmt.Sprintf("d%d#%d", i, j+1), DocID: d.ID, Text: sb.String()})
+		}
+		docs = append(docs, d)
+	}
+	built, err := Build(docs, DefaultParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "big.idx")
+	if err := built.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	ix, err := Open(path)
+	runtime.ReadMemStats(&after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("Open allocated %d bytes for a %d-byte file", after.TotalAlloc-before.TotalAlloc, st.Size())
+	if n := after.TotalAlloc - before.TotalAlloc; n > uint64(st.Size())/4 {
+		t.Errorf("Open allocated %d bytes for a %d-byte file", n, st.Size())
+	}
+	for _, q := range []string{"w1 w2", "w10 w300", "w3 w40 w77"} {
+		if got, want := fmt.Sprint(ix.Search(q, 10, Options{})), fmt.Sprint(built.Search(q, 10, Options{})); got != want {
+			t.Errorf("search %q: mapped %s, built %s", q, got, want)
+		}
+	}
+	other, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mappings := func() int {
+		maps, err := os.ReadFile("/proc/self/maps")
+		if err != nil {
+			return -1
+		}
+		return strings.Count(string(maps), path)
+	}
+	if n := mappings(); n >= 0 {
+		if n != 2 {
+			t.Fatalf("%d mappings of the file with two indexes open, want 2", n)
+		}
+		ix = nil
+		for mappings() != 1 { // the cleanup unmaps it once the index is collected
+			runtime.GC()
+			runtime.Gosched()
+		}
+	}
+	if got, want := fmt.Sprint(other.Search("w1 w2", 10, Options{})), fmt.Sprint(built.Search("w1 w2", 10, Options{})); got != want {
+		t.Errorf("the other mapping: %s, want %s", got, want)
+	}
+	if p := other.PassageAt(other.Len() - 1); p != built.PassageAt(built.Len()-1) {
+		t.Errorf("last passage %+v", p)
+	}
 }

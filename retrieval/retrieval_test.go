@@ -2,7 +2,6 @@ package retrieval
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -420,29 +419,14 @@ func TestStaleAnalyzer(t *testing.T) {
 	ix, _ := Build(synthetic(20, 3), DefaultParams())
 	var buf bytes.Buffer
 	ix.WriteTo(&buf)
-	// Re-encode with another analyzer version by patching the string in the
-	// gob payload and fixing the checksum through a fresh write.
+	// Another analyzer version: the string patched in the metadata, and
+	// the checksums fixed.
 	old := AnalyzerVersion
 	data := bytes.Replace(buf.Bytes(), []byte(old), []byte(strings.Repeat("x", len(old))), 1)
-	payload := data[headerSize:]
-	fixed := rewriteHeader(payload)
-	_, err := Decode(fixed)
+	_, err := Decode(fixChecksums(data))
 	if !errors.Is(err, ErrStale) || !strings.Contains(err.Error(), "analyzer") {
 		t.Errorf("err = %v, want stale analyzer", err)
 	}
-}
-
-func rewriteHeader(payload []byte) []byte {
-	var buf bytes.Buffer
-	hdr := make([]byte, headerSize)
-	copy(hdr, fileMagic)
-	binary.BigEndian.PutUint32(hdr[8:12], fileVersion)
-	binary.BigEndian.PutUint64(hdr[12:20], uint64(len(payload)))
-	sum := sha256Sum(payload)
-	copy(hdr[20:], sum[:])
-	buf.Write(hdr)
-	buf.Write(payload)
-	return buf.Bytes()
 }
 
 func TestConcurrentSearchAndSwap(t *testing.T) {
@@ -488,8 +472,6 @@ func TestBuildRejectsBadInput(t *testing.T) {
 		t.Errorf("empty index: %v", err)
 	}
 }
-
-func sha256Sum(b []byte) [32]byte { return sha256.Sum256(b) }
 
 // TestSaveFailureKeepsPreviousFile simulates a crash half-way through
 // writing an index: the previous file stays valid and no temporary file

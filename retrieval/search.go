@@ -3,6 +3,7 @@ package retrieval
 import (
 	"container/heap"
 	"math/bits"
+	"runtime"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -55,15 +56,22 @@ func parseQuery(q string, stem func(string) string) []QueryTerm {
 // Search returns the k best passages for the query, best first; ties go to
 // the passage loaded first.
 func (ix *Index) Search(query string, k int, opt Options) []Hit {
+	defer runtime.KeepAlive(ix)
 	return ix.SearchTerms(ix.ParseQuery(query), k, opt)
 }
 
 // ParseQuery is the package ParseQuery with stems cached in the index.
-func (ix *Index) ParseQuery(q string) []QueryTerm { return parseQuery(q, ix.stem) }
+func (ix *Index) ParseQuery(q string) []QueryTerm {
+	defer runtime.KeepAlive(ix)
+	return parseQuery(q, ix.stem)
+}
 
 // Stem is the package Stem, remembered by the index (for callers that
 // stem the same words over and over, such as rescoring passages).
-func (ix *Index) Stem(w string) string { return ix.stem(w) }
+func (ix *Index) Stem(w string) string {
+	defer runtime.KeepAlive(ix)
+	return ix.stem(w)
+}
 
 // stem stems a folded word, remembering up to 1<<17 words.
 func (ix *Index) stem(w string) string {
@@ -128,6 +136,7 @@ func better(a, b scored) bool {
 
 // SearchTerms is Search for an already analysed query.
 func (ix *Index) SearchTerms(q []QueryTerm, k int, opt Options) []Hit {
+	defer runtime.KeepAlive(ix)
 	return ix.finishHits(q, ix.rank(q, k, opt))
 }
 
@@ -141,6 +150,7 @@ type Ranked struct {
 // alone, the answer a search engine gives before stored fields are
 // fetched. Same order and scores as Search.
 func (ix *Index) Rank(query string, k int, opt Options) []Ranked {
+	defer runtime.KeepAlive(ix)
 	res := ix.rank(ix.ParseQuery(query), k, opt)
 	out := make([]Ranked, len(res))
 	for i, r := range res {
@@ -182,7 +192,7 @@ func cursors[D docNum](ix *Index, post []D, q []QueryTerm) []cursor[D] {
 		if !ok || qt.Weight <= 0 {
 			continue
 		}
-		from, to := ix.start[id], ix.start[id+1]
+		from, to := ix.span(id)
 		if from == to {
 			continue
 		}
@@ -425,7 +435,7 @@ func (ix *Index) finishHits(q []QueryTerm, res []scored) []Hit {
 }
 
 func (ix *Index) has(term, doc uint32) bool {
-	from, to := ix.start[term], ix.start[term+1]
+	from, to := ix.span(term)
 	if ix.post16 != nil {
 		return contains(ix.post16[from:to], doc)
 	}
@@ -440,6 +450,7 @@ func (ix *Index) has(term, doc uint32) bool {
 // tied with another only to the last bit may order differently than in
 // SearchTerms, whose sums run in MaxScore's order.
 func (ix *Index) Rescore(q []QueryTerm, hits []Hit) []Hit {
+	defer runtime.KeepAlive(ix)
 	res := make([]scored, 0, len(hits))
 	seen := make(map[uint32]bool, len(hits))
 	for _, h := range hits {
@@ -468,7 +479,7 @@ func (ix *Index) Rescore(q []QueryTerm, hits []Hit) []Hit {
 
 // impact is term t's impact code in passage d, if d holds t.
 func (ix *Index) impact(t, d uint32) (uint16, bool) {
-	from, to := ix.start[t], ix.start[t+1]
+	from, to := ix.span(t)
 	var i int
 	if ix.post16 != nil {
 		i = position(ix.post16[from:to], d)
@@ -506,6 +517,7 @@ type DocHit struct {
 // that passage (Best): k passages read, whatever it took to find k
 // documents.
 func (ix *Index) SearchDocs(query string, k int, opt Options) []DocHit {
+	defer runtime.KeepAlive(ix)
 	q := ix.ParseQuery(query)
 	ranked := ix.rankDocs(q, k, opt)
 	out := make([]DocHit, len(ranked))
@@ -527,6 +539,7 @@ type RankedDoc struct {
 // is read (what `search --trec` and `eval` need). Same order and scores
 // as SearchDocs.
 func (ix *Index) RankDocs(query string, k int, opt Options) []RankedDoc {
+	defer runtime.KeepAlive(ix)
 	ranked := ix.rankDocs(ix.ParseQuery(query), k, opt)
 	out := make([]RankedDoc, len(ranked))
 	for i, r := range ranked {
@@ -779,6 +792,7 @@ func backUp(s string, pos, n int) int {
 // InDoc reports whether any passage of document docID holds the analysed
 // term (text, title or heading).
 func (ix *Index) InDoc(term, docID string) bool {
+	defer runtime.KeepAlive(ix)
 	t, ok := ix.lookup(term)
 	if !ok {
 		return false
@@ -787,7 +801,7 @@ func (ix *Index) InDoc(term, docID string) bool {
 	if !ok {
 		return false
 	}
-	from, to := ix.start[t], ix.start[t+1]
+	from, to := ix.span(t)
 	first := uint32(ix.docs[d].First)
 	end := first + uint32(ix.docs[d].Count)
 	if ix.post16 != nil {

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/klauspost/compress/zstd"
 
@@ -52,6 +53,9 @@ type passageStore struct {
 	BlockStart []uint32 // block j's first passage
 
 	slots []uint32 // open addressing by ID hash: passage number + 1, 0 = empty
+	// damage is the first error reading a text block met (a file's
+	// blocks are checked as they are read).
+	damage atomic.Pointer[error]
 }
 
 // decoder is the zstd decoder every store shares: DecodeAll is safe for
@@ -194,11 +198,8 @@ func (s *passageStore) check() error {
 	if !endOffsets(s.BlockEnd, len(s.Blocks)) {
 		return fmt.Errorf("bad text block offsets")
 	}
-	// Every block must decompress to exactly its passages' text, so that
-	// reading a passage later cannot fail. The passages say how long the
-	// text is before anything is decompressed, and no block may decompress
-	// to more.
-	var raw []byte
+	// The passages of each block must end in order, at no more than a
+	// block may hold, so that reading a block allocates no more.
 	for j := range s.BlockEnd {
 		prevT := uint32(0)
 		for i := int(s.BlockStart[j]); i < s.blockLimit(j); i++ {
@@ -210,14 +211,18 @@ func (s *passageStore) check() error {
 		if prevT > maxBlockText {
 			return fmt.Errorf("text block %d: %d bytes of text, more than the %d a block may hold", j, prevT, maxBlockText)
 		}
+	}
+	return nil
+}
+
+// checkBlocks reports whether every text block decompresses to exactly
+// its passages' text (check has passed).
+func (s *passageStore) checkBlocks() error {
+	var raw []byte
+	for j := range s.BlockEnd {
 		var err error
-		if raw, err = s.block(j, raw[:0]); errors.Is(err, zstd.ErrDecoderSizeExceeded) {
-			return fmt.Errorf("text block %d decompresses to more than the %d bytes its passages end at", j, prevT)
-		} else if err != nil {
-			return fmt.Errorf("text block %d does not decompress: %w", j, errors.Unwrap(err))
-		}
-		if len(raw) != int(prevT) {
-			return fmt.Errorf("text block %d: %d bytes, passages end at %d", j, len(raw), prevT)
+		if raw, err = s.block(j, raw[:0]); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -296,16 +301,23 @@ func (s *passageStore) blockLimit(j int) int {
 
 // block decompresses text block j, appending to dst. It makes room for as
 // many bytes as the block's passages end at, and decompresses no more than
-// dst can then hold (a block that holds more is an error).
+// dst can then hold: a block that holds more or less, or fails its
+// checksum, is an error.
 func (s *passageStore) block(j int, dst []byte) ([]byte, error) {
 	start := uint64(0)
 	if j > 0 {
 		start = s.BlockEnd[j-1]
 	}
-	dst = slices.Grow(dst, int(s.TextEnd[s.blockLimit(j)-1]))
+	want := int(s.TextEnd[s.blockLimit(j)-1])
+	dst = slices.Grow(dst, want)
 	raw, err := decoder().DecodeAll(s.Blocks[start:s.BlockEnd[j]], dst)
-	if err != nil {
-		return nil, fmt.Errorf("retrieval: text block %d: %w", j, err)
+	switch {
+	case errors.Is(err, zstd.ErrDecoderSizeExceeded):
+		return nil, fmt.Errorf("text block %d decompresses to more than the %d bytes its passages end at", j, want)
+	case err != nil:
+		return nil, fmt.Errorf("text block %d does not decompress: %w", j, err)
+	case len(raw) != want:
+		return nil, fmt.Errorf("text block %d: %d bytes, passages end at %d", j, len(raw), want)
 	}
 	return raw, nil
 }
@@ -327,7 +339,8 @@ func (s *passageStore) passage(i int, raw []byte) corpus.Passage {
 }
 
 // reader reads passages, decompressing each block once however many of
-// its passages are read in a row.
+// its passages are read in a row. A block that cannot be read gives its
+// passages empty text, and is reported to the store's damage record.
 type storeReader struct {
 	s     *passageStore
 	j     int
@@ -339,9 +352,8 @@ func (r *storeReader) at(i int) corpus.Passage {
 	if j := r.s.blockOf(i); !r.valid || j != r.j {
 		raw, err := r.s.block(j, r.raw[:0]) // passages copy their text out
 		if err != nil {
-			// check decompressed every block when the index was read, so
-			// this is a bug, not bad input.
-			panic(err)
+			r.s.damage.CompareAndSwap(nil, &err)
+			raw = r.raw[:0]
 		}
 		r.j, r.raw, r.valid = j, raw, true
 	}

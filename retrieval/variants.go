@@ -1,6 +1,7 @@
 package retrieval
 
 import (
+	"runtime"
 	"strings"
 	"unicode/utf8"
 
@@ -46,6 +47,7 @@ var spellings = [][2]string{
 // Spellings returns the index terms of a folded word's other spellings
 // (American or British) that differ from its own stem.
 func (ix *Index) Spellings(word string) []string {
+	defer runtime.KeepAlive(ix)
 	stem := ix.stem(word)
 	var out []string
 	for _, v := range spellingVariants(word) {
@@ -88,6 +90,7 @@ func maxEdits(n int) int {
 // index has the word's stem, the word is short or a stop word, or nothing
 // is close enough.
 func (ix *Index) Correct(word string) (Correction, bool) {
+	defer runtime.KeepAlive(ix)
 	n := utf8.RuneCountInString(word)
 	max := maxEdits(n)
 	if max == 0 || stopWord(word) || ix.numTerms() == 0 {
@@ -215,6 +218,7 @@ var recodings = [][2]string{
 // analysed term (see the package's query-words note), most frequent first,
 // excluding the term itself.
 func (ix *Index) Derived(term string) []string {
+	defer runtime.KeepAlive(ix)
 	forms := irregularStems()[term]
 	if len(forms) == 0 && utf8.RuneCountInString(term) < minBase {
 		return nil
