@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -176,8 +177,11 @@ func searchBatch(ctx context.Context, ix *retrieval.Index, qs []ireval.Query, k 
 				continue
 			}
 			line = line[:0]
-			for r, h := range hits {
-				line = fmt.Appendf(line, "%s Q0 %s %d %.6f footnote\n", q.ID, h.DocID, r+1, h.Score)
+			for r, h := range hits { // "%s Q0 %s %d %.6f footnote\n", without fmt's reflection
+				line = append(append(append(line, q.ID...), " Q0 "...), h.DocID...)
+				line = strconv.AppendInt(append(line, ' '), int64(r+1), 10)
+				line = strconv.AppendFloat(append(line, ' '), h.Score, 'f', 6, 64)
+				line = append(line, " footnote\n"...)
 			}
 			if _, err := w.Write(line); err != nil {
 				return fmt.Errorf("search: %w", err)

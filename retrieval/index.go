@@ -557,11 +557,13 @@ func (ix *Index) finish() {
 	}
 	ix.wins = make(chan *window, 2*runtime.GOMAXPROCS(0))
 	ix.windowBits, ix.seekFactor = maxWindowBits, seekFactor
-	ix.byID = make([]uint32, len(ix.docs))
-	for i := range ix.byID {
-		ix.byID[i] = uint32(i)
+	if ix.byID == nil && len(ix.docs) > 0 { // a build's; a file's is read and checked
+		ix.byID = make([]uint32, len(ix.docs))
+		for i := range ix.byID {
+			ix.byID[i] = uint32(i)
+		}
+		slices.SortFunc(ix.byID, func(a, b uint32) int { return strings.Compare(ix.docs[a].ID, ix.docs[b].ID) })
 	}
-	slices.SortFunc(ix.byID, func(a, b uint32) int { return strings.Compare(ix.docs[a].ID, ix.docs[b].ID) })
 }
 
 // idf is term t's inverse document frequency.

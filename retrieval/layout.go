@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"math"
+	"slices"
+	"strings"
 	"unsafe"
 )
 
@@ -34,9 +37,21 @@ const (
 	secImp
 	secLens
 	secTable
+	secStrText
+	secStrEnd
+	secDocStr
+	secDocFirst
+	secDocCount
+	secDocSecEnd
+	secDocSecs
+	secByID
 	secMeta
 	numSections
 )
+
+// docFields is how many string references a document has in the
+// document strings section: ID, title, URL, author, date, source.
+const docFields = 6
 
 // sectionNames name the sections in errors; elemSize is each one's
 // element size in bytes.
@@ -44,8 +59,9 @@ var (
 	sectionNames = [numSections]string{"passage IDs", "passage ID ends", "passage documents", "passage titles",
 		"passage sections", "passage headings", "passage URLs", "passage paragraphs", "text ends", "text blocks",
 		"text block ends", "text block starts", "document numbers", "term bytes", "term ends", "posting starts",
-		"postings", "short postings", "impact codes", "passage lengths", "impact table", "metadata"}
-	elemSize = [numSections]int{1, 4, 4, 4, 4, 4, 4, 4, 4, 1, 8, 4, 4, 1, 4, 4, 4, 2, 2, 4, 4, 1}
+		"postings", "short postings", "impact codes", "passage lengths", "impact table", "string bytes", "string ends",
+		"document strings", "document starts", "document passage counts", "document section ends", "document sections", "documents by ID", "metadata"}
+	elemSize = [numSections]int{1, 4, 4, 4, 4, 4, 4, 4, 4, 1, 8, 4, 4, 1, 4, 4, 4, 2, 2, 4, 4, 1, 4, 4, 4, 4, 4, 4, 4, 1}
 )
 
 const (
@@ -62,8 +78,6 @@ type fileMeta struct {
 	Analyzer string
 	Params   Params
 	AvgLen   float64
-	Strings  []string
-	Docs     []DocInfo
 }
 
 // fileIndex is what an index file holds, as tables.
@@ -82,6 +96,7 @@ type fileIndex struct {
 	Lens     []uint32
 	AvgLen   float64
 	Table    []float32
+	ByID     []uint32 // read from a file; a write sorts the documents again
 }
 
 // littleEndian reports whether this machine stores integers as the file
@@ -133,15 +148,62 @@ type layout struct {
 func (fi *fileIndex) layout() (*layout, error) {
 	s := fi.Store
 	var meta bytes.Buffer
-	if err := gob.NewEncoder(&meta).Encode(&fileMeta{Analyzer: fi.Analyzer, Params: fi.Params, AvgLen: fi.AvgLen,
-		Strings: s.Strings, Docs: fi.Docs}); err != nil {
+	if err := gob.NewEncoder(&meta).Encode(&fileMeta{Analyzer: fi.Analyzer, Params: fi.Params, AvgLen: fi.AvgLen}); err != nil {
 		return nil, fmt.Errorf("encode index: %w", err)
+	}
+	// The documents as columns of references into the string table (a
+	// build puts their strings there; any other is added).
+	strs := s.Strings
+	refs := make(map[string]uint32, len(strs))
+	for i, v := range strs {
+		if _, ok := refs[v]; !ok {
+			refs[v] = uint32(i)
+		}
+	}
+	ref := func(v string) uint32 {
+		r, ok := refs[v]
+		if !ok {
+			if len(strs) == len(s.Strings) {
+				strs = slices.Clone(strs)
+			}
+			r = uint32(len(strs))
+			strs = append(strs, v)
+			refs[v] = r
+		}
+		return r
+	}
+	nd := len(fi.Docs)
+	docStr := make([]uint32, 0, docFields*nd)
+	first, count, secEnd := make([]uint32, nd), make([]uint32, nd), make([]uint32, nd)
+	var docSecs []uint32
+	for i, d := range fi.Docs {
+		if d.First < 0 || d.Count < 0 || d.First > math.MaxUint32 || d.Count > math.MaxUint32 {
+			return nil, fmt.Errorf("encode index: document %q: %d passages from %d", d.ID, d.Count, d.First)
+		}
+		docStr = append(docStr, ref(d.ID), ref(d.Title), ref(d.URL), ref(d.Author), ref(d.Date), ref(d.Source))
+		first[i], count[i] = uint32(d.First), uint32(d.Count)
+		for _, sec := range d.Sections {
+			docSecs = append(docSecs, ref(sec))
+		}
+		secEnd[i] = uint32(len(docSecs))
+	}
+	byID := make([]uint32, nd)
+	for i := range byID {
+		byID[i] = uint32(i)
+	}
+	slices.SortStableFunc(byID, func(a, b uint32) int { return strings.Compare(fi.Docs[a].ID, fi.Docs[b].ID) })
+	var strText []byte
+	strEnd := make([]uint32, len(strs))
+	for i, v := range strs {
+		strText = append(strText, v...)
+		strEnd[i] = uint32(len(strText))
 	}
 	l := &layout{secs: [numSections][]byte{
 		s.IDs, asBytes(s.IDEnd), asBytes(s.DocID), asBytes(s.Title), asBytes(s.Section), asBytes(s.Heading),
 		asBytes(s.URL), asBytes(s.Paragraph), asBytes(s.TextEnd), s.Blocks, asBytes(s.BlockEnd), asBytes(s.BlockStart),
 		asBytes(fi.DocOf), fi.TermText, asBytes(fi.TermEnd), asBytes(fi.Start), asBytes(fi.Post), asBytes(fi.Post16),
-		asBytes(fi.Imp), asBytes(fi.Lens), asBytes(fi.Table), meta.Bytes(),
+		asBytes(fi.Imp), asBytes(fi.Lens), asBytes(fi.Table), strText, asBytes(strEnd),
+		asBytes(docStr), asBytes(first), asBytes(count), asBytes(secEnd), asBytes(docSecs), asBytes(byID), meta.Bytes(),
 	}}
 	l.head = make([]byte, dataOffset)
 	copy(l.head, fileMagic)
@@ -251,8 +313,14 @@ func readFileIndex(data []byte) (*fileIndex, error) {
 	if m.Analyzer != AnalyzerVersion {
 		return nil, fmt.Errorf("%w: built with analyzer %q, this footnote uses %q; rebuild it with 'footnote index'", ErrStale, m.Analyzer, AnalyzerVersion)
 	}
-	if len(m.Strings) == 0 {
-		m.Strings = []string{""}
+	strs, err := readStrings(secs[secStrText], view[uint32](secs[secStrEnd]))
+	if err != nil {
+		return nil, err
+	}
+	docs, err := readDocs(strs, view[uint32](secs[secDocStr]), view[uint32](secs[secDocFirst]), view[uint32](secs[secDocCount]),
+		view[uint32](secs[secDocSecEnd]), view[uint32](secs[secDocSecs]))
+	if err != nil {
+		return nil, err
 	}
 	nilIfEmpty := func(b []byte) []byte {
 		if len(b) == 0 {
@@ -260,15 +328,73 @@ func readFileIndex(data []byte) (*fileIndex, error) {
 		}
 		return b
 	}
-	st := &passageStore{Strings: m.Strings, IDs: nilIfEmpty(secs[secIDs]), IDEnd: view[uint32](secs[secIDEnd]),
+	st := &passageStore{Strings: strs, IDs: nilIfEmpty(secs[secIDs]), IDEnd: view[uint32](secs[secIDEnd]),
 		DocID: view[uint32](secs[secDocID]), Title: view[uint32](secs[secTitle]), Section: view[uint32](secs[secSection]),
 		Heading: view[uint32](secs[secHeading]), URL: view[uint32](secs[secURL]), Paragraph: view[uint32](secs[secParagraph]),
 		TextEnd: view[uint32](secs[secTextEnd]), Blocks: nilIfEmpty(secs[secBlocks]), BlockEnd: view[uint64](secs[secBlockEnd]),
 		BlockStart: view[uint32](secs[secBlockStart])}
-	return &fileIndex{Analyzer: m.Analyzer, Params: m.Params, Store: st, DocOf: view[uint32](secs[secDocOf]), Docs: m.Docs,
+	return &fileIndex{Analyzer: m.Analyzer, Params: m.Params, Store: st, DocOf: view[uint32](secs[secDocOf]), Docs: docs,
 		TermText: nilIfEmpty(secs[secTermText]), TermEnd: view[uint32](secs[secTermEnd]), Start: view[uint32](secs[secStart]),
 		Post: view[uint32](secs[secPost]), Post16: view[uint16](secs[secPost16]), Imp: view[uint16](secs[secImp]),
-		Lens: view[uint32](secs[secLens]), AvgLen: m.AvgLen, Table: view[float32](secs[secTable])}, nil
+		Lens: view[uint32](secs[secLens]), AvgLen: m.AvgLen, Table: view[float32](secs[secTable]), ByID: view[uint32](secs[secByID])}, nil
+}
+
+// readStrings makes the string table: one copy of its bytes (strings
+// outlive the mapping), cut at its ends. An empty table is the one
+// string "".
+func readStrings(text []byte, ends []uint32) ([]string, error) {
+	if len(ends) == 0 {
+		return []string{""}, nil
+	}
+	if !endOffsets(ends, len(text)) || int(ends[len(ends)-1]) != len(text) {
+		return nil, fmt.Errorf("%w: bad string offsets", ErrCorrupt)
+	}
+	all := string(text)
+	strs := make([]string, len(ends))
+	from := uint32(0)
+	for i, e := range ends {
+		strs[i] = all[from:e]
+		from = e
+	}
+	return strs, nil
+}
+
+// readDocs makes the documents from their columns, checking that the
+// columns agree and every reference falls inside the string table.
+func readDocs(strs []string, fields, first, count, secEnd, secs []uint32) ([]DocInfo, error) {
+	nd := len(first)
+	if len(fields) != docFields*nd || len(count) != nd || len(secEnd) != nd {
+		return nil, fmt.Errorf("%w: document tables of different lengths", ErrCorrupt)
+	}
+	if !endOffsets(secEnd, len(secs)) {
+		return nil, fmt.Errorf("%w: bad document section offsets", ErrCorrupt)
+	}
+	n := uint32(len(strs))
+	for _, r := range fields {
+		if r >= n {
+			return nil, fmt.Errorf("%w: document string reference out of range", ErrCorrupt)
+		}
+	}
+	sections := make([]string, len(secs))
+	for i, r := range secs {
+		if r >= n {
+			return nil, fmt.Errorf("%w: document section reference out of range", ErrCorrupt)
+		}
+		sections[i] = strs[r]
+	}
+	docs := make([]DocInfo, nd)
+	from := uint32(0)
+	for i := range docs {
+		f := fields[docFields*i : docFields*(i+1)]
+		d := DocInfo{ID: strs[f[0]], Title: strs[f[1]], URL: strs[f[2]], Author: strs[f[3]], Date: strs[f[4]], Source: strs[f[5]],
+			First: int(first[i]), Count: int(count[i])}
+		if to := secEnd[i]; to > from {
+			d.Sections = sections[from:to:to]
+			from = to
+		}
+		docs[i] = d
+	}
+	return docs, nil
 }
 
 // verifySections checks every section of an index file against its
@@ -281,6 +407,30 @@ func verifySections(data []byte) error {
 	for i, b := range secs {
 		if crc32.Checksum(b, castagnoli) != sums[i] {
 			return fmt.Errorf("%w: section %q: checksum mismatch", ErrCorrupt, sectionNames[i])
+		}
+	}
+	return nil
+}
+
+// checkByID reports whether byID lists every document once, in strictly
+// ascending ID order (so IDs are distinct).
+func checkByID(byID []uint32, docs []DocInfo) error {
+	if len(byID) != len(docs) {
+		return fmt.Errorf("%d documents in ID order, %d documents", len(byID), len(docs))
+	}
+	seen := make([]bool, len(docs))
+	for k, d := range byID {
+		if int(d) >= len(docs) || seen[d] {
+			return fmt.Errorf("the documents' ID order lists document %d twice or past the documents", d)
+		}
+		seen[d] = true
+		if k > 0 {
+			switch prev := docs[byID[k-1]].ID; strings.Compare(prev, docs[d].ID) {
+			case 0:
+				return fmt.Errorf("two documents with ID %q", prev)
+			case 1:
+				return fmt.Errorf("the documents' ID order puts %q before %q", prev, docs[d].ID)
+			}
 		}
 	}
 	return nil

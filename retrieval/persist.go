@@ -29,10 +29,12 @@ import (
 //
 // The sections (see layout.go) are the index's tables as little-endian
 // arrays, used where they lie once the file is mapped into memory (read
-// into it where it cannot be), and last a gob-encoded metadata section:
-// the analyzer version, the scoring parameters, the string table and the
-// documents. A file written by another format or analyzer version is
-// refused as stale.
+// into it where it cannot be): passages, text blocks, terms, postings,
+// the string table (copied out once: strings outlive the mapping) and
+// the documents as columns of references into it; last a gob-encoded
+// metadata section, the analyzer version and the scoring parameters. A
+// file written by another format or analyzer version is refused as
+// stale.
 //
 // Opening a file reads what answering needs and no more: it checks the
 // header's and the metadata's checksums, that every section lies inside
@@ -334,13 +336,11 @@ func Decode(data []byte) (*Index, error) {
 	if err := ix.check(); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
-	ix.internDocs()
-	ix.finish()
-	for k := 1; k < len(ix.byID); k++ {
-		if a, b := ix.docs[ix.byID[k-1]], ix.docs[ix.byID[k]]; a.ID == b.ID {
-			return nil, fmt.Errorf("%w: two documents with ID %q", ErrCorrupt, a.ID)
-		}
+	if err := checkByID(fi.ByID, ix.docs); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
+	ix.byID = fi.ByID
+	ix.finish()
 	return ix, nil
 }
 
@@ -404,29 +404,6 @@ func (ix *Index) checkDocs() error {
 		return fmt.Errorf("the documents hold %d passages, the passage table %d", next, np)
 	}
 	return nil
-}
-
-// internDocs points the documents' strings at the string table's copies,
-// as a build leaves them (decoding gives every field a copy of its own).
-func (ix *Index) internDocs() {
-	table := make(map[string]string, len(ix.store.Strings))
-	for _, v := range ix.store.Strings {
-		table[v] = v
-	}
-	in := func(v string) string {
-		if t, ok := table[v]; ok {
-			return t
-		}
-		table[v] = v
-		return v
-	}
-	for i := range ix.docs {
-		d := &ix.docs[i]
-		d.Title, d.URL, d.Author, d.Date, d.Source = in(d.Title), in(d.URL), in(d.Author), in(d.Date), in(d.Source)
-		for j, sec := range d.Sections {
-			d.Sections[j] = in(sec)
-		}
-	}
 }
 
 // checkPostings reports whether the term and posting tables of an index

@@ -102,10 +102,10 @@ func TestCraftedIndexFileRefused(t *testing.T) {
 			`document 2 ("doc-2") starts at passage 40, past the 33 passages`},
 		{"document running past the passages", func(fi *fileIndex) { last(fi).Count += 5 },
 			`document 2 ("doc-2") has 20 passages from passage 18, past the 33 passages`},
-		{"huge count", func(fi *fileIndex) { fi.Docs[0].Count = math.MaxInt64 / 2 },
-			`document 0 ("doc-0") has 4611686018427387903 passages from passage 0, past the 33 passages`},
-		{"negative count", func(fi *fileIndex) { fi.Docs[0].Count = -1 }, "has -1 passages"},
-		{"negative start", func(fi *fileIndex) { fi.Docs[1].First = -7 }, "starts at passage -7"},
+		// (Counts and starts are unsigned 32-bit in the file: a negative
+		// one cannot be written.)
+		{"huge count", func(fi *fileIndex) { fi.Docs[0].Count = math.MaxUint32 },
+			`document 0 ("doc-0") has 4294967295 passages from passage 0, past the 33 passages`},
 		{"overlapping documents", func(fi *fileIndex) { fi.Docs[1].First--; fi.Docs[1].Count++ },
 			`document 1 ("doc-1") starts at passage 6, want 7`},
 		{"passages in no document", func(fi *fileIndex) { fi.Docs = fi.Docs[:2] },
@@ -262,6 +262,59 @@ func TestTextBlockCheckedOnRead(t *testing.T) {
 	}
 	if err := Verify(good); err != nil {
 		t.Errorf("Verify(the good file) = %v", err)
+	}
+}
+
+// TestCraftedColumnsRefused writes over entries of the document and
+// string columns of a good file (what craft cannot express: layout makes
+// those columns), fixes the checksums and reads it: refused as corrupt.
+func TestCraftedColumnsRefused(t *testing.T) {
+	docs := storeDocs()
+	for i := range docs {
+		docs[i].Sections = []string{"Intro", "Usage"}
+	}
+	ix, err := Build(docs, DefaultParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if _, err := ix.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	good := buf.Bytes()
+	if back, err := Decode(good); err != nil || !slices.Equal(back.Docs()[2].Sections, []string{"Intro", "Usage"}) {
+		t.Fatalf("the good file: %v", err)
+	}
+	tests := []struct {
+		name string
+		sec  int
+		at   int // entry
+		v    uint32
+		want string
+	}{
+		{"document ID past the string table", secDocStr, 0, math.MaxUint32, "document string reference out of range"},
+		{"document title past the string table", secDocStr, 7, 1 << 20, "document string reference out of range"},
+		{"document section past the string table", secDocSecs, 0, math.MaxUint32, "document section reference out of range"},
+		{"document sections past their table", secDocSecEnd, 0, math.MaxUint32, "bad document section offsets"},
+		{"string past the string bytes", secStrEnd, 1, math.MaxUint32, "bad string offsets"},
+		{"strings out of order", secStrEnd, 2, 0, "bad string offsets"},
+		{"ID order past the documents", secByID, 0, 99, "lists document 99 twice or past the documents"},
+		{"a document twice in ID order", secByID, 0, 1, "twice or past the documents"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			data := bytes.Clone(good)
+			off := int(binary.LittleEndian.Uint64(data[tableOffset+entrySize*tt.sec:]))
+			n := int(binary.LittleEndian.Uint64(data[tableOffset+entrySize*tt.sec+8:]))
+			if 4*(tt.at+1) > n {
+				t.Fatalf("section %q has %d bytes", sectionNames[tt.sec], n)
+			}
+			binary.LittleEndian.PutUint32(data[off+4*tt.at:], tt.v)
+			_, err := Decode(fixChecksums(data))
+			if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Decode = %v, want %v saying %q", err, ErrCorrupt, tt.want)
+			}
+		})
 	}
 }
 

@@ -96,3 +96,38 @@ func TestBestPerDoc(t *testing.T) {
 		}
 	}
 }
+
+// TestTopKKeepsTheBest offers random candidates (many tied scores) to
+// topK at several k: it keeps exactly the k best by better, as sorting
+// everything does, and selectBest alone agrees.
+func TestTopKKeepsTheBest(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, k := range []int{1, 2, 3, 10, 100, 257} {
+		for _, n := range []int{0, 1, k - 1, k, k + 1, 2 * k, 5*k + 3, 1000} {
+			if n < 0 {
+				continue
+			}
+			all := make([]scored, n)
+			for i := range all {
+				all[i] = scored{doc: uint32(i), score: float64(r.IntN(20))}
+			}
+			r.Shuffle(n, func(i, j int) { all[i], all[j] = all[j], all[i] })
+			top := newTopK(k)
+			for _, s := range all {
+				top.offer(s)
+			}
+			got := sortScored(slices.Clone(top.result()))
+			want := sortScored(slices.Clone(all))[:min(k, n)]
+			if !slices.Equal(got, want) {
+				t.Fatalf("k %d, n %d: kept %v, want %v", k, n, got, want)
+			}
+			sel := slices.Clone(all)
+			if n >= k {
+				selectBest(sel, k)
+				if got := sortScored(sel[:k]); !slices.Equal(got, want) {
+					t.Fatalf("selectBest k %d, n %d: %v, want %v", k, n, got, want)
+				}
+			}
+		}
+	}
+}

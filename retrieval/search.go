@@ -1,9 +1,9 @@
 package retrieval
 
 import (
-	"container/heap"
 	"math/bits"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -92,38 +92,107 @@ type scored struct {
 	score float64
 }
 
-// minHeap keeps the k best: the root is the worst kept.
-type minHeap []scored
-
-func (h minHeap) Len() int { return len(h) }
-func (h minHeap) Less(i, j int) bool {
-	if h[i].score != h[j].score {
-		return h[i].score < h[j].score
-	}
-	return h[i].doc > h[j].doc
-}
-func (h minHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *minHeap) Push(x any)   { *h = append(*h, x.(scored)) }
-func (h *minHeap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
+// topK keeps the k best of the candidates offered, in a buffer of up to
+// 2k: when it fills, a selection keeps the k best, and the k-th becomes
+// the bar the next candidates must beat. That is amortised a few
+// comparisons per candidate, where a heap of k pays a sift of log k
+// (container/heap's, through an interface, was a third of ranking 100
+// documents). The bar trails the exact k-th best between selections,
+// which only prunes less, never wrongly.
+type topK struct {
+	k    int
+	buf  []scored
+	full bool   // k candidates were kept at the last selection
+	bar  scored // the k-th best then (valid when full)
 }
 
-// offer keeps sc if it is among the k best so far, and reports whether
-// the heap is full, its root then being the k-th best score.
-func (h *minHeap) offer(sc scored, k int) bool {
-	switch {
-	case len(*h) < k:
-		heap.Push(h, sc)
-	case better(sc, (*h)[0]):
-		(*h)[0] = sc
-		heap.Fix(h, 0)
-	default:
+func newTopK(k int) *topK { return &topK{k: k, buf: make([]scored, 0, 2*k)} }
+
+// offer keeps sc if it could be among the k best, and reports whether the
+// bar rose (its score is then threshold()).
+func (t *topK) offer(sc scored) bool {
+	if t.full && !better(sc, t.bar) {
 		return false
 	}
-	return len(*h) == k
+	t.buf = append(t.buf, sc)
+	if len(t.buf) < 2*t.k {
+		return false
+	}
+	t.shrink()
+	return true
+}
+
+// threshold is the score a candidate must reach, -1 before k were kept.
+func (t *topK) threshold() float64 {
+	if !t.full {
+		return -1
+	}
+	return t.bar.score
+}
+
+// shrink keeps the k best of the buffer.
+func (t *topK) shrink() {
+	selectBest(t.buf, t.k)
+	t.buf = t.buf[:t.k]
+	worst := t.buf[0]
+	for _, s := range t.buf[1:] {
+		if better(worst, s) {
+			worst = s
+		}
+	}
+	t.full, t.bar = true, worst
+}
+
+// result is the k best, in no order.
+func (t *topK) result() []scored {
+	if len(t.buf) > t.k {
+		selectBest(t.buf, t.k)
+		t.buf = t.buf[:t.k]
+	}
+	return t.buf
+}
+
+// selectBest moves the k best of s (by better) into s[:k], in no order
+// (quickselect, median of three pivots).
+func selectBest(s []scored, k int) {
+	lo, hi := 0, len(s)-1
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		if better(s[mid], s[lo]) {
+			s[mid], s[lo] = s[lo], s[mid]
+		}
+		if better(s[hi], s[lo]) {
+			s[hi], s[lo] = s[lo], s[hi]
+		}
+		if better(s[hi], s[mid]) {
+			s[hi], s[mid] = s[mid], s[hi]
+		}
+		// s[lo] ≥ s[mid] ≥ s[hi] in rank; partition around s[mid].
+		pivot := s[mid]
+		i, j := lo, hi
+		for i <= j {
+			for better(s[i], pivot) {
+				i++
+			}
+			for better(pivot, s[j]) {
+				j--
+			}
+			if i <= j {
+				s[i], s[j] = s[j], s[i]
+				i++
+				j--
+			}
+		}
+		// s[lo:j+1] rank at or above the pivot, s[i:hi+1] at or below.
+		switch {
+		case k-1 <= j:
+			hi = j
+		case k-1 >= i:
+			lo = i
+		default:
+			return
+		}
+	}
 }
 
 // better reports whether a outranks b.
@@ -203,7 +272,15 @@ func cursors[D docNum](ix *Index, post []D, q []QueryTerm) []cursor[D] {
 }
 
 func sortScored(res []scored) []scored {
-	sort.Slice(res, func(i, j int) bool { return better(res[i], res[j]) })
+	slices.SortFunc(res, func(a, b scored) int {
+		switch {
+		case better(a, b):
+			return -1
+		case better(b, a):
+			return 1
+		}
+		return 0
+	})
 	return res
 }
 
@@ -311,7 +388,7 @@ func maxScore[D docNum](ix *Index, cs []cursor[D], k int, allowed map[uint32]boo
 	}
 	size := uint64(1) << ix.windowBits // at most maxWindow
 	table := ix.table64
-	h := make(minHeap, 0, k)
+	top := newTopK(k)
 	threshold := -1.0
 	ess := 0 // cs[ess:] are essential
 	for {
@@ -387,11 +464,11 @@ func maxScore[D docNum](ix *Index, cs []cursor[D], k int, allowed map[uint32]boo
 							score += c.weight * table[c.imp[c.pos]]
 						}
 					}
-					if pruned || len(h) == k && score < threshold {
+					if pruned || score < threshold {
 						continue
 					}
-					if h.offer(scored{doc: doc, score: score}, k) {
-						threshold = h[0].score
+					if top.offer(scored{doc: doc, score: score}) {
+						threshold = top.threshold()
 					}
 				}
 			}
@@ -414,7 +491,7 @@ func maxScore[D docNum](ix *Index, cs []cursor[D], k int, allowed map[uint32]boo
 	case ix.wins <- win:
 	default:
 	}
-	return h
+	return top.result()
 }
 
 // finishHits reads the ranked passages and records the matched terms.
