@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -308,7 +307,7 @@ func FragmentURL(raw, text string) string {
 }
 
 // listMarker is a list item's marker at the start of a line.
-var listMarker = regexp.MustCompile(`^\s*(?:[-*+]|\d{1,9}[.)])\s+`)
+var listMarker = lazy(`^\s*(?:[-*+]|\d{1,9}[.)])\s+`)
 
 // fragmentTerms picks a text directive's start and end (end empty when
 // start is the whole passage) from a passage's visible prose lines.
@@ -358,7 +357,7 @@ func fragmentEscape(s string) string {
 }
 
 // citationRe finds citation markers: [1], [2, 3], [2][3].
-var citationRe = regexp.MustCompile(`\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\]`)
+var citationRe = lazy(`\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\]`)
 
 // CheckCitations keeps only citation numbers between 1 and n, renumbers the
 // kept ones in order of first use, and reports the old numbers in that order
@@ -390,12 +389,15 @@ func CheckCitations(text string, n int) (out string, order []int, dropped int) {
 	}
 	out = placeholderRe.ReplaceAllString(out, "[$1]")
 	// Tidy the space a dropped marker leaves before punctuation.
-	out = regexp.MustCompile(` +([.,;:!?])`).ReplaceAllString(out, "$1")
-	out = regexp.MustCompile(`  +`).ReplaceAllString(out, " ")
+	out = spaceBeforePunct.ReplaceAllString(out, "$1")
+	out = doubleSpace.ReplaceAllString(out, " ")
 	return strings.TrimSpace(out), order, dropped
 }
 
-var placeholderRe = regexp.MustCompile("\x00(\\d+)\x00")
+var placeholderRe = lazy("\x00(\\d+)\x00")
+
+// Spaces a dropped marker leaves.
+var spaceBeforePunct, doubleSpace = lazy(` +([.,;:!?])`), lazy(`  +`)
 
 // sortCitedFirst orders passages: those in used (by first use), then the rest.
 func sortCitedFirst(ps []scoredPassage, used []int) []scoredPassage {

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"regexp"
 	"strings"
 )
 
@@ -129,7 +128,7 @@ func (r QAReport) String() string {
 }
 
 // markerRe finds the citation markers of an answer text.
-var markerRe = regexp.MustCompile(`\s*\[\d{1,3}\]`)
+var markerRe = lazy(`\s*\[\d{1,3}\]`)
 
 // normalizeQA folds text as the question sets specify: case, curly quotes
 // and apostrophes to straight ones, white space collapsed.

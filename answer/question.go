@@ -1,7 +1,6 @@
 package answer
 
 import (
-	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -37,19 +36,19 @@ func (t answerType) String() string {
 // say what kind of answer is wanted, not what it is about, so they are
 // dropped from the content terms.
 var answerTypes = []struct {
-	re   *regexp.Regexp
+	re   *lazyRegexp
 	typ  answerType
 	drop []string
 }{
-	{regexp.MustCompile(`\b(how (many|much)|what (number|percentage|proportion|amount|fraction)|how (long|old|big|large|far|often|fast|frequently))\b`), numberType,
+	{lazy(`\b(how (many|much)|what (number|percentage|proportion|amount|fraction)|how (long|old|big|large|far|often|fast|frequently))\b`), numberType,
 		[]string{"many", "much", "number", "percentage", "proportion", "amount", "fraction", "long", "old", "big", "large", "far", "often", "fast", "frequently"}},
-	{regexp.MustCompile(`\b(when|what (year|date|time|century|decade|month|day|version)|which (year|date|century|decade|month|day|version)|since when)\b`), timeType,
+	{lazy(`\b(when|what (year|date|time|century|decade|month|day|version)|which (year|date|century|decade|month|day|version)|since when)\b`), timeType,
 		[]string{"year", "date", "century", "decade", "month", "day"}},
-	{regexp.MustCompile(`^(who|whom|whose)\b|\b(which|what) (person|people|man|woman|king|leader|group)\b|\bwho (is|was|were|are|led|leads|founded|wrote|created|invented)\b`), personType, nil},
-	{regexp.MustCompile(`\bwhere\b|\b(what|which) (city|country|place|region|location|town|state|area)\b`), placeType,
+	{lazy(`^(who|whom|whose)\b|\b(which|what) (person|people|man|woman|king|leader|group)\b|\bwho (is|was|were|are|led|leads|founded|wrote|created|invented)\b`), personType, nil},
+	{lazy(`\bwhere\b|\b(what|which) (city|country|place|region|location|town|state|area)\b`), placeType,
 		[]string{"city", "country", "place", "region", "location", "town", "state", "area"}},
-	{regexp.MustCompile(`\b(which|what)('s| is| are)? (the )?(flag|flags|option|options|setting|settings|parameter|parameters|config key|configuration key|environment variable|env var|field|label|metric name|intent|intents|permission|permissions|scope|scopes|role|roles|port|endpoint|header)\b`), settingType, nil},
-	{regexp.MustCompile(`\bhow (do|can|should|would|could|to|does one|is one supposed to)\b|\b(what|which)('s| is)? (the )?(command|way|steps?)\b|\bis (it|there) (possible|a way)\b|\bway to\b|\bsteps? to\b`), howToType, nil},
+	{lazy(`\b(which|what)('s| is| are)? (the )?(flag|flags|option|options|setting|settings|parameter|parameters|config key|configuration key|environment variable|env var|field|label|metric name|intent|intents|permission|permissions|scope|scopes|role|roles|port|endpoint|header)\b`), settingType, nil},
+	{lazy(`\bhow (do|can|should|would|could|to|does one|is one supposed to)\b|\b(what|which)('s| is)? (the )?(command|way|steps?)\b|\bis (it|there) (possible|a way)\b|\bway to\b|\bsteps? to\b`), howToType, nil},
 }
 
 // chatWords are the abbreviations and spellings of chat ("u", "pls",
@@ -75,7 +74,7 @@ var functionWords = []string{"the", "and", "for", "you", "are", "how", "why", "w
 	"through", "during", "while", "then", "than", "only", "very", "same", "both", "each", "also"}
 
 // chatToken finds the words chatWords may replace.
-var chatToken = regexp.MustCompile(`(?i)\b(w/o|w/|[a-z0-9]+)\b`)
+var chatToken = lazy(`(?i)\b(w/o|w/|[a-z0-9]+)\b`)
 
 // normalizeWords rewrites the words of a question the index does not know
 // that are chat abbreviations ("u", "wat") or misspelt function words
@@ -130,7 +129,7 @@ var chatFillers = map[string]bool{
 
 // theArticle is how questions refer to the text itself ("what does the
 // article say"); it is not what they are about.
-var theArticle = regexp.MustCompile(`(?i)\b(the|this|that)\s+(article|text|guide|piece|post|document|page)\b`)
+var theArticle = lazy(`(?i)\b(the|this|that)\s+(article|text|guide|piece|post|document|page)\b`)
 
 // Techniques name the steps of answering that Options.Without (footnote
 // qa --without) switches off, to measure what each adds.

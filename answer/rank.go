@@ -2,7 +2,6 @@ package answer
 
 import (
 	"math"
-	"regexp"
 	"sort"
 	"strings"
 	"unicode"
@@ -247,12 +246,12 @@ func proximity(positions [][2]int, terms int) float64 {
 
 // Answer-type evidence in a unit's text.
 var (
-	yearRe    = regexp.MustCompile(`\b(1[0-9]{3}|20[0-9]{2})s?\b|\b[0-9]{1,2}(st|nd|rd|th) century\b|\bcentur(y|ies)\b`)
-	monthRe   = regexp.MustCompile(`\b(January|February|March|April|May|June|July|August|September|October|November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\b`)
-	versionRe = regexp.MustCompile(`\bv?[0-9]+\.[0-9]+(\.[0-9]+)?\b`)
-	numberRe  = regexp.MustCompile(`[0-9]|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|hundreds|thousand|thousands|million|millions|billion|billions|dozen|dozens|half|quarter|once|twice|single|double)\b`)
-	commandRe = regexp.MustCompile("`[^`]+`|(^|\\s)--?[a-z][a-z0-9.-]+|:\\s*$")
-	settingRe = regexp.MustCompile("`[^`]+`|(^|\\s)--?[a-z][a-z0-9.-]+|\\b[a-z]+_[a-z_]+\\b|\\b[a-z]+\\.[a-z][a-z.]+\\b")
+	yearRe    = lazy(`\b(1[0-9]{3}|20[0-9]{2})s?\b|\b[0-9]{1,2}(st|nd|rd|th) century\b|\bcentur(y|ies)\b`)
+	monthRe   = lazy(`\b(January|February|March|April|May|June|July|August|September|October|November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\b`)
+	versionRe = lazy(`\bv?[0-9]+\.[0-9]+(\.[0-9]+)?\b`)
+	numberRe  = lazy(`[0-9]|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|hundreds|thousand|thousands|million|millions|billion|billions|dozen|dozens|half|quarter|once|twice|single|double)\b`)
+	commandRe = lazy("`[^`]+`|(^|\\s)--?[a-z][a-z0-9.-]+|:\\s*$")
+	settingRe = lazy("`[^`]+`|(^|\\s)--?[a-z][a-z0-9.-]+|\\b[a-z]+_[a-z_]+\\b|\\b[a-z]+\\.[a-z][a-z.]+\\b")
 )
 
 // typed reports whether text holds an answer of the kind the question
@@ -276,7 +275,7 @@ func (s *scorer) typed(text string) bool {
 
 // newMatch reports whether re matches text somewhere the question's own
 // words do not.
-func (s *scorer) newMatch(re *regexp.Regexp, text string) bool {
+func (s *scorer) newMatch(re *lazyRegexp, text string) bool {
 	for _, m := range re.FindAllString(text, -1) {
 		fresh := false
 		for _, t := range retrieval.Tokenize(m) {
@@ -441,7 +440,7 @@ func (s *scorer) defines(text string) bool {
 // identRe finds identifiers in a question: command-line flags, words
 // joined by "_" or "." (not bare version numbers), "_suffix" names and
 // camelCase.
-var identRe = regexp.MustCompile(`--[A-Za-z][A-Za-z0-9_.\-/]*|[A-Za-z0-9]*[A-Za-z][A-Za-z0-9]*(?:[_.][A-Za-z0-9]+)+|\b_[A-Za-z0-9]+|\b[a-z]+[A-Z][A-Za-z0-9]*\b`)
+var identRe = lazy(`--[A-Za-z][A-Za-z0-9_.\-/]*|[A-Za-z0-9]*[A-Za-z][A-Za-z0-9]*(?:[_.][A-Za-z0-9]+)+|\b_[A-Za-z0-9]+|\b[a-z]+[A-Z][A-Za-z0-9]*\b`)
 
 // identifiers lists a question's identifiers, lower-cased, without a
 // flag's dashes or a trailing full stop.

@@ -3,7 +3,6 @@ package answer
 import (
 	"context"
 	"log/slog"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -24,10 +23,10 @@ const (
 
 // Whole-article questions, matched on the folded question.
 var (
-	authorRe   = regexp.MustCompile(`\b(who (wrote|writes|authored|is the author)|author|written by|writer)\b`)
-	dateRe     = regexp.MustCompile(`\b(when (was|is|did) .*(written|published|posted|come out)|publication date|date of (the|this)|published when)\b`)
-	aboutRe    = regexp.MustCompile(`\b(what('s| is| are)? (the|this|that) (article|text|piece|post|guide|document)s? (about|on)|summar(y|ise|ize)|main (point|idea|argument|message)|gist|tl;?dr)\b`)
-	sectionsRe = regexp.MustCompile(`\b(sections?|headings?|outline|table of contents|chapters?)\b`)
+	authorRe   = lazy(`\b(who (wrote|writes|authored|is the author)|author|written by|writer)\b`)
+	dateRe     = lazy(`\b(when (was|is|did) .*(written|published|posted|come out)|publication date|date of (the|this)|published when)\b`)
+	aboutRe    = lazy(`\b(what('s| is| are)? (the|this|that) (article|text|piece|post|guide|document)s? (about|on)|summar(y|ise|ize)|main (point|idea|argument|message)|gist|tl;?dr)\b`)
+	sectionsRe = lazy(`\b(sections?|headings?|outline|table of contents|chapters?)\b`)
 	// metaWords are the words those patterns use; the rest of the question
 	// picks the article or the sections.
 	metaWords = map[string]bool{"section": true, "sections": true, "heading": true, "headings": true, "outline": true,
@@ -38,7 +37,7 @@ var (
 )
 
 // definitionRe matches "What is X?" and "Who are the X?".
-var definitionRe = regexp.MustCompile(`(?i)^\s*(what|who)\s+(is|are|was|were)\s+(an?\s+|the\s+)?([^?]{1,80}?)\s*\?*$`)
+var definitionRe = lazy(`(?i)^\s*(what|who)\s+(is|are|was|were)\s+(an?\s+|the\s+)?([^?]{1,80}?)\s*\?*$`)
 
 // search ranks passages: the k best by the index's BM25. With a
 // Retriever, it finds the candidates (at least twice k, and at least a
@@ -271,7 +270,7 @@ func cut(text string, n int) string {
 
 // bareMarkerRe finds the citation markers ("[1]") of a rendered answer,
 // without the spaces around them, which count towards its length.
-var bareMarkerRe = regexp.MustCompile(`\[\d{1,3}\]`)
+var bareMarkerRe = lazy(`\[\d{1,3}\]`)
 
 // markerRoom is what a sentence's marker adds to the answer once markers
 // are set aside: the spaces around it.
@@ -279,7 +278,7 @@ const markerRoom = 2
 
 // anaphorRe finds a sentence that opens by referring back ("It appoints
 // …", "He had been replaced …"): it needs the sentence before it.
-var anaphorRe = regexp.MustCompile(`^(It|Its|He|His|She|Her|They|Their|Them|This|These|That|Those|Such|There)\b`)
+var anaphorRe = lazy(`^(It|Its|He|His|She|Her|They|Their|Them|This|These|That|Those|Such|There)\b`)
 
 // pickUnits chooses the answer's sentences: the best unit of the best
 // candidate; the sentence before it when it opens by referring back; the

@@ -112,7 +112,7 @@ func TestTopKKeepsTheBest(t *testing.T) {
 				all[i] = scored{doc: uint32(i), score: float64(r.IntN(20))}
 			}
 			r.Shuffle(n, func(i, j int) { all[i], all[j] = all[j], all[i] })
-			top := newTopK(k)
+			top := newTopK(k, nil)
 			for _, s := range all {
 				top.offer(s)
 			}

@@ -106,7 +106,12 @@ type topK struct {
 	bar  scored // the k-th best then (valid when full)
 }
 
-func newTopK(k int) *topK { return &topK{k: k, buf: make([]scored, 0, 2*k)} }
+func newTopK(k int, buf []scored) *topK {
+	if cap(buf) < 2*k {
+		buf = make([]scored, 0, 2*k)
+	}
+	return &topK{k: k, buf: buf[:0]}
+}
 
 // offer keeps sc if it could be among the k best, and reports whether the
 // bar rose (its score is then threshold()).
@@ -356,6 +361,7 @@ type window struct {
 	touched [maxWindow + 1]uint16
 	bits    [maxWindow / 64]uint64
 	words   [maxWindow / 64 / 64]uint64
+	top     []scored // topK's buffer, kept for the next query
 }
 
 // maxScore is exact top-k with MaxScore pruning, evaluated window by
@@ -388,7 +394,7 @@ func maxScore[D docNum](ix *Index, cs []cursor[D], k int, allowed map[uint32]boo
 	}
 	size := uint64(1) << ix.windowBits // at most maxWindow
 	table := ix.table64
-	top := newTopK(k)
+	top := newTopK(k, win.top)
 	threshold := -1.0
 	ess := 0 // cs[ess:] are essential
 	for {
@@ -487,11 +493,13 @@ func maxScore[D docNum](ix *Index, cs []cursor[D], k int, allowed map[uint32]boo
 			ess++
 		}
 	}
+	res := slices.Clone(top.result()) // the buffer goes back with the window
+	win.top = top.buf[:0]
 	select {
 	case ix.wins <- win:
 	default:
 	}
-	return top.result()
+	return res
 }
 
 // finishHits reads the ranked passages and records the matched terms.
