@@ -130,6 +130,9 @@ type Index struct {
 	// stems caches query-time stemming (bounded).
 	stems     sync.Map
 	stemCount atomic.Int64
+	// sums are the section checksums of the file the index was read
+	// from (nil for a build); the fingerprint is made of them.
+	sums *[numSections]uint32
 	// fingerprint of the contents, computed on first use.
 	fpOnce sync.Once
 	fp     string
@@ -841,8 +844,30 @@ func (ix *Index) TermsWithPrefix(prefix string, n int) []string {
 func (ix *Index) Fingerprint() string {
 	defer runtime.KeepAlive(ix)
 	ix.fpOnce.Do(func() {
+		// The checksums of the sections of the index's file: those read
+		// from the file it was opened from (so that nothing of it is read
+		// for this), or those a save would write (the same for the same
+		// contents). Only an index that cannot be saved hashes its
+		// passages directly.
+		sums := ix.sums
+		if sums == nil {
+			if l, err := ix.layout(); err == nil {
+				sums = &l.sums
+			}
+		}
 		h := crc64.New(crc64.MakeTable(crc64.ECMA))
 		fmt.Fprintf(h, "%s|%+v|%d|", AnalyzerVersion, ix.params, ix.Len())
+		if sums != nil {
+			var b [4]byte
+			for i, v := range sums {
+				if i != secMeta { // the parameters, written above
+					binary.LittleEndian.PutUint32(b[:], v)
+					h.Write(b[:])
+				}
+			}
+			ix.fp = fmt.Sprintf("%016x", h.Sum64())
+			return
+		}
 		st := ix.store
 		h.Write(st.IDs)
 		for _, v := range st.Strings {
@@ -857,7 +882,7 @@ func (ix *Index) Fingerprint() string {
 			}
 		}
 		h.Write(st.Blocks)
-		ix.fp = fmt.Sprintf("%016x", h.Sum64())
+		ix.fp = "x" + fmt.Sprintf("%016x", h.Sum64())
 	})
 	return ix.fp
 }

@@ -97,6 +97,8 @@ type fileIndex struct {
 	AvgLen   float64
 	Table    []float32
 	ByID     []uint32 // read from a file; a write sorts the documents again
+	// Sums are the file's section checksums (read from a file).
+	Sums *[numSections]uint32
 }
 
 // littleEndian reports whether this machine stores integers as the file
@@ -142,6 +144,7 @@ func view[T uint16 | uint32 | uint64 | float32](b []byte) []T {
 type layout struct {
 	head []byte
 	secs [numSections][]byte
+	sums [numSections]uint32
 	size int64
 }
 
@@ -215,7 +218,8 @@ func (fi *fileIndex) layout() (*layout, error) {
 		e := l.head[tableOffset+entrySize*i:]
 		binary.LittleEndian.PutUint64(e[0:8], off)
 		binary.LittleEndian.PutUint64(e[8:16], uint64(len(b)))
-		binary.LittleEndian.PutUint32(e[16:20], crc32.Checksum(b, castagnoli))
+		l.sums[i] = crc32.Checksum(b, castagnoli)
+		binary.LittleEndian.PutUint32(e[16:20], l.sums[i])
 		off += uint64(len(b))
 	}
 	binary.LittleEndian.PutUint32(l.head[16:20], crc32.Checksum(l.head, castagnoli))
@@ -336,7 +340,8 @@ func readFileIndex(data []byte) (*fileIndex, error) {
 	return &fileIndex{Analyzer: m.Analyzer, Params: m.Params, Store: st, DocOf: view[uint32](secs[secDocOf]), Docs: docs,
 		TermText: nilIfEmpty(secs[secTermText]), TermEnd: view[uint32](secs[secTermEnd]), Start: view[uint32](secs[secStart]),
 		Post: view[uint32](secs[secPost]), Post16: view[uint16](secs[secPost16]), Imp: view[uint16](secs[secImp]),
-		Lens: view[uint32](secs[secLens]), AvgLen: m.AvgLen, Table: view[float32](secs[secTable]), ByID: view[uint32](secs[secByID])}, nil
+		Lens: view[uint32](secs[secLens]), AvgLen: m.AvgLen, Table: view[float32](secs[secTable]), ByID: view[uint32](secs[secByID]),
+		Sums: &sums}, nil
 }
 
 // readStrings makes the string table: one copy of its bytes (strings

@@ -339,7 +339,7 @@ func Decode(data []byte) (*Index, error) {
 	if err := checkByID(fi.ByID, ix.docs); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
-	ix.byID = fi.ByID
+	ix.byID, ix.sums = fi.ByID, fi.Sums
 	ix.finish()
 	return ix, nil
 }

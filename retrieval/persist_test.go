@@ -539,3 +539,36 @@ func TestStaleTempFiles(t *testing.T) {
 		}
 	}
 }
+
+// TestFingerprintSurvivesTheFile: an index and the same index saved and
+// opened have one fingerprint (the opened one's is made of the file's
+// section checksums, reading none of its passages); other contents or
+// parameters give another.
+func TestFingerprintSurvivesTheFile(t *testing.T) {
+	ix, err := Build(storeDocs(), DefaultParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	back := roundTrip(t, ix)
+	if back.sums == nil {
+		t.Fatal("an opened index without its file's checksums")
+	}
+	if a, b := ix.Fingerprint(), back.Fingerprint(); a != b {
+		t.Errorf("built %s, opened %s", a, b)
+	}
+	other, err := Build(synthetic(30, 1), DefaultParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := DefaultParams()
+	p.K1 = 1.5
+	tuned, err := Build(storeDocs(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, o := range map[string]*Index{"other passages": other, "other parameters": tuned} {
+		if o.Fingerprint() == ix.Fingerprint() {
+			t.Errorf("%s: the same fingerprint %s", name, o.Fingerprint())
+		}
+	}
+}
