@@ -14,7 +14,8 @@ import (
 	"unsafe"
 )
 
-// Index file format (version 4; 3 was one SHA-256-checked gob payload):
+// Index file format (version 5; 4 had no string, document or ID-order
+// sections, 3 was one SHA-256-checked gob payload):
 //
 //	offset  size  field
 //	0       8     magic "FOOTNOTE"
@@ -72,7 +73,7 @@ import (
 // file removes it.
 const (
 	fileMagic   = "FOOTNOTE"
-	fileVersion = 4
+	fileVersion = 5
 	// maxFileBytes bounds the index files footnote writes and reads.
 	maxFileBytes = 8 << 30
 )
