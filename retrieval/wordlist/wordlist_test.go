@@ -44,3 +44,24 @@ func TestSortedAndFolded(t *testing.T) {
 		}
 	}
 }
+
+// TestHasMatchesTheList: the search over the embedded text finds every
+// word of the list, and a word exactly when the list holds it (each
+// word's prefixes and extensions, which sort beside it).
+func TestHasMatchesTheList(t *testing.T) {
+	w := words()
+	in := make(map[string]bool, len(w))
+	for _, x := range w {
+		in[x] = true
+	}
+	for _, x := range w {
+		if !Has(x) {
+			t.Fatalf("Has(%q) = false for a word of the list", x)
+		}
+		for _, probe := range []string{x[:len(x)-1], x + "a", x + "zz", "a" + x, x + "\n" + x} {
+			if got := Has(probe); got != in[probe] {
+				t.Fatalf("Has(%q) = %v, the list says %v", probe, got, in[probe])
+			}
+		}
+	}
+}
