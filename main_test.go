@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"os"
@@ -113,6 +114,23 @@ func TestIndexThenAskAndCorruptIndex(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), idx) || !strings.Contains(err.Error(), "corrupt") {
 			t.Errorf("%s byte flipped, %s: err = %v", tt.name, tt.cmd[0], err)
 		}
+	}
+	// Every text block zeroed (section 9 of the file's section table;
+	// the format is in the retrieval package's doc): the file opens (text
+	// is checked when read), search prints its hits without their text
+	// and then fails, naming the file and --verify.
+	data := bytes.Clone(good)
+	const tableOffset, entrySize, textBlocks = 24, 24, 9
+	e := data[tableOffset+entrySize*textBlocks:]
+	off, n := binary.LittleEndian.Uint64(e[0:8]), binary.LittleEndian.Uint64(e[8:16])
+	clear(data[off : off+n])
+	os.WriteFile(idx, data, 0o644)
+	out, _, err = runCLI(t, nil, "search", "--index", idx, "reload")
+	if err == nil || !strings.Contains(err.Error(), idx) || !strings.Contains(err.Error(), "text block") || !strings.Contains(err.Error(), "--verify") {
+		t.Errorf("search of an index whose text blocks are zeroed: err = %v", err)
+	}
+	if !strings.Contains(out, "1. [") {
+		t.Errorf("search printed no hits before the error:\n%s", out)
 	}
 }
 

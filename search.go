@@ -57,6 +57,9 @@ func cmdSearch(ctx context.Context, e env, args []string) error {
 		if ferr := w.Flush(); err == nil {
 			err = ferr
 		}
+		if err == nil {
+			err = damage(ix, cfg.IndexFile)
+		}
 		return err
 	}
 	if *trec {
@@ -105,11 +108,14 @@ func cmdSearch(ctx context.Context, e env, args []string) error {
 		}
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(out)
+		if err := enc.Encode(out); err != nil {
+			return err
+		}
+		return damage(ix, cfg.IndexFile)
 	}
 	if len(hits) == 0 {
 		fmt.Fprintf(e.stdout, "No passage matches %q.\n", query)
-		return nil
+		return damage(ix, cfg.IndexFile)
 	}
 	for i, h := range hits {
 		if err := ctx.Err(); err != nil {
@@ -122,6 +128,16 @@ func cmdSearch(ctx context.Context, e env, args []string) error {
 		}
 		fmt.Fprintf(e.stdout, "%d. [%s] %s, paragraph %d (score %.2f)\n   %s\n", i+1, p.ID, where, p.Paragraph, h.Score,
 			retrieval.Snippet(p.Text, h.Matched, 240, [2]string{"**", "**"}))
+	}
+	return damage(ix, cfg.IndexFile)
+}
+
+// damage reports, after the output, the damage reading an index file met
+// (a text block or a term's postings that failed their check: the output
+// lacks them), or nil.
+func damage(ix *retrieval.Index, path string) error {
+	if err := ix.Damaged(); err != nil {
+		return fmt.Errorf("index %s: %w (what it held is missing above); check it with 'footnote index --verify %s' and rebuild it", path, err, path)
 	}
 	return nil
 }
