@@ -17,13 +17,21 @@ import (
 	"time"
 
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/footnote-bot/footnote/corpus"
 )
 
 // goodFile is a small index file (storeDocs: three documents of 7, 11
 // and 15 passages, in several text blocks).
 func goodFile(t testing.TB) []byte {
 	t.Helper()
-	ix, err := Build(storeDocs(), DefaultParams())
+	return buildFile(t, storeDocs())
+}
+
+// buildFile is the index file of docs, built with the default parameters.
+func buildFile(t testing.TB, docs []corpus.Document) []byte {
+	t.Helper()
+	ix, err := Build(docs, DefaultParams())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,15 +281,7 @@ func TestCraftedColumnsRefused(t *testing.T) {
 	for i := range docs {
 		docs[i].Sections = []string{"Intro", "Usage"}
 	}
-	ix, err := Build(docs, DefaultParams())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	if _, err := ix.WriteTo(&buf); err != nil {
-		t.Fatal(err)
-	}
-	good := buf.Bytes()
+	good := buildFile(t, docs)
 	if back, err := Decode(good); err != nil || !slices.Equal(back.Docs()[2].Sections, []string{"Intro", "Usage"}) {
 		t.Fatalf("the good file: %v", err)
 	}
