@@ -59,30 +59,65 @@ func loadIndex(ctx context.Context, cfg config.Config, log *slog.Logger, progres
 		log.Debug("index opened", "file", cfg.IndexFile, "passages", ix.Len())
 		return ix, nil
 	}
-	res, err := loadCorpus(ctx, cfg.Corpus, log, progress)
+	ix, _, err := buildIndex(ctx, cfg.Corpus, log, progress)
+	return ix, err
+}
+
+// buildBatch is about how many passages buildIndex hands the builder at a
+// time (it analyses each batch on every core).
+const buildBatch = 16384
+
+// buildIndex indexes the articles at paths (the built-in guide when none)
+// as they are read: the documents are handed to the builder a batch at a
+// time and dropped, so the build holds the index, never the corpus. It
+// returns the index and a one-line account of the load.
+func buildIndex(ctx context.Context, paths []string, log *slog.Logger, stderr io.Writer) (*retrieval.Index, string, error) {
+	b, err := retrieval.NewBuilder(retrieval.DefaultParams())
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return retrieval.Build(res.Documents, retrieval.DefaultParams())
+	var batch []corpus.Document
+	inBatch, docs := 0, 0
+	add := func() error {
+		err := b.Add(batch)
+		clear(batch)
+		batch, inBatch = batch[:0], 0
+		return err
+	}
+	skipped, err := streamCorpus(ctx, paths, log, stderr, "indexing articles", func(ds []corpus.Document) error {
+		for _, d := range ds {
+			batch = append(batch, d)
+			inBatch += len(d.Passages)
+			docs++
+			if inBatch >= buildBatch {
+				if err := add(); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err == nil && len(batch) > 0 {
+		err = add()
+	}
+	summary := fmt.Sprintf("%d documents, %d passages, %d skipped", docs, b.Passages(), skipped)
+	if err != nil {
+		return nil, summary, err
+	}
+	if docs == 0 {
+		return nil, summary, fmt.Errorf("no articles loaded from %s (%s)", describePaths(paths), summary)
+	}
+	log.Debug("articles loaded", "summary", summary)
+	ix, err := b.Finish()
+	return ix, summary, err
 }
 
 func loadCorpus(ctx context.Context, paths []string, log *slog.Logger, stderr io.Writer) (corpus.Result, error) {
-	var opt corpus.Options
-	finish := func() {}
-	if _, ok := terminal(stderr); ok && len(paths) > 0 {
-		opt.Progress, finish = progress(stderr, totalSize(paths), 8<<20, "reading articles", true)
-	}
 	var res corpus.Result
-	var err error
-	if len(paths) == 0 {
-		res, err = corpus.LoadFS(ctx, guide.FS, guide.Root, opt)
-	} else {
-		res, err = corpus.LoadPaths(ctx, paths, opt)
-	}
-	finish()
-	for _, s := range res.Skipped {
-		log.Warn("skipped article file", "file", s.Path, "reason", s.Reason)
-	}
+	_, err := streamCorpus(ctx, paths, log, stderr, "reading articles", func(docs []corpus.Document) error {
+		res.Documents = append(res.Documents, docs...)
+		return nil
+	})
 	if err != nil {
 		return res, err
 	}
@@ -91,6 +126,30 @@ func loadCorpus(ctx context.Context, paths []string, log *slog.Logger, stderr io
 	}
 	log.Debug("articles loaded", "summary", res.Summary())
 	return res, nil
+}
+
+// streamCorpus reads the articles at paths (the built-in guide when
+// none), handing their documents to emit as each file or part is parsed
+// (corpus.StreamPaths), with a progress bar by bytes on a terminal; every
+// file skipped is logged, and their number returned.
+func streamCorpus(ctx context.Context, paths []string, log *slog.Logger, stderr io.Writer, what string, emit func([]corpus.Document) error) (int, error) {
+	var opt corpus.Options
+	finish := func() {}
+	if _, ok := terminal(stderr); ok && len(paths) > 0 {
+		opt.Progress, finish = progress(stderr, totalSize(paths), 8<<20, what, true)
+	}
+	var skipped []corpus.Skip
+	var err error
+	if len(paths) == 0 {
+		skipped, err = corpus.StreamFS(ctx, guide.FS, guide.Root, opt, emit)
+	} else {
+		skipped, err = corpus.StreamPaths(ctx, paths, opt, emit)
+	}
+	finish()
+	for _, s := range skipped {
+		log.Warn("skipped article file", "file", s.Path, "reason", s.Reason)
+	}
+	return len(skipped), err
 }
 
 func describePaths(paths []string) string {

@@ -36,43 +36,43 @@ func cmdIndex(ctx context.Context, e env, args []string) error {
 	}
 	log := newLogger(cfg, e.stderr)
 	start := time.Now()
+	if *to == "" {
+		// The articles are indexed as they are read: the build holds the
+		// index, not the corpus.
+		ix, summary, err := buildIndex(ctx, cfg.Corpus, log, e.stderr)
+		if err != nil {
+			return err
+		}
+		if err := ix.Save(*out); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "indexed %s into %s in %s\n", summary, *out, time.Since(start).Round(time.Millisecond))
+		return nil
+	}
 	res, err := loadCorpus(ctx, cfg.Corpus, log, e.stderr)
 	if err != nil {
 		return err
 	}
-	if *to != "" {
-		cfg.Retriever = config.RetrieverWeaviate
-		if cfg.WeaviateURL == "" {
-			return usagef("index: --to weaviate needs weaviate_url (FOOTNOTE_WEAVIATE_URL)")
-		}
-		r, err := openRetriever(ctx, cfg)
-		if err != nil {
-			return err
-		}
-		progress, finish := progressBar(e.stderr, res.Passages(), "loading passages into Weaviate")
-		err = r.Load(ctx, res.Documents, progress)
-		finish()
-		if err != nil {
-			return err
-		}
-		n, err := r.Count(ctx)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(e.stdout, "loaded %s into Weaviate collection %s (%d passages there) in %s\n", res.Summary(), r.Collection(), n,
-			time.Since(start).Round(time.Millisecond))
-		return nil
+	cfg.Retriever = config.RetrieverWeaviate
+	if cfg.WeaviateURL == "" {
+		return usagef("index: --to weaviate needs weaviate_url (FOOTNOTE_WEAVIATE_URL)")
 	}
-	progress, finish := progressBar(e.stderr, res.Passages(), "indexing passages")
-	defer finish()
-	ix, err := retrieval.BuildProgress(res.Documents, retrieval.DefaultParams(), progress)
+	r, err := openRetriever(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	if err := ix.Save(*out); err != nil {
+	progress, finish := progressBar(e.stderr, res.Passages(), "loading passages into Weaviate")
+	err = r.Load(ctx, res.Documents, progress)
+	finish()
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "indexed %s into %s in %s\n", res.Summary(), *out, time.Since(start).Round(time.Millisecond))
+	n, err := r.Count(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "loaded %s into Weaviate collection %s (%d passages there) in %s\n", res.Summary(), r.Collection(), n,
+		time.Since(start).Round(time.Millisecond))
 	return nil
 }
 

@@ -130,6 +130,10 @@ type Options struct {
 	IDPrefix string
 	// Budget bounds the parsing of each file (see Budget).
 	Budget Budget
+
+	// firstLine is the number of lines before the data in its file, when
+	// the data is a part of a JSON-lines file (see streamJSONL).
+	firstLine int
 }
 
 // Defaults for Options.
@@ -167,11 +171,38 @@ func Supported(name string) bool {
 // name. Only a path that does not exist at all is an error.
 func LoadPaths(ctx context.Context, paths []string, opt Options) (Result, error) {
 	var res Result
+	skipped, err := StreamPaths(ctx, paths, opt, func(docs []Document) error {
+		res.Documents = append(res.Documents, docs...)
+		return nil
+	})
+	res.Skipped = skipped
+	return res, err
+}
+
+// LoadFS loads every supported file under root in fsys (e.g. an embedded
+// folder).
+func LoadFS(ctx context.Context, fsys fs.FS, root string, opt Options) (Result, error) {
+	var res Result
+	skipped, err := StreamFS(ctx, fsys, root, opt, func(docs []Document) error {
+		res.Documents = append(res.Documents, docs...)
+		return nil
+	})
+	res.Skipped = skipped
+	return res, err
+}
+
+// StreamPaths is LoadPaths handing the documents to emit as they are
+// parsed (a file's, or a part's of a large JSON-lines file) instead of
+// keeping them, so that a corpus need not fit in memory: emit may keep
+// what it needs and drop the rest. An error from emit stops the load and
+// is returned. The files skipped, and why, are returned.
+func StreamPaths(ctx context.Context, paths []string, opt Options, emit func([]Document) error) ([]Skip, error) {
+	var skipped []Skip
 	seen := map[string]string{}
 	for _, p := range paths {
 		st, err := os.Stat(p)
 		if err != nil {
-			return res, fmt.Errorf("corpus %s: %w", p, err)
+			return skipped, fmt.Errorf("corpus %s: %w", p, err)
 		}
 		var fsys fs.FS
 		root := "."
@@ -181,29 +212,27 @@ func LoadPaths(ctx context.Context, paths []string, opt Options) (Result, error)
 			fsys = os.DirFS(filepath.Dir(p))
 			root = filepath.Base(p)
 		}
-		r, err := load(ctx, fsys, root, p, opt, seen)
-		res.Documents = append(res.Documents, r.Documents...)
-		res.Skipped = append(res.Skipped, r.Skipped...)
+		s, err := load(ctx, fsys, root, p, opt, seen, emit)
+		skipped = append(skipped, s...)
 		if err != nil {
-			return res, err
+			return skipped, err
 		}
 	}
-	return res, nil
+	return skipped, nil
 }
 
-// LoadFS loads every supported file under root in fsys (e.g. an embedded
-// folder).
-func LoadFS(ctx context.Context, fsys fs.FS, root string, opt Options) (Result, error) {
-	return load(ctx, fsys, root, root, opt, map[string]string{})
+// StreamFS is LoadFS as StreamPaths streams.
+func StreamFS(ctx context.Context, fsys fs.FS, root string, opt Options, emit func([]Document) error) ([]Skip, error) {
+	return load(ctx, fsys, root, root, opt, map[string]string{}, emit)
 }
 
-func load(ctx context.Context, fsys fs.FS, root, display string, opt Options, seen map[string]string) (Result, error) {
+func load(ctx context.Context, fsys fs.FS, root, display string, opt Options, seen map[string]string, emit func([]Document) error) ([]Skip, error) {
 	opt = opt.withDefaults()
-	var res Result
+	var skipped []Skip
 	var files []string
 	err := fs.WalkDir(fsys, root, func(name string, d fs.DirEntry, err error) error {
 		if err != nil {
-			res.Skipped = append(res.Skipped, Skip{Path: joinDisplay(display, root, name), Reason: err.Error()})
+			skipped = append(skipped, Skip{Path: joinDisplay(display, root, name), Reason: err.Error()})
 			if d != nil && d.IsDir() {
 				return fs.SkipDir
 			}
@@ -221,15 +250,49 @@ func load(ctx context.Context, fsys fs.FS, root, display string, opt Options, se
 		return nil
 	})
 	if err != nil {
-		return res, fmt.Errorf("walk %s: %w", display, err)
+		return skipped, fmt.Errorf("walk %s: %w", display, err)
 	}
 	sort.Strings(files)
 	var read int64
+	// keep drops what a load does not keep (duplicate IDs, documents
+	// without text, naming them) and hands the rest on.
+	keep := func(shown string, docs []Document) error {
+		out := docs[:0]
+		for _, d := range docs {
+			if prev, dup := seen[d.ID]; dup {
+				skipped = append(skipped, Skip{Path: shown, Reason: fmt.Sprintf("duplicate document ID %q (already loaded from %s)", d.ID, prev)})
+				continue
+			}
+			if len(d.Passages) == 0 {
+				skipped = append(skipped, Skip{Path: shown, Reason: fmt.Sprintf("document %q has no text", d.ID)})
+				continue
+			}
+			seen[strings.Clone(d.ID)] = shown
+			out = append(out, d)
+		}
+		if len(out) == 0 {
+			return nil
+		}
+		return emit(out)
+	}
 	for _, name := range files {
 		if err := ctx.Err(); err != nil {
-			return res, err
+			return skipped, err
 		}
 		shown := joinDisplay(display, root, name)
+		if st, err := fs.Stat(fsys, name); err == nil && strings.EqualFold(path.Ext(name), ".jsonl") && st.Size() > jsonlPart {
+			s, err := streamJSONL(ctx, fsys, name, shown, opt, func(n int64) {
+				if opt.Progress != nil {
+					opt.Progress(read + n)
+				}
+			}, func(docs []Document) error { return keep(shown, docs) })
+			read += st.Size()
+			skipped = append(skipped, s...)
+			if err != nil {
+				return skipped, err
+			}
+			continue
+		}
 		docs, n, err := loadFile(ctx, fsys, root, name, shown, opt)
 		read += n
 		if opt.Progress != nil {
@@ -238,26 +301,17 @@ func load(ctx context.Context, fsys fs.FS, root, display string, opt Options, se
 		if err != nil && ctx.Err() != nil {
 			// Cancelled while parsing: the load stops, the file is not
 			// to blame.
-			return res, ctx.Err()
+			return skipped, ctx.Err()
 		}
 		if err != nil {
-			res.Skipped = append(res.Skipped, Skip{Path: shown, Reason: err.Error()})
+			skipped = append(skipped, Skip{Path: shown, Reason: err.Error()})
 			continue
 		}
-		for _, d := range docs {
-			if prev, dup := seen[d.ID]; dup {
-				res.Skipped = append(res.Skipped, Skip{Path: shown, Reason: fmt.Sprintf("duplicate document ID %q (already loaded from %s)", d.ID, prev)})
-				continue
-			}
-			if len(d.Passages) == 0 {
-				res.Skipped = append(res.Skipped, Skip{Path: shown, Reason: fmt.Sprintf("document %q has no text", d.ID)})
-				continue
-			}
-			seen[d.ID] = shown
-			res.Documents = append(res.Documents, d)
+		if err := keep(shown, docs); err != nil {
+			return skipped, err
 		}
 	}
-	return res, nil
+	return skipped, nil
 }
 
 func joinDisplay(display, root, name string) string {
@@ -396,7 +450,7 @@ func parseLocal(ctx context.Context, id, name string, data []byte, opt Options) 
 	case ".pdf":
 		d, err = parsePDF(id, data, &b)
 	case ".jsonl":
-		return parseJSONL(data, &b)
+		return parseJSONL(data, &b, opt.firstLine)
 	default:
 		return nil, fmt.Errorf("%w %q (want .md, .txt, .html, .pdf or .jsonl)", ErrUnsupported, path.Ext(name))
 	}

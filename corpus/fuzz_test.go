@@ -119,7 +119,7 @@ func FuzzHTML(f *testing.F) {
 func FuzzJSONL(f *testing.F) {
 	seeds(f, "testdata/good/collection.jsonl", "testdata/bad/broken.jsonl")
 	f.Fuzz(func(t *testing.T, data []byte) {
-		docs, err := parseJSONL(data, &builder{maxWords: 20})
+		docs, err := parseJSONL(data, &builder{maxWords: 20}, 0)
 		if err == nil {
 			for _, d := range docs {
 				checkDoc(t, d)

@@ -102,6 +102,7 @@ type sandboxRequest struct {
 	Data            []byte
 	MaxPassageWords int
 	Budget          Budget
+	FirstLine       int // Options.firstLine
 }
 
 type sandboxResponse struct {
@@ -118,7 +119,7 @@ const maxVerdicts = 4096
 // passage size, the budget and the bytes.
 func verdictKey(id, name string, data []byte, opt Options) [sha256.Size]byte {
 	h := sha256.New()
-	fmt.Fprintf(h, "%q\x00%s\x00%d\x00%+v\x00", id, strings.ToLower(path.Ext(name)), opt.MaxPassageWords, opt.Budget)
+	fmt.Fprintf(h, "%q\x00%s\x00%d\x00%+v\x00%d\x00", id, strings.ToLower(path.Ext(name)), opt.MaxPassageWords, opt.Budget, opt.firstLine)
 	h.Write(data)
 	var k [sha256.Size]byte
 	h.Sum(k[:0])
@@ -188,7 +189,7 @@ func (s *Sandbox) parseFile(ctx context.Context, id, name string, data []byte, o
 	if err != nil {
 		return nil, fmt.Errorf("starting the parser: %w", err)
 	}
-	req := sandboxRequest{ID: id, Name: name, Data: data, MaxPassageWords: opt.MaxPassageWords, Budget: opt.Budget}
+	req := sandboxRequest{ID: id, Name: name, Data: data, MaxPassageWords: opt.MaxPassageWords, Budget: opt.Budget, FirstLine: opt.firstLine}
 	w.out.n = 2*int64(len(data)) + 4*opt.Budget.MaxTextBytes + 16<<20
 	type result struct {
 		resp sandboxResponse
@@ -454,7 +455,7 @@ func ServeSandbox(ctx context.Context, in io.Reader, out io.Writer) error {
 	// speed: collect when the heap has grown by half, not doubled.
 	debug.SetGCPercent(sandboxGCPercent)
 	return serveSandbox(ctx, in, out, os.Stderr, func(ctx context.Context, req *sandboxRequest) ([]Document, error) {
-		return ParseLocal(ctx, req.ID, req.Name, req.Data, Options{MaxPassageWords: req.MaxPassageWords, Budget: req.Budget})
+		return ParseLocal(ctx, req.ID, req.Name, req.Data, Options{MaxPassageWords: req.MaxPassageWords, Budget: req.Budget, firstLine: req.FirstLine})
 	})
 }
 

@@ -42,7 +42,7 @@ func TestMain(m *testing.M) {
 			go panic("the parser's goroutine gave up")
 			select {}
 		}
-		return ParseLocal(ctx, req.ID, req.Name, req.Data, Options{MaxPassageWords: req.MaxPassageWords, Budget: req.Budget})
+		return ParseLocal(ctx, req.ID, req.Name, req.Data, Options{MaxPassageWords: req.MaxPassageWords, Budget: req.Budget, firstLine: req.FirstLine})
 	})
 	if err != nil {
 		os.Stderr.WriteString(err.Error() + "\n")

@@ -137,8 +137,9 @@ func (q *Quota) Spend(ctx context.Context, guild, user string, tokens int) {
 
 // Local is a Counter in this process.
 type Local struct {
-	mu sync.Mutex
-	m  map[string]localCount
+	mu  sync.Mutex
+	m   map[string]localCount
+	now func() time.Time // the clock counts expire by
 }
 
 type localCount struct {
@@ -147,13 +148,13 @@ type localCount struct {
 }
 
 // NewLocal returns an empty in-process Counter.
-func NewLocal() *Local { return &Local{m: map[string]localCount{}} }
+func NewLocal() *Local { return &Local{m: map[string]localCount{}, now: time.Now} }
 
 // Add implements Counter.
 func (l *Local) Add(_ context.Context, key string, n int64, expires time.Time) (int64, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	now := time.Now()
+	now := l.now()
 	for k, c := range l.m {
 		if now.After(c.expires) {
 			delete(l.m, k)
@@ -171,7 +172,7 @@ func (l *Local) Get(_ context.Context, key string) (int64, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	c, ok := l.m[key]
-	if !ok || time.Now().After(c.expires) {
+	if !ok || l.now().After(c.expires) {
 		return 0, nil
 	}
 	return c.n, nil

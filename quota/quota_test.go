@@ -14,9 +14,14 @@ import (
 func TestBudgets(t *testing.T) {
 	ctx := context.Background()
 	spent := map[string]int{}
-	q := New(Limits{PerGuild: 1000, PerUser: 700, AnswerTokens: 400}, NewLocal(), nil, func(g string, n int) { spent[g] += n })
+	// One fake clock for the budgets and the counter's expiry, so that the
+	// test means the same on any day it runs.
 	now := time.Date(2026, 12, 2, 23, 0, 0, 0, time.UTC)
-	q.now = func() time.Time { return now }
+	clock := func() time.Time { return now }
+	counter := NewLocal()
+	counter.now = clock
+	q := New(Limits{PerGuild: 1000, PerUser: 700, AnswerTokens: 400}, counter, nil, func(g string, n int) { spent[g] += n })
+	q.now = clock
 	if ok, why := q.Allow(ctx, "g1", "u1", 300); !ok {
 		t.Fatalf("first question refused: %s", why)
 	}
@@ -45,5 +50,30 @@ func TestBudgets(t *testing.T) {
 	// No limits: everything is allowed, nothing read.
 	if ok, _ := New(Limits{}, nil, nil, nil).Allow(ctx, "g", "u", 1e6); !ok {
 		t.Error("no limits refused a question")
+	}
+}
+
+// TestLocalExpires: an in-process count is gone once its expiry has
+// passed on the counter's clock, and expired counts are dropped.
+func TestLocalExpires(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)
+	l := NewLocal()
+	l.now = func() time.Time { return now }
+	if n, _ := l.Add(ctx, "a", 5, now.Add(time.Hour)); n != 5 {
+		t.Fatalf("Add = %d, want 5", n)
+	}
+	if n, _ := l.Add(ctx, "a", 2, now.Add(time.Hour)); n != 7 {
+		t.Fatalf("second Add = %d, want 7", n)
+	}
+	now = now.Add(2 * time.Hour)
+	if n, _ := l.Get(ctx, "a"); n != 0 {
+		t.Errorf("Get after expiry = %d, want 0", n)
+	}
+	if n, _ := l.Add(ctx, "b", 1, now.Add(time.Hour)); n != 1 {
+		t.Errorf("Add b = %d, want 1", n)
+	}
+	if _, kept := l.m["a"]; kept {
+		t.Error("the expired count was kept")
 	}
 }

@@ -43,6 +43,7 @@ package retrieval
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"hash/crc64"
 	"math"
@@ -150,48 +151,107 @@ func BuildProgress(docs []corpus.Document, p Params, progress func(done, total i
 	for _, d := range docs {
 		total += len(d.Passages)
 	}
+	b, err := NewBuilder(p)
+	if err != nil {
+		return nil, err
+	}
+	if progress != nil {
+		b.Progress = func(done int) { progress(done, total) }
+	}
+	if err := b.Add(docs); err != nil {
+		return nil, err
+	}
+	return b.Finish()
+}
+
+// A Builder builds an index from documents added a batch at a time, so
+// that a corpus larger than memory can be indexed from a stream: it keeps
+// what the index keeps (the passages' text compressed in blocks, each
+// term's postings compactly coded, the per-passage tables), never the
+// documents it was given. Add's documents may be dropped once it returns.
+// A Builder is used from one goroutine; after an error it is done.
+type Builder struct {
+	// Progress, when set, is called with the passages indexed so far
+	// (every few thousand, and after each Add).
+	Progress func(done int)
+
+	ix       *Index
+	p        Params
+	store    *storeBuilder
+	seenDoc  map[string]struct{}
+	seen     map[string]struct{}
+	terms    map[string]uint32
+	lists    buildLists // postings per term, compact while building
+	pn       uint32
+	counts   []uint32 // weighted term frequencies in the passage, by term
+	touched  []uint32 // the terms counted in the passage
+	err      error
+	finished bool
+}
+
+// NewBuilder starts an index with parameters p.
+func NewBuilder(p Params) (*Builder, error) {
 	if err := p.check(); err != nil {
 		return nil, fmt.Errorf("retrieval: %w", err)
 	}
-	ix := &Index{params: p}
-	store := newStoreBuilder()
-	seenDoc := map[string]struct{}{}
-	seen := map[string]struct{}{}
-	terms := map[string]uint32{}
-	var lists buildLists // postings per term, compact while building
-	pn := uint32(0)
-	var counts []uint32  // weighted term frequencies in the passage, by term
-	var touched []uint32 // the terms counted in the passage
+	return &Builder{ix: &Index{params: p}, p: p, store: newStoreBuilder(), seenDoc: map[string]struct{}{},
+		seen: map[string]struct{}{}, terms: map[string]uint32{}}, nil
+}
+
+// Passages is how many passages have been added.
+func (b *Builder) Passages() int { return int(b.pn) }
+
+// Add indexes a batch of documents, analysing them on every core. A
+// document or passage ID already added fails the build.
+func (b *Builder) Add(docs []corpus.Document) error {
+	if b.err != nil {
+		return b.err
+	}
+	if b.finished {
+		return errors.New("retrieval: Add after Finish")
+	}
+	if err := b.add(docs); err != nil {
+		b.err = err
+		b.store.finish()
+		return err
+	}
+	if b.Progress != nil {
+		b.Progress(int(b.pn))
+	}
+	return nil
+}
+
+func (b *Builder) add(docs []corpus.Document) error {
+	ix, p, store, terms := b.ix, b.p, b.store, b.terms
 	an := analyzeAll(docs)
 	defer an.stop()
 	var chunk []analyzed
-	for di, d := range docs {
+	for _, d := range docs {
 		if len(chunk) == 0 {
 			chunk = an.next()
 		}
 		a := chunk[0]
 		chunk = chunk[1:]
-		if _, dup := seenDoc[d.ID]; dup {
-			store.finish()
-			return nil, fmt.Errorf("retrieval: duplicate document ID %q", d.ID)
+		if _, dup := b.seenDoc[d.ID]; dup {
+			return fmt.Errorf("retrieval: duplicate document ID %q", d.ID)
 		}
-		seenDoc[d.ID] = struct{}{}
 		// Clone: a loader's strings may be slices of a whole file, which
 		// the index must not keep alive.
+		b.seenDoc[strings.Clone(d.ID)] = struct{}{}
+		di := len(ix.docs)
 		sections := make([]string, len(d.Sections))
 		for i, sec := range d.Sections {
 			sections[i] = store.str(sec)
 		}
 		ix.docs = append(ix.docs, DocInfo{ID: strings.Clone(d.ID), Title: store.str(d.Title), URL: store.str(d.URL),
 			Author: store.str(d.Author), Date: store.str(d.Date), Source: store.str(d.Source),
-			Sections: sections, First: int(pn), Count: len(d.Passages)})
+			Sections: sections, First: int(b.pn), Count: len(d.Passages)})
 		tbuf := a.title
 		for j, ps := range d.Passages {
-			if _, dup := seen[ps.ID]; dup {
-				store.finish()
-				return nil, fmt.Errorf("retrieval: duplicate passage ID %q", ps.ID)
+			if _, dup := b.seen[ps.ID]; dup {
+				return fmt.Errorf("retrieval: duplicate passage ID %q", ps.ID)
 			}
-			seen[ps.ID] = struct{}{}
+			b.seen[strings.Clone(ps.ID)] = struct{}{}
 			store.add(ps)
 			ix.docOf = append(ix.docOf, uint32(di))
 			sbuf, buf := a.section[j], a.body[j]
@@ -201,17 +261,17 @@ func BuildProgress(docs []corpus.Document, p Params, progress func(done, total i
 					if t.term == 0 {
 						id, ok := terms[t.stem]
 						if !ok {
-							id = lists.newTerm()
-							terms[t.stem] = id
-							counts = append(counts, 0)
+							id = b.lists.newTerm()
+							terms[strings.Clone(t.stem)] = id
+							b.counts = append(b.counts, 0)
 						}
 						t.term = id + 1
 					}
 					id := t.term - 1
-					if counts[id] == 0 {
-						touched = append(touched, id)
+					if b.counts[id] == 0 {
+						b.touched = append(b.touched, id)
 					}
-					counts[id] += uint32(w)
+					b.counts[id] += uint32(w)
 				}
 			}
 			add(buf, 1)
@@ -223,29 +283,47 @@ func BuildProgress(docs []corpus.Document, p Params, progress func(done, total i
 				add(sbuf, p.SectionWeight)
 				length += len(sbuf) * p.SectionWeight
 			}
-			for _, id := range touched {
-				c := min(counts[id], math.MaxUint16)
-				counts[id] = 0
-				lists.add(id, pn, uint16(c))
+			for _, id := range b.touched {
+				c := min(b.counts[id], math.MaxUint16)
+				b.counts[id] = 0
+				b.lists.add(id, b.pn, uint16(c))
 			}
-			touched = touched[:0]
+			b.touched = b.touched[:0]
 			ix.lens = append(ix.lens, uint32(length))
-			pn++
-			if progress != nil && len(ix.lens)%4096 == 0 {
-				progress(len(ix.lens), total)
+			b.pn++
+			if b.Progress != nil && b.pn%4096 == 0 {
+				b.Progress(int(b.pn))
 			}
 		}
 	}
-	seen, seenDoc = nil, nil
-	ix.store = store.finish()
-	ix.docOf, ix.lens, ix.docs = slices.Clone(ix.docOf), slices.Clone(ix.lens), slices.Clone(ix.docs)
-	if err := ix.pack(terms, &lists); err != nil {
+	return nil
+}
+
+// Finish lays the index out and returns it; the Builder is done.
+func (b *Builder) Finish() (*Index, error) {
+	if b.err != nil {
+		return nil, b.err
+	}
+	if b.finished {
+		return nil, errors.New("retrieval: Finish called twice")
+	}
+	b.finished = true
+	ix := b.ix
+	b.seen, b.seenDoc, b.counts, b.touched = nil, nil, nil, nil
+	ix.store = b.store.finish()
+	ix.docOf, ix.lens, ix.docs = trimmed(ix.docOf), trimmed(ix.lens), trimmed(ix.docs)
+	// What the adds left (the documents' batches, their analysis) is
+	// collected before pack allocates the flat postings (6 bytes each), so
+	// that they reuse its memory: at 1M passages this is the build's peak.
+	runtime.GC()
+	if err := ix.pack(b.terms, &b.lists); err != nil {
 		return nil, err
 	}
+	b.terms, b.lists = nil, buildLists{}
 	ix.finish()
 	ix.checkTerms()
-	if progress != nil {
-		progress(total, total)
+	if b.Progress != nil {
+		b.Progress(int(b.pn))
 	}
 	return ix, nil
 }

@@ -660,3 +660,80 @@ func TestRankDocsMatchesBestPassagePerDocument(t *testing.T) {
 		}
 	}
 }
+
+// TestBuilderMatchesBuild: an index built from batches (as a streamed
+// corpus is) is the same file, byte for byte, as one built from every
+// document at once, whatever the batch size; and a Builder refuses what
+// would make a different or broken index.
+func TestBuilderMatchesBuild(t *testing.T) {
+	docs, _ := synth.Corpus(2500, 1)
+	file := func(ix *Index) []byte {
+		t.Helper()
+		var buf bytes.Buffer
+		if _, err := ix.WriteTo(&buf); err != nil {
+			t.Fatal(err)
+		}
+		return buf.Bytes()
+	}
+	whole, err := Build(docs, DefaultParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := file(whole)
+	for _, batch := range []int{1, 7, 500, len(docs)} {
+		b, err := NewBuilder(DefaultParams())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var progress []int
+		b.Progress = func(done int) { progress = append(progress, done) }
+		for i := 0; i < len(docs); i += batch {
+			if err := b.Add(docs[i:min(i+batch, len(docs))]); err != nil {
+				t.Fatalf("batch %d: Add: %v", batch, err)
+			}
+		}
+		if b.Passages() != whole.Len() {
+			t.Errorf("batch %d: Passages() = %d, want %d", batch, b.Passages(), whole.Len())
+		}
+		ix, err := b.Finish()
+		if err != nil {
+			t.Fatalf("batch %d: Finish: %v", batch, err)
+		}
+		if got := file(ix); !bytes.Equal(got, want) {
+			t.Errorf("batch %d: file differs from Build's (%d bytes, want %d)", batch, len(got), len(want))
+		}
+		if !slices.IsSorted(progress) || progress[len(progress)-1] != whole.Len() {
+			t.Errorf("batch %d: progress %v…, want rising to %d", batch, progress[:min(5, len(progress))], whole.Len())
+		}
+		if err := b.Add(docs[:1]); err == nil {
+			t.Errorf("batch %d: Add after Finish succeeded", batch)
+		}
+		if _, err := b.Finish(); err == nil {
+			t.Errorf("batch %d: second Finish succeeded", batch)
+		}
+	}
+
+	// A document or passage ID seen in an earlier batch fails the build,
+	// and the Builder stays failed.
+	dupPassage := docs[1]
+	dupPassage.ID = "another-document"
+	for name, again := range map[string]corpus.Document{"document": docs[0], "passage": dupPassage} {
+		b, _ := NewBuilder(DefaultParams())
+		if err := b.Add(docs[:2]); err != nil {
+			t.Fatal(err)
+		}
+		err := b.Add([]corpus.Document{again})
+		if err == nil || !strings.Contains(err.Error(), "duplicate "+name+" ID") {
+			t.Errorf("%s ID repeated in a later batch: Add = %v, want a duplicate %s ID error", name, err, name)
+		}
+		if err2 := b.Add(docs[2:3]); err2 == nil {
+			t.Errorf("%s: Add after a failed Add succeeded", name)
+		}
+		if _, err2 := b.Finish(); err2 == nil {
+			t.Errorf("%s: Finish after a failed Add succeeded", name)
+		}
+	}
+	if _, err := NewBuilder(Params{K1: -1}); err == nil {
+		t.Error("NewBuilder with K1 -1 succeeded")
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/klauspost/compress/zstd"
 
@@ -153,13 +154,25 @@ func (b *storeBuilder) finish() *passageStore {
 	<-b.done
 	// Drop the slack that appending left in every table.
 	s := b.s
-	s.Strings, s.IDs, s.Blocks, s.BlockEnd = slices.Clone(s.Strings), slices.Clone(s.IDs), slices.Clone(s.Blocks), slices.Clone(s.BlockEnd)
-	s.BlockStart = slices.Clone(s.BlockStart)
+	s.Strings, s.IDs, s.Blocks, s.BlockEnd = trimmed(s.Strings), trimmed(s.IDs), trimmed(s.Blocks), trimmed(s.BlockEnd)
+	s.BlockStart = trimmed(s.BlockStart)
 	for _, t := range []*[]uint32{&s.IDEnd, &s.DocID, &s.Title, &s.Section, &s.Heading, &s.URL, &s.Paragraph, &s.TextEnd} {
-		*t = slices.Clone(*t)
+		*t = trimmed(*t)
 	}
 	s.index()
 	return s
+}
+
+// trimmed drops the slack that appending left in s: a copy of a small
+// table, but a large one (over 1 MiB, grown by append a quarter at a
+// time) only has its capacity clipped, since copying it would double the
+// build's peak memory for a saving of at most a quarter.
+func trimmed[S ~[]E, E any](s S) S {
+	var e E
+	if n := len(s); cap(s)-n <= n/4 && uintptr(n)*unsafe.Sizeof(e) > 1<<20 {
+		return s[:n:n]
+	}
+	return slices.Clone(s)
 }
 
 // Len is the number of passages.
