@@ -4,9 +4,11 @@ import (
 	"context"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/footnote-bot/footnote/corpus"
 	"github.com/footnote-bot/footnote/internal/sharedtest"
+	"github.com/footnote-bot/footnote/internal/synth"
 	"github.com/footnote-bot/footnote/ireval"
 )
 
@@ -76,4 +78,83 @@ func sciFact(b *testing.B) (*Index, []ireval.Query) {
 		b.Fatal(err)
 	}
 	return ix, qs
+}
+
+// BenchmarkRankFloor: Rank's cost (top 10, query text to passage numbers
+// and scores, no text read) per posting of the query terms' lists, beside
+// the streaming floor: the same lists read once, term at a time, each
+// posting's score added into an array of partial scores the size of
+// MaxScore's window (a passage at its number modulo the window, so the
+// array stays in cache as the window does), with no query parsing,
+// pruning, touched-passage bookkeeping or top k. rank/floor is how far ranking is from
+// reading every posting once; below 1 means pruning skipped postings.
+// The synthetic corpora are internal/synth's, as the bench's.
+func BenchmarkRankFloor(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		open func(b *testing.B) (*Index, []string)
+	}{
+		{"scifact", func(b *testing.B) (*Index, []string) {
+			ix, qs := sciFact(b)
+			texts := make([]string, len(qs))
+			for i, q := range qs {
+				texts[i] = q.Text
+			}
+			return ix, texts
+		}},
+		{"synthetic10k", syntheticIndex(10_000)},
+		{"synthetic1M", syntheticIndex(1_000_000)},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			ix, qs := c.open(b)
+			acc := make([]float64, maxWindow)
+			var rankT, floorT time.Duration
+			postings := 0
+			for i := 0; i < b.N; i++ {
+				q := qs[i%len(qs)]
+				t0 := time.Now()
+				ix.Rank(q, 10, Options{})
+				t1 := time.Now()
+				if ix.post16 != nil {
+					postings += streamFloor(ix, cursors(ix, ix.post16, ix.ParseQuery(q)), acc, &floorT)
+				} else {
+					postings += streamFloor(ix, cursors(ix, ix.post, ix.ParseQuery(q)), acc, &floorT)
+				}
+				rankT += t1.Sub(t0)
+			}
+			b.ReportMetric(float64(rankT.Nanoseconds())/float64(postings), "rank-ns/posting")
+			b.ReportMetric(float64(floorT.Nanoseconds())/float64(postings), "floor-ns/posting")
+			b.ReportMetric(float64(rankT)/float64(floorT), "rank/floor")
+			b.ReportMetric(float64(rankT.Microseconds())/float64(b.N), "rank-µs/query")
+		})
+	}
+}
+
+// streamFloor scores every posting of cs into acc, adding the time it
+// took (from after the lists are opened) to *took, and returns how many
+// postings it read.
+func streamFloor[D docNum](ix *Index, cs []cursor[D], acc []float64, took *time.Duration) int {
+	table := ix.table64
+	n := 0
+	start := time.Now()
+	for _, c := range cs {
+		w, imp := c.weight, c.imp
+		for p, d := range c.docs {
+			acc[uint32(d)&(maxWindow-1)] += w * table[imp[p]]
+		}
+		n += len(c.docs)
+	}
+	*took += time.Since(start)
+	return n
+}
+
+func syntheticIndex(n int) func(b *testing.B) (*Index, []string) {
+	return func(b *testing.B) (*Index, []string) {
+		docs, qs := synth.Corpus(n, 1000)
+		ix, err := Build(docs, DefaultParams())
+		if err != nil {
+			b.Fatal(err)
+		}
+		return ix, qs
+	}
 }

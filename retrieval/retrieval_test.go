@@ -737,3 +737,52 @@ func TestBuilderMatchesBuild(t *testing.T) {
 		t.Error("NewBuilder with K1 -1 succeeded")
 	}
 }
+
+// TestParseQueryCountsRepeats: repeated terms add up in the order first
+// seen, in short queries (found by scanning) and past 32 distinct terms
+// (found through a map), as a map-based reference counts them.
+func TestParseQueryCountsRepeats(t *testing.T) {
+	reference := func(q string) []QueryTerm {
+		var out []QueryTerm
+		pos := map[string]int{}
+		for _, tok := range Tokenize(q) {
+			if stopWord(tok.Text) {
+				continue
+			}
+			s := Stem(tok.Text)
+			if i, ok := pos[s]; ok {
+				out[i].Weight++
+				continue
+			}
+			pos[s] = len(out)
+			out = append(out, QueryTerm{Term: s, Weight: 1})
+		}
+		return out
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	vocab := []string{"Cells", "cell", "cancer", "the", "of", "running", "runs", "Ünïcode", "don't", "x2"}
+	for i := range 60 {
+		vocab = append(vocab, fmt.Sprintf("word%d", i))
+	}
+	queries := []string{"", "the of and", "cell cells CELL", "a b c"}
+	for range 200 {
+		var words []string
+		for range r.IntN(120) {
+			words = append(words, vocab[r.IntN(len(vocab))])
+		}
+		queries = append(queries, strings.Join(words, " "))
+	}
+	long := 0
+	for _, q := range queries {
+		got, want := ParseQuery(q), reference(q)
+		if len(want) > 32 {
+			long++
+		}
+		if !reflect.DeepEqual(got, want) && !(len(got) == 0 && len(want) == 0) {
+			t.Errorf("ParseQuery(%q) = %v, want %v", q, got, want)
+		}
+	}
+	if long == 0 {
+		t.Error("no query had more than 32 distinct terms")
+	}
+}

@@ -1,6 +1,7 @@
 package retrieval
 
 import (
+	"cmp"
 	"math/bits"
 	"runtime"
 	"slices"
@@ -34,22 +35,40 @@ type QueryTerm struct {
 // ParseQuery analyses a query into weighted terms (repeated terms add up).
 func ParseQuery(q string) []QueryTerm { return parseQuery(q, Stem) }
 
-// parseQuery tokenizes, drops stop words and stems with stem.
+// parseQuery tokenizes, drops stop words and stems with stem. A query's
+// terms are few, so repeats are found by scanning what is kept, not by a
+// map (a query is parsed for every search; this is its fixed cost).
 func parseQuery(q string, stem func(string) string) []QueryTerm {
 	var out []QueryTerm
-	pos := map[string]int{}
-	for _, tok := range Tokenize(q) {
-		if stopWord(tok.Text) {
-			continue
+	var pos map[string]int // only for long queries
+	words(q, func(w string, _, _ int) {
+		if stopWord(w) {
+			return
 		}
-		t := stem(tok.Text)
-		if i, ok := pos[t]; ok {
-			out[i].Weight++
-			continue
+		t := stem(w)
+		if pos != nil {
+			if i, ok := pos[t]; ok {
+				out[i].Weight++
+				return
+			}
+			pos[t] = len(out)
+		} else {
+			for i := range out {
+				if out[i].Term == t {
+					out[i].Weight++
+					return
+				}
+			}
+			if len(out) == 32 {
+				pos = make(map[string]int, 64)
+				for i, o := range out {
+					pos[o.Term] = i
+				}
+				pos[t] = len(out)
+			}
 		}
-		pos[t] = len(out)
 		out = append(out, QueryTerm{Term: t, Weight: 1})
-	}
+	})
 	return out
 }
 
@@ -353,6 +372,14 @@ const (
 // harness: 4 to 16 are within noise of each other).
 const seekFactor = 8
 
+// firstWindowBits: the first window is 1<<firstWindowBits passages, and
+// each next one twice the last, up to the index's window. Until k passages
+// are kept there is no threshold, so every passage a window touches is
+// kept and completed; a small first window sets the threshold early,
+// which matters most on a corpus one full window covers (SciFact's 5,681
+// passages). Measured with BenchmarkRankFloor: see the README.
+const firstWindowBits = 8
+
 // window is MaxScore's per-query scratch: partial scores by offset in the
 // window, the offsets touched (each once), and a bitset of the passages
 // kept for completion, with a bitset of its non-zero words.
@@ -379,7 +406,7 @@ func maxScore[D docNum](ix *Index, cs []cursor[D], k int, allowed map[uint32]boo
 	if len(cs) == 0 {
 		return nil
 	}
-	sort.Slice(cs, func(i, j int) bool { return cs[i].ub < cs[j].ub })
+	slices.SortFunc(cs, func(a, b cursor[D]) int { return cmp.Compare(a.ub, b.ub) })
 	cum := make([]float64, len(cs)) // cum[i]: sum of the bounds of cs[:i+1]
 	sum := 0.0
 	for i, c := range cs {
@@ -392,7 +419,8 @@ func maxScore[D docNum](ix *Index, cs []cursor[D], k int, allowed map[uint32]boo
 	default:
 		win = new(window)
 	}
-	size := uint64(1) << ix.windowBits // at most maxWindow
+	size := uint64(1) << min(ix.windowBits, firstWindowBits) // at most maxWindow
+	full := uint64(1) << ix.windowBits
 	table := ix.table64
 	top := newTopK(k, win.top)
 	threshold := -1.0
@@ -406,6 +434,7 @@ func maxScore[D docNum](ix *Index, cs []cursor[D], k int, allowed map[uint32]boo
 			break
 		}
 		hi := uint64(lo) + size
+		size = min(2*size, full)
 		// Score the essential lists into the window, noting each offset
 		// the first time it is touched (every term scores above zero).
 		n := 0
