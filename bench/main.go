@@ -70,6 +70,9 @@ func main() {
 	case "bleve-search", "bleve-lean-search":
 		bleveWholeSearch(*data, *collection, *queries, *engine == "bleve-lean-search")
 		return
+	case "footnote-latency":
+		footnoteLatency(*data, *collection)
+		return
 	}
 	if *writeTo != "" {
 		check(writeCorpus(*writeTo, *synthetic, *queries))

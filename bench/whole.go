@@ -16,6 +16,7 @@ import (
 
 	"github.com/footnote-bot/footnote/corpus"
 	"github.com/footnote-bot/footnote/ireval"
+	"github.com/footnote-bot/footnote/retrieval"
 )
 
 // The whole-process figures: each command is run as people run it, a
@@ -77,6 +78,10 @@ type engine struct {
 	index  func(src, passages, out string) []string
 	search func(out, queries, k string) []string
 	answer func(out, question string) []string // nil: it has no answer path
+	// latency, when set, times the engine's ranking in its own process
+	// (top 10 passages for each query, after a warm-up pass) and prints
+	// "P50 P99" in nanoseconds.
+	latency func(out, queries string) []string
 }
 
 // whole measures footnote and its peers on each corpus folder: a BEIR
@@ -105,9 +110,10 @@ func whole(dirs []string, repeat int) {
 	}
 	engines := []engine{
 		{name: "footnote",
-			index:  func(src, _, out string) []string { return []string{fn, "index", "--corpus", src, "--out", out} },
-			search: func(out, q, k string) []string { return footnoteSearch(fn, out, q, k) },
-			answer: func(out, q string) []string { return []string{fn, "ask", "--index", out, q} }},
+			index:   func(src, _, out string) []string { return []string{fn, "index", "--corpus", src, "--out", out} },
+			search:  func(out, q, k string) []string { return footnoteSearch(fn, out, q, k) },
+			answer:  func(out, q string) []string { return []string{fn, "ask", "--index", out, q} },
+			latency: func(out, q string) []string { return child("footnote-latency")(out, q, "0") }},
 		{name: "FTS5",
 			index:  func(src, _, out string) []string { return child("fts5-index")(src, out, "0") },
 			search: func(out, q, k string) []string { return child("fts5-search")(q, out, k) }},
@@ -120,8 +126,9 @@ func whole(dirs []string, repeat int) {
 	}
 	if exec.Command(pythonBin, "-c", "import xapian").Run() == nil {
 		engines = append(engines, engine{name: "Xapian",
-			index:  func(_, passages, out string) []string { return []string{pythonBin, script, "index", passages, out} },
-			search: func(out, q, k string) []string { return []string{pythonBin, script, "search", out, q, k} }})
+			index:   func(_, passages, out string) []string { return []string{pythonBin, script, "index", passages, out} },
+			search:  func(out, q, k string) []string { return []string{pythonBin, script, "search", out, q, k} },
+			latency: func(out, q string) []string { return []string{pythonBin, script, "latency", out, q} }})
 	} else {
 		fmt.Fprintln(os.Stderr, "bench: Xapian not measured: /usr/bin/python3 cannot import xapian (Debian package python3-xapian)")
 	}
@@ -205,6 +212,7 @@ func whole(dirs []string, repeat int) {
 				quality(name, passages, dir, len(engines)-1, out...)
 			}
 		}
+		latencyRow(name, passages, engines, outs, queries, repeat)
 		one := qs[0].Text
 		row("one query, search --index", func(i int, e engine) wholeRun { return run(e.search(outs[i], "query:"+one, "10")) })
 		row("one question, ask --index", func(i int, e engine) wholeRun {
@@ -368,4 +376,63 @@ func fts5Search(queries, db string, k int) {
 		check(rows.Err())
 		rows.Close()
 	}
+}
+
+// latencyRow prints the in-process ranking row: each engine that can be
+// timed in its own process ranks the top 10 passages of every query
+// (query parsing included, no text read), after a warm-up pass; p50 and
+// p99 of the best of repeat runs (by p50), and footnote's ratio to each.
+func latencyRow(name string, passages int, engines []engine, outs []string, queries string, repeat int) {
+	type lat struct{ p50, p99 time.Duration }
+	got := make([]lat, len(engines))
+	line := fmt.Sprintf("| %s | %d | in-process ranking, top 10 passages, p50 / p99 |", name, passages)
+	for i, e := range engines {
+		if e.latency == nil {
+			line += " – |"
+			continue
+		}
+		argv := e.latency(outs[i], queries)
+		for r := 0; r < repeat; r++ {
+			out, err := exec.Command(argv[0], argv[1:]...).Output()
+			if err != nil {
+				check(fmt.Errorf("%s: %w", strings.Join(argv, " "), err))
+			}
+			var p50, p99 int64
+			_, err = fmt.Sscan(string(out), &p50, &p99)
+			check(err)
+			if r == 0 || time.Duration(p50) < got[i].p50 {
+				got[i] = lat{time.Duration(p50), time.Duration(p99)}
+			}
+		}
+		line += fmt.Sprintf(" %s / %s |", got[i].p50.Round(100*time.Nanosecond), got[i].p99.Round(100*time.Nanosecond))
+	}
+	for i := range engines[1:] {
+		peer := got[i+1]
+		if peer.p50 == 0 || got[0].p50 == 0 {
+			line += " – |"
+			continue
+		}
+		line += fmt.Sprintf(" %.1f× faster at p50, %.1f× at p99 |", float64(peer.p50)/float64(got[0].p50), float64(peer.p99)/float64(got[0].p99))
+	}
+	fmt.Println(line)
+}
+
+// footnoteLatency is footnote's side of the in-process ranking row: the
+// index file opened as footnote opens it, Rank (top 10) timed per query
+// after a warm-up pass over every query.
+func footnoteLatency(idx, queries string) {
+	ix, err := retrieval.Open(idx)
+	check(err)
+	qs := peerQueries(queries)
+	for _, q := range qs {
+		ix.Rank(q.Text, 10, retrieval.Options{})
+	}
+	lat := make([]time.Duration, 0, len(qs))
+	for _, q := range qs {
+		t := time.Now()
+		ix.Rank(q.Text, 10, retrieval.Options{})
+		lat = append(lat, time.Since(t))
+	}
+	p50, p99 := percentiles(lat)
+	fmt.Println(p50.Nanoseconds(), p99.Nanoseconds())
 }
