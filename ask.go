@@ -26,7 +26,7 @@ func cmdAsk(ctx context.Context, e env, args []string) error {
 	if strings.TrimSpace(question) == "" {
 		return usagef("ask: give a question, e.g. footnote ask \"What is footnote?\"")
 	}
-	svc, err := localService(ctx, cfg, e)
+	svc, ix, err := localService(ctx, cfg, e)
 	if err != nil {
 		return err
 	}
@@ -41,14 +41,17 @@ func cmdAsk(ctx context.Context, e env, args []string) error {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
 		enc.SetEscapeHTML(false)
-		return enc.Encode(a)
+		if err := enc.Encode(a); err != nil {
+			return err
+		}
+		return indexDamage(ix, cfg.IndexFile)
 	}
 	fmt.Fprintln(e.stdout, a.Text)
 	if a.Notice != "" {
 		fmt.Fprintf(e.stdout, "\n(%s)\n", a.Notice)
 	}
 	writeSources(e.stdout, a, *quotes)
-	return nil
+	return indexDamage(ix, cfg.IndexFile)
 }
 
 // writeSources lists the passages an answer cites, numbered as its [n]

@@ -38,6 +38,7 @@ func cmdEval(ctx context.Context, e env, args []string) error {
 	// With retriever weaviate the collection is searched (load it first
 	// with 'footnote index --to weaviate'); otherwise the local index.
 	var rank func(q string) ([]string, error)
+	damaged := func() error { return nil } // the index file's damage, reported after the scores
 	if cfg.Retriever == config.RetrieverWeaviate {
 		r, err := openRetriever(ctx, cfg)
 		if err != nil {
@@ -59,6 +60,7 @@ func cmdEval(ctx context.Context, e env, args []string) error {
 		if err != nil {
 			return err
 		}
+		damaged = func() error { return indexDamage(ix, cfg.IndexFile) }
 		rank = func(q string) ([]string, error) {
 			var docs []string
 			for _, h := range ix.RankDocs(q, 100, retrieval.Options{}) {
@@ -115,7 +117,10 @@ func cmdEval(ctx context.Context, e env, args []string) error {
 	}
 	s := ireval.Evaluate(run, qrels)
 	if *asJSON {
-		return json.NewEncoder(e.stdout).Encode(s)
+		if err := json.NewEncoder(e.stdout).Encode(s); err != nil {
+			return err
+		}
+		return damaged()
 	}
 	slices.Sort(lat)
 	var p50, p99 time.Duration
@@ -124,5 +129,5 @@ func cmdEval(ctx context.Context, e env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "queries     %d\nnDCG@10     %.4f\nRecall@100  %.4f\nMRR@10      %.4f\nlatency     p50 %s, p99 %s (%s retriever, top 100 documents)\n",
 		s.Queries, s.NDCG10, s.Recall100, s.MRR10, p50.Round(time.Microsecond), p99.Round(time.Microsecond), cfg.Retriever)
-	return nil
+	return damaged()
 }

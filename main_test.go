@@ -8,6 +8,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -131,6 +132,62 @@ func TestIndexThenAskAndCorruptIndex(t *testing.T) {
 	}
 	if !strings.Contains(out, "1. [") {
 		t.Errorf("search printed no hits before the error:\n%s", out)
+	}
+	// ask answers from what it could read (the passages' text is gone, so
+	// it abstains or answers from titles), then fails the same way, with
+	// --json too.
+	for _, args := range [][]string{{"ask", "--index", idx, "How do I reload the articles?"}, {"ask", "--json", "--index", idx, "How do I reload the articles?"}} {
+		out, _, err = runCLI(t, nil, args...)
+		if err == nil || !strings.Contains(err.Error(), idx) || !strings.Contains(err.Error(), "text block") || !strings.Contains(err.Error(), "--verify") {
+			t.Errorf("%v of an index whose text blocks are zeroed: err = %v", args[:len(args)-3], err)
+		}
+		if strings.TrimSpace(out) == "" {
+			t.Errorf("%v printed nothing before the error", args[:len(args)-3])
+		}
+	}
+}
+
+// TestEvalAndQAReportDamagedPostings: eval and qa over an index file whose
+// postings fail their check print their scores, then fail naming the file
+// and --verify (the scores lack what the damaged terms held). Over a
+// sound file they succeed.
+func TestEvalAndQAReportDamagedPostings(t *testing.T) {
+	corpus, queries, qrels := tinyCollection(t)
+	idx := filepath.Join(t.TempDir(), "tiny.idx")
+	if _, _, err := runCLI(t, nil, "index", "--corpus", corpus, "--out", idx); err != nil {
+		t.Fatal(err)
+	}
+	questions := filepath.Join(t.TempDir(), "questions.jsonl")
+	os.WriteFile(questions, []byte(`{"id": "t1", "question": "do cats sleep a lot", "gold": "Cats sleep a lot.", "answers": ["Cats sleep a lot."], "article": "a"}`+"\n"), 0o644)
+	evalArgs := []string{"eval", "--index", idx, "--queries", queries, "--qrels", qrels}
+	qaArgs := []string{"qa", "--index", idx, "--questions", questions}
+	for _, args := range [][]string{evalArgs, qaArgs} {
+		if out, _, err := runCLI(t, nil, args...); err != nil || strings.TrimSpace(out) == "" {
+			t.Fatalf("%s over a sound index: %v\n%s", args[0], err, out)
+		}
+	}
+	// Every 16-bit passage number set past the passages (section 17 of
+	// the section table): each term's postings fail their check when a
+	// query first reads them.
+	data, _ := os.ReadFile(idx)
+	const tableOffset, entrySize, post16 = 24, 24, 17
+	e := data[tableOffset+entrySize*post16:]
+	off, n := binary.LittleEndian.Uint64(e[0:8]), binary.LittleEndian.Uint64(e[8:16])
+	if n == 0 {
+		t.Fatal("the tiny index has no 16-bit postings")
+	}
+	for i := off; i < off+n; i++ {
+		data[i] = 0xff
+	}
+	os.WriteFile(idx, data, 0o644)
+	for _, args := range [][]string{evalArgs, append(slices.Clone(evalArgs), "--json"), qaArgs} {
+		out, _, err := runCLI(t, nil, args...)
+		if err == nil || !strings.Contains(err.Error(), idx) || !strings.Contains(err.Error(), "postings of") || !strings.Contains(err.Error(), "--verify") {
+			t.Errorf("%v over damaged postings: err = %v", args, err)
+		}
+		if strings.TrimSpace(out) == "" {
+			t.Errorf("%v printed nothing before the error", args)
+		}
 	}
 }
 

@@ -55,13 +55,21 @@ func cmdQA(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *sweep {
+	if err := writeQA(e, r, *sweep, *asJSON); err != nil {
+		return err
+	}
+	return indexDamage(ix, cfg.IndexFile)
+}
+
+// writeQA prints a question-set evaluation, or its threshold sweep.
+func writeQA(e env, r answer.QAReport, sweep, asJSON bool) error {
+	if sweep {
 		var th []float64
 		for t := 0.05; t < 0.96; t += 0.05 {
 			th = append(th, math.Round(t*100)/100)
 		}
 		rows := answer.Sweep(r, th)
-		if *asJSON {
+		if asJSON {
 			return json.NewEncoder(e.stdout).Encode(rows)
 		}
 		fmt.Fprintf(e.stdout, "threshold  answer text  citation 1  answerable abstained  out-of-corpus abstained\n")
@@ -75,7 +83,7 @@ func cmdQA(ctx context.Context, e env, args []string) error {
 		}
 		return nil
 	}
-	if *asJSON {
+	if asJSON {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetEscapeHTML(false)
 		return enc.Encode(r)

@@ -132,6 +132,15 @@ func cmdSearch(ctx context.Context, e env, args []string) error {
 	return damage(ix, cfg.IndexFile)
 }
 
+// indexDamage is damage for the commands that answer from an index file
+// or from a corpus (none then: a built index reads no file).
+func indexDamage(ix *retrieval.Index, path string) error {
+	if path == "" {
+		return nil
+	}
+	return damage(ix, path)
+}
+
 // damage reports, after the output, the damage reading an index file met
 // (a text block or a term's postings that failed their check: the output
 // lacks them), or nil.

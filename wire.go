@@ -138,13 +138,15 @@ func serviceOptions(ctx context.Context, cfg config.Config, e env, obs answer.Ob
 }
 
 // localService returns an answer service over the articles serve would
-// answer from (openArticles), for the one-shot commands.
-func localService(ctx context.Context, cfg config.Config, e env) (*answer.Service, error) {
+// answer from (openArticles), for the one-shot commands, and the index it
+// answers from (whose damage, if read from a file, they report).
+func localService(ctx context.Context, cfg config.Config, e env) (*answer.Service, *retrieval.Index, error) {
 	ix, err := openArticles(ctx, cfg, newLogger(cfg, e.stderr), e.stderr)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return buildService(ctx, cfg, retrieval.NewLive(ix), e, nil, nil)
+	svc, err := buildService(ctx, cfg, retrieval.NewLive(ix), e, nil, nil)
+	return svc, ix, err
 }
 
 // guildQueue is the bot's GuildQueue for the guild_queue setting, in which

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"slices"
 	"sort"
 	"strings"
@@ -53,7 +52,13 @@ type passageStore struct {
 	BlockEnd   []uint64 // block j is Blocks[BlockEnd[j-1]:BlockEnd[j]]
 	BlockStart []uint32 // block j's first passage
 
-	slots []uint32 // open addressing by ID hash: passage number + 1, 0 = empty
+	// ids is the passage-ID table: for each passage the high 32 bits of
+	// its ID's hash above its passage number, sorted, so that a lookup is
+	// a binary search and a comparison of the IDs whose hash bits match.
+	// It is built at open by a radix sort (sequential passes): a hash
+	// table's random writes cost a cache miss a passage, which was most
+	// of opening a million-passage file.
+	ids []uint64
 	// damage is the first error reading a text block met (a file's
 	// blocks are checked as they are read).
 	damage atomic.Pointer[error]
@@ -241,37 +246,66 @@ func (s *passageStore) checkBlocks() error {
 	return nil
 }
 
-func hashID(id []byte) uint64 {
-	h := fnv.New64a()
-	h.Write(id)
-	return h.Sum64()
+// hashID is the 64-bit FNV-1a hash of a passage ID, written out so that
+// hashing a million IDs at open allocates nothing (hash/fnv's hashers are
+// used through an interface, and each one escapes).
+func hashID[T string | []byte](id T) uint64 {
+	const offset, prime = 14695981039346656037, 1099511628211
+	h := uint64(offset)
+	for i := 0; i < len(id); i++ {
+		h ^= uint64(id[i])
+		h *= prime
+	}
+	return h
 }
 
-// index builds the ID lookup table. It returns the number of the first
-// passage whose ID an earlier one has (a file's tables are refused then),
-// or -1.
+// index builds the ID lookup table. It returns the number of a passage
+// whose ID an earlier one has (a file's tables are refused then), or -1.
 func (s *passageStore) index() int {
-	size := 1
-	for size < 2*s.Len() {
-		size <<= 1
+	keys := make([]uint64, s.Len())
+	for i := range keys {
+		keys[i] = hashID(s.id(i))&^lowBits | uint64(i)
 	}
-	s.slots = make([]uint32, size)
-	mask := uint64(size - 1)
-	dup := -1
-	for i := range s.Len() {
-		id := s.id(i)
-		for h := hashID(id) & mask; ; h = (h + 1) & mask {
-			v := s.slots[h]
-			if v == 0 {
-				s.slots[h] = uint32(i) + 1
-				break
-			}
-			if dup < 0 && bytes.Equal(s.id(int(v-1)), id) {
-				dup = i
+	keys = sortByHigh32(keys)
+	s.ids = keys
+	// Equal IDs have equal hashes, so they lie in one run of equal high
+	// bits (a run is rarely longer than one).
+	for j := 1; j < len(keys); j++ {
+		for i := j - 1; i >= 0 && keys[i]&^lowBits == keys[j]&^lowBits; i-- {
+			if bytes.Equal(s.id(int(uint32(keys[i]))), s.id(int(uint32(keys[j])))) {
+				return int(uint32(keys[j]))
 			}
 		}
 	}
-	return dup
+	return -1
+}
+
+// lowBits masks a passage number in an ID table key.
+const lowBits = 1<<32 - 1
+
+// sortByHigh32 sorts keys by their high 32 bits, stably (LSD radix sort:
+// three passes of 11, 11 and 10 bits, each a sequential read and writes
+// into 2,048 places).
+func sortByHigh32(keys []uint64) []uint64 {
+	buf := make([]uint64, len(keys))
+	for _, shift := range []uint{32, 43, 54} {
+		var count [1 << 11]int
+		for _, k := range keys {
+			count[(k>>shift)&(1<<11-1)]++
+		}
+		sum := 0
+		for b, c := range count {
+			count[b] = sum
+			sum += c
+		}
+		for _, k := range keys {
+			b := (k >> shift) & (1<<11 - 1)
+			buf[count[b]] = k
+			count[b]++
+		}
+		keys, buf = buf, keys
+	}
+	return keys
 }
 
 func (s *passageStore) id(i int) []byte {
@@ -284,19 +318,22 @@ func (s *passageStore) id(i int) []byte {
 
 // find returns the number of the passage with this ID.
 func (s *passageStore) find(id string) (int, bool) {
-	if len(s.slots) == 0 {
-		return 0, false
-	}
-	mask := uint64(len(s.slots) - 1)
-	for h := hashID([]byte(id)) & mask; ; h = (h + 1) & mask {
-		v := s.slots[h]
-		if v == 0 {
-			return 0, false
-		}
-		if string(s.id(int(v-1))) == id {
-			return int(v - 1), true
+	tag := hashID(id) &^ lowBits
+	lo, hi := 0, len(s.ids)
+	for lo < hi { // the first key with the tag or above
+		mid := int(uint(lo+hi) >> 1)
+		if s.ids[mid] < tag {
+			lo = mid + 1
+		} else {
+			hi = mid
 		}
 	}
+	for ; lo < len(s.ids) && s.ids[lo]&^lowBits == tag; lo++ {
+		if i := int(uint32(s.ids[lo])); string(s.id(i)) == id {
+			return i, true
+		}
+	}
+	return 0, false
 }
 
 // blockOf returns the number of the text block passage i is in.

@@ -1,8 +1,11 @@
 package retrieval
 
 import (
+	"cmp"
 	"fmt"
+	"hash/fnv"
 	"math"
+	"math/rand/v2"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -190,4 +193,62 @@ func postingsOf(ix *Index, t uint32) ([]uint32, []uint16) {
 		docs = append(docs, uint32(d))
 	}
 	return docs, ix.imp[from:to]
+}
+
+// TestHashIDIsFNV1a: the passage-ID hash is 64-bit FNV-1a, the same for
+// an ID as a string and as bytes.
+func TestHashIDIsFNV1a(t *testing.T) {
+	for _, id := range []string{"", "a", "doc#1", "docs/alerting/overview#12", "Ünïcode ID"} {
+		h := fnv.New64a()
+		h.Write([]byte(id))
+		if got, want := hashID(id), h.Sum64(); got != want || hashID([]byte(id)) != want {
+			t.Errorf("hashID(%q) = %#x (bytes %#x), want %#x", id, got, hashID([]byte(id)), want)
+		}
+	}
+}
+
+// TestPassageIDTable: every passage is found by its ID and nothing else
+// is, including where two keys share the hash bits (the run of equal
+// bits is searched by comparing IDs); and the radix sort orders keys by
+// their high 32 bits, keeping the input order among equal ones, as a
+// stable sort does.
+func TestPassageIDTable(t *testing.T) {
+	b := newStoreBuilder()
+	const n = 5000
+	for i := range n {
+		b.add(corpus.Passage{ID: fmt.Sprintf("doc-%d#%d", i/7, i%7+1), Text: "x"})
+	}
+	s := b.finish()
+	for i := range n {
+		id := fmt.Sprintf("doc-%d#%d", i/7, i%7+1)
+		if got, ok := s.find(id); !ok || got != i {
+			t.Fatalf("find(%q) = %d, %v; want %d", id, got, ok, i)
+		}
+	}
+	for _, id := range []string{"", "doc-0", "doc-0#8", "doc-714#3", "DOC-0#1"} {
+		if got, ok := s.find(id); ok {
+			t.Errorf("find(%q) = %d, want not found", id, got)
+		}
+	}
+	// Passage 1's number filed under passage 0's hash bits, before it:
+	// finding passage 0 must pass over it by its ID.
+	tag0 := hashID(s.id(0)) &^ lowBits
+	s.ids = []uint64{tag0 | 1, tag0} // passage 1, then passage 0
+	if got, ok := s.find(string(s.id(0))); !ok || got != 0 {
+		t.Errorf("find past a key with the same hash bits = %d, %v; want 0", got, ok)
+	}
+	if _, ok := s.find(string(s.id(2))); ok {
+		t.Error("found a passage the table does not hold")
+	}
+
+	r := rand.New(rand.NewPCG(1, 2))
+	keys := make([]uint64, 20000)
+	for i := range keys {
+		keys[i] = uint64(r.IntN(3000))<<(32+r.IntN(22)) | uint64(i) // many equal high halves
+	}
+	want := slices.Clone(keys)
+	slices.SortStableFunc(want, func(a, b uint64) int { return cmp.Compare(a>>32, b>>32) })
+	if got := sortByHigh32(slices.Clone(keys)); !slices.Equal(got, want) {
+		t.Error("sortByHigh32 differs from a stable sort by the high 32 bits")
+	}
 }
