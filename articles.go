@@ -100,7 +100,7 @@ func buildIndex(ctx context.Context, paths []string, log *slog.Logger, stderr io
 	if err == nil && len(batch) > 0 {
 		err = add()
 	}
-	summary := fmt.Sprintf("%d documents, %d passages, %d skipped", docs, b.Passages(), skipped)
+	summary := corpus.Summary(docs, b.Passages(), skipped)
 	if err != nil {
 		return nil, summary, err
 	}

@@ -49,13 +49,13 @@ func cmdIndex(ctx context.Context, e env, args []string) error {
 		fmt.Fprintf(e.stdout, "indexed %s into %s in %s\n", summary, *out, time.Since(start).Round(time.Millisecond))
 		return nil
 	}
-	res, err := loadCorpus(ctx, cfg.Corpus, log, e.stderr)
-	if err != nil {
-		return err
-	}
 	cfg.Retriever = config.RetrieverWeaviate
 	if cfg.WeaviateURL == "" {
 		return usagef("index: --to weaviate needs weaviate_url (FOOTNOTE_WEAVIATE_URL)")
+	}
+	res, err := loadCorpus(ctx, cfg.Corpus, log, e.stderr)
+	if err != nil {
+		return err
 	}
 	r, err := openRetriever(ctx, cfg)
 	if err != nil {

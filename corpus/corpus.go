@@ -110,8 +110,12 @@ func (r Result) Passages() int {
 }
 
 // Summary is a one-line account of the load.
-func (r Result) Summary() string {
-	return fmt.Sprintf("%d documents, %d passages, %d skipped", len(r.Documents), r.Passages(), len(r.Skipped))
+func (r Result) Summary() string { return Summary(len(r.Documents), r.Passages(), len(r.Skipped)) }
+
+// Summary is the one-line account of a load of these counts, as
+// Result.Summary gives it (for a load that was streamed, not kept).
+func Summary(documents, passages, skipped int) string {
+	return fmt.Sprintf("%d documents, %d passages, %d skipped", documents, passages, skipped)
 }
 
 // Options bound a load.
@@ -280,7 +284,7 @@ func load(ctx context.Context, fsys fs.FS, root, display string, opt Options, se
 			return skipped, err
 		}
 		shown := joinDisplay(display, root, name)
-		if st, err := fs.Stat(fsys, name); err == nil && strings.EqualFold(path.Ext(name), ".jsonl") && st.Size() > jsonlPart {
+		if st, err := jsonlStat(fsys, name); err == nil && st.Size() > jsonlPart {
 			s, err := streamJSONL(ctx, fsys, name, shown, opt, func(n int64) {
 				if opt.Progress != nil {
 					opt.Progress(read + n)
@@ -312,6 +316,15 @@ func load(ctx context.Context, fsys fs.FS, root, display string, opt Options, se
 		}
 	}
 	return skipped, nil
+}
+
+// jsonlStat stats a JSON-lines file (whose size decides whether it is
+// streamed in parts); any other file is not stat'ed here.
+func jsonlStat(fsys fs.FS, name string) (fs.FileInfo, error) {
+	if !strings.EqualFold(path.Ext(name), ".jsonl") {
+		return nil, fs.ErrInvalid
+	}
+	return fs.Stat(fsys, name)
 }
 
 func joinDisplay(display, root, name string) string {

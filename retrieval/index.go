@@ -176,7 +176,6 @@ type Builder struct {
 	Progress func(done int)
 
 	ix       *Index
-	p        Params
 	store    *storeBuilder
 	seenDoc  map[string]struct{}
 	seen     map[string]struct{}
@@ -194,7 +193,7 @@ func NewBuilder(p Params) (*Builder, error) {
 	if err := p.check(); err != nil {
 		return nil, fmt.Errorf("retrieval: %w", err)
 	}
-	return &Builder{ix: &Index{params: p}, p: p, store: newStoreBuilder(), seenDoc: map[string]struct{}{},
+	return &Builder{ix: &Index{params: p}, store: newStoreBuilder(), seenDoc: map[string]struct{}{},
 		seen: map[string]struct{}{}, terms: map[string]uint32{}}, nil
 }
 
@@ -222,7 +221,7 @@ func (b *Builder) Add(docs []corpus.Document) error {
 }
 
 func (b *Builder) add(docs []corpus.Document) error {
-	ix, p, store, terms := b.ix, b.p, b.store, b.terms
+	ix, p, store, terms := b.ix, b.ix.params, b.store, b.terms
 	an := analyzeAll(docs)
 	defer an.stop()
 	var chunk []analyzed
