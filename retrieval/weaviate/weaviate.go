@@ -20,18 +20,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
 
-	"github.com/go-openapi/strfmt"
 	"github.com/google/uuid"
-	wv "github.com/weaviate/weaviate-go-client/v5/weaviate"
-	"github.com/weaviate/weaviate-go-client/v5/weaviate/filters"
-	"github.com/weaviate/weaviate-go-client/v5/weaviate/graphql"
-	"github.com/weaviate/weaviate/entities/models"
 
 	"github.com/footnote-bot/footnote/corpus"
 	"github.com/footnote-bot/footnote/internal/redact"
@@ -52,7 +48,7 @@ type Config struct {
 // Retriever searches and loads one Weaviate collection. Safe for
 // concurrent use.
 type Retriever struct {
-	c       *wv.Client
+	c       *client
 	cfg     Config
 	lastGen atomic.Int64
 	// replicated: the collection has more than one replica, so reads name
@@ -86,32 +82,57 @@ func New(ctx context.Context, cfg Config) (*Retriever, error) {
 	}
 	// Weaviate class names start with an upper-case letter.
 	cfg.Collection = strings.ToUpper(cfg.Collection[:1]) + cfg.Collection[1:]
+	if !validName(cfg.Collection) {
+		return nil, fmt.Errorf("weaviate: bad collection name %q (letters, digits and _, starting with a letter)", cfg.Collection)
+	}
 	if cfg.Consistency == "" {
 		cfg.Consistency = "QUORUM"
+	}
+	switch cfg.Consistency {
+	case "ONE", "QUORUM", "ALL":
+	default:
+		return nil, fmt.Errorf("weaviate: bad consistency %q (ONE, QUORUM or ALL)", cfg.Consistency)
 	}
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 30 * time.Second
 	}
-	c := wv.New(wv.Config{Scheme: u.Scheme, Host: u.Host, Timeout: cfg.Timeout})
+	c := &client{base: u.Scheme + "://" + u.Host, http: &http.Client{Timeout: cfg.Timeout}}
 	r := &Retriever{c: c, cfg: cfg}
 	if err := r.ensure(ctx); err != nil {
 		return nil, err
 	}
-	class, err := c.Schema().ClassGetter().WithClassName(cfg.Collection).Do(ctx)
+	cl, ok, err := c.getClass(ctx, cfg.Collection)
+	if err == nil && !ok {
+		err = errors.New("not found after it was created")
+	}
 	if err != nil {
 		return nil, fmt.Errorf("weaviate: collection %s: %w", cfg.Collection, err)
 	}
-	r.replicated = class.ReplicationConfig != nil && class.ReplicationConfig.Factor > 1
+	r.replicated = cl.ReplicationConfig != nil && cl.ReplicationConfig.Factor > 1
 	return r, nil
+}
+
+// validName is Weaviate's rule for class names (/^[A-Z][_0-9A-Za-z]*$/),
+// which also keeps the name safe to write into a GraphQL query.
+func validName(s string) bool {
+	if s == "" || s[0] < 'A' || s[0] > 'Z' {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if c != '_' && (c < '0' || c > '9') && (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') {
+			return false
+		}
+	}
+	return true
 }
 
 // Collection is the class name in use.
 func (r *Retriever) Collection() string { return r.cfg.Collection }
 
-func textProp(name string, searchable bool, tokenization string) *models.Property {
+func textProp(name string, searchable bool, tokenization string) property {
 	f := false
 	t := true
-	p := &models.Property{Name: name, DataType: []string{"text"}, IndexSearchable: &f, IndexFilterable: &f}
+	p := property{Name: name, DataType: []string{"text"}, IndexSearchable: &f, IndexFilterable: &f}
 	if searchable {
 		p.IndexSearchable = &t
 		p.Tokenization = tokenization
@@ -121,7 +142,7 @@ func textProp(name string, searchable bool, tokenization string) *models.Propert
 
 // ensure creates the collection unless it exists.
 func (r *Retriever) ensure(ctx context.Context) error {
-	ok, err := r.c.Schema().ClassExistenceChecker().WithClassName(r.cfg.Collection).Do(ctx)
+	_, ok, err := r.c.getClass(ctx, r.cfg.Collection)
 	if err != nil {
 		return fmt.Errorf("weaviate %s: %w", redact.URL(r.cfg.URL), err)
 	}
@@ -133,15 +154,15 @@ func (r *Retriever) ensure(ctx context.Context) error {
 	passageID.IndexFilterable = &t
 	docID := textProp("docId", false, "")
 	docID.IndexFilterable = &t
-	class := &models.Class{
+	cl := class{
 		Class:       r.cfg.Collection,
 		Description: "footnote passages",
 		Vectorizer:  "none",
-		InvertedIndexConfig: &models.InvertedIndexConfig{
-			Bm25:      &models.BM25Config{K1: 1.2, B: 0.75},
-			Stopwords: &models.StopwordConfig{Preset: "none"},
+		InvertedIndexConfig: &invertedIndex{
+			BM25:      bm25Config{K1: 1.2, B: 0.75},
+			Stopwords: stopwordsConfig{Preset: "none"},
 		},
-		Properties: []*models.Property{
+		Properties: []property{
 			passageID, docID,
 			textProp("title", false, ""), textProp("section", false, ""), textProp("heading", false, ""),
 			textProp("url", false, ""), textProp("text", false, ""),
@@ -152,14 +173,14 @@ func (r *Retriever) ensure(ctx context.Context) error {
 		},
 	}
 	if r.cfg.Replicas > 0 {
-		class.ReplicationConfig = &models.ReplicationConfig{Factor: int64(r.cfg.Replicas)}
+		cl.ReplicationConfig = &replicationConfig{Factor: int64(r.cfg.Replicas)}
 	}
 	if r.cfg.Shards > 0 {
-		class.ShardingConfig = map[string]any{"desiredCount": r.cfg.Shards}
+		cl.ShardingConfig = map[string]any{"desiredCount": r.cfg.Shards}
 	}
-	if err := r.c.Schema().ClassCreator().WithClass(class).Do(ctx); err != nil {
+	if err := r.c.createClass(ctx, cl); err != nil {
 		// Another replica may have created it meanwhile.
-		if ok, err2 := r.c.Schema().ClassExistenceChecker().WithClassName(r.cfg.Collection).Do(ctx); err2 == nil && ok {
+		if _, ok, err2 := r.c.getClass(ctx, r.cfg.Collection); err2 == nil && ok {
 			return nil
 		}
 		return fmt.Errorf("weaviate: create collection %s: %w", r.cfg.Collection, err)
@@ -203,20 +224,14 @@ func (r *Retriever) Load(ctx context.Context, docs []corpus.Document, progress f
 		total += len(d.Passages)
 	}
 	gen := r.nextGeneration()
-	batch := make([]*models.Object, 0, batchSize)
+	batch := make([]object, 0, batchSize)
 	done := 0
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
 		}
-		res, err := r.c.Batch().ObjectsBatcher().WithConsistencyLevel(r.cfg.Consistency).WithObjects(batch...).Do(ctx)
-		if err != nil {
+		if err := r.c.batchObjects(ctx, r.cfg.Consistency, batch); err != nil {
 			return fmt.Errorf("weaviate: batch of %d passages: %w", len(batch), err)
-		}
-		for _, o := range res {
-			if o.Result != nil && o.Result.Errors != nil && len(o.Result.Errors.Error) > 0 {
-				return fmt.Errorf("weaviate: passage %v: %s", o.Properties, o.Result.Errors.Error[0].Message)
-			}
 		}
 		done += len(batch)
 		if progress != nil {
@@ -229,9 +244,9 @@ func (r *Retriever) Load(ctx context.Context, docs []corpus.Document, progress f
 		titleTerms := terms(d.Title)
 		for _, p := range d.Passages {
 			sectionTerms, bodyTerms := terms(p.Section), terms(p.Text) // analysed once each
-			batch = append(batch, &models.Object{
+			batch = append(batch, object{
 				Class: r.cfg.Collection,
-				ID:    strfmt.UUID(ObjectID(p.ID)),
+				ID:    ObjectID(p.ID),
 				Properties: map[string]any{
 					"passageId": p.ID, "docId": p.DocID, "title": p.Title, "section": p.Section,
 					"heading": p.Heading, "url": p.URL, "text": p.Text, "paragraph": p.Paragraph,
@@ -249,7 +264,7 @@ func (r *Retriever) Load(ctx context.Context, docs []corpus.Document, progress f
 	if err := flush(); err != nil {
 		return err
 	}
-	return r.deleteWhere(ctx, filters.Where().WithPath([]string{"generation"}).WithOperator(filters.NotEqual).WithValueInt(gen))
+	return r.deleteWhere(ctx, where{Path: []string{"generation"}, Operator: "NotEqual", ValueInt: &gen})
 }
 
 // DeleteDocs removes every passage of these documents.
@@ -257,38 +272,33 @@ func (r *Retriever) DeleteDocs(ctx context.Context, docIDs ...string) error {
 	if len(docIDs) == 0 {
 		return nil
 	}
-	return r.deleteWhere(ctx, filters.Where().WithPath([]string{"docId"}).WithOperator(filters.ContainsAny).WithValueText(docIDs...))
+	return r.deleteWhere(ctx, where{Path: []string{"docId"}, Operator: "ContainsAny", ValueTextArray: docIDs})
 }
 
-func (r *Retriever) deleteWhere(ctx context.Context, where *filters.WhereBuilder) error {
+func (r *Retriever) deleteWhere(ctx context.Context, w where) error {
 	// A batch delete removes at most QUERY_MAXIMUM_RESULTS objects (10,000
 	// by default): repeat until nothing matches.
 	for {
-		res, err := r.c.Batch().ObjectsBatchDeleter().WithClassName(r.cfg.Collection).WithConsistencyLevel(r.cfg.Consistency).
-			WithWhere(where).Do(ctx)
+		res, err := r.c.batchDelete(ctx, r.cfg.Consistency, r.cfg.Collection, w)
 		if err != nil {
 			return fmt.Errorf("weaviate: delete: %w", err)
 		}
-		if res == nil || res.Results == nil || res.Results.Matches == 0 {
+		if res.Matches == 0 {
 			return nil
 		}
-		if res.Results.Failed > 0 {
-			return fmt.Errorf("weaviate: delete: %d of %d failed", res.Results.Failed, res.Results.Matches)
+		if res.Failed > 0 {
+			return fmt.Errorf("weaviate: delete: %d of %d failed", res.Failed, res.Matches)
 		}
 	}
 }
 
 // Count is the number of passages in the collection.
 func (r *Retriever) Count(ctx context.Context) (int, error) {
-	resp, err := r.c.GraphQL().Aggregate().WithClassName(r.cfg.Collection).
-		WithFields(graphql.Field{Name: "meta", Fields: []graphql.Field{{Name: "count"}}}).Do(ctx)
+	data, err := r.c.graphql(ctx, "{Aggregate {"+r.cfg.Collection+" {meta {count}}}}")
 	if err != nil {
 		return 0, fmt.Errorf("weaviate: count: %w", err)
 	}
-	if err := gqlErr(resp); err != nil {
-		return 0, err
-	}
-	agg, _ := resp.Data["Aggregate"].(map[string]any)
+	agg, _ := data["Aggregate"].(map[string]any)
 	rows, _ := agg[r.cfg.Collection].([]any)
 	if len(rows) == 0 {
 		return 0, nil
@@ -327,17 +337,11 @@ func (r *Retriever) SearchTerms(ctx context.Context, q []retrieval.QueryTerm, k 
 			words = append(words, t.Term)
 		}
 	}
-	bm25 := r.c.GraphQL().Bm25ArgBuilder().WithQuery(strings.Join(words, " ")).
-		WithProperties(queryFields...)
-	get := r.c.GraphQL().Get().WithClassName(r.cfg.Collection).WithBM25(bm25).WithLimit(max(k, fetchFloor)).
-		WithFields(graphql.Field{Name: "_additional", Fields: []graphql.Field{{Name: "id"}, {Name: "score"}}})
-	if r.replicated {
-		get = get.WithConsistencyLevel(r.cfg.Consistency)
-	}
+	args := []string{fmt.Sprintf("bm25:{query: %s, properties: %s}", mustJSON(strings.Join(words, " ")), mustJSON(queryFields))}
 	if len(opt.Docs) > 0 {
-		get = get.WithWhere(filters.Where().WithPath([]string{"docId"}).WithOperator(filters.ContainsAny).WithValueText(opt.Docs...))
+		args = append(args, where{Path: []string{"docId"}, Operator: "ContainsAny", ValueTextArray: opt.Docs}.graphQL())
 	}
-	rows, err := r.rows(ctx, get)
+	rows, err := r.rows(ctx, args, max(k, fetchFloor), "_additional {id score}")
 	if err != nil {
 		return nil, fmt.Errorf("weaviate: search: %w", err)
 	}
@@ -361,17 +365,8 @@ func (r *Retriever) SearchTerms(ctx context.Context, q []retrieval.QueryTerm, k 
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	fetch := r.c.GraphQL().Get().WithClassName(r.cfg.Collection).WithLimit(len(ids)).
-		WithWhere(filters.Where().WithPath([]string{"id"}).WithOperator(filters.ContainsAny).WithValueText(ids...)).
-		WithFields(
-			graphql.Field{Name: "passageId"}, graphql.Field{Name: "docId"}, graphql.Field{Name: "title"},
-			graphql.Field{Name: "section"}, graphql.Field{Name: "heading"}, graphql.Field{Name: "url"},
-			graphql.Field{Name: "text"}, graphql.Field{Name: "paragraph"}, graphql.Field{Name: "terms"},
-			graphql.Field{Name: "_additional", Fields: []graphql.Field{{Name: "id"}}})
-	if r.replicated {
-		fetch = fetch.WithConsistencyLevel(r.cfg.Consistency)
-	}
-	objs, err := r.rows(ctx, fetch)
+	objs, err := r.rows(ctx, []string{where{Path: []string{"id"}, Operator: "ContainsAny", ValueTextArray: ids}.graphQL()}, len(ids),
+		"passageId docId title section heading url text paragraph terms _additional {id}")
 	if err != nil {
 		return nil, fmt.Errorf("weaviate: search: fetch passages: %w", err)
 	}
@@ -404,16 +399,18 @@ func (r *Retriever) SearchTerms(ctx context.Context, q []retrieval.QueryTerm, k 
 	return hits, nil
 }
 
-// rows runs a Get query and returns its objects.
-func (r *Retriever) rows(ctx context.Context, get *graphql.GetBuilder) ([]map[string]any, error) {
-	resp, err := get.Do(ctx)
+// rows runs a Get query with these arguments (a limit added, and the
+// consistency level on a replicated collection) and returns its objects.
+func (r *Retriever) rows(ctx context.Context, args []string, limit int, fields string) ([]map[string]any, error) {
+	if r.replicated {
+		args = append(args, "consistencyLevel: "+r.cfg.Consistency)
+	}
+	args = append(args, "limit: "+strconv.Itoa(limit))
+	data, err := r.c.graphql(ctx, "{Get {"+r.cfg.Collection+" ("+strings.Join(args, ", ")+") {"+fields+"}}}")
 	if err != nil {
 		return nil, err
 	}
-	if err := gqlErr(resp); err != nil {
-		return nil, err
-	}
-	gets, _ := resp.Data["Get"].(map[string]any)
+	gets, _ := data["Get"].(map[string]any)
 	list, _ := gets[r.cfg.Collection].([]any)
 	out := make([]map[string]any, 0, len(list))
 	for _, row := range list {
@@ -437,18 +434,4 @@ func number(v any) float64 {
 		return v
 	}
 	return 0
-}
-
-func gqlErr(resp *models.GraphQLResponse) error {
-	if resp == nil {
-		return errors.New("weaviate: empty response")
-	}
-	if len(resp.Errors) > 0 {
-		var msgs []string
-		for _, e := range resp.Errors {
-			msgs = append(msgs, e.Message)
-		}
-		return fmt.Errorf("weaviate: %s", strings.Join(msgs, "; "))
-	}
-	return nil
 }

@@ -35,7 +35,11 @@ func open(t *testing.T) *Retriever {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { r.c.Schema().ClassDeleter().WithClassName(r.Collection()).Do(context.Background()) })
+	t.Cleanup(func() {
+		if err := r.c.deleteClass(context.Background(), r.Collection()); err != nil {
+			t.Errorf("dropping %s: %v", r.Collection(), err)
+		}
+	})
 	return r
 }
 
@@ -343,14 +347,14 @@ func TestWeaviateCluster(t *testing.T) {
 		}
 		return top
 	}
-	class, err := r.c.Schema().ClassGetter().WithClassName(name).Do(ctx)
-	if err != nil {
-		t.Fatal(err)
+	class, ok, err := r.c.getClass(ctx, name)
+	if err != nil || !ok {
+		t.Fatalf("collection %s: %v (found %v)", name, err, ok)
 	}
 	if class.ReplicationConfig == nil || class.ReplicationConfig.Factor != 2 {
 		t.Fatalf("replication config %+v, want factor 2", class.ReplicationConfig)
 	}
-	if sc, _ := class.ShardingConfig.(map[string]any); fmt.Sprint(sc["desiredCount"]) != "3" {
+	if fmt.Sprint(class.ShardingConfig["desiredCount"]) != "3" {
 		t.Fatalf("sharding config %v, want 3 shards", class.ShardingConfig)
 	}
 	before := ask(nodes[0])
