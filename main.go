@@ -26,6 +26,9 @@ import (
 )
 
 func main() {
+	if oneShot(os.Args[1:], os.Getenv) {
+		heapFloor(oneShotHeap, nil)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	// Article files are parsed in child processes of footnote itself
 	// (corpus.Sandbox, the hidden command corpus.SandboxCommand), so that

@@ -80,6 +80,7 @@ func cmdServe(ctx context.Context, e env, args []string) error {
 		}
 		return 0
 	})
+	m.IndexDamaged(func() bool { return lib.Damaged() != nil })
 	// The LLM's daily budgets, counted in Redis when replicas share it.
 	var budget *quota.Quota
 	if cfg.LLMEnabled() {

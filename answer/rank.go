@@ -129,13 +129,30 @@ func newScorer(ix Corpus, q query, question string, w *RankWeights) *scorer {
 		s.own[t.Text] = true
 	}
 	s.idents = identifiers(question)
-	s.prefixes = map[string]bool{}
+	var terms []string
 	for _, t := range q.terms {
-		for _, term := range append(append([]string{t.term}, t.spellings...), t.derived...) {
-			s.prefixes[term[:min(len(term), prefixLen)]] = true
+		terms = append(append(append(terms, t.term), t.spellings...), t.derived...)
+	}
+	s.prefixes = termPrefixes(terms)
+	return s
+}
+
+// otherPrefix are the stems whose words begin otherwise: Porter2's
+// special cases "dying", "lying" and "tying" (TestPrefixesCoverEveryWord
+// checks the word list for more).
+var otherPrefix = map[string]string{"die": "dy", "lie": "ly", "tie": "ty"}
+
+// termPrefixes are the first prefixLen bytes a word must have to stem to
+// one of terms (see mayMatch).
+func termPrefixes(terms []string) map[string]bool {
+	p := map[string]bool{}
+	for _, term := range terms {
+		p[term[:min(len(term), prefixLen)]] = true
+		if o, ok := otherPrefix[term]; ok {
+			p[o] = true
 		}
 	}
-	return s
+	return p
 }
 
 // termMatch is how well an analysed word matches question term i: 1 for
@@ -190,7 +207,8 @@ const prefixLen = 2
 
 // mayMatch reports whether a folded word could stem to one of the
 // question's terms: Porter2 changes only endings, so a word keeps its
-// stem's first letters. It saves stemming the words that cannot match.
+// stem's first letters (but for otherPrefix). It saves stemming the words
+// that cannot match.
 func (s *scorer) mayMatch(w string) bool {
 	if len(w) < prefixLen {
 		return s.prefixes[w]

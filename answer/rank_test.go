@@ -3,6 +3,7 @@ package answer
 import (
 	"context"
 	"math"
+	"os"
 	"strings"
 	"testing"
 
@@ -131,6 +132,31 @@ func TestDefines(t *testing.T) {
 		s := newScorer(ix, q, tt.question, &DefaultRankWeights)
 		if got := s.defines(tt.sentence); got != tt.want {
 			t.Errorf("%q / %q: defines = %v, want %v (subject terms %q)", tt.question, tt.sentence, got, tt.want, q.subjectTerms)
+		}
+	}
+}
+
+// TestPrefixesCoverEveryWord: mayMatch never turns away a word that stems
+// to a question term. Checked over the 75,000 words of the embedded word
+// list: each word passes the filter built from its own stem. (It turned
+// away "dying", "lying" and "tying", whose stems "die", "lie" and "tie"
+// begin otherwise, until otherPrefix.)
+func TestPrefixesCoverEveryWord(t *testing.T) {
+	data, err := os.ReadFile("../retrieval/wordlist/words.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	words := strings.Fields(string(data))
+	if len(words) < 70_000 {
+		t.Fatalf("only %d words read", len(words))
+	}
+	for _, w := range words {
+		for _, tok := range retrieval.Tokenize(w) {
+			stem := retrieval.Stem(tok.Text)
+			s := &scorer{prefixes: termPrefixes([]string{stem})}
+			if !s.mayMatch(tok.Text) {
+				t.Errorf("%q (stem %q) is turned away by its own stem's prefixes", tok.Text, stem)
+			}
 		}
 	}
 }

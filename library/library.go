@@ -30,6 +30,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
@@ -112,6 +113,26 @@ type Library struct {
 	// watchReady, when set, is called once Watch watches its folders
 	// (for tests).
 	watchReady func()
+
+	// fileDamage is the served index file's damage record (nil when no
+	// index file is served); swapped with the index.
+	fileDamage atomic.Pointer[damageRecord]
+}
+
+// damageRecord keeps the first damage met reading one opened index file.
+type damageRecord struct{ err atomic.Pointer[error] }
+
+// Damaged reports the damage reading the index file being served has met
+// (a text block or a term's postings that failed their check: answers
+// lack what they held), or nil. It is found as questions read the file
+// and logged once, with the file and 'footnote index --verify'.
+func (l *Library) Damaged() error {
+	if rec := l.fileDamage.Load(); rec != nil {
+		if err := rec.err.Load(); err != nil {
+			return *err
+		}
+	}
+	return nil
 }
 
 // Open loads the articles and builds the first index.
@@ -129,11 +150,12 @@ func Open(ctx context.Context, opt Options) (*Library, error) {
 	if err := os.MkdirAll(l.ingestedDir(), 0o755); err != nil {
 		return nil, fmt.Errorf("library: %w", err)
 	}
-	ix, _, err := l.build(ctx)
+	ix, _, rec, err := l.build(ctx)
 	if err != nil {
 		return nil, err
 	}
 	l.live = retrieval.NewLive(ix)
+	l.fileDamage.Store(rec)
 	return l, nil
 }
 
@@ -165,17 +187,28 @@ func (l *Library) idPrefix() string {
 func (l *Library) ingestedPrefix() string { return l.idPrefix() + IngestedPrefix }
 
 // build loads everything and builds an index, without swapping it in.
-// The result's Documents are filled only when the Mirror needs them.
-func (l *Library) build(ctx context.Context) (*retrieval.Index, corpus.Result, error) {
+// The result's Documents are filled only when the Mirror needs them. The
+// damage record is the index file's (nil without one).
+func (l *Library) build(ctx context.Context) (*retrieval.Index, corpus.Result, *damageRecord, error) {
 	ctx = l.parsing(ctx)
 	var res corpus.Result
 	var base *retrieval.Index
+	var rec *damageRecord
 	var err error
 	switch {
 	case l.opt.IndexFile != "":
 		if base, err = retrieval.Open(l.opt.IndexFile); err != nil {
-			return nil, res, err
+			return nil, res, nil, err
 		}
+		// Damage is found as questions read the file: say so once,
+		// when it is met (serve has no command ending to report it at).
+		rec = &damageRecord{}
+		path := l.opt.IndexFile
+		base.OnDamage(func(err error) {
+			rec.err.Store(&err)
+			l.log.Error("index file damaged: answers lack what it held there", "file", path, "err", err,
+				"check", "footnote index --verify "+path+", then rebuild it")
+		})
 	case len(l.opt.Corpus) == 0 && l.opt.Guild != "":
 		// A server's library: only what it configures and ingests.
 	case len(l.opt.Corpus) == 0:
@@ -184,11 +217,11 @@ func (l *Library) build(ctx context.Context) (*retrieval.Index, corpus.Result, e
 		res, err = corpus.LoadPaths(ctx, l.opt.Corpus, corpus.Options{IDPrefix: l.idPrefix()})
 	}
 	if err != nil {
-		return nil, res, err
+		return nil, res, nil, err
 	}
 	ing, err := corpus.LoadPaths(ctx, []string{l.ingestedDir()}, corpus.Options{IDPrefix: l.ingestedPrefix()})
 	if err != nil {
-		return nil, res, err
+		return nil, res, nil, err
 	}
 	res.Skipped = append(res.Skipped, ing.Skipped...)
 	for _, s := range res.Skipped {
@@ -204,7 +237,7 @@ func (l *Library) build(ctx context.Context) (*retrieval.Index, corpus.Result, e
 	forgotten := map[string]bool{}
 	if l.opt.Store != nil {
 		if forgotten, err = l.opt.Store.Forgotten(ctx); err != nil {
-			return nil, res, err
+			return nil, res, nil, err
 		}
 	}
 	if base != nil {
@@ -221,7 +254,7 @@ func (l *Library) build(ctx context.Context) (*retrieval.Index, corpus.Result, e
 			res.Documents = base.Documents()
 		}
 		if !changed {
-			return base, res, nil
+			return base, res, rec, nil
 		}
 	}
 	res.Documents = append(res.Documents, ing.Documents...)
@@ -240,11 +273,11 @@ func (l *Library) build(ctx context.Context) (*retrieval.Index, corpus.Result, e
 		case len(l.opt.Corpus) > 0:
 			where = strings.Join(l.opt.Corpus, ", ")
 		}
-		return nil, res, fmt.Errorf("no articles to serve in %s or the ingested articles in %s (%s): add .md, .txt, .html, .pdf or .jsonl files there",
+		return nil, res, nil, fmt.Errorf("no articles to serve in %s or the ingested articles in %s (%s): add .md, .txt, .html, .pdf or .jsonl files there",
 			where, l.ingestedDir(), res.Summary())
 	}
 	ix, err := retrieval.Build(res.Documents, retrieval.DefaultParams())
-	return ix, res, err
+	return ix, res, rec, err
 }
 
 // parsing is ctx with the library's parser.
@@ -269,7 +302,7 @@ func (l *Library) rebuild(ctx context.Context) (string, error) {
 	gen := l.started
 	l.mu.Unlock()
 
-	ix, res, err := l.build(ctx)
+	ix, res, rec, err := l.build(ctx)
 	if err != nil {
 		return "", err
 	}
@@ -283,6 +316,7 @@ func (l *Library) rebuild(ctx context.Context) (string, error) {
 	}
 	l.served = gen
 	l.live.Store(ix)
+	l.fileDamage.Store(rec)
 	l.mu.Unlock()
 
 	summary := fmt.Sprintf("%d articles, %d passages", len(ix.Docs()), ix.Len())

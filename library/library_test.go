@@ -1,13 +1,16 @@
 package library
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -255,5 +258,83 @@ func TestIndexFile(t *testing.T) {
 	eventually(t, "replaced file read", func() bool { return slices.Equal(docIDs(l.Index()), []string{"delta", "ingested/gizmo"}) })
 	if got := docIDs(l.Index()); !slices.Equal(got, []string{"delta", "ingested/gizmo"}) {
 		t.Errorf("after replacing the file under the watcher: %v", got)
+	}
+}
+
+// syncBuffer is a log destination safe for the goroutines writing to it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestDamagedIndexFileIsLoggedOnce: an index file whose text blocks fail
+// their check opens (text is checked as it is read); the first question
+// that reads them logs the damage once, naming the file and --verify,
+// and Damaged reports it (serve's footnote_index_damaged) until a reload
+// serves a sound file.
+func TestDamagedIndexFileIsLoggedOnce(t *testing.T) {
+	dataDir := t.TempDir()
+	idx := filepath.Join(t.TempDir(), "articles.idx")
+	saveIndex(t, idx, map[string]string{"alpha.md": "# Alpha\n\nAlpha text about widgets.\n", "beta.md": "# Beta\n\nBeta text about sprockets.\n"})
+	data, err := os.ReadFile(idx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every text block zeroed: section 9 of the file's section table
+	// (the format is in the retrieval package's doc).
+	const tableOffset, entrySize, textBlocks = 24, 24, 9
+	e := data[tableOffset+entrySize*textBlocks:]
+	off, n := binary.LittleEndian.Uint64(e[0:8]), binary.LittleEndian.Uint64(e[8:16])
+	clear(data[off : off+n])
+	write(t, idx, string(data))
+
+	var logs syncBuffer
+	l, err := Open(context.Background(), Options{IndexFile: idx, DataDir: dataDir, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Damaged(); err != nil {
+		t.Fatalf("damage reported before anything was read: %v", err)
+	}
+	for range 3 {
+		if hits := l.Index().Search("sprockets", 1, retrievalOpts()); len(hits) != 1 || hits[0].Passage.Text != "" {
+			t.Fatalf("hits %+v, want beta with its text lost", hits)
+		}
+	}
+	err = l.Damaged()
+	if err == nil || !errors.Is(err, retrieval.ErrCorrupt) || !strings.Contains(err.Error(), "text block") {
+		t.Fatalf("Damaged() = %v, want the text block's failure", err)
+	}
+	if got := strings.Count(logs.String(), "index file damaged"); got != 1 {
+		t.Fatalf("damage logged %d times, want once:\n%s", got, logs.String())
+	}
+	line := logs.String()
+	for _, want := range []string{"level=ERROR", "file=" + idx, "footnote index --verify " + idx, "text block"} {
+		if !strings.Contains(line, want) {
+			t.Errorf("log line lacks %q:\n%s", want, line)
+		}
+	}
+	// A sound file, reloaded, clears it.
+	saveIndex(t, idx, map[string]string{"alpha.md": "# Alpha\n\nAlpha text about widgets.\n"})
+	if _, err := l.Reload(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if hits := l.Index().Search("widgets", 1, retrievalOpts()); len(hits) != 1 || hits[0].Passage.Text == "" {
+		t.Fatalf("after reloading a sound file: %+v", hits)
+	}
+	if err := l.Damaged(); err != nil {
+		t.Fatalf("a sound file reloaded still reports %v", err)
 	}
 }

@@ -34,7 +34,9 @@ type Metrics struct {
 	queueWait  *prometheus.CounterVec
 	queueWaits *prometheus.CounterVec
 	passages   prometheus.GaugeFunc
+	damage     prometheus.GaugeFunc
 	indexLen   atomic.Pointer[func() int]
+	damaged    atomic.Pointer[func() bool]
 }
 
 // New registers the collectors (and the Go and process collectors).
@@ -78,7 +80,14 @@ func New() *Metrics {
 		}
 		return 0
 	})
-	for _, c := range []prometheus.Collector{m.questions, m.answerSecs, m.retrieval, m.llmSecs, m.llmErrors, m.abstained,
+	m.damage = prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "footnote_index_damaged",
+		Help: "1 when the index file being served has met damage (a text block or a term's postings that failed their check; the log names it): check it with 'footnote index --verify'."}, func() float64 {
+		if f := m.damaged.Load(); f != nil && (*f)() {
+			return 1
+		}
+		return 0
+	})
+	for _, c := range []prometheus.Collector{m.damage, m.questions, m.answerSecs, m.retrieval, m.llmSecs, m.llmErrors, m.abstained,
 		m.votes, m.reconnects, m.limited, m.llmTokens, m.queueLen, m.queueWait, m.queueWaits, m.passages,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
 		f(c)
@@ -150,6 +159,10 @@ func (m *Metrics) LLM(took time.Duration, reason string) {
 // each scrape (it must be cheap and safe for concurrent use, e.g. the
 // length of the index a retrieval.Live holds now).
 func (m *Metrics) IndexSize(passages func() int) { m.indexLen.Store(&passages) }
+
+// IndexDamaged sets where footnote_index_damaged comes from: damaged is
+// called at each scrape (cheap, safe for concurrent use).
+func (m *Metrics) IndexDamaged(damaged func() bool) { m.damaged.Store(&damaged) }
 
 // Handler serves /healthz, /readyz and /metrics. ready reports whether
 // footnote can answer (gateway connected, index loaded).

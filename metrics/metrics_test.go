@@ -237,6 +237,18 @@ func TestIndexSizeFollowsTheServedIndex(t *testing.T) {
 	if body := scrape(); !strings.Contains(body, "footnote_index_passages 30\n") {
 		t.Errorf("after the reload: %s", grepLine(body, "footnote_index_passages"))
 	}
+	if body := scrape(); !strings.Contains(body, "footnote_index_damaged 0\n") {
+		t.Errorf("with no damage source: %s", grepLine(body, "footnote_index_damaged"))
+	}
+	var damaged atomic.Bool
+	m.IndexDamaged(damaged.Load)
+	if body := scrape(); !strings.Contains(body, "footnote_index_damaged 0\n") {
+		t.Errorf("before damage: %s", grepLine(body, "footnote_index_damaged"))
+	}
+	damaged.Store(true) // a question read a damaged text block
+	if body := scrape(); !strings.Contains(body, "footnote_index_damaged 1\n") {
+		t.Errorf("after damage: %s", grepLine(body, "footnote_index_damaged"))
+	}
 }
 
 func grepLine(body, prefix string) string {

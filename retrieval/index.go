@@ -709,7 +709,7 @@ func (ix *Index) checkTerm(t uint32) uint32 {
 	s := uint32(best) + 1
 	if err != nil {
 		s = badPostings
-		ix.store.damage.CompareAndSwap(nil, &err)
+		ix.store.recordDamage(err)
 	}
 	ix.termOK[t].Store(s)
 	return s
@@ -973,4 +973,14 @@ func (ix *Index) Damaged() error {
 		return fmt.Errorf("%w: %v", ErrCorrupt, *err)
 	}
 	return nil
+}
+
+// OnDamage has f told, once, of the first damage Damaged would report
+// (it replaces an earlier f):
+// when a search or a read meets it (f runs on that goroutine, so it
+// should be quick, e.g. a log line), or at once if it was met already.
+// A long-running server has no command ending to report it at.
+func (ix *Index) OnDamage(f func(error)) {
+	ix.store.onDamage.Store(&damageHook{f: f})
+	ix.store.tell()
 }

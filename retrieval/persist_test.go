@@ -249,6 +249,11 @@ func TestTextBlockCheckedOnRead(t *testing.T) {
 			if err := ix.Damaged(); err != nil {
 				t.Fatalf("damaged before any block was read: %v", err)
 			}
+			var told []error
+			ix.OnDamage(func(err error) { told = append(told, err) })
+			if len(told) != 0 {
+				t.Fatalf("OnDamage told of %v before any block was read", told)
+			}
 			var before, after runtime.MemStats
 			runtime.ReadMemStats(&before)
 			p := ix.PassageAt(0)
@@ -261,6 +266,16 @@ func TestTextBlockCheckedOnRead(t *testing.T) {
 			}
 			if err := ix.Damaged(); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "text block 0") {
 				t.Errorf("Damaged = %v, want a corrupt text block 0", err)
+			}
+			ix.PassageAt(0) // met again: not told again
+			if len(told) != 1 || told[0].Error() != ix.Damaged().Error() {
+				t.Errorf("OnDamage told %v, want once what Damaged says (%v)", told, ix.Damaged())
+			}
+			// A hook set after the damage was met hears it at once.
+			var late error
+			ix.OnDamage(func(err error) { late = err })
+			if late == nil || late.Error() != ix.Damaged().Error() {
+				t.Errorf("a hook set after the damage heard %v", late)
 			}
 			last := ix.Len() - 1
 			if got := ix.PassageAt(last); got != want.PassageAt(last) {

@@ -783,8 +783,20 @@ const snippetStemCache = 4096
 // stems (stop words never do), caching the answer per word.
 func snippetMatcher(want map[string]bool) func(w string) bool {
 	cache := map[string]bool{}
+	// Porter2 keeps a word's first letter (TestStemKeepsFirstLetter), so
+	// a word starting with a letter no wanted stem starts with is no
+	// match, without stemming it: most words of a passage.
+	var first [256]bool
+	for s := range want {
+		if s != "" {
+			first[s[0]] = true
+		}
+	}
 	return func(w string) bool {
-		if len(want) == 0 {
+		if len(want) == 0 || w == "" {
+			return false
+		}
+		if c := w[0]; 'a' <= c && c <= 'z' && !first[c] {
 			return false
 		}
 		if ok, seen := cache[w]; seen {

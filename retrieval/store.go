@@ -60,8 +60,32 @@ type passageStore struct {
 	// of opening a million-passage file.
 	ids []uint64
 	// damage is the first error reading a text block met (a file's
-	// blocks are checked as they are read).
+	// blocks are checked as they are read), or a term's postings.
 	damage atomic.Pointer[error]
+	// onDamage hears the first damage, once (Index.OnDamage).
+	onDamage atomic.Pointer[damageHook]
+}
+
+// damageHook is an OnDamage function and whether it has been told.
+type damageHook struct {
+	f    func(error)
+	told atomic.Bool
+}
+
+// recordDamage keeps err if it is the first damage met, and tells the
+// OnDamage hook.
+func (s *passageStore) recordDamage(err error) {
+	if s.damage.CompareAndSwap(nil, &err) {
+		s.tell()
+	}
+}
+
+// tell calls the hook with the first damage, once, if both are set.
+func (s *passageStore) tell() {
+	h, err := s.onDamage.Load(), s.damage.Load()
+	if h != nil && err != nil && h.told.CompareAndSwap(false, true) {
+		h.f(fmt.Errorf("%w: %v", ErrCorrupt, *err))
+	}
 }
 
 // decoder is the zstd decoder every store shares: DecodeAll is safe for
@@ -402,7 +426,7 @@ func (r *storeReader) at(i int) corpus.Passage {
 	if j := r.s.blockOf(i); !r.valid || j != r.j {
 		raw, err := r.s.block(j, r.raw[:0]) // passages copy their text out
 		if err != nil {
-			r.s.damage.CompareAndSwap(nil, &err)
+			r.s.recordDamage(err)
 			raw = r.raw[:0]
 		}
 		r.j, r.raw, r.valid = j, raw, true
