@@ -124,13 +124,16 @@ type Index struct {
 	// seekFactor; tests shrink the window and force the seeking).
 	windowBits int
 	seekFactor int
+	// denseMax: an index of at most this many passages is ranked by
+	// scoring every posting (dense; maxWindow, tests set 0 to force
+	// MaxScore).
+	denseMax int
 	// termOK is per term 0 while its postings are unchecked (an index
 	// read from a file checks each term's when a query first reads them),
 	// then its largest impact code + 1, or badPostings.
 	termOK []atomic.Uint32
-	// stems caches query-time stemming (bounded).
-	stems     sync.Map
-	stemCount atomic.Int64
+	// queries remembers query words' stems and stems' term numbers.
+	queries queryCache
 	// sums are the section checksums of the file the index was read
 	// from (nil for a build); the fingerprint is made of them.
 	sums *[numSections]uint32
@@ -636,7 +639,7 @@ func (ix *Index) finish() {
 		ix.table64[i] = float64(v)
 	}
 	ix.wins = make(chan *window, 2*runtime.GOMAXPROCS(0))
-	ix.windowBits, ix.seekFactor = maxWindowBits, seekFactor
+	ix.windowBits, ix.seekFactor, ix.denseMax = maxWindowBits, seekFactor, maxWindow
 	if ix.byID == nil && len(ix.docs) > 0 { // a build's; a file's is read and checked
 		ix.byID = make([]uint32, len(ix.docs))
 		for i := range ix.byID {

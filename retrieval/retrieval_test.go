@@ -228,13 +228,17 @@ func TestMaxScoreMatchesExhaustive(t *testing.T) {
 		t.Fatal(err)
 	}
 	widen(wide)
-	// Windows of 64 passages and of all 3,000; lists left to seeking
-	// whenever MaxScore allows it, as the cost model chooses, and never.
+	// The dense path (3,000 passages are within denseMax); then MaxScore,
+	// forced, with windows of 64 passages and of all 3,000, and lists
+	// left to seeking whenever MaxScore allows it, as the cost model
+	// chooses, and never.
 	for name, ix := range map[string]*Index{"16-bit": ix, "32-bit": wide} {
+		checkAgainstExhaustive(t, ix, name+", dense")
+		ix.denseMax = 0
 		for _, bits := range []int{6, maxWindowBits} {
 			for _, seek := range []int{0, seekFactor, 1 << 30} {
 				ix.windowBits, ix.seekFactor = bits, seek
-				checkAgainstExhaustive(t, ix, fmt.Sprintf("%s, window 1<<%d, seek factor %d", name, bits, seek))
+				checkAgainstExhaustive(t, ix, fmt.Sprintf("%s, MaxScore, window 1<<%d, seek factor %d", name, bits, seek))
 			}
 		}
 	}
