@@ -116,9 +116,9 @@ func BenchmarkRankFloor(b *testing.B) {
 				ix.Rank(q, 10, Options{})
 				t1 := time.Now()
 				if ix.post16 != nil {
-					postings += streamFloor(ix, cursors(ix, ix.post16, ix.ParseQuery(q)), acc, &floorT)
+					postings += streamFloor(ix, cursors(ix, ix.post16, ix.ParseQuery(q), nil), acc, &floorT)
 				} else {
-					postings += streamFloor(ix, cursors(ix, ix.post, ix.ParseQuery(q)), acc, &floorT)
+					postings += streamFloor(ix, cursors(ix, ix.post, ix.ParseQuery(q), nil), acc, &floorT)
 				}
 				rankT += t1.Sub(t0)
 			}

@@ -13,34 +13,48 @@ const queryCacheMax = 1 << 17
 // which term each stem is: the two lookups every query word costs before
 // any posting is read. They were a sync.Map load and a binary search of
 // the sorted term table with string comparisons, together about a third
-// of ranking a SciFact question; two map reads under a read lock cost a
+// of ranking a SciFact question; one map read under a read lock (two
+// for a search by analysed terms, which looks the stems up) costs a
 // fraction of that. The index is never changed once built, so a term
 // number, once found, stays true.
 type queryCache struct {
 	mu    sync.RWMutex
-	stems map[string]string // folded word → stem
-	terms map[string]int32  // stem → term number, or -1 when the index lacks it
+	words map[string]wordInfo // folded word → its stem and term
+	terms map[string]int32    // stem → term number, or -1 when the index lacks it
 }
 
-// stem is Stem(w), remembered.
-func (c *queryCache) stem(w string) string {
-	c.mu.RLock()
-	s, ok := c.stems[w]
-	c.mu.RUnlock()
-	if ok {
-		return s
+// wordInfo is what a query word comes to in one index.
+type wordInfo struct {
+	stem string
+	term int32 // the stem's term number, or -1 when the index lacks it
+}
+
+// word returns the function parseQuery looks words up with: a word's stem
+// and its term number in ix, remembered.
+func (c *queryCache) word(ix *Index) func(string) (string, int32) {
+	return func(w string) (string, int32) {
+		c.mu.RLock()
+		wi, ok := c.words[w]
+		c.mu.RUnlock()
+		if ok {
+			return wi.stem, wi.term
+		}
+		wi.stem = Stem(w)
+		wi.term = -1
+		if t, ok := c.term(ix, wi.stem); ok {
+			wi.term = int32(t)
+		}
+		c.mu.Lock()
+		if c.words == nil {
+			c.words = map[string]wordInfo{}
+		}
+		if len(c.words) < queryCacheMax {
+			// Cloned: w is a piece of the query, which the key would keep.
+			c.words[strings.Clone(w)] = wi
+		}
+		c.mu.Unlock()
+		return wi.stem, wi.term
 	}
-	s = Stem(w)
-	c.mu.Lock()
-	if c.stems == nil {
-		c.stems = map[string]string{}
-	}
-	if len(c.stems) < queryCacheMax {
-		// Cloned: w is a piece of the query, which the key would keep.
-		c.stems[strings.Clone(w)] = s
-	}
-	c.mu.Unlock()
-	return s
 }
 
 // term is ix.lookup(stem), remembered.

@@ -34,21 +34,31 @@ type QueryTerm struct {
 }
 
 // ParseQuery analyses a query into weighted terms (repeated terms add up).
-func ParseQuery(q string) []QueryTerm { return parseQuery(q, Stem) }
+func ParseQuery(q string) []QueryTerm {
+	out, _ := parseQuery(q, func(w string) (string, int32) { return Stem(w), 0 }, false)
+	return out
+}
 
-// parseQuery tokenizes, drops stop words and stems with stem. A query's
-// terms are few, so repeats are found by scanning what is kept, not by a
-// map (a query is parsed for every search; this is its fixed cost).
-func parseQuery(q string, stem func(string) string) []QueryTerm {
+// parseQuery tokenizes, drops stop words and stems with look, which also
+// gives each stem's term number (or -1: the index lacks it); with withIDs
+// they are returned beside the terms. A query's terms are few, so
+// repeats are found by scanning what is kept, not by a map (a query is
+// parsed for every search; this is its fixed cost).
+func parseQuery(q string, look func(string) (string, int32), withIDs bool) ([]QueryTerm, []int32) {
 	// Room for a word a space (up to 32), so that the slice is not
 	// grown four or five times a question.
-	out := make([]QueryTerm, 0, min(32, strings.Count(q, " ")+1))
+	room := min(32, strings.Count(q, " ")+1)
+	out := make([]QueryTerm, 0, room)
+	var ids []int32
+	if withIDs {
+		ids = make([]int32, 0, room)
+	}
 	var pos map[string]int // only for long queries
 	words(q, func(w string, _, _ int) {
 		if stopWord(w) {
 			return
 		}
-		t := stem(w)
+		t, id := look(w)
 		if pos != nil {
 			if i, ok := pos[t]; ok {
 				out[i].Weight++
@@ -71,8 +81,11 @@ func parseQuery(q string, stem func(string) string) []QueryTerm {
 			}
 		}
 		out = append(out, QueryTerm{Term: t, Weight: 1})
+		if withIDs {
+			ids = append(ids, id)
+		}
 	})
-	return out
+	return out, ids
 }
 
 // Search returns the k best passages for the query, best first; ties go to
@@ -85,7 +98,14 @@ func (ix *Index) Search(query string, k int, opt Options) []Hit {
 // ParseQuery is the package ParseQuery with stems cached in the index.
 func (ix *Index) ParseQuery(q string) []QueryTerm {
 	defer runtime.KeepAlive(ix)
-	return parseQuery(q, ix.stem)
+	out, _ := parseQuery(q, ix.queries.word(ix), false)
+	return out
+}
+
+// parseIDs is ParseQuery with the terms' numbers in this index (-1 for a
+// term it lacks), found with the stems: ranking needs no second lookup.
+func (ix *Index) parseIDs(q string) ([]QueryTerm, []int32) {
+	return parseQuery(q, ix.queries.word(ix), true)
 }
 
 // Stem is the package Stem, remembered by the index (for callers that
@@ -96,7 +116,10 @@ func (ix *Index) Stem(w string) string {
 }
 
 // stem stems a folded word, remembering up to queryCacheMax words.
-func (ix *Index) stem(w string) string { return ix.queries.stem(w) }
+func (ix *Index) stem(w string) string {
+	s, _ := ix.queries.word(ix)(w)
+	return s
+}
 
 type scored struct {
 	doc   uint32
@@ -248,7 +271,7 @@ func better(a, b scored) bool {
 // SearchTerms is Search for an already analysed query.
 func (ix *Index) SearchTerms(q []QueryTerm, k int, opt Options) []Hit {
 	defer runtime.KeepAlive(ix)
-	return ix.finishHits(q, ix.rank(q, k, opt))
+	return ix.finishHits(q, ix.rank(q, nil, k, opt))
 }
 
 // Ranked is a passage as ranked, before its text is read.
@@ -262,7 +285,8 @@ type Ranked struct {
 // fetched. Same order and scores as Search.
 func (ix *Index) Rank(query string, k int, opt Options) []Ranked {
 	defer runtime.KeepAlive(ix)
-	res := ix.rank(ix.ParseQuery(query), k, opt)
+	q, ids := ix.parseIDs(query)
+	res := ix.rank(q, ids, k, opt)
 	out := make([]Ranked, len(res))
 	for i, r := range res {
 		out[i] = Ranked{ID: string(ix.store.id(int(r.doc))), Score: r.score}
@@ -270,8 +294,9 @@ func (ix *Index) Rank(query string, k int, opt Options) []Ranked {
 	return out
 }
 
-// rank returns the k best passages, best first.
-func (ix *Index) rank(q []QueryTerm, k int, opt Options) []scored {
+// rank returns the k best passages, best first. ids, if not nil, are the
+// terms' numbers (parseIDs).
+func (ix *Index) rank(q []QueryTerm, ids []int32, k int, opt Options) []scored {
 	if k <= 0 || ix.Len() == 0 {
 		return nil
 	}
@@ -290,14 +315,14 @@ func (ix *Index) rank(q []QueryTerm, k int, opt Options) []scored {
 	}
 	if ix.Len() <= ix.denseMax {
 		if ix.post16 != nil {
-			return sortScored(dense(ix, cursors(ix, ix.post16, q), k, allowed))
+			return sortScored(dense(ix, cursors(ix, ix.post16, q, ids), k, allowed))
 		}
-		return sortScored(dense(ix, cursors(ix, ix.post, q), k, allowed))
+		return sortScored(dense(ix, cursors(ix, ix.post, q, ids), k, allowed))
 	}
 	if ix.post16 != nil {
-		return sortScored(maxScore(ix, cursors(ix, ix.post16, q), k, allowed))
+		return sortScored(maxScore(ix, cursors(ix, ix.post16, q, ids), k, allowed))
 	}
-	return sortScored(maxScore(ix, cursors(ix, ix.post, q), k, allowed))
+	return sortScored(maxScore(ix, cursors(ix, ix.post, q, ids), k, allowed))
 }
 
 // dense is exact top-k by scoring every posting, for an index no larger
@@ -393,10 +418,16 @@ func dense[D docNum](ix *Index, cs []cursor[D], k int, allowed map[uint32]bool) 
 
 // cursors opens the query terms' posting lists (post is the index's
 // passage numbers, at whichever width it keeps them).
-func cursors[D docNum](ix *Index, post []D, q []QueryTerm) []cursor[D] {
+func cursors[D docNum](ix *Index, post []D, q []QueryTerm, ids []int32) []cursor[D] {
 	cs := make([]cursor[D], 0, len(q))
-	for _, qt := range q {
-		id, ok := ix.queries.term(ix, qt.Term)
+	for i, qt := range q {
+		var id uint32
+		ok := true
+		if ids != nil {
+			id, ok = uint32(ids[i]), ids[i] >= 0
+		} else {
+			id, ok = ix.queries.term(ix, qt.Term)
+		}
 		if !ok || qt.Weight <= 0 {
 			continue
 		}
@@ -758,7 +789,7 @@ type DocHit struct {
 func (ix *Index) SearchDocs(query string, k int, opt Options) []DocHit {
 	defer runtime.KeepAlive(ix)
 	q := ix.ParseQuery(query)
-	ranked := ix.rankDocs(q, k, opt)
+	ranked := ix.rankDocs(q, nil, k, opt)
 	out := make([]DocHit, len(ranked))
 	best := ix.finishHits(q, ranked)
 	for i, r := range ranked {
@@ -779,7 +810,8 @@ type RankedDoc struct {
 // as SearchDocs.
 func (ix *Index) RankDocs(query string, k int, opt Options) []RankedDoc {
 	defer runtime.KeepAlive(ix)
-	ranked := ix.rankDocs(ix.ParseQuery(query), k, opt)
+	q, ids := ix.parseIDs(query)
+	ranked := ix.rankDocs(q, ids, k, opt)
 	out := make([]RankedDoc, len(ranked))
 	for i, r := range ranked {
 		out[i] = RankedDoc{DocID: ix.docs[ix.docOf[r.doc]].ID, Score: r.score}
@@ -790,7 +822,7 @@ func (ix *Index) RankDocs(query string, k int, opt Options) []RankedDoc {
 // rankDocs returns the best passage of each of the k best documents, best
 // first: the passages are ranked 2k deep, and deeper (×4) while fewer than
 // k documents are among them.
-func (ix *Index) rankDocs(q []QueryTerm, k int, opt Options) []scored {
+func (ix *Index) rankDocs(q []QueryTerm, ids []int32, k int, opt Options) []scored {
 	if k <= 0 {
 		return nil
 	}
@@ -799,7 +831,7 @@ func (ix *Index) rankDocs(q []QueryTerm, k int, opt Options) []scored {
 	pk := min(2*k, n)
 	seen := make(map[uint32]bool, k)
 	for {
-		res := ix.rank(q, pk, opt)
+		res := ix.rank(q, ids, pk, opt)
 		out := make([]scored, 0, k)
 		clear(seen)
 		for _, r := range res {
