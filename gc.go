@@ -9,10 +9,12 @@ import (
 
 // oneShotHeap is how much a one-shot command may allocate before its
 // first collection. A question over an index file allocates a few MiB
-// (package init, the documents' table, snippets) and the runtime's first
-// goal is 4 MiB, so one collection ran in nearly every 'search' and 'ask'
-// of SciFact's index: ~4 ms of a ~21 ms process.
-const oneShotHeap = 32 << 20
+// (package init, the documents' table, snippets; 33 MiB at 1M passages,
+// nearly all of it live) and the runtime's first goal is 4 MiB, so one
+// collection ran in nearly every 'search' and 'ask' of SciFact's index
+// (~4 ms of a ~21 ms process) and two at 1M passages (~5 ms), freeing
+// next to nothing.
+const oneShotHeap = 64 << 20
 
 // oneShot reports whether a command line answers one question and exits
 // (ask, or search without --queries): its heap is short-lived, so
