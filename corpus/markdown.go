@@ -168,7 +168,7 @@ func (w *mdWalker) node(n ast.Node, depth int) {
 		start := len(w.blocks)
 		w.children(n, depth+1)
 		if start < len(w.blocks) && !w.blocks[start].heading && w.blocks[start].kind == kindProse {
-			t := strings.TrimSpace(alertMarker.ReplaceAllString(w.blocks[start].text, ""))
+			t := strings.TrimSpace(alertMarker().ReplaceAllString(w.blocks[start].text, ""))
 			if t == "" {
 				w.blocks = append(w.blocks[:start], w.blocks[start+1:]...)
 			} else {
@@ -220,7 +220,7 @@ func (w *mdWalker) list(lb *listBuilder, l *ast.List, depth int) {
 }
 
 // alertMarker is a GitHub alert's first line: > [!NOTE].
-var alertMarker = regexp.MustCompile(`^\[!(?i:note|tip|important|warning|caution)\]\s*`)
+var alertMarker = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\[!(?i:note|tip|important|warning|caution)\]\s*`) })
 
 // lines returns a code block's lines exactly as written (the container's
 // indentation, or a block quote's markers, removed by the parser).
@@ -309,7 +309,7 @@ func (w *mdWalker) inline(n ast.Node) string {
 		sb.WriteString(reduceProse(p.s))
 	}
 	t := tidyLines(sb.String())
-	if len(ps) == 1 && !ps[0].code && templateOnly.MatchString(t) {
+	if len(ps) == 1 && !ps[0].code && templateOnly().MatchString(t) {
 		return ""
 	}
 	return t
@@ -368,7 +368,7 @@ func unescapeMarkdown(v []byte) string {
 			sb.WriteByte(v[i+1])
 			i++
 		case c == '&':
-			if m := entity.Find(v[i:]); m != nil {
+			if m := entity().Find(v[i:]); m != nil {
 				sb.WriteString(stdhtml.UnescapeString(string(m)))
 				i += len(m) - 1
 				continue
@@ -381,30 +381,32 @@ func unescapeMarkdown(v []byte) string {
 	return sb.String()
 }
 
-var entity = regexp.MustCompile(`^&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});`)
+var entity = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});`)
+})
 
 var (
 	// hugoShortcode is one Hugo shortcode tag, opening or closing.
-	hugoShortcode = regexp.MustCompile(`\{\{[<%].*?[%>]\}\}`)
+	hugoShortcode = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\{\{[<%].*?[%>]\}\}`) })
 	// templateOnly is text made only of Go-template actions.
-	templateOnly = regexp.MustCompile(`^(?:\{\{[^{}]*\}\}\s*)+$`)
+	templateOnly = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(?:\{\{[^{}]*\}\}\s*)+$`) })
 	// leftoverLink is Markdown link syntax the parser did not take as a link
 	// (escaped by the author, or past the link budget): [text](url).
-	leftoverLink = regexp.MustCompile(`!?\[([^\[\]]*)\]\([^()\s]*(?:\s+"[^"]*")?\)`)
+	leftoverLink = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`!?\[([^\[\]]*)\]\([^()\s]*(?:\s+"[^"]*")?\)`) })
 	// spaces is a run of blanks inside a line.
-	spaces = regexp.MustCompile(`[ \t]{2,}`)
+	spaces = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[ \t]{2,}`) })
 )
 
 // reduceProse removes shortcodes and leftover link syntax from prose (never
 // code) and collapses runs of blanks.
 func reduceProse(s string) string {
 	if strings.Contains(s, "{{") {
-		s = hugoShortcode.ReplaceAllString(s, " ")
+		s = hugoShortcode().ReplaceAllString(s, " ")
 	}
 	if strings.Contains(s, "](") {
-		s = leftoverLink.ReplaceAllString(s, "$1")
+		s = leftoverLink().ReplaceAllString(s, "$1")
 	}
-	return spaces.ReplaceAllString(s, " ")
+	return spaces().ReplaceAllString(s, " ")
 }
 
 // tidyLines trims every line and drops empty ones.

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -540,7 +541,7 @@ func decodePDFText(raw string, pdfDoc func() string) string {
 			u = append(u, uint16(b[i])<<8|uint16(b[i+1]))
 		}
 		t = string(utf16.Decode(u))
-		t = pdfLangEscape.ReplaceAllString(t, "")
+		t = pdfLangEscape().ReplaceAllString(t, "")
 	case strings.HasPrefix(raw, "\xef\xbb\xbf"):
 		t = strings.ToValidUTF8(raw[3:], "\uFFFD")
 	case utf8.ValidString(raw) && !isASCII(raw):
@@ -558,7 +559,7 @@ func decodePDFText(raw string, pdfDoc func() string) string {
 }
 
 // pdfLangEscape is a language tag inside a UTF-16 text string.
-var pdfLangEscape = regexp.MustCompile("\x1b[^\x1b]*\x1b")
+var pdfLangEscape = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile("\x1b[^\x1b]*\x1b") })
 
 func isASCII(s string) bool {
 	for i := 0; i < len(s); i++ {

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -162,7 +163,7 @@ func isHeadingLine(s string) bool {
 	if strings.ContainsRune(s, '\n') || utf8.RuneCountInString(s) > 100 || wordCount(s) > 12 {
 		return false
 	}
-	if m := plainMarker.FindStringSubmatch(s); m != nil && !isDigit(m[2][0]) {
+	if m := plainMarker().FindStringSubmatch(s); m != nil && !isDigit(m[2][0]) {
 		return false // a one-item bulleted list
 	}
 	r, _ := utf8.DecodeLastRuneInString(s)
@@ -190,12 +191,16 @@ func isChrome(s string) bool {
 }
 
 // bioPattern matches a closing author bio: "Jane Doe is the founder of …".
-var bioPattern = regexp.MustCompile(`^((?:\p{Lu}[\p{L}'’.-]*\s){1,3}?\p{Lu}[\p{L}'’-]+)\s(?:is|was|has been|writes|covers)\s`)
+var bioPattern = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^((?:\p{Lu}[\p{L}'’.-]*\s){1,3}?\p{Lu}[\p{L}'’-]+)\s(?:is|was|has been|writes|covers)\s`)
+})
 
 // bioRole words mark a paragraph as describing a person's work.
-var bioRole = regexp.MustCompile(`(?i)\b(founder|co-?founder|author|writer|journalist|editor|ceo|cto|director|professor|researcher|engineer|contributor|columnist|analyst|reporter|scientist|lecturer)\b`)
+var bioRole = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)\b(founder|co-?founder|author|writer|journalist|editor|ceo|cto|director|professor|researcher|engineer|contributor|columnist|analyst|reporter|scientist|lecturer)\b`)
+})
 
-func isBio(p string) bool { return bioPattern.MatchString(p) && bioRole.MatchString(p) }
+func isBio(p string) bool { return bioPattern().MatchString(p) && bioRole().MatchString(p) }
 
 // AuthorSection is the section name given to a closing author bio.
 const AuthorSection = "About the author"
@@ -242,7 +247,7 @@ func parsePlain(id, text string, b *builder) (Document, error) {
 			blocks = append(blocks, block{text: p, heading: true})
 		case i == len(rest)-1 && isBio(p):
 			if d.Author == "" {
-				d.Author = strings.TrimSpace(bioPattern.FindStringSubmatch(p)[1])
+				d.Author = strings.TrimSpace(bioPattern().FindStringSubmatch(p)[1])
 			}
 			blocks = append(blocks, block{text: AuthorSection, heading: true})
 			blocks = append(blocks, plainBlocks(p)...)
@@ -265,7 +270,9 @@ func parsePlain(id, text string, b *builder) (Document, error) {
 
 // plainMarker is a list item's first line in plain text: indentation, a
 // bullet or a number, the text.
-var plainMarker = regexp.MustCompile(`^([ \t]*)([-*+•◦‣▪]|[0-9]{1,3}[.)])[ \t]+(\S.*)$`)
+var plainMarker = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^([ \t]*)([-*+•◦‣▪]|[0-9]{1,3}[.)])[ \t]+(\S.*)$`)
+})
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
@@ -303,7 +310,7 @@ func plainBlocks(p string) []block {
 // listStart is the index of the line a plain-text list starts on, or -1.
 func listStart(lines []string) int {
 	for k, l := range lines {
-		if !plainMarker.MatchString(l) {
+		if !plainMarker().MatchString(l) {
 			continue
 		}
 		if k == 0 || strings.HasSuffix(strings.TrimSpace(lines[k-1]), ":") {
@@ -311,7 +318,7 @@ func listStart(lines []string) int {
 		}
 		items := 0
 		for _, l := range lines[k:] {
-			if plainMarker.MatchString(l) {
+			if plainMarker().MatchString(l) {
 				items++
 			}
 		}
@@ -328,7 +335,7 @@ func plainList(lines []string) string {
 	var items []string
 	var stack []int // indentation of the open nesting levels
 	for _, l := range lines {
-		m := plainMarker.FindStringSubmatch(l)
+		m := plainMarker().FindStringSubmatch(l)
 		if m == nil {
 			if t := strings.TrimSpace(l); t != "" {
 				items[len(items)-1] += " " + t

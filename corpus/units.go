@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // A passage's text has one of four shapes, told apart by the text alone (the
@@ -48,7 +49,7 @@ func Units(text string) []string {
 		lines := strings.Split(text, "\n")
 		out := make([]string, 0, len(lines))
 		for _, l := range lines {
-			if m := listLine.FindStringSubmatch(l); m != nil {
+			if m := listLine().FindStringSubmatch(l); m != nil {
 				out = append(out, m[3])
 			}
 		}
@@ -84,7 +85,7 @@ func isCode(text string) bool {
 }
 
 // listLine is one rendered list item: indentation, marker, text.
-var listLine = regexp.MustCompile(`^( *)(- |[0-9]{1,3}\. )(\S.*)$`)
+var listLine = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^( *)(- |[0-9]{1,3}\. )(\S.*)$`) })
 
 // isList reports whether every line of text is a list item line, nested at
 // most one level deeper than the line before.
@@ -92,7 +93,7 @@ func isList(text string) bool {
 	lines := strings.Split(text, "\n")
 	prev := 0
 	for i, l := range lines {
-		m := listLine.FindStringSubmatch(l)
+		m := listLine().FindStringSubmatch(l)
 		if m == nil || (len(lines) == 1 && m[2] != "- ") {
 			return false
 		}
@@ -156,13 +157,13 @@ func codeLang(info string) string {
 	l = strings.TrimPrefix(l, ".")
 	l = strings.TrimPrefix(l, "language-")
 	l = strings.TrimPrefix(l, "lang-")
-	if !langName.MatchString(l) {
+	if !langName().MatchString(l) {
 		return ""
 	}
 	return l
 }
 
-var langName = regexp.MustCompile(`^[A-Za-z0-9_+#.-]{1,32}$`)
+var langName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_+#.-]{1,32}$`) })
 
 func ordinal(n int) string { return strconv.Itoa(n) + ". " }
 
