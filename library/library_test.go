@@ -261,22 +261,29 @@ func TestIndexFile(t *testing.T) {
 	}
 }
 
-// syncBuffer is a log destination safe for the goroutines writing to it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+// lockedBuffer is a log destination the watcher's goroutine and the test
+// share.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
 }
 
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func (b *lockedBuffer) Reset() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.buf.Reset()
 }
 
 // TestDamagedIndexFileIsLoggedOnce: an index file whose text blocks fail
@@ -300,7 +307,7 @@ func TestDamagedIndexFileIsLoggedOnce(t *testing.T) {
 	clear(data[off : off+n])
 	write(t, idx, string(data))
 
-	var logs syncBuffer
+	var logs lockedBuffer
 	l, err := Open(context.Background(), Options{IndexFile: idx, DataDir: dataDir, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	if err != nil {
 		t.Fatal(err)

@@ -44,15 +44,7 @@ func (c *queryCache) word(ix *Index) func(string) (string, int32) {
 		if t, ok := c.term(ix, wi.stem); ok {
 			wi.term = int32(t)
 		}
-		c.mu.Lock()
-		if c.words == nil {
-			c.words = map[string]wordInfo{}
-		}
-		if len(c.words) < queryCacheMax {
-			// Cloned: w is a piece of the query, which the key would keep.
-			c.words[strings.Clone(w)] = wi
-		}
-		c.mu.Unlock()
+		remember(&c.mu, &c.words, w, wi)
 		return wi.stem, wi.term
 	}
 }
@@ -70,13 +62,20 @@ func (c *queryCache) term(ix *Index, stem string) (uint32, bool) {
 	if !found {
 		t = -1
 	}
-	c.mu.Lock()
-	if c.terms == nil {
-		c.terms = map[string]int32{}
-	}
-	if len(c.terms) < queryCacheMax {
-		c.terms[strings.Clone(stem)] = t
-	}
-	c.mu.Unlock()
+	remember(&c.mu, &c.terms, stem, t)
 	return id, found
+}
+
+// remember stores v under k in *m, under mu, while *m holds fewer than
+// queryCacheMax entries. k is cloned: it is a piece of a query, which the
+// key would keep.
+func remember[V any](mu *sync.RWMutex, m *map[string]V, k string, v V) {
+	mu.Lock()
+	defer mu.Unlock()
+	if *m == nil {
+		*m = map[string]V{}
+	}
+	if len(*m) < queryCacheMax {
+		(*m)[strings.Clone(k)] = v
+	}
 }

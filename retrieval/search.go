@@ -337,12 +337,7 @@ func dense[D docNum](ix *Index, cs []cursor[D], k int, allowed map[uint32]bool) 
 	if len(cs) == 0 {
 		return nil
 	}
-	var win *window
-	select {
-	case win = <-ix.wins:
-	default:
-		win = new(window)
-	}
+	win := ix.window()
 	table := ix.table64
 	acc := win.acc[:]
 	top := newTopK(k, win.top)
@@ -407,13 +402,7 @@ func dense[D docNum](ix *Index, cs []cursor[D], k int, allowed map[uint32]bool) 
 			}
 		}
 	}
-	res := slices.Clone(top.result()) // the buffer goes back with the window
-	win.top = top.buf[:0]
-	select {
-	case ix.wins <- win:
-	default:
-	}
-	return res
+	return ix.release(win, top)
 }
 
 // cursors opens the query terms' posting lists (post is the index's
@@ -538,6 +527,28 @@ type window struct {
 	top     []scored // topK's buffer, kept for the next query
 }
 
+// window takes a scoring window from the index's pool, or a new one.
+func (ix *Index) window() *window {
+	select {
+	case win := <-ix.wins:
+		return win
+	default:
+		return new(window)
+	}
+}
+
+// release returns the k best top holds and gives win, with top's buffer,
+// back to the pool (dropped if the pool is full).
+func (ix *Index) release(win *window, top *topK) []scored {
+	res := slices.Clone(top.result()) // the buffer goes back with the window
+	win.top = top.buf[:0]
+	select {
+	case ix.wins <- win:
+	default:
+	}
+	return res
+}
+
 // maxScore is exact top-k with MaxScore pruning, evaluated window by
 // window as Lucene's MaxScoreBulkScorer does. Lists are in ascending order
 // of upper bound; the prefix whose bounds sum to no more than the k-th
@@ -560,12 +571,7 @@ func maxScore[D docNum](ix *Index, cs []cursor[D], k int, allowed map[uint32]boo
 		sum += c.ub
 		cum[i] = sum
 	}
-	var win *window
-	select {
-	case win = <-ix.wins:
-	default:
-		win = new(window)
-	}
+	win := ix.window()
 	size := uint64(1) << min(ix.windowBits, firstWindowBits) // at most maxWindow
 	full := uint64(1) << ix.windowBits
 	table := ix.table64
@@ -678,13 +684,7 @@ func maxScore[D docNum](ix *Index, cs []cursor[D], k int, allowed map[uint32]boo
 			ess++
 		}
 	}
-	res := slices.Clone(top.result()) // the buffer goes back with the window
-	win.top = top.buf[:0]
-	select {
-	case ix.wins <- win:
-	default:
-	}
-	return res
+	return ix.release(win, top)
 }
 
 // finishHits reads the ranked passages and records the matched terms.
